@@ -1,0 +1,17 @@
+"""Datasets as `tf.data` pipelines of `(images in [-1, 1], int32 labels)`.
+
+Example:
+
+```python
+import keras_gen
+
+train = keras_gen.data.load("digits", batch_size=64)            # embedded, offline
+mnist = keras_gen.data.load("../shared/data/mnist", split="test")  # local IDX files
+```
+"""
+
+from keras_gen.data.pipeline import EMBEDDED_DATASET, load, load_arrays
+from keras_gen.data.readers import read_local
+from keras_gen.errors import DataError
+
+__all__ = ["EMBEDDED_DATASET", "DataError", "load", "load_arrays", "read_local"]

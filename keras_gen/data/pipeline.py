@@ -1,0 +1,120 @@
+"""`load()`: one entry point from a dataset name or path to a `tf.data.Dataset`."""
+
+import os
+
+from keras_gen.data.readers import SPLITS, read_local
+from keras_gen.data.sources import load_digits, load_tfds
+from keras_gen.data.transforms import convert_images, to_unit_range
+from keras_gen.errors import DataError
+
+EMBEDDED_DATASET = "digits"
+# Digits are 8x8 scans; resizing them to MNIST's 28x28 lets one network serve both.
+_DIGITS_DEFAULT_SIZE = 28
+
+
+def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channels=None,
+                limit=None, data_dir=None, download=True):
+    """Loads a dataset into memory as uint8 NHWC images and int32 labels.
+
+    Args:
+        source: str. `"digits"` (embedded), a local path (IDX folder, `.npz` or
+            image folder) or a TFDS name such as `"mnist"`.
+        split: str. `"train"` or `"test"`.
+        image_size: optional int or `(height, width)`. Resize to this size.
+            Digits default to 28.
+        channels: optional int, 1 or 3. Convert to this many channels.
+        limit: optional int. Keep only the first `limit` examples.
+        data_dir: optional str. TFDS data directory for named datasets.
+        download: bool. Whether TFDS may download a named dataset.
+
+    Returns:
+        `(images, labels)`.
+
+    Example:
+
+    ```python
+    images, labels = load_arrays("digits", split="test")  # (360, 28, 28, 1)
+    ```
+    """
+    if not isinstance(source, (str, os.PathLike)) or not str(source):
+        raise DataError(
+            f"source must be a dataset name or a path. Received: source={source!r}"
+        )
+    source = os.fspath(source)
+    if split not in SPLITS:
+        raise DataError(f"split must be one of {SPLITS}. Received: split={split!r}")
+    if limit is not None and (not isinstance(limit, int) or limit <= 0):
+        raise DataError(f"limit must be a positive int or None. Received: limit={limit!r}")
+    if source == EMBEDDED_DATASET:
+        images, labels = load_digits(split)
+        image_size = image_size or _DIGITS_DEFAULT_SIZE
+    elif _looks_like_path(source):
+        images, labels = read_local(source, split, image_size=image_size, channels=channels)
+    else:
+        images, labels = load_tfds(source, split, data_dir=data_dir, download=download)
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    return convert_images(images, image_size, channels, source=source), labels
+
+
+def _looks_like_path(source):
+    return os.path.exists(source) or os.sep in source or source.endswith(".npz")
+
+
+def load(source=EMBEDDED_DATASET, split="train", batch_size=64, image_size=None,
+         channels=None, shuffle=True, seed=None, limit=None, drop_remainder=True,
+         data_dir=None, download=True):
+    """Loads a dataset as a cached, shuffled, prefetched `tf.data.Dataset`.
+
+    Each element is `(images, labels)`: images float32 `(batch, H, W, C)` in
+    [-1, 1] (the range of a tanh generator), labels int32 `(batch,)`.
+
+    Args:
+        source: str. `"digits"` (scikit-learn's 1,797 bundled digits, the
+            offline default), `"mnist"`, `"fashion_mnist"`, `"cifar10"` or any
+            TFDS name (downloaded when online), or a local path: a folder of
+            MNIST-format IDX `.gz` files, an `.npz` with `x_train`/`y_train`
+            (and `x_test`/`y_test`), or a folder with one subfolder per class.
+        split: str. `"train"` or `"test"`.
+        batch_size: int. Examples per batch.
+        image_size: optional int or `(height, width)`. Resize to this size
+            (digits default to 28 so MNIST networks fit them).
+        channels: optional int, 1 or 3. Convert to this many channels.
+        shuffle: bool. Shuffle the whole dataset, again every epoch.
+        seed: optional int. Shuffle seed, for reproducible order.
+        limit: optional int. Keep only the first `limit` examples.
+        drop_remainder: bool. Drop a last, smaller batch (keeps batch
+            statistics and step shapes uniform for GAN training).
+        data_dir: optional str. TFDS data directory for named datasets.
+        download: bool. Whether TFDS may download a named dataset.
+
+    Returns:
+        A `tf.data.Dataset`.
+
+    Example:
+
+    ```python
+    dataset = keras_gen.data.load("../shared/data/mnist", batch_size=128, seed=0)
+    images, labels = next(iter(dataset))
+    ```
+    """
+    import tensorflow as tf
+
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+        raise DataError(f"batch_size must be a positive int. Received: batch_size={batch_size!r}")
+    images, labels = load_arrays(source, split, image_size, channels, limit, data_dir, download)
+    if drop_remainder and len(images) < batch_size:
+        raise DataError(
+            f"The {split!r} split of {source!r} has {len(images)} images, fewer than "
+            f"batch_size={batch_size}, so every batch would be dropped. Use a smaller "
+            "batch_size or drop_remainder=False."
+        )
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    dataset = dataset.map(
+        lambda x, y: (to_unit_range(x), tf.cast(y, tf.int32)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,278 @@
+"""Readers for datasets stored on local disk.
+
+Each reader returns `(images, labels)`: images uint8 NHWC, labels int32. They
+accept the three layouts a user is likely to have: the MNIST IDX files as
+published, a Keras-style `.npz`, or a folder of images with one subfolder per
+class.
+"""
+
+import gzip
+import os
+
+import numpy as np
+
+from keras_gen.data.transforms import convert_images
+from keras_gen.errors import DataError
+
+SPLITS = ("train", "test")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+# IDX magic numbers: 0x0803 = uint8 with 3 dims (images), 0x0801 = uint8 1 dim.
+_IDX_IMAGES_MAGIC = 0x00000803
+_IDX_LABELS_MAGIC = 0x00000801
+_IDX_PREFIX = {"train": "train", "test": "t10k"}
+
+
+def read_local(path, split="train", image_size=None, channels=None):
+    """Reads a local dataset, choosing the reader from what `path` is.
+
+    Args:
+        path: str. A folder of IDX files, an `.npz` file, or a folder of class
+            subfolders holding images.
+        split: str. `"train"` or `"test"` (image folders have one split only and
+            accept `"train"`).
+        image_size: optional int. Image folders resize every image to this size
+            as it is read, so folders of mixed sizes load.
+        channels: optional int, 1 or 3. Image folders convert every image to this
+            many channels as it is read.
+
+    Returns:
+        `(images, labels)`: uint8 array `(N, H, W, C)` and int32 array `(N,)`.
+
+    Example:
+
+    ```python
+    images, labels = read_local("../shared/data/mnist", split="test")
+    ```
+    """
+    if split not in SPLITS:
+        raise DataError(f"split must be one of {SPLITS}. Received: split={split!r}")
+    if not os.path.exists(path):
+        raise DataError(
+            f"No dataset at {path!r}: the path does not exist. Pass a folder of MNIST-format "
+            "IDX files, an .npz with x_train/y_train, or a folder with one subfolder of "
+            "images per class."
+        )
+    if os.path.isfile(path):
+        if path.endswith(".npz"):
+            return read_npz(path, split)
+        raise DataError(
+            f"Cannot read {path!r}: a dataset file must be an .npz with x_train/y_train "
+            "(and x_test/y_test). For other files, point at their folder instead."
+        )
+    if _find_idx_file(path, split, "images") is not None:
+        return read_idx_folder(path, split)
+    return read_image_folder(path, split, image_size=image_size, channels=channels)
+
+
+def read_idx_folder(folder, split="train"):
+    """Reads MNIST-format IDX files (`train-images-idx3-ubyte[.gz]` ...) from a folder.
+
+    Args:
+        folder: str. Folder with `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]`.
+        split: str. `"train"` or `"test"` (the `t10k` files).
+
+    Returns:
+        `(images, labels)` as uint8 `(N, 28, 28, 1)` and int32 `(N,)`.
+
+    Example:
+
+    ```python
+    images, labels = read_idx_folder("../shared/data/fashion_mnist")
+    ```
+    """
+    images_file = _find_idx_file(folder, split, "images")
+    labels_file = _find_idx_file(folder, split, "labels")
+    for kind, found in (("images", images_file), ("labels", labels_file)):
+        if found is None:
+            raise DataError(
+                f"No IDX {kind} file for split {split!r} in {folder!r}. Expected "
+                f"{_IDX_PREFIX[split]}-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz "
+                "(as published for MNIST and Fashion-MNIST)."
+            )
+    images = _read_idx(images_file, _IDX_IMAGES_MAGIC)
+    labels = _read_idx(labels_file, _IDX_LABELS_MAGIC)
+    if len(images) != len(labels):
+        raise DataError(
+            f"{images_file!r} holds {len(images)} images but {labels_file!r} holds "
+            f"{len(labels)} labels; they must come from the same split."
+        )
+    return images[..., None], labels.astype(np.int32)
+
+
+def _find_idx_file(folder, split, kind):
+    dims = 3 if kind == "images" else 1
+    stem = f"{_IDX_PREFIX[split]}-{kind}-idx{dims}-ubyte"
+    for name in (stem + ".gz", stem, stem.replace("-idx", ".idx")):
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _read_idx(path, expected_magic):
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            raw = handle.read()
+    except (OSError, EOFError) as error:
+        raise DataError(f"Cannot read IDX file {path!r}: {error}. Is it truncated?") from error
+    if len(raw) < 8:
+        raise DataError(f"{path!r} is too short to be an IDX file ({len(raw)} bytes).")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic != expected_magic:
+        raise DataError(
+            f"{path!r} has IDX magic number {magic:#010x}, expected {expected_magic:#010x}. "
+            "Is this the right file (images vs labels)?"
+        )
+    ndim = magic & 0xFF
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    offset = 4 + 4 * ndim
+    data = np.frombuffer(raw, dtype=np.uint8, offset=offset)
+    if data.size != int(np.prod(shape)):
+        raise DataError(
+            f"{path!r} declares shape {shape} but holds {data.size} values. The file is "
+            "truncated or corrupted; compare its checksum with the published one."
+        )
+    return data.reshape(shape)
+
+
+def read_npz(path, split="train"):
+    """Reads `x_<split>`/`y_<split>` from a Keras-style `.npz` file.
+
+    Args:
+        path: str. An `.npz` holding `x_train`, `y_train` (and `x_test`, `y_test`).
+            Images are uint8 in [0, 255] or floats in [0, 1], shaped `(N, H, W)`
+            or `(N, H, W, C)`.
+        split: str. `"train"` or `"test"`.
+
+    Returns:
+        `(images, labels)` as uint8 NHWC and int32.
+
+    Example:
+
+    ```python
+    images, labels = read_npz("my_data.npz", split="test")
+    ```
+    """
+    try:
+        archive = np.load(path)
+    except (OSError, ValueError) as error:
+        raise DataError(f"Cannot read {path!r} as an .npz archive: {error}") from error
+    with archive:
+        keys = (f"x_{split}", f"y_{split}")
+        missing = [key for key in keys if key not in archive.files]
+        if missing:
+            raise DataError(
+                f"{path!r} has no {missing} array(s) (it holds {sorted(archive.files)}). "
+                "Save it with np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)."
+            )
+        images, labels = archive[keys[0]], archive[keys[1]]
+    return _standardize_arrays(images, labels, source=path)
+
+
+def _standardize_arrays(images, labels, source):
+    images = np.asarray(images)
+    labels = np.asarray(labels).reshape(-1)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise DataError(
+            f"Images from {source!r} have shape {images.shape}; expected (N, H, W) or "
+            "(N, H, W, C) with C = 1 (grayscale) or 3 (RGB)."
+        )
+    if len(images) != len(labels):
+        raise DataError(
+            f"{source!r} holds {len(images)} images but {len(labels)} labels; "
+            "there must be one label per image."
+        )
+    if images.dtype != np.uint8:
+        if not np.issubdtype(images.dtype, np.floating):
+            raise DataError(
+                f"Images from {source!r} have dtype {images.dtype}; expected uint8 in "
+                "[0, 255] or floats in [0, 1]."
+            )
+        low, high = float(images.min()), float(images.max())
+        if low < 0.0 or high > 1.0:
+            raise DataError(
+                f"Float images from {source!r} range over [{low}, {high}]; expected [0, 1]. "
+                "Divide by 255, or store them as uint8."
+            )
+        images = np.round(images * 255.0).astype(np.uint8)
+    return images, labels.astype(np.int32)
+
+
+def read_image_folder(folder, split="train", image_size=None, channels=None):
+    """Reads a folder with one subfolder of images per class.
+
+    Classes are the subfolder names in sorted order, so label `i` is the i-th
+    name. All images must share one size and channel count (pass `image_size`
+    to `keras_gen.data.load` to resize mixed sizes).
+
+    Args:
+        folder: str. `folder/<class_name>/*.png|jpg|jpeg|bmp|gif`.
+        split: str. Only `"train"`: an image folder has a single split.
+        image_size: optional int. Resize every image to `image_size` squared.
+        channels: optional int, 1 or 3. Convert every image to this many channels.
+
+    Returns:
+        `(images, labels)` as uint8 NHWC and int32.
+
+    Example:
+
+    ```python
+    images, labels = read_image_folder("my_sketches/")
+    ```
+    """
+    import tensorflow as tf  # Deferred: only image folders need TF's decoders here.
+
+    if split != "train":
+        raise DataError(
+            f"An image folder has a single split, 'train'. Received: split={split!r}. "
+            "Put test images in a separate folder and load it on its own."
+        )
+    class_names = sorted(
+        name for name in os.listdir(folder) if os.path.isdir(os.path.join(folder, name))
+    )
+    images, labels = [], []
+    for label, class_name in enumerate(class_names):
+        class_dir = os.path.join(folder, class_name)
+        for file_name in sorted(os.listdir(class_dir)):
+            if not file_name.lower().endswith(IMAGE_EXTENSIONS):
+                continue
+            file_path = os.path.join(class_dir, file_name)
+            try:
+                image = tf.io.decode_image(
+                    tf.io.read_file(file_path), expand_animations=False
+                ).numpy()
+            except tf.errors.OpError as error:
+                raise DataError(f"Cannot decode image {file_path!r}: {error.message}") from error
+            if image.shape[-1] == 4:  # PNGs often carry an alpha channel; drop it.
+                image = image[..., :3]
+            if image_size is not None or channels is not None:
+                image = convert_images(image[None], image_size, channels, source=file_path)[0]
+            images.append((file_path, image))
+            labels.append(label)
+    if not images:
+        raise DataError(
+            f"Found no dataset in {folder!r}: no MNIST IDX files, and no images "
+            f"({', '.join(IMAGE_EXTENSIONS)}) in class subfolders. Expected "
+            "folder/<class_name>/<image files>."
+        )
+    return _stack_images(images, folder), np.asarray(labels, dtype=np.int32)
+
+
+def _stack_images(named_images, folder):
+    first_path, first = named_images[0]
+    for file_path, image in named_images[1:]:
+        if image.shape != first.shape:
+            raise DataError(
+                f"Images in {folder!r} differ in shape: {first_path!r} is {first.shape} but "
+                f"{file_path!r} is {image.shape}. Resize them to one size, or pass "
+                "image_size=... and channels=... to keras_gen.data.load."
+            )
+    stacked = np.stack([image for _, image in named_images])
+    if stacked.shape[-1] not in (1, 3):
+        raise DataError(
+            f"Images in {folder!r} have {stacked.shape[-1]} channels; expected 1 or 3."
+        )
+    return stacked

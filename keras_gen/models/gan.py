@@ -1,0 +1,316 @@
+"""`GAN`: trains any generator/discriminator pair with `model.fit`."""
+
+import secrets
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gen.losses import adversarial, penalties
+from keras_gen.models import randomness
+from keras_gen.models.ema import update_moving_average
+
+
+def _default_optimizer():
+    # The DCGAN paper's setting (Radford et al. 2016, section 4).
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class GAN(keras.Model):
+    """A generative adversarial network trained with `fit`.
+
+    `train_step` runs `d_steps` discriminator updates and one generator update
+    per batch, compiled by `tf.function` (XLA with `jit_compile=True`). Losses
+    are averaged over the global batch, so training is the same on one device
+    and under `tf.distribute` strategies. Noise is drawn statelessly from
+    `(seed, optimizer step)`, so runs are reproducible and resume exactly from
+    a backup. Progress shows `g_loss`, `d_loss`, `d_real` and `d_fake` (mean
+    discriminator logits on real and generated images) and `loss`
+    (`g_loss + d_loss`, there so Keras callbacks that watch `loss`, such as
+    `TerminateOnNaN`, catch a diverged run).
+
+    Args:
+        generator: `keras.Model`. Maps `z` `(batch, latent_dim)` to images in [-1, 1].
+        discriminator: `keras.Model`. Maps images to logits `(batch, 1)`.
+        ema_decay: optional float in [0, 1). When set, an exponential moving
+            average of the generator's weights is kept and used for sampling
+            (`call`, `predict`, `generate`).
+        seed: int. Seed of the training noise.
+        **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Example:
+
+    ```python
+    gan = keras_gen.models.GAN(
+        keras_gen.networks.dcgan_generator((28, 28, 1), latent_dim=64),
+        keras_gen.networks.dcgan_discriminator((28, 28, 1)),
+        ema_decay=0.999,
+    )
+    gan.compile(loss="hinge")
+    gan.fit(keras_gen.data.load("digits"), epochs=5)
+    images = gan.generate(16, seed=0)  # float32 in [-1, 1]
+    ```
+
+    Reference: Goodfellow et al. 2014, "Generative Adversarial Nets".
+    """
+
+    def __init__(self, generator, discriminator, ema_decay=None, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        for role, network in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(network, keras.Model):
+                raise ValueError(
+                    f"{role} must be a keras.Model. Received: {role}={network!r}"
+                )
+        if len(generator.input_shape) != 2:
+            raise ValueError(
+                "generator must take a flat noise vector (batch, latent_dim). "
+                f"Received a generator with input shape {generator.input_shape}"
+            )
+        image_shape, d_input = tuple(generator.output_shape[1:]), tuple(discriminator.input_shape[1:])
+        if image_shape != d_input:
+            raise ValueError(
+                f"The generator makes images of shape {image_shape} but the discriminator "
+                f"takes {d_input}. Build both networks for the same image_shape."
+            )
+        if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) or None. Received: ema_decay={ema_decay}")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError(f"seed must be an int. Received: seed={seed!r}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.ema_decay = ema_decay
+        self.seed = seed
+        self.latent_dim = int(generator.input_shape[-1])
+        self.image_shape = image_shape
+        self.ema_generator = None
+        if ema_decay is not None:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.name = f"ema_{generator.name}"
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
+        self._trackers = {name: keras.metrics.Mean(name=name)
+                          for name in ("loss", "g_loss", "d_loss", "d_real", "d_fake")}
+        self.built = True
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    @property
+    def sampling_generator(self):
+        """The generator used for sampling: the EMA copy when `ema_decay` is set."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def compile(self, g_optimizer=None, d_optimizer=None, loss="non_saturating", d_steps=1,
+                gp_weight=None, r1_gamma=0.0, jit_compile="auto", steps_per_execution=1,
+                run_eagerly=False):
+        """Configures the GAN for training.
+
+        Args:
+            g_optimizer: optional `keras.optimizers.Optimizer` for the generator.
+                Defaults to Adam(2e-4, beta_1=0.5).
+            d_optimizer: optional optimizer for the discriminator (same default).
+            loss: str. `"non_saturating"`, `"least_squares"`, `"hinge"` or
+                `"wasserstein"`.
+            d_steps: int. Discriminator (critic) steps per generator step; each
+                reuses the batch's real images with fresh noise.
+            gp_weight: optional float. WGAN-GP gradient-penalty weight; `None`
+                means 10 for `"wasserstein"` (Gulrajani et al. 2017) and 0 otherwise.
+            r1_gamma: float. R1 penalty weight gamma (the penalty is
+                `gamma / 2 * ||grad D(x)||**2`, Mescheder et al. 2018).
+            jit_compile: bool or `"auto"`. Compile the train step with XLA.
+            steps_per_execution: int. Batches per compiled call.
+            run_eagerly: bool. Run the step eagerly, for debugging.
+
+        Example:
+
+        ```python
+        gan.compile(loss="wasserstein", d_steps=5,
+                    g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+                    d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9))
+        ```
+        """
+        g_loss_fn, d_loss_fn = adversarial.get_loss_pair(loss)
+        if not isinstance(d_steps, int) or isinstance(d_steps, bool) or d_steps < 1:
+            raise ValueError(f"d_steps must be an int >= 1. Received: d_steps={d_steps!r}")
+        if gp_weight is None:
+            gp_weight = 10.0 if loss == "wasserstein" else 0.0
+        for arg, value in (("gp_weight", gp_weight), ("r1_gamma", r1_gamma)):
+            if not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{arg} must be a float >= 0. Received: {arg}={value!r}")
+        self.g_optimizer = self._prepare_optimizer(g_optimizer, "g_optimizer")
+        self.d_optimizer = self._prepare_optimizer(d_optimizer, "d_optimizer")
+        self.loss_name, self.d_steps = loss, d_steps
+        self.gp_weight, self.r1_gamma = float(gp_weight), float(r1_gamma)
+        self._g_loss_fn, self._d_loss_fn = g_loss_fn, d_loss_fn
+        super().compile(optimizer=None, jit_compile=jit_compile,
+                        steps_per_execution=steps_per_execution, run_eagerly=run_eagerly)
+        # Build optimizer state now so BackupAndRestore and load_model find it.
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    def _prepare_optimizer(self, optimizer, arg):
+        optimizer = _default_optimizer() if optimizer is None else keras.optimizers.get(optimizer)
+        if not isinstance(optimizer, keras.optimizers.Optimizer):
+            raise ValueError(f"{arg} must be a keras optimizer. Received: {arg}={optimizer!r}")
+        # Keras scales the loss automatically only for compile(optimizer=...),
+        # so wrap both of ours for float16 (bfloat16 has float32's range).
+        if (self.dtype_policy.name == "mixed_float16" or
+                keras.config.dtype_policy().name == "mixed_float16") and not isinstance(
+                    optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{arg}_loss_scale")
+        return optimizer
+
+    def call(self, z, training=False):
+        generator = self.generator if training else self.sampling_generator
+        return generator(z, training=training)
+
+    def sample_noise(self, num_images, seed):
+        """Returns the noise `generate(num_images, seed)` uses: float32 `(num_images, latent_dim)`.
+
+        Args:
+            num_images: int. Rows to draw.
+            seed: int. Stateless seed.
+
+        Example:
+
+        ```python
+        z = gan.sample_noise(4, seed=7)
+        ```
+        """
+        return tf.random.stateless_normal((num_images, self.latent_dim), seed=[seed, 0])
+
+    def generate(self, num_images, seed=None, batch_size=256):
+        """Generates images with the sampling generator; the same seed gives the same images.
+
+        Args:
+            num_images: int. How many images.
+            seed: optional int. `None` draws a fresh seed.
+            batch_size: int. Images per forward pass.
+
+        Returns:
+            float32 numpy array `(num_images, H, W, C)` in [-1, 1].
+
+        Example:
+
+        ```python
+        images = gan.generate(64, seed=0)
+        ```
+        """
+        if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 1:
+            raise ValueError(f"num_images must be a positive int. Received: {num_images!r}")
+        seed = secrets.randbits(31) if seed is None else seed
+        z = self.sample_noise(num_images, seed)
+        batches = [self(z[start : start + batch_size], training=False)
+                   for start in range(0, num_images, batch_size)]
+        return np.concatenate([np.asarray(tf.cast(b, tf.float32)) for b in batches])
+
+    def _check_images(self, real):
+        if tuple(real.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"The dataset's images have shape {tuple(real.shape[1:])} but the networks "
+                f"are built for {self.image_shape}. Load the data with matching image_size/"
+                "channels, or build the networks for the data's image shape."
+            )
+
+    def _noise(self, batch, counter, stream):
+        seed = randomness.step_seed(self.seed, counter, stream)
+        return randomness.replica_slice_draw(
+            lambda n, s: tf.random.stateless_normal((n, self.latent_dim), seed=s), batch, seed)
+
+    def _discriminator_step(self, real):
+        batch = tf.shape(real)[0]
+        counter = self.d_optimizer.iterations
+        fake = self.generator(self._noise(batch, counter, randomness.STREAM_D_NOISE), training=True)
+        variables = self.discriminator.trainable_variables
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            per_example = self._d_loss_fn(real_logits, fake_logits)
+            if self.gp_weight:
+                alpha = randomness.replica_slice_draw(
+                    lambda n, s: tf.random.stateless_uniform((n, 1, 1, 1), seed=s), batch,
+                    randomness.step_seed(self.seed, counter, randomness.STREAM_D_ALPHA))
+                per_example += self.gp_weight * penalties.gradient_penalty(
+                    self.discriminator, real, fake, alpha)
+            if self.r1_gamma:
+                per_example += 0.5 * self.r1_gamma * penalties.r1_penalty(self.discriminator, real)
+            # Divide by the global batch: replicas' gradients are summed.
+            loss = tf.nn.compute_average_loss(per_example)
+            scaled = self.d_optimizer.scale_loss(loss)
+        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        return tf.reduce_mean(per_example), real_logits, fake_logits
+
+    def _generator_step(self, batch):
+        z = self._noise(batch, self.g_optimizer.iterations, randomness.STREAM_G_NOISE)
+        variables = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+            per_example = self._g_loss_fn(fake_logits)
+            loss = tf.nn.compute_average_loss(per_example)
+            scaled = self.g_optimizer.scale_loss(loss)
+        self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        if self.ema_generator is not None:
+            update_moving_average(self.ema_generator, self.generator, self.ema_decay)
+        return tf.reduce_mean(per_example)
+
+    def train_step(self, data):
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self._check_images(real)
+        for _ in range(self.d_steps):
+            d_loss, real_logits, fake_logits = self._discriminator_step(real)
+        g_loss = self._generator_step(tf.shape(real)[0])
+        return self._update_metrics(g_loss, d_loss, real_logits, fake_logits)
+
+    def test_step(self, data):
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self._check_images(real)
+        z = self._noise(tf.shape(real)[0], self.g_optimizer.iterations, randomness.STREAM_G_NOISE)
+        real_logits = self.discriminator(real, training=False)
+        fake_logits = self.discriminator(self.sampling_generator(z, training=False), training=False)
+        d_loss = tf.reduce_mean(self._d_loss_fn(real_logits, fake_logits))
+        g_loss = tf.reduce_mean(self._g_loss_fn(fake_logits))
+        return self._update_metrics(g_loss, d_loss, real_logits, fake_logits)
+
+    def _update_metrics(self, g_loss, d_loss, real_logits, fake_logits):
+        values = {"loss": g_loss + d_loss, "g_loss": g_loss, "d_loss": d_loss,
+                  "d_real": tf.reduce_mean(tf.cast(real_logits, tf.float32)),
+                  "d_fake": tf.reduce_mean(tf.cast(fake_logits, tf.float32))}
+        for name, value in values.items():
+            self._trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "ema_decay": self.ema_decay,
+            "seed": self.seed,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return None
+        return {
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "loss": self.loss_name, "d_steps": self.d_steps, "gp_weight": self.gp_weight,
+            "r1_gamma": self.r1_gamma, "jit_compile": self.jit_compile,
+            "steps_per_execution": self.steps_per_execution,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("g_optimizer", "d_optimizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)

@@ -1,0 +1,15 @@
+"""Network builders: plain functional `keras.Model`s with named blocks.
+
+Example:
+
+```python
+from keras_gen import networks
+
+generator = networks.dcgan_generator((28, 28, 1), latent_dim=64)
+discriminator = networks.dcgan_discriminator((28, 28, 1))
+```
+"""
+
+from keras_gen.networks.dcgan import NORMALIZATIONS, dcgan_discriminator, dcgan_generator
+
+__all__ = ["NORMALIZATIONS", "dcgan_discriminator", "dcgan_generator"]

@@ -1,0 +1,156 @@
+"""DCGAN generator and discriminator builders (Radford et al. 2016, arXiv:1511.06434).
+
+Both networks are plain functional `keras.Model`s made of named blocks
+(`block_0`, `block_1`, ...), each a small `keras.Sequential`, so transfer
+learning can freeze or swap whole blocks by name.
+"""
+
+import keras
+
+NORMALIZATIONS = (None, "batch", "spectral")
+# The spatial size the generator starts from: halve the image side while it
+# stays even and above this, so 28 -> 7, 32 -> 4, 64 -> 4.
+_MIN_START_SIZE = 4
+
+
+def _check_image_shape(image_shape):
+    valid = (
+        isinstance(image_shape, (tuple, list))
+        and len(image_shape) == 3
+        and all(isinstance(side, int) and side > 0 for side in image_shape)
+        and image_shape[0] == image_shape[1]
+        and image_shape[2] in (1, 3)
+    )
+    if not valid:
+        raise ValueError(
+            "image_shape must be (size, size, channels) with channels 1 or 3, e.g. "
+            f"(28, 28, 1), (32, 32, 3) or (64, 64, 3). Received: image_shape={image_shape!r}"
+        )
+    num_upsamples, size = 0, image_shape[0]
+    while size % 2 == 0 and size // 2 >= _MIN_START_SIZE:
+        size //= 2
+        num_upsamples += 1
+    if num_upsamples == 0:
+        raise ValueError(
+            "image_shape must have a side that halves at least once to 4 or more "
+            f"(e.g. 28, 32, 64). Received: image_shape={image_shape!r}"
+        )
+    return size, num_upsamples
+
+
+def _check_common(latent_dim, width, normalization):
+    if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim <= 0:
+        raise ValueError(f"latent_dim must be a positive int. Received: latent_dim={latent_dim!r}")
+    if not isinstance(width, int) or isinstance(width, bool) or width <= 0:
+        raise ValueError(f"width must be a positive int. Received: width={width!r}")
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(
+            f"normalization must be one of {NORMALIZATIONS}. "
+            f"Received: normalization={normalization!r}"
+        )
+
+
+def _maybe_spectral(layer, normalization):
+    if normalization == "spectral":
+        return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
+    return layer
+
+
+def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, normalization="batch",
+                    name="generator"):
+    """Builds a DCGAN generator mapping `z` to images in [-1, 1].
+
+    A dense projection to `start x start x (width * 2**k)` features, then `k`
+    upsampling blocks (4x4 stride-2 transposed convolution, normalisation,
+    ReLU) halving the width each time, then a 3x3 convolution with tanh.
+
+    Args:
+        image_shape: tuple. `(size, size, channels)`; e.g. `(28, 28, 1)`,
+            `(32, 32, 3)`, `(64, 64, 3)`.
+        latent_dim: int. Size of the noise vector `z`.
+        width: int. Channels of the last block; earlier blocks double it.
+        normalization: `"batch"`, `"spectral"` (Keras' `SpectralNormalization`)
+            or `None`.
+        name: str. Model name.
+
+    Returns:
+        A functional `keras.Model` with input `z` `(batch, latent_dim)` and
+        output `(batch, *image_shape)`.
+
+    Example:
+
+    ```python
+    generator = dcgan_generator((32, 32, 3), latent_dim=128, width=64)
+    images = generator(keras.random.normal((4, 128)))  # (4, 32, 32, 3)
+    ```
+    """
+    start, num_blocks = _check_image_shape(image_shape)
+    _check_common(latent_dim, width, normalization)
+    z = keras.Input((latent_dim,), name="z")
+    stem_channels = width * 2 ** (num_blocks - 1) * 2
+    stem = [_maybe_spectral(keras.layers.Dense(start * start * stem_channels, use_bias=False,
+                                               name="stem_dense"), normalization)]
+    if normalization == "batch":
+        stem.append(keras.layers.BatchNormalization(name="stem_norm"))
+    stem += [keras.layers.ReLU(name="stem_relu"),
+             keras.layers.Reshape((start, start, stem_channels), name="stem_reshape")]
+    x = keras.Sequential(stem, name="stem")(z)
+    for index in range(num_blocks):
+        channels = width * 2 ** (num_blocks - 1 - index)
+        conv = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
+                                            use_bias=normalization != "batch", name="conv")
+        layers = [_maybe_spectral(conv, normalization)]
+        if normalization == "batch":
+            layers.append(keras.layers.BatchNormalization(name="norm"))
+        layers.append(keras.layers.ReLU(name="relu"))
+        x = keras.Sequential(layers, name=f"block_{index}")(x)
+    to_image = keras.layers.Conv2D(image_shape[-1], 3, padding="same", name="to_image")
+    images = keras.layers.Activation("tanh", dtype="float32", name="tanh")(to_image(x))
+    return keras.Model(z, images, name=name)
+
+
+def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="spectral",
+                        name="discriminator"):
+    """Builds a DCGAN discriminator mapping images to one real/fake logit each.
+
+    `k` downsampling blocks (4x4 stride-2 convolution, normalisation except in
+    the first block as in the DCGAN paper, LeakyReLU 0.2) doubling the width
+    each time, then a dense logit. Use `normalization=None` or `"spectral"`
+    with the Wasserstein-GP loss: batch norm breaks the per-sample gradient
+    penalty.
+
+    Args:
+        image_shape: tuple. `(size, size, channels)`.
+        width: int. Channels of the first block; later blocks double it.
+        normalization: `"batch"`, `"spectral"` (Keras' `SpectralNormalization`)
+            or `None`.
+        name: str. Model name.
+
+    Returns:
+        A functional `keras.Model` with input `images` `(batch, *image_shape)`
+        and output logits `(batch, 1)` in float32.
+
+    Example:
+
+    ```python
+    discriminator = dcgan_discriminator((28, 28, 1), width=64)
+    logits = discriminator(keras.ops.zeros((4, 28, 28, 1)))  # (4, 1)
+    ```
+    """
+    _, num_blocks = _check_image_shape(image_shape)
+    _check_common(1, width, normalization)
+    images = keras.Input(tuple(image_shape), name="images")
+    x = images
+    for index in range(num_blocks):
+        conv = keras.layers.Conv2D(width * 2 ** index, 4, strides=2, padding="same",
+                                   use_bias=not (normalization == "batch" and index > 0),
+                                   name="conv")
+        layers = [_maybe_spectral(conv, normalization)]
+        if normalization == "batch" and index > 0:
+            layers.append(keras.layers.BatchNormalization(name="norm"))
+        layers.append(keras.layers.LeakyReLU(0.2, name="leaky_relu"))
+        x = keras.Sequential(layers, name=f"block_{index}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    dense = _maybe_spectral(keras.layers.Dense(1, name="logit"), normalization)
+    logits = keras.layers.Activation("linear", dtype="float32", name="logits")(dense(x))
+    return keras.Model(images, logits, name=name)
