@@ -1,1 +1,16 @@
-"""Training callbacks."""
+"""Training callbacks: sample grids and safe checkpoints.
+
+Example:
+
+```python
+from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid
+
+gan.fit(dataset, epochs=10, callbacks=[ImageGrid("samples"), FiniteModelCheckpoint("ckpt.keras")])
+```
+"""
+
+from keras_gen.callbacks.checkpoint import FiniteModelCheckpoint
+from keras_gen.callbacks.image_grid import ImageGrid
+from keras_gen.callbacks.json_history import JsonHistory
+
+__all__ = ["FiniteModelCheckpoint", "ImageGrid", "JsonHistory"]

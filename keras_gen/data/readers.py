@@ -59,7 +59,7 @@ def read_local(path, split="train", image_size=None, channels=None):
             f"Cannot read {path!r}: a dataset file must be an .npz with x_train/y_train "
             "(and x_test/y_test). For other files, point at their folder instead."
         )
-    if _find_idx_file(path, split, "images") is not None:
+    if any(_find_idx_file(path, s, "images") for s in SPLITS):
         return read_idx_folder(path, split)
     return read_image_folder(path, split, image_size=image_size, channels=channels)
 

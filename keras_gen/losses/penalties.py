@@ -12,8 +12,10 @@ def _input_gradient_norms_squared(discriminator, images):
     images = tf.cast(images, tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(images)
-        logits = tf.cast(discriminator(images, training=True), tf.float32)
-    gradients = tape.gradient(tf.reduce_sum(logits), images)
+        # Summing over the batch keeps examples separate: each logit depends
+        # only on its own image. The sum must be taken inside the tape.
+        total = tf.reduce_sum(tf.cast(discriminator(images, training=True), tf.float32))
+    gradients = tape.gradient(total, images)
     return tf.reduce_sum(tf.reshape(tf.square(gradients), (tf.shape(images)[0], -1)), axis=-1)
 
 

@@ -1,0 +1,72 @@
+"""`ImageGrid`: a fixed-seed sample grid every N epochs, as PNG and TensorBoard image."""
+
+import os
+
+import keras
+
+from keras_gen.utils.images import make_grid, save_image_grid
+
+
+class ImageGrid(keras.callbacks.Callback):
+    """Saves a grid of samples from the same noise every `every` epochs.
+
+    The same seed each time shows how one set of noise vectors evolves over
+    training. The newest grid stays on `self.last_grid` (uint8) for notebooks.
+
+    Args:
+        directory: optional str. Folder for `epoch_0001.png`, ... (PNG, atomic).
+        num_images: int. Images in the grid.
+        seed: int. Noise seed, fixed for the whole run.
+        every: int. Epochs between grids (the last epoch always gets one).
+        log_dir: optional str. TensorBoard log folder; grids are written as
+            image summaries under the tag `samples`.
+
+    Example:
+
+    ```python
+    gan.fit(dataset, epochs=20, callbacks=[ImageGrid("runs/samples", every=5)])
+    ```
+    """
+
+    def __init__(self, directory=None, num_images=64, seed=0, every=1, log_dir=None):
+        super().__init__()
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be an int >= 1. Received: every={every!r}")
+        self.directory = directory
+        self.num_images = num_images
+        self.seed = seed
+        self.every = every
+        self.log_dir = log_dir
+        self.last_grid = None
+        self.last_path = None
+        self._writer = None
+        self._epochs = None
+
+    def on_train_begin(self, logs=None):
+        self._epochs = self.params.get("epochs") if self.params else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        is_last = self._epochs is not None and epoch + 1 == self._epochs
+        if (epoch + 1) % self.every and not is_last:
+            return
+        images = self.model.generate(self.num_images, seed=self.seed)
+        self.last_grid = make_grid(images)
+        if self.directory:
+            self.last_path = os.path.join(self.directory, f"epoch_{epoch + 1:04d}.png")
+            save_image_grid(images, self.last_path)
+        if self.log_dir:
+            self._write_summary(epoch)
+
+    def _write_summary(self, epoch):
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
+        with self._writer.as_default():
+            tf.summary.image("samples", self.last_grid[None], step=epoch + 1)
+        self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -1,0 +1,51 @@
+"""`JsonHistory`: the per-epoch logs of a run, kept in one JSON file that survives resumes."""
+
+import json
+import os
+
+import keras
+
+from keras_gen.utils.files import write_json_atomic
+
+
+class JsonHistory(keras.callbacks.Callback):
+    """Writes `{"epoch": [...], "<metric>": [...]}` to `path` after every epoch.
+
+    Entries are keyed by epoch, so a run resumed by `BackupAndRestore` extends
+    the file instead of starting it over; epochs that are trained again replace
+    their old entries. Each write is atomic.
+
+    Args:
+        path: str. The JSON file.
+        resume: bool. Keep the entries already in `path` (for a resumed run);
+            `False` starts a fresh file.
+
+    Example:
+
+    ```python
+    gan.fit(dataset, epochs=10, callbacks=[JsonHistory("runs/dcgan/history.json")])
+    ```
+    """
+
+    def __init__(self, path, resume=True):
+        super().__init__()
+        self.path = path
+        self.resume = resume
+        self.records = {}
+
+    def on_train_begin(self, logs=None):
+        self.records = {}
+        if self.resume and os.path.exists(self.path):
+            with open(self.path) as handle:
+                stored = json.load(handle)
+            for row, epoch in enumerate(stored.get("epoch", [])):
+                self.records[epoch] = {key: values[row] for key, values in stored.items()
+                                       if key != "epoch" and row < len(values)}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.records[epoch + 1] = {key: float(value) for key, value in (logs or {}).items()}
+        epochs = sorted(self.records)
+        keys = sorted({key for record in self.records.values() for key in record})
+        payload = {"epoch": epochs}
+        payload.update({key: [self.records[e].get(key) for e in epochs] for key in keys})
+        write_json_atomic(self.path, payload)

@@ -1,0 +1,142 @@
+"""`keras-gen`: a thin command-line layer over the library.
+
+Every command is one library call (`recipes.build_gan`, `training.train`,
+`utils.save_image_grid`), so tests make the same calls directly.
+"""
+
+import argparse
+import os
+import sys
+
+from keras_gen.data import EMBEDDED_DATASET
+from keras_gen.losses import LOSS_PAIRS
+from keras_gen.recipes import RECIPES
+
+_DESCRIPTION = """keras-gen: train, sample and inspect image generators.
+
+Examples:
+  keras-gen train dcgan                                 # digits, offline, a few minutes
+  keras-gen train dcgan --dataset ../shared/data/mnist --epochs 20
+  keras-gen sample runs/dcgan/model.keras -n 64 --seed 0 --out grid.png
+"""
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def build_parser():
+    """Returns the `keras-gen` argument parser (exposed for tests and docs).
+
+    Example:
+
+    ```python
+    args = build_parser().parse_args(["train", "dcgan", "--epochs", "1"])
+    ```
+    """
+    parser = argparse.ArgumentParser(
+        prog="keras-gen", description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train", help="train a model from a recipe",
+        description="Train a model and write checkpoints, sample grids, history.json and "
+                    "model.keras to --out. An interrupted run resumes when run again.")
+    train.add_argument("model", choices=sorted(RECIPES), help="recipe to train")
+    train.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
+                       metavar="NAME_OR_PATH",
+                       help="'digits' (embedded, default), a TFDS name such as 'mnist' "
+                            "(needs network), or a local path: a folder of IDX .gz files, "
+                            "an .npz, or an image folder with one subfolder per class")
+    train.add_argument("--loss", choices=sorted(LOSS_PAIRS), help="override the recipe's loss")
+    train.add_argument("--epochs", type=_positive_int, default=100)
+    train.add_argument("--batch-size", type=_positive_int, default=64)
+    train.add_argument("--latent-dim", type=_positive_int, default=64)
+    train.add_argument("--width", type=_positive_int, default=32,
+                       help="base channel width of the networks")
+    train.add_argument("--image-size", type=_positive_int,
+                       help="resize images to this size (default: the data's own; digits: 28)")
+    train.add_argument("--limit", type=_positive_int, help="use only the first N images")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--grid-every", type=_positive_int, default=10,
+                       help="epochs between sample grids")
+    train.add_argument("--checkpoint-every", type=_positive_int, default=5,
+                       help="epochs between checkpoints and backups")
+    train.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
+    train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
+
+    sample = commands.add_parser(
+        "sample", help="write a grid of samples from a .keras file",
+        description="Generate images from a trained model and save them as one PNG grid.")
+    sample.add_argument("model_file", help="a .keras file written by keras-gen train or model.save")
+    sample.add_argument("-n", "--num-images", type=_positive_int, default=64)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--columns", type=_positive_int, help="images per row")
+    sample.add_argument("--out", default="samples.png", help="destination PNG")
+    return parser
+
+
+def run_train(args):
+    """Runs `keras-gen train` from parsed arguments; returns the output folder."""
+    from keras_gen import data, recipes, training
+
+    dataset = data.load(args.dataset, batch_size=args.batch_size, image_size=args.image_size,
+                        limit=args.limit, seed=args.seed)
+    image_shape = tuple(int(side) for side in dataset.element_spec[0].shape[1:])
+    gan = recipes.build_gan(args.model, image_shape=image_shape, latent_dim=args.latent_dim,
+                            width=args.width, loss=args.loss, seed=args.seed,
+                            jit_compile=bool(args.jit))
+    out_dir = args.out or os.path.join("runs", args.model)
+    training.train(gan, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
+                   checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
+                   tensorboard=args.tensorboard)
+    print(f"Wrote {out_dir}/model.keras, {out_dir}/history.json and grids in {out_dir}/samples/")
+    return out_dir
+
+
+def run_sample(args):
+    """Runs `keras-gen sample`; returns the PNG path."""
+    from keras_gen.saving import load_model
+    from keras_gen.utils import save_image_grid
+
+    model = load_model(args.model_file)
+    images = model.generate(args.num_images, seed=args.seed)
+    save_image_grid(images, args.out, columns=args.columns)
+    print(f"Wrote {args.num_images} samples (seed {args.seed}) to {args.out}")
+    return args.out
+
+
+def main(argv=None):
+    """Entry point of the `keras-gen` console script; returns the exit code.
+
+    Example:
+
+    ```python
+    main(["sample", "runs/dcgan/model.keras", "--out", "grid.png"])
+    ```
+    """
+    args = build_parser().parse_args(argv)
+    from keras_gen.errors import DataError
+    from keras_gen.training import TrainingDiverged
+
+    try:
+        if args.command == "train":
+            run_train(args)
+        elif args.command == "sample":
+            run_sample(args)
+    except (DataError, ValueError, FileNotFoundError) as error:
+        print(f"keras-gen {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as error:
+        print(f"keras-gen {args.command}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""`train()`: one call that runs `fit` with the callbacks a real run needs and writes its outputs.
+
+Output folder layout::
+
+    out_dir/
+      model.keras            final model (written only if training stayed finite)
+      history.json           per-epoch metrics (survives resumes)
+      checkpoints/last.keras last good checkpoint, refreshed every `checkpoint_every` epochs
+      samples/epoch_0001.png fixed-seed sample grids
+      backup/                BackupAndRestore state while a run is in progress
+      logs/                  TensorBoard logs (with tensorboard=True)
+"""
+
+import math
+import os
+
+import keras
+
+from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid, JsonHistory
+from keras_gen.utils.files import atomic_path
+
+
+class TrainingDiverged(RuntimeError):
+    """Training produced a NaN or infinite loss and was stopped."""
+
+
+def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, grid_seed=0,
+          tensorboard=False, verbose="auto", callbacks=()):
+    """Trains `model` on `dataset`, resuming from `out_dir/backup` if a run was interrupted.
+
+    Args:
+        model: a compiled keras_gen model (e.g. from `recipes.build_gan`).
+        dataset: `tf.data.Dataset` of `(images, labels)`.
+        out_dir: str. Output folder (layout in the module docstring).
+        epochs: int. Total epochs, counting those done before a resume.
+        grid_every: int. Epochs between sample grids.
+        checkpoint_every: int. Epochs between refreshes of `checkpoints/last.keras`
+            and of the backup (saving takes time when epochs are short).
+        grid_seed: int. Noise seed of the sample grids.
+        tensorboard: bool. Also write TensorBoard logs (scalars and grids).
+        verbose: `"auto"`, 0, 1 or 2. Keras progress output.
+        callbacks: extra Keras callbacks.
+
+    Returns:
+        `keras.callbacks.History` of this call.
+
+    Raises:
+        TrainingDiverged: a loss became NaN/inf; `model.keras` is not written
+            and `checkpoints/last.keras` keeps the last finite state.
+
+    Example:
+
+    ```python
+    gan = recipes.build_gan("dcgan")
+    train(gan, keras_gen.data.load("digits"), "runs/dcgan", epochs=50)
+    ```
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int. Received: epochs={epochs!r}")
+    if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be a positive int. Received: {checkpoint_every!r}")
+    save_freq = _save_frequency(dataset, checkpoint_every)
+    backup_dir = os.path.join(out_dir, "backup")
+    resuming = os.path.isdir(backup_dir)
+    log_dir = os.path.join(out_dir, "logs") if tensorboard else None
+    all_callbacks = [
+        keras.callbacks.TerminateOnNaN(),
+        # Backups every epoch; double_checkpoint keeps the previous one in case a
+        # crash hits mid-write.
+        keras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq, double_checkpoint=True),
+        FiniteModelCheckpoint(os.path.join(out_dir, "checkpoints", "last.keras"),
+                              save_freq=save_freq),
+        ImageGrid(os.path.join(out_dir, "samples"), seed=grid_seed, every=grid_every,
+                  log_dir=log_dir),
+        JsonHistory(os.path.join(out_dir, "history.json"), resume=resuming),
+        *callbacks,
+    ]
+    if log_dir:
+        all_callbacks.append(keras.callbacks.TensorBoard(log_dir))
+    history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose)
+    last = {key: values[-1] for key, values in history.history.items() if values}
+    bad = {key: value for key, value in last.items() if not math.isfinite(float(value))}
+    if bad:
+        raise TrainingDiverged(
+            f"Training stopped: non-finite values {bad}. {out_dir}/checkpoints/last.keras holds "
+            "the last finite state. Lower the learning rate, or add a gradient penalty "
+            "(e.g. --loss wasserstein or r1_gamma)."
+        )
+    with atomic_path(os.path.join(out_dir, "model.keras")) as temporary:
+        model.save(temporary)
+    return history
+
+
+def _save_frequency(dataset, checkpoint_every):
+    if checkpoint_every == 1:
+        return "epoch"
+    steps = int(dataset.cardinality())
+    if steps <= 0:  # Unknown or infinite: fall back to every epoch.
+        return "epoch"
+    return steps * checkpoint_every

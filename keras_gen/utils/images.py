@@ -1,0 +1,89 @@
+"""Image conversion and grids for looking at samples."""
+
+import math
+
+import numpy as np
+
+from keras_gen.utils.files import atomic_path
+
+
+def to_uint8(images):
+    """Maps images in [-1, 1] to uint8 in [0, 255] (values outside are clipped).
+
+    Args:
+        images: array-like float images in [-1, 1].
+
+    Returns:
+        uint8 numpy array of the same shape.
+
+    Example:
+
+    ```python
+    to_uint8(np.array([-1.0, 0.0, 1.0]))  # [0, 128, 255]
+    ```
+    """
+    images = np.asarray(images, dtype=np.float32)
+    return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def make_grid(images, columns=None, padding=2):
+    """Tiles a batch of images into one image, row by row.
+
+    Args:
+        images: array `(N, H, W, C)` in [-1, 1].
+        columns: optional int. Images per row; defaults to `ceil(sqrt(N))`.
+        padding: int. Pixels of black between images.
+
+    Returns:
+        uint8 array `(rows * (H + padding) + padding, ..., C)`.
+
+    Example:
+
+    ```python
+    grid = make_grid(gan.generate(64, seed=0))  # 8 x 8 tiles
+    ```
+    """
+    images = to_uint8(images)
+    if images.ndim != 4:
+        raise ValueError(f"images must be (N, H, W, C). Received shape {images.shape}")
+    count, height, width, channels = images.shape
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    grid = np.zeros((rows * (height + padding) + padding,
+                     columns * (width + padding) + padding, channels), dtype=np.uint8)
+    for index, image in enumerate(images):
+        top = padding + (index // columns) * (height + padding)
+        left = padding + (index % columns) * (width + padding)
+        grid[top : top + height, left : left + width] = image
+    return grid
+
+
+def save_image_grid(images, path, columns=None, scale=4):
+    """Saves a grid of images as a PNG (written atomically) with matplotlib.
+
+    Args:
+        images: array `(N, H, W, C)` in [-1, 1].
+        path: str. Destination `.png`.
+        columns: optional int. Images per row.
+        scale: int. Nearest-neighbour upscaling, so 28x28 digits are visible.
+
+    Returns:
+        The uint8 grid that was written.
+
+    Example:
+
+    ```python
+    save_image_grid(gan.generate(64, seed=0), "samples.png")
+    ```
+    """
+    import matplotlib.image
+
+    grid = make_grid(images, columns)
+    big = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
+    with atomic_path(path) as temporary:
+        if big.shape[-1] == 1:
+            matplotlib.image.imsave(temporary, big[..., 0], cmap="gray", vmin=0, vmax=255,
+                                    format="png")
+        else:
+            matplotlib.image.imsave(temporary, big, format="png")
+    return grid

@@ -1,0 +1,173 @@
+"""keras_gen.data.load on every source kind, with the errors a user can cause."""
+
+import gzip
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gen import DataError, data
+from tests.helpers import SHARED_DATA
+
+
+def _write_idx(folder, prefix, images, labels, gz=True):
+    os.makedirs(folder, exist_ok=True)
+    opener = gzip.open if gz else open
+    suffix = ".gz" if gz else ""
+    header = (0x803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in images.shape)
+    with opener(os.path.join(folder, f"{prefix}-images-idx3-ubyte{suffix}"), "wb") as f:
+        f.write(header + images.astype(np.uint8).tobytes())
+    with opener(os.path.join(folder, f"{prefix}-labels-idx1-ubyte{suffix}"), "wb") as f:
+        f.write((0x801).to_bytes(4, "big") + len(labels).to_bytes(4, "big") +
+                labels.astype(np.uint8).tobytes())
+
+
+def test_digits_is_embedded_and_resized_to_28():
+    train_x, train_y = data.load_arrays("digits")
+    test_x, test_y = data.load_arrays("digits", split="test")
+    assert train_x.shape == (1437, 28, 28, 1) and test_x.shape == (360, 28, 28, 1)
+    assert train_x.dtype == np.uint8 and set(np.unique(train_y)) == set(range(10))
+    assert train_x.max() == 255 and train_x.min() == 0
+
+
+def test_dataset_elements_are_scaled_batched_and_typed():
+    dataset = data.load("digits", batch_size=32, seed=1)
+    images, labels = next(iter(dataset))
+    assert images.shape == (32, 28, 28, 1) and images.dtype == tf.float32
+    assert labels.dtype == tf.int32
+    assert -1.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
+    # drop_remainder: 1437 // 32 full batches.
+    assert int(dataset.cardinality()) == 1437 // 32
+
+
+def test_value_mapping_is_exact(tmp_path):
+    images = np.array([[[0, 255], [127, 51]]], np.uint8).reshape(1, 2, 2)
+    np.savez(tmp_path / "d.npz", x_train=np.repeat(images, 4, 0)[:, :, :],
+             y_train=np.arange(4))
+    batch, _ = next(iter(data.load(str(tmp_path / "d.npz"), batch_size=4, shuffle=False,
+                                   image_size=None)))
+    # 0 -> -1, 255 -> 1, 127 -> 127/127.5 - 1, 51 -> 51/127.5 - 1.
+    np.testing.assert_allclose(batch[0, :, :, 0], [[-1.0, 1.0], [127 / 127.5 - 1, 51 / 127.5 - 1]],
+                               rtol=1e-6)
+
+
+def test_seeded_shuffle_is_reproducible():
+    first = [l.numpy() for _, l in data.load("digits", batch_size=64, seed=3).take(2)]
+    again = [l.numpy() for _, l in data.load("digits", batch_size=64, seed=3).take(2)]
+    np.testing.assert_array_equal(np.concatenate(first), np.concatenate(again))
+
+
+def test_idx_folder_reads_both_splits(tmp_path):
+    rng = np.random.default_rng(0)
+    _write_idx(tmp_path, "train", rng.integers(0, 256, (5, 28, 28)), np.arange(5))
+    _write_idx(tmp_path, "t10k", rng.integers(0, 256, (3, 28, 28)), np.array([7, 8, 9]), gz=False)
+    x, y = data.load_arrays(str(tmp_path))
+    assert x.shape == (5, 28, 28, 1) and list(y) == [0, 1, 2, 3, 4]
+    x, y = data.load_arrays(str(tmp_path), split="test")
+    assert x.shape == (3, 28, 28, 1) and list(y) == [7, 8, 9]
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "mnist")),
+                    reason="../shared/data is not beside this checkout")
+def test_real_mnist_from_shared_data():
+    x, y = data.load_arrays(os.path.join(SHARED_DATA, "mnist"), split="test")
+    assert x.shape == (10000, 28, 28, 1)
+    # Test-split class counts published in ../shared/data/README.md.
+    assert list(np.bincount(y)) == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_idx_errors_are_clear(tmp_path):
+    _write_idx(tmp_path, "train", np.zeros((4, 28, 28)), np.arange(3))
+    with pytest.raises(DataError, match="4 images but .* 3 labels"):
+        data.load_arrays(str(tmp_path))
+    with pytest.raises(DataError, match="No IDX images file for split 'test'"):
+        data.load_arrays(str(tmp_path), split="test")
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as f:
+        f.write((0x803).to_bytes(4, "big") + (10).to_bytes(4, "big") * 3 + b"\0" * 10)
+    with pytest.raises(DataError, match="truncated"):
+        data.load_arrays(str(tmp_path))
+
+
+def test_npz_splits_and_errors(tmp_path):
+    x = np.random.default_rng(0).uniform(0, 1, (6, 8, 8, 3)).astype(np.float32)
+    np.savez(tmp_path / "ok.npz", x_train=x, y_train=np.arange(6), x_test=x[:2], y_test=[1, 2])
+    images, labels = data.load_arrays(str(tmp_path / "ok.npz"), split="test")
+    assert images.shape == (2, 8, 8, 3) and images.dtype == np.uint8 and list(labels) == [1, 2]
+    np.savez(tmp_path / "no_test.npz", x_train=x, y_train=np.arange(6))
+    with pytest.raises(DataError, match=r"no \['x_test', 'y_test'\]"):
+        data.load_arrays(str(tmp_path / "no_test.npz"), split="test")
+    np.savez(tmp_path / "range.npz", x_train=x * 255, y_train=np.arange(6))
+    with pytest.raises(DataError, match="expected \\[0, 1\\]"):
+        data.load_arrays(str(tmp_path / "range.npz"))
+    np.savez(tmp_path / "channels.npz", x_train=np.zeros((2, 8, 8, 2), np.uint8), y_train=[0, 1])
+    with pytest.raises(DataError, match="C = 1 .* or 3"):
+        data.load_arrays(str(tmp_path / "channels.npz"))
+
+
+def _write_png(path, array):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tf.io.write_file(str(path), tf.io.encode_png(array))
+
+
+def test_image_folder_labels_follow_sorted_class_names(tmp_path):
+    _write_png(tmp_path / "cat" / "a.png", np.full((8, 8, 3), 10, np.uint8))
+    _write_png(tmp_path / "ant" / "b.png", np.full((8, 8, 3), 200, np.uint8))
+    _write_png(tmp_path / "ant" / "c.png", np.full((8, 8, 3), 100, np.uint8))
+    images, labels = data.load_arrays(str(tmp_path))
+    assert images.shape == (3, 8, 8, 3) and list(labels) == [0, 0, 1]  # ant=0, cat=1
+    assert images[2, 0, 0, 0] == 10
+
+
+def test_image_folder_mixed_sizes_need_image_size(tmp_path):
+    _write_png(tmp_path / "a" / "small.png", np.zeros((8, 8, 1), np.uint8))
+    _write_png(tmp_path / "a" / "large.png", np.zeros((16, 16, 3), np.uint8))
+    with pytest.raises(DataError, match="differ in shape.*image_size"):
+        data.load_arrays(str(tmp_path))
+    images, _ = data.load_arrays(str(tmp_path), image_size=12, channels=3)
+    assert images.shape == (2, 12, 12, 3)
+
+
+def test_empty_folder_and_missing_path(tmp_path):
+    with pytest.raises(DataError, match="no images"):
+        data.load_arrays(str(tmp_path))
+    with pytest.raises(DataError, match="does not exist"):
+        data.load_arrays(str(tmp_path / "missing"))
+
+
+def test_unknown_name_suggests_a_close_one():
+    with pytest.raises(DataError, match="Did you mean 'fashion_mnist'"):
+        data.load_arrays("fashion_mnis")
+
+
+def test_named_dataset_offline_names_the_local_alternative(tmp_path):
+    # An empty TFDS data_dir and download=False: nothing is fetched.
+    with pytest.raises(DataError, match="not prepared.*--data /path/to/mnist"):
+        data.load_arrays("mnist", data_dir=str(tmp_path), download=False)
+
+
+def test_failed_download_becomes_a_data_error(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    def refuse(self, *args, **kwargs):
+        raise ConnectionError("network unreachable")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", refuse)
+    with pytest.raises(DataError, match="offline.*ConnectionError.*--data /path/to/mnist"):
+        data.load_arrays("mnist", data_dir=str(tmp_path))
+
+
+@pytest.mark.parametrize("kwargs, match", [({"split": "validation"}, "split must be one of"),
+                                           ({"batch_size": 0}, "batch_size must be"),
+                                           ({"batch_size": 5000}, "fewer than batch_size"),
+                                           ({"image_size": (28,)}, "image_size must be"),
+                                           ({"channels": 2}, "channels must be 1 or 3")])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(DataError, match=match):
+        data.load("digits", **kwargs)
+
+
+def test_channels_and_limit():
+    images, labels = data.load_arrays("digits", channels=3, image_size=32, limit=10)
+    assert images.shape == (10, 32, 32, 3) and len(labels) == 10
+    assert np.array_equal(images[..., 0], images[..., 2])  # gray repeated
