@@ -77,7 +77,9 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     ]
     if log_dir:
         all_callbacks.append(keras.callbacks.TensorBoard(log_dir))
-    history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose)
+    # shuffle=False: the tf.data pipeline already shuffles (Keras would warn).
+    history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
+                        shuffle=False)
     last = {key: values[-1] for key, values in history.history.items() if values}
     bad = {key: value for key, value in last.items() if not math.isfinite(float(value))}
     if bad:

@@ -43,6 +43,10 @@ def weights_of(model):
     return [np.array(w) for w in model.weights]
 
 
+def _variables_of(optimizer):
+    return [np.array(v) for v in optimizer.variables]
+
+
 def assert_weights_close(a, b, atol=1e-6):
     assert len(a) == len(b)
     for left, right in zip(a, b):
@@ -77,7 +81,8 @@ def run_model_test(model, dataset, tmp_path, generate_kwargs=None):
     for name in ("g_optimizer", "d_optimizer"):
         if hasattr(model, name):
             assert int(getattr(loaded, name).iterations) == int(getattr(model, name).iterations)
-            assert_weights_close(weights_of(getattr(model, name)), weights_of(getattr(loaded, name)))
+            assert_weights_close(_variables_of(getattr(model, name)),
+                                 _variables_of(getattr(loaded, name)))
     before = int(loaded.g_optimizer.iterations)
     loaded.fit(dataset.take(1), epochs=1, verbose=0)
     assert int(loaded.g_optimizer.iterations) == before + 1

@@ -41,7 +41,7 @@ class FiniteModelCheckpoint(keras.callbacks.ModelCheckpoint):
         bad = _non_finite_values(logs or {})
         if bad:
             self.skipped_epochs.append(epoch + 1)
-            keras.utils.io_utils.print_msg(
+            print(
                 f"\nEpoch {epoch + 1}: not saving a checkpoint: non-finite values {bad}. "
                 "The last good checkpoint is kept."
             )
@@ -55,7 +55,7 @@ class FiniteModelCheckpoint(keras.callbacks.ModelCheckpoint):
             else:
                 self.model.save(temporary, overwrite=True)
         if self.verbose > 0:
-            keras.utils.io_utils.print_msg(
+            print(
                 f"\nEpoch {epoch + 1}: saved {os.path.basename(filepath)}")
 
 

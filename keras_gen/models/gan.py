@@ -25,7 +25,9 @@ class GAN(keras.Model):
     are averaged over the global batch, so training is the same on one device
     and under `tf.distribute` strategies. Noise is drawn statelessly from
     `(seed, optimizer step)`, so runs are reproducible and resume exactly from
-    a backup. Progress shows `g_loss`, `d_loss`, `d_real` and `d_fake` (mean
+    a backup (XLA's random kernels draw other numbers than TensorFlow's for
+    the same seed, so XLA and non-XLA runs are each reproducible but differ
+    from each other). Progress shows `g_loss`, `d_loss`, `d_real` and `d_fake` (mean
     discriminator logits on real and generated images) and `loss`
     (`g_loss + d_loss`, there so Keras callbacks that watch `loss`, such as
     `TerminateOnNaN`, catch a diverged run).

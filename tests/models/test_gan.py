@@ -1,0 +1,121 @@
+"""GAN: the shared model test, sampling, EMA, losses, shape errors and serialisation."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gen import networks
+from keras_gen.models import GAN
+from tests.helpers import (assert_weights_close, run_model_test, tiny_dataset, tiny_gan,
+                           weights_of)
+
+
+def test_shared_model_test(tmp_path):
+    run_model_test(tiny_gan(), tiny_dataset(), tmp_path)
+
+
+def test_shared_model_test_without_ema_and_with_spectral_generator(tmp_path):
+    run_model_test(tiny_gan(g_norm="spectral", d_norm=None, ema_decay=None), tiny_dataset(),
+                   tmp_path)
+
+
+@pytest.mark.parametrize("loss", ["non_saturating", "least_squares", "hinge", "wasserstein"])
+def test_every_loss_trains_and_reports_metrics(loss):
+    gan = tiny_gan(loss=loss, d_norm=None)
+    logs = gan.fit(tiny_dataset(), epochs=1, verbose=0).history
+    assert set(logs) == {"loss", "g_loss", "d_loss", "d_real", "d_fake"}
+    assert all(np.isfinite(values[-1]) for values in logs.values())
+    np.testing.assert_allclose(logs["loss"][-1], logs["g_loss"][-1] + logs["d_loss"][-1],
+                               rtol=1e-5)
+    assert gan.gp_weight == (10.0 if loss == "wasserstein" else 0.0)
+
+
+def test_d_steps_counts_critic_updates():
+    gan = tiny_gan(d_steps=3, r1_gamma=1.0)
+    gan.fit(tiny_dataset(count=16, batch_size=8), epochs=1, verbose=0)
+    assert int(gan.d_optimizer.iterations) == 6 and int(gan.g_optimizer.iterations) == 2
+
+
+def test_generate_is_reproducible_and_in_range():
+    gan = tiny_gan()
+    first, again = gan.generate(5, seed=11), gan.generate(5, seed=11)
+    np.testing.assert_array_equal(first, again)
+    assert first.shape == (5, 28, 28, 1) and np.abs(first).max() <= 1.0
+    assert not np.array_equal(first, gan.generate(5, seed=12))
+    # Batching does not change the result.
+    np.testing.assert_allclose(gan.generate(5, seed=11, batch_size=2), first, atol=1e-6)
+
+
+def test_call_and_predict_run_the_sampling_generator():
+    gan = tiny_gan()
+    z = gan.sample_noise(3, seed=0)
+    np.testing.assert_allclose(gan.predict(z, verbose=0), gan.ema_generator(z), atol=1e-6)
+    np.testing.assert_allclose(gan(z), gan.generate(3, seed=0), atol=1e-6)
+
+
+def test_ema_follows_the_formula():
+    decay = 0.9
+    gan = tiny_gan(ema_decay=decay)
+    before_ema = weights_of(gan.ema_generator)
+    gan.fit(tiny_dataset(count=8, batch_size=8), epochs=1, verbose=0)  # one generator step
+    after = gan.generator.weights
+    for ema, old, new in zip(gan.ema_generator.weights, before_ema, after):
+        if new.trainable:  # averaged
+            np.testing.assert_allclose(ema, decay * old + (1 - decay) * np.array(new), atol=1e-6)
+        else:  # batch-norm statistics are copied
+            np.testing.assert_allclose(ema, new, atol=1e-6)
+
+
+def test_mismatched_data_names_both_shapes():
+    gan = tiny_gan()
+    wrong = tf.data.Dataset.from_tensor_slices(np.zeros((8, 32, 32, 3), np.float32)).batch(4)
+    with pytest.raises(ValueError, match=r"\(32, 32, 3\).*\(28, 28, 1\)"):
+        gan.fit(wrong, epochs=1, verbose=0)
+
+
+def test_mismatched_networks_name_both_shapes():
+    with pytest.raises(ValueError, match=r"\(28, 28, 1\).*\(32, 32, 3\)"):
+        GAN(networks.dcgan_generator((28, 28, 1), 8, 4), networks.dcgan_discriminator((32, 32, 3), 4))
+
+
+@pytest.mark.parametrize("kwargs, match", [({"loss": "lsgan"}, "loss must be one of"),
+                                           ({"d_steps": 0}, "d_steps must be"),
+                                           ({"gp_weight": -1.0}, "gp_weight must be"),
+                                           ({"g_optimizer": "not_an_optimizer"}, "optimizer")])
+def test_bad_compile_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        tiny_gan(**kwargs)
+
+
+def test_bad_constructor_arguments():
+    g, d = networks.dcgan_generator((28, 28, 1), 8, 4), networks.dcgan_discriminator((28, 28, 1), 4)
+    with pytest.raises(ValueError, match="ema_decay must be"):
+        GAN(g, d, ema_decay=1.5)
+    with pytest.raises(ValueError, match="generator must be a keras.Model"):
+        GAN("generator", d)
+
+
+def test_loaded_model_keeps_compile_settings(tmp_path):
+    gan = tiny_gan(loss="hinge", d_steps=2, r1_gamma=0.5,
+                   g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0))
+    gan.fit(tiny_dataset(count=8), epochs=1, verbose=0)
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.models.load_model(tmp_path / "gan.keras")
+    assert (loaded.loss_name, loaded.d_steps, loaded.r1_gamma) == ("hinge", 2, 0.5)
+    assert float(loaded.g_optimizer.learning_rate) == pytest.approx(1e-3)
+    assert loaded.ema_decay == gan.ema_decay and loaded.seed == gan.seed
+    assert_weights_close(weights_of(gan), weights_of(loaded))
+
+
+def test_jit_compiled_training_is_finite_and_reproducible():
+    # XLA's stateless RNG draws other numbers than TensorFlow's kernels for the
+    # same seed, so XLA runs are compared with each other, not with graph mode.
+    results = []
+    for _ in range(2):
+        gan = tiny_gan(jit_compile=True, d_norm=None)
+        assert gan.jit_compile is True
+        logs = gan.fit(tiny_dataset(), epochs=1, verbose=0).history
+        assert all(np.isfinite(v[-1]) for v in logs.values())
+        results.append(weights_of(gan.generator))
+    assert_weights_close(results[0], results[1], atol=0)
