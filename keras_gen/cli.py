@@ -53,7 +53,7 @@ def build_parser():
                             "(needs network), or a local path: a folder of IDX .gz files, "
                             "an .npz, or an image folder with one subfolder per class")
     train.add_argument("--loss", choices=sorted(LOSS_PAIRS), help="override the recipe's loss")
-    train.add_argument("--epochs", type=_positive_int, default=100)
+    train.add_argument("--epochs", type=_positive_int, default=60)
     train.add_argument("--batch-size", type=_positive_int, default=64)
     train.add_argument("--latent-dim", type=_positive_int, default=64)
     train.add_argument("--width", type=_positive_int, default=32,

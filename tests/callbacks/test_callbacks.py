@@ -1,0 +1,49 @@
+"""ImageGrid and JsonHistory callbacks."""
+
+import json
+import os
+
+import matplotlib.image
+import numpy as np
+import tensorflow as tf
+
+from keras_gen.callbacks import ImageGrid, JsonHistory
+from keras_gen.utils import make_grid
+from tests.helpers import tiny_dataset, tiny_gan
+
+
+def test_image_grid_writes_fixed_seed_pngs_and_a_tensorboard_image(tmp_path):
+    gan = tiny_gan()
+    grid = ImageGrid(str(tmp_path / "samples"), num_images=4, seed=5, every=2,
+                     log_dir=str(tmp_path / "logs"))
+    gan.fit(tiny_dataset(), epochs=3, verbose=0, callbacks=[grid])
+    # Every 2 epochs, plus the last one.
+    assert sorted(os.listdir(tmp_path / "samples")) == ["epoch_0002.png", "epoch_0003.png"]
+    np.testing.assert_array_equal(grid.last_grid, make_grid(gan.generate(4, seed=5)))
+    png = matplotlib.image.imread(tmp_path / "samples" / "epoch_0003.png")
+    # 2x2 tiles of 28 px + 2 px padding, upscaled 4x.
+    assert png.shape[:2] == ((2 * 30 + 2) * 4, (2 * 30 + 2) * 4)
+    events = [os.path.join(root, name) for root, _, names in os.walk(tmp_path / "logs")
+              for name in names]
+    tags = {value.tag for path in events for event in tf.compat.v1.train.summary_iterator(path)
+            for value in event.summary.value}
+    assert "samples" in tags
+
+
+def test_json_history_resumes(tmp_path):
+    path = tmp_path / "history.json"
+    history = JsonHistory(str(path))
+    history.on_train_begin()
+    history.on_epoch_end(0, {"g_loss": 1.0})
+    history.on_epoch_end(1, {"g_loss": 0.5})
+    resumed = JsonHistory(str(path), resume=True)
+    resumed.on_train_begin()
+    resumed.on_epoch_end(1, {"g_loss": 0.4})  # epoch 2 trained again
+    resumed.on_epoch_end(2, {"g_loss": 0.3})
+    with open(path) as handle:
+        assert json.load(handle) == {"epoch": [1, 2, 3], "g_loss": [1.0, 0.4, 0.3]}
+    fresh = JsonHistory(str(path), resume=False)
+    fresh.on_train_begin()
+    fresh.on_epoch_end(0, {"g_loss": 9.0})
+    with open(path) as handle:
+        assert json.load(handle) == {"epoch": [1], "g_loss": [9.0]}

@@ -1,0 +1,83 @@
+"""The keras-gen command line: train, sample, help and errors."""
+
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import matplotlib.image
+import numpy as np
+import pytest
+
+from keras_gen import training
+from keras_gen.cli import main
+from keras_gen.utils import make_grid
+from tests.helpers import tiny_gan
+
+TINY_TRAIN = ["--width", "4", "--latent-dim", "8", "--limit", "64", "--batch-size", "32",
+              "--grid-every", "1", "--checkpoint-every", "1"]
+
+
+def test_console_script_is_installed_and_helps():
+    scripts = {e.name: e.value for e in importlib.metadata.entry_points(group="console_scripts")}
+    assert scripts.get("keras-gen") == "keras_gen.cli:main"
+    for args in (["--help"], ["train", "--help"], ["sample", "--help"]):
+        result = subprocess.run([sys.executable, "-m", "keras_gen.cli", *args],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0 and "usage: keras-gen" in result.stdout
+
+
+def test_train_writes_everything_and_sample_reproduces(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "dcgan", "--epochs", "2", "--out", str(out), *TINY_TRAIN]) == 0
+    for name in ("model.keras", "history.json", "checkpoints/last.keras",
+                 "samples/epoch_0001.png", "samples/epoch_0002.png"):
+        assert (out / name).exists(), name
+    assert not (out / "backup").exists()  # removed after a finished run
+    with open(out / "history.json") as handle:
+        history = json.load(handle)
+    assert history["epoch"] == [1, 2] and len(history["g_loss"]) == 2
+
+    model = keras.models.load_model(out / "model.keras")
+    for name in ("a.png", "b.png"):
+        assert main(["sample", str(out / "model.keras"), "-n", "9", "--seed", "4",
+                     "--out", str(tmp_path / name)]) == 0
+    first = matplotlib.image.imread(tmp_path / "a.png")
+    np.testing.assert_array_equal(first, matplotlib.image.imread(tmp_path / "b.png"))
+    expected = make_grid(model.generate(9, seed=4))
+    np.testing.assert_allclose(first[::4, ::4, 0], expected[..., 0] / 255.0, atol=1 / 255)
+    assert "Wrote 9 samples" in capsys.readouterr().out
+
+
+def test_interrupted_training_resumes_from_backup(tmp_path):
+    from tests.helpers import tiny_dataset
+    from tests.models.test_gan_training import _StopAt
+
+    out = str(tmp_path / "run")
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        training.train(tiny_gan(), tiny_dataset(), out, epochs=3, verbose=0,
+                       callbacks=[_StopAt(2, 0)])
+    assert os.path.isdir(os.path.join(out, "backup"))
+    assert not os.path.exists(os.path.join(out, "model.keras"))
+    gan = tiny_gan()
+    history = training.train(gan, tiny_dataset(), out, epochs=3, verbose=0)
+    assert len(history.history["g_loss"]) == 1  # only the third epoch was left
+    assert int(gan.g_optimizer.iterations) == 6
+    with open(os.path.join(out, "history.json")) as handle:
+        assert json.load(handle)["epoch"] == [1, 2, 3]
+
+
+def test_errors_exit_2_with_a_message(tmp_path, capsys):
+    assert main(["train", "dcgan", "--dataset", str(tmp_path / "nowhere"), "--out",
+                 str(tmp_path / "run")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["sample", str(tmp_path / "missing.keras")]) == 2
+    assert "No model file" in capsys.readouterr().err
+    (tmp_path / "junk.keras").write_text("not a zip")
+    assert main(["sample", str(tmp_path / "junk.keras")]) == 2
+    assert "not a .keras archive" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "dcgan", "--epochs", "0"])
+    assert exit_info.value.code == 2

@@ -1,0 +1,32 @@
+"""Image helpers and atomic writes."""
+
+import os
+
+import numpy as np
+import pytest
+
+from keras_gen.utils import atomic_path, make_grid, to_uint8, write_json_atomic
+
+
+def test_to_uint8_maps_the_tanh_range():
+    np.testing.assert_array_equal(to_uint8([-1.0, 0.0, 1.0, 2.0, -3.0]), [0, 128, 255, 255, 0])
+
+
+def test_make_grid_places_images_row_by_row():
+    images = np.stack([np.full((2, 2, 1), v, np.float32) for v in (-1.0, 1.0, 1.0)])
+    grid = make_grid(images, columns=2, padding=1)
+    assert grid.shape == (7, 7, 1)  # 2 rows x (2 + 1) + 1
+    assert grid[1, 1, 0] == 0 and grid[1, 4, 0] == 255 and grid[4, 1, 0] == 255
+    assert grid[4, 4, 0] == 0  # the empty fourth cell stays black
+
+
+def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "out.json"
+    write_json_atomic(str(target), {"a": 1})
+    with pytest.raises(RuntimeError):
+        with atomic_path(str(target)) as temporary:
+            with open(temporary, "w") as handle:
+                handle.write("half")
+            raise RuntimeError("crash while writing")
+    assert target.read_text().strip().startswith("{") and '"a": 1' in target.read_text()
+    assert os.listdir(tmp_path) == ["out.json"]
