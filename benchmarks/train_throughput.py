@@ -1,0 +1,201 @@
+"""Training throughput: `GAN.fit` against plain `GradientTape` loops, side by side in one process.
+
+Variants, all with the same DCGAN networks (`dcgan` recipe, 28x28x1, width 32), batch size,
+Adam(2e-4, beta_1=0.5) optimizers and real digits:
+
+- `fit`: `keras_gen.models.GAN.fit` (EMA off, so the work matches the loops).
+- `loop_same_math`: a hand-written `tf.function` loop doing exactly GAN.train_step's alternating
+  updates (discriminator step, then generator step with fresh noise). `fit / loop_same_math` is
+  the framework tax; the target is a ratio >= 1.0.
+- `loop_tutorial`: the loop of TensorFlow's DCGAN tutorial (one noise batch, simultaneous updates
+  from one forward pass). It does less work per step (no second generator pass), so it is reported
+  for reference, not as the tax baseline.
+
+Each variant runs with XLA off and on. Runs alternate (round robin) so machine noise hits all
+variants alike; the median of the repeats is reported. Achieved GFLOP/s counts the convolution and
+dense multiply-adds of each variant's step (2 FLOPs per MAC; backward = 2x forward where weights
+need gradients, 1x where only input gradients are needed) against a measured fp32 matmul peak.
+
+Usage:
+    python benchmarks/train_throughput.py [--steps 40] [--repeats 3] [--batch-size 128]
+Writes benchmarks/results/train_throughput.json.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from flops import macs_per_example  # noqa: E402
+
+from keras_gen import data, losses, recipes  # noqa: E402
+from keras_gen.utils import write_json_atomic  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                       "train_throughput.json")
+
+
+def measure_matmul_peak(size=2048, repeats=20):
+    """Best fp32 matmul GFLOP/s on this machine (a practical peak, not the datasheet's)."""
+    a = tf.random.normal((size, size))
+    b = tf.random.normal((size, size))
+    matmul = tf.function(lambda x, y: tf.matmul(x, y))
+    matmul(a, b).numpy()
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul(a, b).numpy()
+        best = max(best, 2 * size**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def build(jit, seed=0):
+    gan = recipes.build_gan("dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32,
+                            seed=seed, ema_decay=None, jit_compile=jit)
+    return gan
+
+
+def make_same_math_step(gan, jit):
+    g, d, latent = gan.generator, gan.discriminator, gan.latent_dim
+    g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+    @tf.function(jit_compile=jit)
+    def step(images):
+        batch = tf.shape(images)[0]
+        fake = g(tf.random.normal((batch, latent)), training=True)
+        with tf.GradientTape() as tape:
+            d_loss = tf.reduce_mean(losses.non_saturating_discriminator_loss(
+                d(images, training=True), d(fake, training=True)))
+        d_opt.apply_gradients(zip(tape.gradient(d_loss, d.trainable_variables),
+                                  d.trainable_variables))
+        with tf.GradientTape() as tape:
+            g_loss = tf.reduce_mean(losses.non_saturating_generator_loss(
+                d(g(tf.random.normal((batch, latent)), training=True), training=True)))
+        g_opt.apply_gradients(zip(tape.gradient(g_loss, g.trainable_variables),
+                                  g.trainable_variables))
+        return g_loss, d_loss
+
+    return step
+
+
+def make_tutorial_step(gan, jit):
+    g, d, latent = gan.generator, gan.discriminator, gan.latent_dim
+    g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @tf.function(jit_compile=jit)
+    def step(images):
+        noise = tf.random.normal([tf.shape(images)[0], latent])
+        with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+            generated = g(noise, training=True)
+            real_output = d(images, training=True)
+            fake_output = d(generated, training=True)
+            gen_loss = cross_entropy(tf.ones_like(fake_output), fake_output)
+            disc_loss = (cross_entropy(tf.ones_like(real_output), real_output)
+                         + cross_entropy(tf.zeros_like(fake_output), fake_output))
+        g_opt.apply_gradients(zip(gen_tape.gradient(gen_loss, g.trainable_variables),
+                                  g.trainable_variables))
+        d_opt.apply_gradients(zip(disc_tape.gradient(disc_loss, d.trainable_variables),
+                                  d.trainable_variables))
+        return gen_loss, disc_loss
+
+    return step
+
+
+class Variant:
+    def __init__(self, name, jit, run, macs_per_image):
+        self.name, self.jit, self.run, self.macs_per_image = name, jit, run, macs_per_image
+        self.seconds = []
+
+
+def make_variants(dataset, steps, mg, md):
+    # MACs per image of one step (forward counted once, backward as described above).
+    alternating = 4 * mg + 8 * md
+    simultaneous = 3 * mg + 7 * md
+    variants = []
+    for jit in (False, True):
+        gan = build(jit)
+
+        def run_fit(gan=gan):
+            gan.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
+
+        variants.append(Variant("fit", jit, run_fit, alternating))
+        for name, maker, macs in (("loop_same_math", make_same_math_step, alternating),
+                                  ("loop_tutorial", make_tutorial_step, simultaneous)):
+            step = maker(build(jit), jit)
+
+            def run_loop(step=step):
+                for images, _ in dataset.take(steps):
+                    outputs = step(images)
+                outputs[0].numpy()  # wait for the last step
+
+            variants.append(Variant(name, jit, run_loop, macs))
+    return variants
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=40, help="training steps per timed run")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per variant")
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+
+    dataset = data.load("digits", batch_size=args.batch_size, seed=0).repeat()
+    probe = build(False)
+    mg, md = macs_per_example(probe.generator), macs_per_example(probe.discriminator)
+    variants = make_variants(dataset, args.steps, mg, md)
+    for variant in variants:  # warm-up: tracing and XLA compilation are not timed
+        variant.run()
+    peak = measure_matmul_peak()
+    for _ in range(args.repeats):
+        for variant in variants:
+            start = time.perf_counter()
+            variant.run()
+            variant.seconds.append(time.perf_counter() - start)
+
+    rows = []
+    for variant in variants:
+        seconds = statistics.median(variant.seconds)
+        images_per_second = args.steps * args.batch_size / seconds
+        gflops = images_per_second * variant.macs_per_image * 2 / 1e9
+        rows.append({"variant": variant.name, "xla": variant.jit,
+                     "images_per_second": round(images_per_second, 1),
+                     "seconds_per_run": [round(s, 3) for s in variant.seconds],
+                     "gflops": round(gflops, 2), "fraction_of_peak": round(gflops / peak, 3)})
+    by_key = {(row["variant"], row["xla"]): row for row in rows}
+    ratios = {}
+    for jit in (False, True):
+        fit = by_key[("fit", jit)]["images_per_second"]
+        ratios[f"fit_over_loop_same_math{'_xla' if jit else ''}"] = round(
+            fit / by_key[("loop_same_math", jit)]["images_per_second"], 3)
+        ratios[f"fit_over_loop_tutorial{'_xla' if jit else ''}"] = round(
+            fit / by_key[("loop_tutorial", jit)]["images_per_second"], 3)
+
+    print(f"\nbatch {args.batch_size}, {args.steps} steps per run, median of {args.repeats}; "
+          f"fp32 matmul peak {peak:.1f} GFLOP/s; {os.cpu_count()} CPU cores")
+    print(f"{'variant':<16}{'xla':<6}{'images/s':>10}{'GFLOP/s':>10}{'of peak':>9}")
+    for row in rows:
+        print(f"{row['variant']:<16}{str(row['xla']):<6}{row['images_per_second']:>10.1f}"
+              f"{row['gflops']:>10.2f}{row['fraction_of_peak']:>9.1%}")
+    for name, value in ratios.items():
+        print(f"{name}: {value:.3f}")
+    payload = {"batch_size": args.batch_size, "steps": args.steps, "repeats": args.repeats,
+               "matmul_peak_gflops": round(peak, 2), "generator_macs_per_image": mg,
+               "discriminator_macs_per_image": md, "rows": rows, "ratios": ratios,
+               "tensorflow": tf.__version__, "keras": keras.__version__}
+    write_json_atomic(RESULTS, payload)
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
