@@ -104,7 +104,7 @@ def least_squares_discriminator_loss(real_logits, fake_logits):
 
 
 def hinge_generator_loss(fake_logits):
-    """Hinge generator loss: `-D(G(z))`.
+    """Hinge generator loss: `-D(G(z))`, the same formula as the Wasserstein generator loss.
 
     Lim & Ye 2017, "Geometric GAN"; Miyato et al. 2018 (SN-GAN), eq. 17.
 
@@ -120,7 +120,7 @@ def hinge_generator_loss(fake_logits):
     hinge_generator_loss(ops.array([[0.5]]))  # [-0.5]
     ```
     """
-    return _per_example(-ops.cast(fake_logits, "float32"))
+    return wasserstein_generator_loss(fake_logits)
 
 
 def hinge_discriminator_loss(real_logits, fake_logits):

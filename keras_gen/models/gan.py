@@ -10,6 +10,13 @@ from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.ema import update_moving_average
 
+if keras.backend.backend() != "tensorflow":
+    # The training steps use GradientTape and tf.distribute directly.
+    raise ImportError(
+        f"keras_gen needs Keras' TensorFlow backend, but Keras runs on {keras.backend.backend()!r}. "
+        "Set KERAS_BACKEND=tensorflow before importing keras (or keras_gen first)."
+    )
+
 
 def _default_optimizer():
     # The DCGAN paper's setting (Radford et al. 2016, section 4).
