@@ -1,0 +1,95 @@
+"""Metric math against closed forms and hand-worked point sets."""
+
+import math
+
+import numpy as np
+import pytest
+
+from keras_gen import metrics
+
+
+def test_frechet_distance_of_a_set_with_itself_is_zero():
+    x = np.random.default_rng(0).normal(size=(200, 6))
+    assert metrics.frechet_inception_distance(x, x) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_frechet_distance_closed_form_diagonal():
+    # ||mu||^2 = 1 + 4 = 5; per axis 1 + 4 - 2*sqrt(1*4) = 1 and
+    # 4 + 9 - 2*sqrt(4*9) = 1. Total 7.
+    d = metrics.frechet_distance([0, 0], np.diag([1.0, 4.0]), [1, 2], np.diag([4.0, 9.0]))
+    assert d == pytest.approx(7.0, abs=1e-9)
+
+
+def test_frechet_distance_closed_form_correlated():
+    # sigma1 has eigenvalues 3 and 1; against the identity the trace of the
+    # square root is sqrt(3) + 1, so d = 4 + 2 - 2 (sqrt(3) + 1) = 4 - 2 sqrt(3).
+    d = metrics.frechet_distance([0, 0], [[2.0, 1.0], [1.0, 2.0]], [0, 0], np.eye(2))
+    assert d == pytest.approx(4 - 2 * math.sqrt(3), abs=1e-9)
+
+
+def test_frechet_distance_of_sample_gaussians_approaches_the_closed_form():
+    rng = np.random.default_rng(1)
+    a = rng.normal(0.0, 1.0, size=(20000, 2))
+    b = rng.normal([1.0, 2.0], [2.0, 3.0], size=(20000, 2))
+    # N(0, I) vs N((1, 2), diag(4, 9)): 5 + (1 + 4 - 2*2) + (1 + 9 - 2*3) = 10.
+    assert metrics.frechet_inception_distance(a, b) == pytest.approx(10.0, rel=0.03)
+
+
+def test_kid_by_hand():
+    # d = 1, k(a, b) = (ab + 1)^3. x = {0, 1}, y = {0, 2}:
+    # k_xx off-diagonal mean 1, k_yy 1, k_xy mean (1 + 1 + 1 + 27) / 4 = 7.5.
+    kid, std = metrics.kernel_inception_distance([[0.0], [1.0]], [[0.0], [2.0]],
+                                                 num_subsets=1, subset_size=2)
+    assert kid == pytest.approx(1 + 1 - 2 * 7.5) and std == 0.0
+
+
+def test_kid_is_unbiased_near_zero_for_one_distribution():
+    rng = np.random.default_rng(2)
+    estimates = [metrics.kernel_inception_distance(rng.normal(size=(50, 4)),
+                                                   rng.normal(size=(50, 4)),
+                                                   num_subsets=1, subset_size=50)[0]
+                 for _ in range(200)]
+    # Unbiased: the mean over independent pairs is ~0 (a biased estimator is
+    # positive by ~2/N times the kernel's scale), and single estimates go negative.
+    assert abs(np.mean(estimates)) < 3 * np.std(estimates) / math.sqrt(len(estimates))
+    assert min(estimates) < 0
+    shifted = metrics.kernel_inception_distance(rng.normal(size=(200, 4)),
+                                                rng.normal(1.0, 1.0, size=(200, 4)))[0]
+    assert shifted > 0.5
+
+
+def test_inception_score_of_confident_uniform_logits_is_the_class_count():
+    logits = 100.0 * np.eye(10)[np.arange(1000) % 10]
+    score, _ = metrics.inception_score(logits, num_splits=1)
+    assert score == pytest.approx(10.0, rel=1e-6)
+    one_class, _ = metrics.inception_score(100.0 * np.eye(10)[np.zeros(100, int)], num_splits=1)
+    assert one_class == pytest.approx(1.0, rel=1e-6)
+
+
+def test_precision_recall_by_hand():
+    real = np.array([[0.0], [1.0], [2.0], [3.0]])   # k=1 radii: 1 each
+    fake = np.array([[0.5], [10.0], [11.0], [12.0]])  # radii: 9.5, 1, 1, 1
+    precision, recall = metrics.precision_recall(real, fake, k=1)
+    assert precision == 0.25  # only 0.5 lies in a real ball
+    assert recall == 1.0      # the 9.5-ball around 0.5 holds every real point
+
+
+def test_density_coverage_by_hand():
+    real = np.array([[0.0], [1.0], [2.0], [3.0]])
+    fake = np.array([[0.5], [10.0], [11.0], [12.0]])
+    density, coverage = metrics.density_coverage(real, fake, k=1)
+    assert density == 0.5    # 0.5 lies in the balls of 0 and 1: 2 / (1 * 4)
+    assert coverage == 0.5   # balls of 0 and 1 hold a fake point, of 2 and 3 none
+    same_density, same_coverage = metrics.density_coverage(real, real, k=1)
+    assert same_coverage == 1.0 and same_density > 1.0  # neighbours overlap
+
+
+@pytest.mark.parametrize("call", [
+    lambda: metrics.frechet_inception_distance(np.zeros((5, 3)), np.zeros((5, 4))),
+    lambda: metrics.precision_recall(np.zeros((5, 3)), np.zeros((5, 3)), k=5),
+    lambda: metrics.inception_score(np.zeros((3, 10)), num_splits=10),
+    lambda: metrics.kernel_inception_distance(np.zeros(5), np.zeros(5)),
+])
+def test_bad_shapes_raise(call):
+    with pytest.raises(ValueError, match="Received"):
+        call()
