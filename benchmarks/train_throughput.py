@@ -12,7 +12,10 @@ Adam(2e-4, beta_1=0.5) optimizers and real digits:
   for reference, not as the tax baseline.
 
 Each variant runs with XLA off and on. Runs alternate (round robin) so machine noise hits all
-variants alike; the median of the repeats is reported. Achieved GFLOP/s counts the convolution and
+variants alike. On the 2-core machine this was written on, step times are bimodal: any variant
+sometimes falls into a ~128 ms/step "slow mode" for a whole run (seen in every variant, with and
+without the data pipeline, so it is the machine, not the code). Noise of that kind only ever adds
+time, so the best run of each variant is the figure the ratios use; medians are reported too. Achieved GFLOP/s counts the convolution and
 dense multiply-adds of each variant's step (2 FLOPs per MAC; backward = 2x forward where weights
 need gradients, 1x where only input gradients are needed) against a measured fp32 matmul peak.
 
@@ -145,8 +148,8 @@ def make_variants(dataset, steps, mg, md):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=40, help="training steps per timed run")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per variant")
+    parser.add_argument("--steps", type=int, default=30, help="training steps per timed run")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per variant")
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
 
@@ -165,28 +168,35 @@ def main():
 
     rows = []
     for variant in variants:
-        seconds = statistics.median(variant.seconds)
-        images_per_second = args.steps * args.batch_size / seconds
+        best, median = min(variant.seconds), statistics.median(variant.seconds)
+        images_per_second = args.steps * args.batch_size / best
         gflops = images_per_second * variant.macs_per_image * 2 / 1e9
         rows.append({"variant": variant.name, "xla": variant.jit,
                      "images_per_second": round(images_per_second, 1),
+                     "images_per_second_median": round(args.steps * args.batch_size / median, 1),
                      "seconds_per_run": [round(s, 3) for s in variant.seconds],
                      "gflops": round(gflops, 2), "fraction_of_peak": round(gflops / peak, 3)})
     by_key = {(row["variant"], row["xla"]): row for row in rows}
     ratios = {}
     for jit in (False, True):
-        fit = by_key[("fit", jit)]["images_per_second"]
-        ratios[f"fit_over_loop_same_math{'_xla' if jit else ''}"] = round(
-            fit / by_key[("loop_same_math", jit)]["images_per_second"], 3)
-        ratios[f"fit_over_loop_tutorial{'_xla' if jit else ''}"] = round(
-            fit / by_key[("loop_tutorial", jit)]["images_per_second"], 3)
+        suffix = "_xla" if jit else ""
+        fit = by_key[("fit", jit)]
+        same, tutorial = by_key[("loop_same_math", jit)], by_key[("loop_tutorial", jit)]
+        # The framework tax: same work, fit against a hand-written loop.
+        ratios[f"fit_over_loop_same_math{suffix}"] = round(
+            fit["images_per_second"] / same["images_per_second"], 3)
+        # Against the tutorial's loop, per image and per FLOP (it does less work per step).
+        ratios[f"fit_over_loop_tutorial_images{suffix}"] = round(
+            fit["images_per_second"] / tutorial["images_per_second"], 3)
+        ratios[f"fit_over_loop_tutorial_flops{suffix}"] = round(fit["gflops"] / tutorial["gflops"], 3)
 
-    print(f"\nbatch {args.batch_size}, {args.steps} steps per run, median of {args.repeats}; "
+    print(f"\nbatch {args.batch_size}, {args.steps} steps per run, best of {args.repeats}; "
           f"fp32 matmul peak {peak:.1f} GFLOP/s; {os.cpu_count()} CPU cores")
-    print(f"{'variant':<16}{'xla':<6}{'images/s':>10}{'GFLOP/s':>10}{'of peak':>9}")
+    print(f"{'variant':<16}{'xla':<6}{'images/s':>10}{'(median)':>10}{'GFLOP/s':>10}{'of peak':>9}")
     for row in rows:
         print(f"{row['variant']:<16}{str(row['xla']):<6}{row['images_per_second']:>10.1f}"
-              f"{row['gflops']:>10.2f}{row['fraction_of_peak']:>9.1%}")
+              f"{row['images_per_second_median']:>10.1f}{row['gflops']:>10.2f}"
+              f"{row['fraction_of_peak']:>9.1%}")
     for name, value in ratios.items():
         print(f"{name}: {value:.3f}")
     payload = {"batch_size": args.batch_size, "steps": args.steps, "repeats": args.repeats,

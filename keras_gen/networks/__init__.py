@@ -10,6 +10,7 @@ discriminator = networks.dcgan_discriminator((28, 28, 1))
 ```
 """
 
+from keras_gen.networks.classifier import domain_classifier
 from keras_gen.networks.dcgan import NORMALIZATIONS, dcgan_discriminator, dcgan_generator
 
-__all__ = ["NORMALIZATIONS", "dcgan_discriminator", "dcgan_generator"]
+__all__ = ["NORMALIZATIONS", "dcgan_discriminator", "dcgan_generator", "domain_classifier"]

@@ -1,0 +1,161 @@
+"""Feature extractors for the metrics: shipped domain classifiers and InceptionV3.
+
+Every extractor maps images in [-1, 1] (NHWC, any batch size) to
+`(features, logits)` numpy arrays; logits are `None` when the extractor has no
+classifier head.
+"""
+
+import json
+import os
+
+import numpy as np
+
+from keras_gen.errors import DataError
+
+CLASSIFIERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifiers")
+INCEPTION_WEIGHTS_HINT = (
+    "InceptionV3 weights are not bundled and cannot be downloaded offline. Download "
+    "'inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5' (Keras applications) on a "
+    "machine with network access and pass its path: InceptionFeatures(weights='/path/to/file.h5'). "
+    "For MNIST-like data, domain='mnist' or 'fashion_mnist' needs no download."
+)
+
+
+def classifier_index():
+    """Returns the metadata of the shipped domain classifiers (sha256, test accuracy, recipe).
+
+    Example:
+
+    ```python
+    classifier_index()["mnist"]["test_accuracy"]  # e.g. 0.99
+    ```
+    """
+    path = os.path.join(CLASSIFIERS_DIR, "classifiers.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as handle:
+        return json.load(handle)
+
+
+class DomainFeatures:
+    """Features and logits from a shipped domain classifier (MNIST or Fashion-MNIST).
+
+    The weights file is checked against the sha256 recorded when it was
+    trained (`python -m keras_gen.metrics.train_classifiers`) before it is
+    loaded, so a damaged file is refused instead of giving silently wrong
+    metrics.
+
+    Args:
+        domain: str. `"mnist"` or `"fashion_mnist"`.
+        batch_size: int. Images per forward pass.
+
+    Example:
+
+    ```python
+    extractor = DomainFeatures("mnist")
+    features, logits = extractor(images)  # (N, 128), (N, 10)
+    ```
+    """
+
+    def __init__(self, domain, batch_size=500):
+        import keras
+
+        from keras_gen.metrics.train_classifiers import sha256_of
+        from keras_gen.networks import domain_classifier
+
+        index = classifier_index()
+        if domain not in index:
+            raise DataError(
+                f"No shipped classifier for domain {domain!r}; known: {sorted(index)}. Use one "
+                "of those, or InceptionFeatures(weights=...) for other images."
+            )
+        entry = index[domain]
+        path = os.path.join(CLASSIFIERS_DIR, entry["file"])
+        if not os.path.exists(path) or sha256_of(path) != entry["sha256"]:
+            raise DataError(
+                f"The {domain} classifier weights at {path!r} are missing or do not match their "
+                "recorded sha256; reinstall keras_gen or retrain them with "
+                "`python -m keras_gen.metrics.train_classifiers --data PATH`."
+            )
+        self.domain, self.batch_size = domain, batch_size
+        self.image_shape = (28, 28, 1)
+        self.classifier = domain_classifier(self.image_shape, 10)
+        self.classifier.load_weights(path)
+        self.model = keras.Model(self.classifier.input,
+                                 [self.classifier.get_layer("features").output,
+                                  self.classifier.output])
+
+    def __call__(self, images):
+        images = np.asarray(images, np.float32)
+        if images.shape[1:] != self.image_shape:
+            raise DataError(
+                f"The {self.domain} classifier takes images of shape {self.image_shape} in "
+                f"[-1, 1]; received {images.shape[1:]}. Resize/convert them first."
+            )
+        features, logits = self.model.predict(images, batch_size=self.batch_size, verbose=0)
+        return features, logits
+
+
+class InceptionFeatures:
+    """2048-d pool features of InceptionV3 (Szegedy et al. 2016), the standard FID embedding.
+
+    Images are converted to RGB and resized to 299x299 (bilinear). The
+    weights must come from a local file: nothing is downloaded.
+
+    Args:
+        weights: str. Path of InceptionV3 `notop` weights (`.h5`).
+        batch_size: int. Images per forward pass.
+
+    Example:
+
+    ```python
+    extractor = InceptionFeatures(weights="inception_v3_notop.h5")
+    features, _ = extractor(images)  # (N, 2048)
+    ```
+    """
+
+    def __init__(self, weights=None, batch_size=50):
+        import keras
+
+        if not weights or not os.path.isfile(weights):
+            raise DataError(f"No InceptionV3 weights file at {weights!r}. {INCEPTION_WEIGHTS_HINT}")
+        self.batch_size = batch_size
+        self.model = keras.applications.InceptionV3(include_top=False, weights=None,
+                                                    pooling="avg", input_shape=(299, 299, 3))
+        try:
+            self.model.load_weights(weights)
+        except (ValueError, OSError) as error:
+            raise DataError(f"Cannot load InceptionV3 weights from {weights!r}: {error}. "
+                            f"{INCEPTION_WEIGHTS_HINT}") from error
+
+    def __call__(self, images):
+        import tensorflow as tf
+
+        images = np.asarray(images, np.float32)
+        features = []
+        for start in range(0, len(images), self.batch_size):
+            batch = tf.convert_to_tensor(images[start : start + self.batch_size])
+            if batch.shape[-1] == 1:
+                batch = tf.image.grayscale_to_rgb(batch)
+            # InceptionV3 expects [-1, 1] inputs, keras_gen's range already.
+            batch = tf.image.resize(batch, (299, 299), method="bilinear")
+            features.append(self.model(batch, training=False).numpy())
+        return np.concatenate(features), None
+
+
+def get_extractor(domain, inception_weights=None):
+    """Returns the feature extractor for a domain name.
+
+    Args:
+        domain: str. `"mnist"`, `"fashion_mnist"` or `"inception"`.
+        inception_weights: optional str. Weights file for `"inception"`.
+
+    Example:
+
+    ```python
+    features, logits = get_extractor("mnist")(images)
+    ```
+    """
+    if domain == "inception":
+        return InceptionFeatures(inception_weights)
+    return DomainFeatures(domain)
