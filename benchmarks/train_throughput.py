@@ -38,6 +38,7 @@ import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from flops import macs_per_example  # noqa: E402
+from tutorial_dcgan import make_tutorial_step  # noqa: E402
 
 from keras_gen import data, losses, recipes  # noqa: E402
 from keras_gen.utils import write_json_atomic  # noqa: E402
@@ -90,29 +91,10 @@ def make_same_math_step(gan, jit):
     return step
 
 
-def make_tutorial_step(gan, jit):
-    g, d, latent = gan.generator, gan.discriminator, gan.latent_dim
-    g_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
-    d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
-    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
-
-    @tf.function(jit_compile=jit)
-    def step(images):
-        noise = tf.random.normal([tf.shape(images)[0], latent])
-        with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
-            generated = g(noise, training=True)
-            real_output = d(images, training=True)
-            fake_output = d(generated, training=True)
-            gen_loss = cross_entropy(tf.ones_like(fake_output), fake_output)
-            disc_loss = (cross_entropy(tf.ones_like(real_output), real_output)
-                         + cross_entropy(tf.zeros_like(fake_output), fake_output))
-        g_opt.apply_gradients(zip(gen_tape.gradient(gen_loss, g.trainable_variables),
-                                  g.trainable_variables))
-        d_opt.apply_gradients(zip(disc_tape.gradient(disc_loss, d.trainable_variables),
-                                  d.trainable_variables))
-        return gen_loss, disc_loss
-
-    return step
+def make_tutorial_loop_step(gan, jit):
+    return make_tutorial_step(gan.generator, gan.discriminator,
+                              keras.optimizers.Adam(2e-4, beta_1=0.5),
+                              keras.optimizers.Adam(2e-4, beta_1=0.5), gan.latent_dim, jit)
 
 
 class Variant:
@@ -134,7 +116,7 @@ def make_variants(dataset, steps, mg, md):
 
         variants.append(Variant("fit", jit, run_fit, alternating))
         for name, maker, macs in (("loop_same_math", make_same_math_step, alternating),
-                                  ("loop_tutorial", make_tutorial_step, simultaneous)):
+                                  ("loop_tutorial", make_tutorial_loop_step, simultaneous)):
             step = maker(build(jit), jit)
 
             def run_loop(step=step):

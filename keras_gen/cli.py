@@ -18,6 +18,7 @@ Examples:
   keras-gen train dcgan                                 # digits, offline, a few minutes
   keras-gen train dcgan --dataset ../shared/data/mnist --epochs 20
   keras-gen sample runs/dcgan/model.keras -n 64 --seed 0 --out grid.png
+  keras-gen evaluate runs/dcgan_mnist/model.keras --dataset ../shared/data/mnist
 """
 
 
@@ -78,6 +79,22 @@ def build_parser():
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--columns", type=_positive_int, help="images per row")
     sample.add_argument("--out", default="samples.png", help="destination PNG")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="score a model's samples: FID, KID, precision/recall, coverage, ...",
+        description="Generate --num-samples images and score them against the test split of "
+                    "--dataset with a feature extractor (--domain). Prints a table and writes JSON.")
+    evaluate.add_argument("model_file", help="a .keras file")
+    evaluate.add_argument("--dataset", "--data", dest="dataset", required=True,
+                          metavar="NAME_OR_PATH", help="reference data (its test split is used)")
+    evaluate.add_argument("--domain", help="feature extractor: mnist, fashion_mnist or inception "
+                                           "(default: the dataset's folder name)")
+    evaluate.add_argument("--inception-weights", help="InceptionV3 notop weights (.h5) for "
+                                                      "--domain inception")
+    evaluate.add_argument("--num-samples", type=_positive_int, default=10000)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--out", default=None, help="JSON destination (default: MODEL_FILE "
+                                                      "with .metrics.json)")
     return parser
 
 
@@ -111,6 +128,33 @@ def run_sample(args):
     return args.out
 
 
+def run_evaluate(args):
+    """Runs `keras-gen evaluate`; returns the scores dict."""
+    from keras_gen import data, metrics
+    from keras_gen.data.transforms import to_unit_range
+    from keras_gen.saving import load_model
+    from keras_gen.utils import write_json_atomic
+
+    domain = args.domain or os.path.basename(os.path.normpath(args.dataset))
+    if domain != "inception" and domain not in metrics.classifier_index():
+        raise ValueError(
+            f"Cannot tell the feature extractor for {args.dataset!r}: pass --domain "
+            f"({', '.join(sorted(metrics.classifier_index()))} or inception).")
+    model = load_model(args.model_file)
+    images, labels = data.load_arrays(args.dataset, split="test")
+    reference = metrics.ReferenceStatistics(to_unit_range(images).numpy(), domain, labels,
+                                            args.inception_weights)
+    scores = metrics.evaluate(model.generate(args.num_samples, seed=args.seed), reference)
+    scores.update({"model_file": args.model_file, "dataset": args.dataset, "seed": args.seed})
+    out = args.out or os.path.splitext(args.model_file)[0] + ".metrics.json"
+    write_json_atomic(out, scores)
+    print(f"{'metric':<22}value")
+    for key, value in scores.items():
+        print(f"{key:<22}{value:.4f}" if isinstance(value, float) else f"{key:<22}{value}")
+    print(f"Wrote {out}")
+    return scores
+
+
 def main(argv=None):
     """Entry point of the `keras-gen` console script; returns the exit code.
 
@@ -129,6 +173,8 @@ def main(argv=None):
             run_train(args)
         elif args.command == "sample":
             run_sample(args)
+        elif args.command == "evaluate":
+            run_evaluate(args)
     except (DataError, ValueError, FileNotFoundError) as error:
         print(f"keras-gen {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -12,5 +12,6 @@ gan.fit(dataset, epochs=10, callbacks=[ImageGrid("samples"), FiniteModelCheckpoi
 from keras_gen.callbacks.checkpoint import FiniteModelCheckpoint
 from keras_gen.callbacks.image_grid import ImageGrid
 from keras_gen.callbacks.json_history import JsonHistory
+from keras_gen.callbacks.quality_monitor import QualityMonitor
 
-__all__ = ["FiniteModelCheckpoint", "ImageGrid", "JsonHistory"]
+__all__ = ["FiniteModelCheckpoint", "ImageGrid", "JsonHistory", "QualityMonitor"]

@@ -22,7 +22,7 @@ from keras_gen.utils.files import atomic_path, write_json_atomic
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifiers")
 # Epochs per domain: enough to pass 99% (MNIST) and 90% (Fashion-MNIST) test accuracy.
-RECIPE = {"mnist": {"epochs": 6}, "fashion_mnist": {"epochs": 15}}
+RECIPE = {"mnist": {"epochs": 6}, "fashion_mnist": {"epochs": 12}}
 BATCH_SIZE = 128
 LEARNING_RATE = 1e-3
 SEED = 0
@@ -65,7 +65,11 @@ def train_domain(domain, data_root, out_dir, epochs):
                       drop_remainder=False)
     test = data.load(folder, split="test", batch_size=512, shuffle=False, drop_remainder=False)
     model = networks.domain_classifier((28, 28, 1), 10)
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
+    # Cosine decay to 0 settles the weights by the last epoch, so the shipped
+    # accuracy is not a lucky or unlucky epoch of a noisy constant-rate run.
+    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE,
+                                                      decay_steps=epochs * len(train))
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     start = time.time()
@@ -79,7 +83,7 @@ def train_domain(domain, data_root, out_dir, epochs):
         "file": os.path.basename(path), "sha256": sha256_of(path),
         "test_accuracy": round(float(accuracy), 4), "num_params": int(model.count_params()),
         "recipe": {"epochs": epochs, "batch_size": BATCH_SIZE, "optimizer": "Adam",
-                   "learning_rate": LEARNING_RATE, "seed": SEED},
+                   "learning_rate": f"cosine decay from {LEARNING_RATE} to 0", "seed": SEED},
         "training_seconds": round(seconds, 1), "trained_on": f"{domain} train split (IDX)",
         "keras": keras.__version__,
     }

@@ -93,3 +93,19 @@ def test_density_coverage_by_hand():
 def test_bad_shapes_raise(call):
     with pytest.raises(ValueError, match="Received"):
         call()
+
+
+def test_mode_coverage_by_hand():
+    reference = np.repeat(np.arange(4), 25)           # uniform over 4 classes
+    collapsed = 5.0 * np.eye(4)[np.zeros(40, int)]     # every sample read as class 0
+    result = metrics.mode_coverage(collapsed, reference)
+    assert result["classes_covered"] == 1 and result["num_classes"] == 4
+    assert result["class_kl"] == pytest.approx(math.log(4.0), rel=1e-6)  # KL(delta || uniform)
+    balanced = 5.0 * np.eye(4)[np.arange(40) % 4]
+    assert metrics.mode_coverage(balanced, reference) == {
+        "classes_covered": 4, "num_classes": 4, "class_kl": pytest.approx(0.0, abs=1e-9)}
+
+
+def test_conditional_accuracy():
+    logits = np.eye(3)[[0, 1, 2, 2]]
+    assert metrics.conditional_accuracy(logits, [0, 1, 2, 0]) == 0.75

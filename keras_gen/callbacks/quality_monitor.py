@@ -1,0 +1,72 @@
+"""`QualityMonitor`: FID/KID on a fixed sample every N epochs, in the history and TensorBoard."""
+
+import math
+import os
+
+import keras
+
+from keras_gen.utils.files import atomic_path
+
+
+class QualityMonitor(keras.callbacks.Callback):
+    """Scores `num_samples` generated images (fixed seed) against reference features.
+
+    Adds `fid`, `kid`, `precision`, `recall` and `coverage` (and, for domain
+    classifiers, `classes_covered`) to the epoch logs every `every` epochs, so
+    they appear in `History`, `CSVLogger` and `EarlyStopping(monitor="fid")`.
+    With `best_path`, the model is saved (atomically) whenever FID improves.
+
+    Args:
+        reference: `keras_gen.metrics.ReferenceStatistics` of real images.
+        num_samples: int. Generated images per evaluation.
+        every: int. Epochs between evaluations.
+        seed: int. Noise seed, the same at every evaluation.
+        log_dir: optional str. TensorBoard folder for the scalars (tag `quality/<name>`).
+        best_path: optional str. `.keras` path for the best-FID model.
+
+    Example:
+
+    ```python
+    reference = ReferenceStatistics(test_images, domain="mnist")
+    gan.fit(dataset, epochs=20, callbacks=[QualityMonitor(reference, every=5, best_path="best.keras")])
+    ```
+    """
+
+    KEYS = ("fid", "kid", "precision", "recall", "coverage", "classes_covered")
+
+    def __init__(self, reference, num_samples=2000, every=1, seed=0, log_dir=None,
+                 best_path=None):
+        super().__init__()
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be an int >= 1. Received: every={every!r}")
+        self.reference, self.num_samples, self.every = reference, num_samples, every
+        self.seed, self.log_dir, self.best_path = seed, log_dir, best_path
+        self.best_fid = math.inf
+        self._writer = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        from keras_gen.metrics.evaluate import evaluate
+
+        scores = evaluate(self.model.generate(self.num_samples, seed=self.seed), self.reference,
+                          kid_subsets=10)
+        values = {key: float(scores[key]) for key in self.KEYS if key in scores}
+        if logs is not None:
+            logs.update(values)
+        if self.log_dir:
+            self._write_summaries(epoch, values)
+        if self.best_path and values["fid"] < self.best_fid:
+            self.best_fid = values["fid"]
+            with atomic_path(self.best_path) as temporary:
+                self.model.save(temporary)
+
+    def _write_summaries(self, epoch, values):
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "quality"))
+        with self._writer.as_default():
+            for key, value in values.items():
+                tf.summary.scalar(f"quality/{key}", value, step=epoch + 1)
+        self._writer.flush()

@@ -1,0 +1,90 @@
+"""`evaluate()`: every quality number for a set of generated images, in one dict."""
+
+import numpy as np
+
+from keras_gen.metrics.distances import frechet_inception_distance, kernel_inception_distance
+from keras_gen.metrics.features import get_extractor
+from keras_gen.metrics.scores import (conditional_accuracy, density_coverage, inception_score,
+                                      mode_coverage, precision_recall)
+
+
+class ReferenceStatistics:
+    """Features of a reference (real) image set, computed once and reused.
+
+    Args:
+        images: array `(N, H, W, C)` in [-1, 1].
+        domain: str. `"mnist"`, `"fashion_mnist"` or `"inception"`.
+        labels: optional int array `(N,)`. Reference classes for mode coverage;
+            defaults to the classifier's predictions.
+        inception_weights: optional str. Weights file for `"inception"`.
+
+    Example:
+
+    ```python
+    reference = ReferenceStatistics(test_images, domain="mnist", labels=test_labels)
+    scores = evaluate(generated, reference)
+    ```
+    """
+
+    def __init__(self, images, domain="mnist", labels=None, inception_weights=None):
+        self.domain = domain
+        self.extractor = get_extractor(domain, inception_weights)
+        self.features, self.logits = self.extractor(images)
+        self.classes = None
+        if labels is not None:
+            self.classes = np.asarray(labels)
+        elif self.logits is not None:
+            self.classes = self.logits.argmax(axis=1)
+
+
+def evaluate(images, reference, domain="mnist", reference_labels=None, requested_labels=None,
+             inception_weights=None, k=3, kid_subsets=50, kid_subset_size=1000, seed=0):
+    """Scores generated images against real ones.
+
+    Args:
+        images: array `(M, H, W, C)` in [-1, 1]. Generated images.
+        reference: array `(N, H, W, C)` in [-1, 1], or a `ReferenceStatistics`.
+        domain: str. Feature extractor: `"mnist"`, `"fashion_mnist"` (shipped
+            classifiers) or `"inception"` (needs `inception_weights`).
+        reference_labels: optional int array. Classes of the reference images.
+        requested_labels: optional int array `(M,)`. For conditional models:
+            the class each image was generated for (adds `conditional_accuracy`).
+        inception_weights: optional str. InceptionV3 weights file.
+        k: int. Neighbourhood size of precision/recall (density/coverage use k + 2 = 5,
+            as in their papers when k = 3).
+        kid_subsets: int. KID subsets.
+        kid_subset_size: int. KID subset size.
+        seed: int. Seed of KID's subsets.
+
+    Returns:
+        dict: `fid`, `kid`, `kid_std`, `precision`, `recall`, `density`,
+        `coverage`, `num_samples`, `num_reference`, `domain`; with a classifier
+        also `inception_score`, `classes_covered`, `num_classes`, `class_kl`,
+        and `conditional_accuracy` when `requested_labels` is given.
+
+    Example:
+
+    ```python
+    scores = keras_gen.metrics.evaluate(gan.generate(10000, seed=0), real_test_images,
+                                        domain="mnist")
+    print(scores["fid"], scores["coverage"])
+    ```
+    """
+    if not isinstance(reference, ReferenceStatistics):
+        reference = ReferenceStatistics(reference, domain, reference_labels, inception_weights)
+    features, logits = reference.extractor(images)
+    fid = frechet_inception_distance(reference.features, features)
+    kid, kid_std = kernel_inception_distance(reference.features, features, kid_subsets,
+                                             kid_subset_size, seed)
+    precision, recall = precision_recall(reference.features, features, k)
+    density, coverage = density_coverage(reference.features, features, k + 2)
+    results = {"domain": reference.domain, "num_samples": int(len(features)),
+               "num_reference": int(len(reference.features)), "fid": fid, "kid": kid,
+               "kid_std": kid_std, "precision": precision, "recall": recall,
+               "density": density, "coverage": coverage}
+    if logits is not None:
+        results["inception_score"] = inception_score(logits, num_splits=min(10, len(logits)))[0]
+        results.update(mode_coverage(logits, reference.classes, logits.shape[1]))
+        if requested_labels is not None:
+            results["conditional_accuracy"] = conditional_accuracy(logits, requested_labels)
+    return results

@@ -1,0 +1,120 @@
+"""Feature extractors, evaluate(), QualityMonitor and `keras-gen evaluate` on real MNIST."""
+
+import hashlib
+import json
+import os
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gen import DataError, data, metrics
+from keras_gen.callbacks import QualityMonitor
+from keras_gen.cli import main
+from keras_gen.data.transforms import to_unit_range
+from keras_gen.metrics import features as features_module
+from tests.helpers import SHARED_DATA, tiny_dataset, tiny_gan
+
+MNIST = os.path.join(SHARED_DATA, "mnist")
+needs_mnist = pytest.mark.skipif(not os.path.isdir(MNIST),
+                                 reason="../shared/data/mnist is not beside this checkout")
+
+
+def _real(split, count, offset=0):
+    images, labels = data.load_arrays(MNIST, split=split)
+    return to_unit_range(images[offset:offset + count]).numpy(), labels[offset:offset + count]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    images, labels = _real("test", 2000)
+    return metrics.ReferenceStatistics(images, domain="mnist", labels=labels)
+
+
+def test_shipped_classifiers_match_their_records():
+    index = metrics.classifier_index()
+    assert index["mnist"]["test_accuracy"] >= 0.99
+    assert index["fashion_mnist"]["test_accuracy"] >= 0.90
+    for entry in index.values():
+        with open(os.path.join(features_module.CLASSIFIERS_DIR, entry["file"]), "rb") as handle:
+            assert hashlib.sha256(handle.read()).hexdigest() == entry["sha256"]
+
+
+@needs_mnist
+def test_mnist_classifier_accuracy_on_test_images(reference):
+    _, labels = _real("test", 2000)
+    assert np.mean(reference.logits.argmax(1) == labels) >= 0.98
+
+
+@needs_mnist
+def test_real_against_real_is_near_zero_with_full_coverage(reference):
+    train_images, _ = _real("train", 2000)
+    scores = metrics.evaluate(train_images, reference)
+    assert scores["fid"] < 1.0 and abs(scores["kid"]) < 0.01
+    assert scores["coverage"] > 0.9 and scores["precision"] > 0.9 and scores["recall"] > 0.9
+    assert scores["classes_covered"] == 10 and scores["class_kl"] < 0.01
+    assert scores["inception_score"] > 8.0
+
+
+@needs_mnist
+def test_rankings_of_good_collapsed_and_noisy_sets(reference):
+    good, _ = _real("train", 1000)
+    collapsed = np.repeat(good[:5], 200, axis=0)
+    noisy = np.clip(good + np.random.default_rng(0).normal(0, 0.6, good.shape), -1, 1)
+    scores = {name: metrics.evaluate(images.astype(np.float32), reference)
+              for name, images in (("good", good), ("collapsed", collapsed), ("noisy", noisy))}
+    assert scores["good"]["fid"] < scores["noisy"]["fid"]
+    assert scores["good"]["fid"] < scores["collapsed"]["fid"]
+    assert scores["collapsed"]["recall"] < 0.2 and scores["collapsed"]["coverage"] < 0.2
+    assert scores["collapsed"]["classes_covered"] <= 5
+    assert scores["noisy"]["precision"] < scores["good"]["precision"]
+
+
+def test_a_damaged_classifier_file_is_refused(tmp_path, monkeypatch):
+    copy = tmp_path / "classifiers"
+    shutil.copytree(features_module.CLASSIFIERS_DIR, copy)
+    with open(copy / "mnist.weights.h5", "r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"\0\1\2\3")
+    monkeypatch.setattr(features_module, "CLASSIFIERS_DIR", str(copy))
+    with pytest.raises(DataError, match="do not match their recorded sha256"):
+        metrics.DomainFeatures("mnist")
+    with pytest.raises(DataError, match="known: \\['fashion_mnist', 'mnist'\\]"):
+        metrics.DomainFeatures("cifar10")
+
+
+def test_inception_needs_a_local_weights_file(tmp_path):
+    with pytest.raises(DataError, match="cannot be downloaded offline.*weights="):
+        metrics.InceptionFeatures(weights=None)
+    # The loading path, with randomly initialised weights saved to a local file.
+    path = str(tmp_path / "inception_notop.weights.h5")
+    keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg",
+                                   input_shape=(299, 299, 3)).save_weights(path)
+    features, logits = metrics.InceptionFeatures(weights=path)(np.zeros((2, 28, 28, 1), np.float32))
+    assert features.shape == (2, 2048) and logits is None
+
+
+@needs_mnist
+def test_quality_monitor_logs_and_keeps_the_best(tmp_path, reference):
+    gan = tiny_gan()
+    monitor = QualityMonitor(reference, num_samples=200, every=1, best_path=str(tmp_path / "best.keras"),
+                             log_dir=str(tmp_path / "tb"))
+    history = gan.fit(tiny_dataset(), epochs=2, verbose=0, callbacks=[monitor]).history
+    assert len(history["fid"]) == 2 and min(history["fid"]) == monitor.best_fid
+    assert "coverage" in history and os.path.exists(tmp_path / "best.keras")
+
+
+@needs_mnist
+def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
+    gan = tiny_gan()
+    gan.save(tmp_path / "gan.keras")
+    assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", MNIST,
+                 "--num-samples", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "fid" in out and "coverage" in out
+    with open(tmp_path / "gan.metrics.json") as handle:
+        scores = json.load(handle)
+    assert scores["num_samples"] == 300 and scores["num_reference"] == 10000
+    assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", str(tmp_path)]) == 2
+    assert "pass --domain" in capsys.readouterr().err
