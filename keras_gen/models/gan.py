@@ -228,23 +228,47 @@ class GAN(keras.Model):
         return randomness.replica_slice_draw(
             lambda n, s: tf.random.stateless_normal((n, self.latent_dim), seed=s), batch, seed)
 
-    def _discriminator_step(self, real):
+    # Conditioning hooks: an unconditional GAN has no conditions; ConditionalGAN
+    # overrides these four and reuses the training steps below unchanged.
+    def _unpack(self, data):
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return real, None
+
+    def _fake_conditions(self, batch, counter, stream):
+        return None
+
+    def _generate_images(self, z, conditions, training, generator=None):
+        return (generator or self.generator)(z, training=training)
+
+    def _discriminate(self, images, conditions, training):
+        """Returns `(adversarial logits, per-example extra discriminator loss or 0)`."""
+        return self.discriminator(images, training=training), 0.0
+
+    def _generator_extra_loss(self, fake_logits_extra, conditions):
+        return 0.0
+
+    def _discriminator_step(self, real, real_conditions):
         batch = tf.shape(real)[0]
         counter = self.d_optimizer.iterations
-        fake = self.generator(self._noise(batch, counter, randomness.STREAM_D_NOISE), training=True)
+        conditions = self._fake_conditions(batch, counter, randomness.STREAM_D_LABELS)
+        fake = self._generate_images(self._noise(batch, counter, randomness.STREAM_D_NOISE),
+                                     conditions, training=True)
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
-            per_example = self._d_loss_fn(real_logits, fake_logits)
+            real_logits, real_extra = self._discriminate(real, real_conditions, True)
+            fake_logits, _ = self._discriminate(fake, conditions, True)
+            per_example = self._d_loss_fn(real_logits, fake_logits) + real_extra
             if self.gp_weight:
                 alpha = randomness.replica_slice_draw(
                     lambda n, s: tf.random.stateless_uniform((n, 1, 1, 1), seed=s), batch,
                     randomness.step_seed(self.seed, counter, randomness.STREAM_D_ALPHA))
+                # The interpolates keep the real images' conditions.
                 per_example += self.gp_weight * penalties.gradient_penalty(
-                    self.discriminator, real, fake, alpha)
+                    lambda x, training: self._discriminate(x, real_conditions, training)[0],
+                    real, fake, alpha)
             if self.r1_gamma:
-                per_example += 0.5 * self.r1_gamma * penalties.r1_penalty(self.discriminator, real)
+                per_example += 0.5 * self.r1_gamma * penalties.r1_penalty(
+                    lambda x, training: self._discriminate(x, real_conditions, training)[0], real)
             # Divide by the global batch: replicas' gradients are summed.
             loss = tf.nn.compute_average_loss(per_example)
             scaled = self.d_optimizer.scale_loss(loss)
@@ -252,11 +276,15 @@ class GAN(keras.Model):
         return tf.reduce_mean(per_example), real_logits, fake_logits
 
     def _generator_step(self, batch):
-        z = self._noise(batch, self.g_optimizer.iterations, randomness.STREAM_G_NOISE)
+        counter = self.g_optimizer.iterations
+        conditions = self._fake_conditions(batch, counter, randomness.STREAM_G_LABELS)
+        z = self._noise(batch, counter, randomness.STREAM_G_NOISE)
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
-            per_example = self._g_loss_fn(fake_logits)
+            fake = self._generate_images(z, conditions, training=True)
+            fake_logits, fake_extra = self._discriminate(fake, conditions, True)
+            per_example = self._g_loss_fn(fake_logits) + self._generator_extra_loss(
+                fake_extra, conditions)
             loss = tf.nn.compute_average_loss(per_example)
             scaled = self.g_optimizer.scale_loss(loss)
         self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
@@ -265,19 +293,22 @@ class GAN(keras.Model):
         return tf.reduce_mean(per_example)
 
     def train_step(self, data):
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real, conditions = self._unpack(data)
         self._check_images(real)
         for _ in range(self.d_steps):
-            d_loss, real_logits, fake_logits = self._discriminator_step(real)
+            d_loss, real_logits, fake_logits = self._discriminator_step(real, conditions)
         g_loss = self._generator_step(tf.shape(real)[0])
         return self._update_metrics(g_loss, d_loss, real_logits, fake_logits)
 
     def test_step(self, data):
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real, real_conditions = self._unpack(data)
         self._check_images(real)
-        z = self._noise(tf.shape(real)[0], self.g_optimizer.iterations, randomness.STREAM_G_NOISE)
-        real_logits = self.discriminator(real, training=False)
-        fake_logits = self.discriminator(self.sampling_generator(z, training=False), training=False)
+        batch, counter = tf.shape(real)[0], self.g_optimizer.iterations
+        conditions = self._fake_conditions(batch, counter, randomness.STREAM_G_LABELS)
+        fake = self._generate_images(self._noise(batch, counter, randomness.STREAM_G_NOISE),
+                                     conditions, False, self.sampling_generator)
+        real_logits, _ = self._discriminate(real, real_conditions, False)
+        fake_logits, _ = self._discriminate(fake, conditions, False)
         d_loss = tf.reduce_mean(self._d_loss_fn(real_logits, fake_logits))
         g_loss = tf.reduce_mean(self._g_loss_fn(fake_logits))
         return self._update_metrics(g_loss, d_loss, real_logits, fake_logits)

@@ -9,12 +9,12 @@ replica draws the whole global batch and keeps its own slice).
 import tensorflow as tf
 
 # Separate random streams inside one training step.
-STREAM_D_NOISE, STREAM_D_ALPHA, STREAM_G_NOISE = 0, 1, 2
-_NUM_STREAMS = 4
+STREAM_D_NOISE, STREAM_D_ALPHA, STREAM_G_NOISE, STREAM_D_LABELS, STREAM_G_LABELS = range(5)
+_NUM_STREAMS = 8
 
 
 def step_seed(seed, counter, stream):
-    """Returns a stateless seed `[seed, counter * 4 + stream]` as int64 `(2,)`.
+    """Returns a stateless seed `[seed, counter * 8 + stream]` as int64 `(2,)`.
 
     Args:
         seed: int. The model's base seed.
