@@ -78,6 +78,8 @@ def build_parser():
     sample.add_argument("-n", "--num-images", type=_positive_int, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--columns", type=_positive_int, help="images per row")
+    sample.add_argument("--label", type=int, help="class to generate (conditional models; "
+                                                  "default: one column per class)")
     sample.add_argument("--out", default="samples.png", help="destination PNG")
 
     evaluate = commands.add_parser(
@@ -102,12 +104,12 @@ def run_train(args):
     """Runs `keras-gen train` from parsed arguments; returns the output folder."""
     from keras_gen import data, recipes, training
 
-    dataset = data.load(args.dataset, batch_size=args.batch_size, image_size=args.image_size,
-                        limit=args.limit, seed=args.seed)
-    image_shape = tuple(int(side) for side in dataset.element_spec[0].shape[1:])
-    gan = recipes.build_gan(args.model, image_shape=image_shape, latent_dim=args.latent_dim,
+    images, labels = data.load_arrays(args.dataset, image_size=args.image_size, limit=args.limit)
+    dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
+                               description=f"dataset {args.dataset!r}")
+    gan = recipes.build_gan(args.model, image_shape=images.shape[1:], latent_dim=args.latent_dim,
                             width=args.width, loss=args.loss, seed=args.seed,
-                            jit_compile=bool(args.jit))
+                            jit_compile=bool(args.jit), num_classes=int(labels.max()) + 1)
     out_dir = args.out or os.path.join("runs", args.model)
     training.train(gan, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
                    checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
@@ -122,7 +124,15 @@ def run_sample(args):
     from keras_gen.utils import save_image_grid
 
     model = load_model(args.model_file)
-    images = model.generate(args.num_images, seed=args.seed)
+    num_classes = getattr(model, "num_classes", None)
+    if num_classes is None:
+        if args.label is not None:
+            raise ValueError(f"{args.model_file} is not a conditional model; drop --label.")
+        images = model.generate(args.num_images, seed=args.seed)
+    else:
+        images = model.generate(args.num_images, labels=args.label, seed=args.seed)
+        if args.label is None:  # labels cycle 0..K-1: one class per column
+            args.columns = args.columns or num_classes
     save_image_grid(images, args.out, columns=args.columns)
     print(f"Wrote {args.num_images} samples (seed {args.seed}) to {args.out}")
     return args.out

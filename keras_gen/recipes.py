@@ -7,7 +7,7 @@ notebooks and the benchmarks train the same thing.
 import keras
 
 from keras_gen import networks
-from keras_gen.models import GAN
+from keras_gen.models import GAN, ConditionalGAN
 
 RECIPES = {
     # DCGAN (Radford et al. 2016): batch norm in both networks, Adam(2e-4, 0.5),
@@ -17,6 +17,18 @@ RECIPES = {
     "dcgan": {
         "loss": "non_saturating", "g_normalization": "batch", "d_normalization": "batch",
         "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999, "d_steps": 1, "ema_decay": 0.99,
+    },
+    # Class-conditional: the dcgan recipe with a projection discriminator
+    # (Miyato & Koyama 2018) or an auxiliary classifier head (Odena et al. 2017).
+    "cgan": {
+        "loss": "non_saturating", "g_normalization": "batch", "d_normalization": "batch",
+        "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999, "d_steps": 1, "ema_decay": 0.99,
+        "head": "projection",
+    },
+    "acgan": {
+        "loss": "non_saturating", "g_normalization": "batch", "d_normalization": "batch",
+        "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999, "d_steps": 1, "ema_decay": 0.99,
+        "head": "auxiliary",
     },
     # SN-GAN (Miyato et al. 2018): spectral norm in the discriminator, hinge loss.
     "sngan": {
@@ -33,7 +45,7 @@ RECIPES = {
 
 
 def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, loss=None,
-              seed=0, jit_compile="auto", **overrides):
+              seed=0, jit_compile="auto", num_classes=10, **overrides):
     """Builds and compiles a `GAN` from a named recipe.
 
     Args:
@@ -43,12 +55,13 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
         width: int. Base channel width of both networks.
         loss: optional str. Overrides the recipe's loss (e.g. `"hinge"`).
         seed: int. Seed for weights initialisation and training noise.
+        num_classes: int. Classes of the conditional recipes (`"cgan"`, `"acgan"`).
         jit_compile: bool or `"auto"`. XLA for the train step.
         **overrides: any other recipe field (`learning_rate`, `d_steps`,
             `ema_decay`, `g_normalization`, `d_normalization`, ...).
 
     Returns:
-        A compiled `keras_gen.models.GAN`.
+        A compiled `keras_gen.models.GAN` (`ConditionalGAN` for `"cgan"`/`"acgan"`).
 
     Example:
 
@@ -66,10 +79,7 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
     if loss is not None:
         settings["loss"] = loss
     keras.utils.set_random_seed(seed)
-    generator = networks.dcgan_generator(image_shape, latent_dim, width,
-                                         settings["g_normalization"])
-    discriminator = networks.dcgan_discriminator(image_shape, width, settings["d_normalization"])
-    gan = GAN(generator, discriminator, ema_decay=settings["ema_decay"], seed=seed)
+    gan = _build_networks(settings, image_shape, latent_dim, width, seed, num_classes)
 
     def adam():
         return keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"],
@@ -78,3 +88,21 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
     gan.compile(g_optimizer=adam(), d_optimizer=adam(), loss=settings["loss"],
                 d_steps=settings["d_steps"], jit_compile=jit_compile)
     return gan
+
+
+def _build_networks(settings, image_shape, latent_dim, width, seed, num_classes):
+    g_norm, d_norm = settings["g_normalization"], settings["d_normalization"]
+    head = settings.get("head")
+    if head is None:
+        return GAN(networks.dcgan_generator(image_shape, latent_dim, width, g_norm),
+                   networks.dcgan_discriminator(image_shape, width, d_norm),
+                   ema_decay=settings["ema_decay"], seed=seed)
+    generator = networks.conditional_dcgan_generator(image_shape, latent_dim, num_classes, width,
+                                                     g_norm)
+    if head == "projection":
+        discriminator = networks.projection_discriminator(image_shape, num_classes, width, d_norm)
+    else:
+        discriminator = networks.auxiliary_classifier_discriminator(image_shape, num_classes,
+                                                                    width, d_norm)
+    return ConditionalGAN(generator, discriminator, num_classes=num_classes,
+                          ema_decay=settings["ema_decay"], seed=seed)

@@ -14,3 +14,20 @@ _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(
     _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
 )
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mirrored_strategy():
+    """One MirroredStrategy over the two logical CPUs for the whole session.
+
+    Each MirroredStrategy numbers its collective ops from the same start, so
+    two strategies over the same devices in one process can collide on an
+    instance key with different tensor shapes ("Shape mismatch in the
+    collective instance"). Sharing one strategy avoids that.
+    """
+    devices = [device.name for device in tf.config.list_logical_devices("CPU")][:2]
+    assert len(devices) == 2
+    return tf.distribute.MirroredStrategy(devices)

@@ -98,16 +98,42 @@ def load(source=EMBEDDED_DATASET, split="train", batch_size=64, image_size=None,
     images, labels = next(iter(dataset))
     ```
     """
+    images, labels = load_arrays(source, split, image_size, channels, limit, data_dir, download)
+    return from_arrays(images, labels, batch_size, shuffle, seed, drop_remainder,
+                       description=f"the {split!r} split of {source!r}")
+
+
+def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_remainder=True,
+                description="the arrays"):
+    """Turns uint8 images and int labels into the pipeline `load()` returns.
+
+    Args:
+        images: uint8 array `(N, H, W, C)`.
+        labels: int array `(N,)`.
+        batch_size: int. Examples per batch.
+        shuffle: bool. Shuffle the whole dataset, again every epoch.
+        seed: optional int. Shuffle seed.
+        drop_remainder: bool. Drop a last, smaller batch.
+        description: str. Named in error messages.
+
+    Returns:
+        A cached, shuffled, prefetched `tf.data.Dataset` of `(float32 images in [-1, 1], int32 labels)`.
+
+    Example:
+
+    ```python
+    images, labels = load_arrays("digits")
+    dataset = from_arrays(images[labels < 5], labels[labels < 5], batch_size=32)
+    ```
+    """
     import tensorflow as tf
 
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
         raise DataError(f"batch_size must be a positive int. Received: batch_size={batch_size!r}")
-    images, labels = load_arrays(source, split, image_size, channels, limit, data_dir, download)
     if drop_remainder and len(images) < batch_size:
         raise DataError(
-            f"The {split!r} split of {source!r} has {len(images)} images, fewer than "
-            f"batch_size={batch_size}, so every batch would be dropped. Use a smaller "
-            "batch_size or drop_remainder=False."
+            f"{description} has {len(images)} images, fewer than batch_size={batch_size}, so "
+            "every batch would be dropped. Use a smaller batch_size or drop_remainder=False."
         )
     dataset = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
     if shuffle:

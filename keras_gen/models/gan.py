@@ -71,12 +71,13 @@ class GAN(keras.Model):
                 raise ValueError(
                     f"{role} must be a keras.Model. Received: {role}={network!r}"
                 )
-        if len(generator.input_shape) != 2:
+        noise_shape = self._noise_input_shape(generator)
+        if len(noise_shape) != 2:
             raise ValueError(
                 "generator must take a flat noise vector (batch, latent_dim). "
-                f"Received a generator with input shape {generator.input_shape}"
+                f"Received a generator with noise input shape {noise_shape}"
             )
-        image_shape, d_input = tuple(generator.output_shape[1:]), tuple(discriminator.input_shape[1:])
+        image_shape, d_input = self._image_shapes(generator, discriminator)
         if image_shape != d_input:
             raise ValueError(
                 f"The generator makes images of shape {image_shape} but the discriminator "
@@ -90,7 +91,7 @@ class GAN(keras.Model):
         self.discriminator = discriminator
         self.ema_decay = ema_decay
         self.seed = seed
-        self.latent_dim = int(generator.input_shape[-1])
+        self.latent_dim = int(noise_shape[-1])
         self.image_shape = image_shape
         self.ema_generator = None
         if ema_decay is not None:
@@ -101,6 +102,15 @@ class GAN(keras.Model):
         self._trackers = {name: keras.metrics.Mean(name=name)
                           for name in ("loss", "g_loss", "d_loss", "d_real", "d_fake")}
         self.built = True
+
+    @staticmethod
+    def _noise_input_shape(generator):
+        return tuple(generator.inputs[0].shape)
+
+    @staticmethod
+    def _image_shapes(generator, discriminator):
+        """`(generated image shape, discriminator image input shape)`, without the batch axis."""
+        return tuple(generator.outputs[0].shape[1:]), tuple(discriminator.inputs[0].shape[1:])
 
     @property
     def metrics(self):

@@ -11,6 +11,10 @@ discriminator = networks.dcgan_discriminator((28, 28, 1))
 """
 
 from keras_gen.networks.classifier import domain_classifier
+from keras_gen.networks.conditional import (auxiliary_classifier_discriminator,
+                                            conditional_dcgan_generator, projection_discriminator)
 from keras_gen.networks.dcgan import NORMALIZATIONS, dcgan_discriminator, dcgan_generator
 
-__all__ = ["NORMALIZATIONS", "dcgan_discriminator", "dcgan_generator", "domain_classifier"]
+__all__ = ["NORMALIZATIONS", "auxiliary_classifier_discriminator", "conditional_dcgan_generator",
+           "dcgan_discriminator", "dcgan_generator", "domain_classifier",
+           "projection_discriminator"]

@@ -13,7 +13,7 @@ NORMALIZATIONS = (None, "batch", "spectral")
 _MIN_START_SIZE = 4
 
 
-def _check_image_shape(image_shape):
+def check_image_shape(image_shape):
     valid = (
         isinstance(image_shape, (tuple, list))
         and len(image_shape) == 3
@@ -38,7 +38,7 @@ def _check_image_shape(image_shape):
     return size, num_upsamples
 
 
-def _check_common(latent_dim, width, normalization):
+def check_common(latent_dim, width, normalization):
     if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim <= 0:
         raise ValueError(f"latent_dim must be a positive int. Received: latent_dim={latent_dim!r}")
     if not isinstance(width, int) or isinstance(width, bool) or width <= 0:
@@ -50,7 +50,7 @@ def _check_common(latent_dim, width, normalization):
         )
 
 
-def _maybe_spectral(layer, normalization):
+def maybe_spectral(layer, normalization):
     if normalization == "spectral":
         return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
     return layer
@@ -84,29 +84,51 @@ def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, normaliza
     images = generator(keras.random.normal((4, 128)))  # (4, 32, 32, 3)
     ```
     """
-    start, num_blocks = _check_image_shape(image_shape)
-    _check_common(latent_dim, width, normalization)
+    check_image_shape(image_shape)
+    check_common(latent_dim, width, normalization)
     z = keras.Input((latent_dim,), name="z")
+    return keras.Model(z, generator_body(z, image_shape, width, normalization), name=name)
+
+
+def generator_body(x, image_shape, width, normalization):
+    """The DCGAN generator's layers applied to a flat input tensor `x` (noise, or noise and label).
+
+    Args:
+        x: symbolic tensor `(batch, features)`.
+        image_shape: tuple. `(size, size, channels)`.
+        width: int. Channels of the last block.
+        normalization: `"batch"`, `"spectral"` or `None`.
+
+    Returns:
+        Symbolic images `(batch, *image_shape)` in [-1, 1], float32.
+
+    Example:
+
+    ```python
+    z = keras.Input((64,))
+    model = keras.Model(z, generator_body(z, (28, 28, 1), 32, "batch"))
+    ```
+    """
+    start, num_blocks = check_image_shape(image_shape)
     stem_channels = width * 2 ** (num_blocks - 1) * 2
-    stem = [_maybe_spectral(keras.layers.Dense(start * start * stem_channels, use_bias=False,
+    stem = [maybe_spectral(keras.layers.Dense(start * start * stem_channels, use_bias=False,
                                                name="stem_dense"), normalization)]
     if normalization == "batch":
         stem.append(keras.layers.BatchNormalization(name="stem_norm"))
     stem += [keras.layers.ReLU(name="stem_relu"),
              keras.layers.Reshape((start, start, stem_channels), name="stem_reshape")]
-    x = keras.Sequential(stem, name="stem")(z)
+    x = keras.Sequential(stem, name="stem")(x)
     for index in range(num_blocks):
         channels = width * 2 ** (num_blocks - 1 - index)
         conv = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
                                             use_bias=normalization != "batch", name="conv")
-        layers = [_maybe_spectral(conv, normalization)]
+        layers = [maybe_spectral(conv, normalization)]
         if normalization == "batch":
             layers.append(keras.layers.BatchNormalization(name="norm"))
         layers.append(keras.layers.ReLU(name="relu"))
         x = keras.Sequential(layers, name=f"block_{index}")(x)
     to_image = keras.layers.Conv2D(image_shape[-1], 3, padding="same", name="to_image")
-    images = keras.layers.Activation("tanh", dtype="float32", name="tanh")(to_image(x))
-    return keras.Model(z, images, name=name)
+    return keras.layers.Activation("tanh", dtype="float32", name="tanh")(to_image(x))
 
 
 def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="spectral",
@@ -137,20 +159,43 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="spectr
     logits = discriminator(keras.ops.zeros((4, 28, 28, 1)))  # (4, 1)
     ```
     """
-    _, num_blocks = _check_image_shape(image_shape)
-    _check_common(1, width, normalization)
+    check_image_shape(image_shape)
+    check_common(1, width, normalization)
     images = keras.Input(tuple(image_shape), name="images")
+    features = discriminator_body(images, image_shape, width, normalization)
+    dense = maybe_spectral(keras.layers.Dense(1, name="logit"), normalization)
+    logits = keras.layers.Activation("linear", dtype="float32", name="logits")(dense(features))
+    return keras.Model(images, logits, name=name)
+
+
+def discriminator_body(images, image_shape, width, normalization):
+    """The DCGAN discriminator's convolutional blocks, flattened: the features its heads read.
+
+    Args:
+        images: symbolic tensor `(batch, *image_shape)`.
+        image_shape: tuple. `(size, size, channels)`.
+        width: int. Channels of the first block.
+        normalization: `"batch"`, `"spectral"` or `None`.
+
+    Returns:
+        Symbolic features `(batch, features)`.
+
+    Example:
+
+    ```python
+    images = keras.Input((28, 28, 1))
+    features = discriminator_body(images, (28, 28, 1), 32, "spectral")
+    ```
+    """
+    _, num_blocks = check_image_shape(image_shape)
     x = images
     for index in range(num_blocks):
         conv = keras.layers.Conv2D(width * 2 ** index, 4, strides=2, padding="same",
                                    use_bias=not (normalization == "batch" and index > 0),
                                    name="conv")
-        layers = [_maybe_spectral(conv, normalization)]
+        layers = [maybe_spectral(conv, normalization)]
         if normalization == "batch" and index > 0:
             layers.append(keras.layers.BatchNormalization(name="norm"))
         layers.append(keras.layers.LeakyReLU(0.2, name="leaky_relu"))
         x = keras.Sequential(layers, name=f"block_{index}")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    dense = _maybe_spectral(keras.layers.Dense(1, name="logit"), normalization)
-    logits = keras.layers.Activation("linear", dtype="float32", name="logits")(dense(x))
-    return keras.Model(images, logits, name=name)
+    return keras.layers.Flatten(name="flatten")(x)

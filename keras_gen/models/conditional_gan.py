@@ -1,0 +1,184 @@
+"""`ConditionalGAN`: class-conditional GANs (projection discriminator or ACGAN) trained with `fit`."""
+
+import secrets
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gen.models import randomness
+from keras_gen.models.gan import GAN
+
+
+def check_labels(labels, num_classes, count, what="labels"):
+    """Validates concrete labels: integers in `[0, num_classes)`, `count` of them.
+
+    Args:
+        labels: int, array-like or `None`.
+        num_classes: int.
+        count: int. How many labels are needed.
+        what: str. Named in the error.
+
+    Returns:
+        int32 numpy array `(count,)`; an int is repeated, `None` cycles 0..K-1.
+
+    Example:
+
+    ```python
+    check_labels(7, 10, 4)  # [7, 7, 7, 7]
+    ```
+    """
+    if labels is None:
+        return (np.arange(count) % num_classes).astype(np.int32)
+    array = np.asarray(labels)
+    if array.ndim == 0:
+        array = np.full(count, array)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"{what} must be integers. Received dtype {array.dtype}")
+    if array.shape != (count,):
+        raise ValueError(
+            f"{what} must hold one label per image: expected shape ({count},), "
+            f"received {array.shape}."
+        )
+    if array.size and (array.min() < 0 or array.max() >= num_classes):
+        raise ValueError(
+            f"{what} must lie in [0, {num_classes}). Received values from {array.min()} "
+            f"to {array.max()}."
+        )
+    return array.astype(np.int32)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class ConditionalGAN(GAN):
+    """A class-conditional GAN: ask for "a 7" and get a 7.
+
+    The generator takes `[z, labels]`. The discriminator is either a
+    projection discriminator taking `[images, labels]` (Miyato & Koyama 2018)
+    or an auxiliary-classifier discriminator taking images and returning
+    `[logits, class_logits]` (ACGAN, Odena et al. 2017); the kind is read from
+    the discriminator's inputs. Losses, penalties, EMA, metrics, mixed
+    precision and `tf.distribute` behave as in `GAN`. Fake images are drawn
+    for uniformly random classes. With ACGAN, the discriminator's class head
+    learns from real images only and the generator is rewarded for fakes the
+    head classifies as their requested class, both weighted by `ac_weight`.
+
+    Args:
+        generator: `keras.Model`. `[z, labels] -> images` in [-1, 1].
+        discriminator: `keras.Model`. `[images, labels] -> logits`, or
+            `images -> [logits, class_logits]`.
+        num_classes: int. Number of classes.
+        ac_weight: float. Weight of the ACGAN classification losses.
+        ema_decay: optional float. Generator EMA, as in `GAN`.
+        seed: int. Seed of the training noise and labels.
+        **kwargs: passed to `keras.Model`.
+
+    Example:
+
+    ```python
+    cgan = ConditionalGAN(
+        networks.conditional_dcgan_generator((28, 28, 1), 64, num_classes=10),
+        networks.projection_discriminator((28, 28, 1), num_classes=10), num_classes=10)
+    cgan.compile()
+    cgan.fit(keras_gen.data.load("digits"), epochs=5)
+    sevens = cgan.generate(8, labels=7, seed=0)
+    ```
+    """
+
+    def __init__(self, generator, discriminator, num_classes, ac_weight=1.0, ema_decay=None,
+                 seed=0, **kwargs):
+        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
+            raise ValueError(f"num_classes must be an int >= 2. Received: num_classes={num_classes!r}")
+        if not isinstance(generator, keras.Model) or len(generator.inputs) != 2:
+            raise ValueError(
+                "A ConditionalGAN generator takes [z, labels]. Build it with "
+                "networks.conditional_dcgan_generator. Received inputs: "
+                f"{getattr(generator, 'inputs', generator)}"
+            )
+        super().__init__(generator, discriminator, ema_decay=ema_decay, seed=seed, **kwargs)
+        self.num_classes = num_classes
+        self.ac_weight = float(ac_weight)
+        # One input (images) means an ACGAN head; two ([images, labels]) a projection head.
+        self.auxiliary = len(discriminator.inputs) == 1
+
+    def call(self, inputs, training=False):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError(
+                "ConditionalGAN is called on [z, labels]: noise (batch, latent_dim) and int "
+                f"labels (batch,). Received: {type(inputs).__name__}"
+            )
+        generator = self.generator if training else self.sampling_generator
+        return generator(list(inputs), training=training)
+
+    def generate(self, num_images, labels=None, seed=None, batch_size=256):
+        """Generates images of the requested classes; the same seed and labels give the same images.
+
+        Args:
+            num_images: int. How many images.
+            labels: optional int or int array `(num_images,)` in `[0, num_classes)`;
+                `None` cycles through the classes (0, 1, ..., K-1, 0, ...).
+            seed: optional int. `None` draws a fresh seed.
+            batch_size: int. Images per forward pass.
+
+        Returns:
+            float32 numpy array `(num_images, H, W, C)` in [-1, 1].
+
+        Example:
+
+        ```python
+        one_row_per_class = cgan.generate(100, labels=np.repeat(np.arange(10), 10), seed=0)
+        ```
+        """
+        if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 1:
+            raise ValueError(f"num_images must be a positive int. Received: {num_images!r}")
+        labels = check_labels(labels, self.num_classes, num_images)
+        seed = secrets.randbits(31) if seed is None else seed
+        z = self.sample_noise(num_images, seed)
+        batches = [self([z[i : i + batch_size], labels[i : i + batch_size]], training=False)
+                   for i in range(0, num_images, batch_size)]
+        return np.concatenate([np.asarray(tf.cast(b, tf.float32)) for b in batches])
+
+    def _unpack(self, data):
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if labels is None:
+            raise ValueError(
+                "ConditionalGAN trains on (images, labels) batches, but the dataset yields "
+                "images only. keras_gen.data.load(...) yields both."
+            )
+        labels = tf.cast(labels, tf.int32)
+        if not self.jit_compile:  # XLA has no runtime assertions
+            message = (f"Training labels must lie in [0, {self.num_classes}): check the "
+                       "dataset's labels and num_classes")
+            checks = [tf.debugging.assert_non_negative(labels, message=message),
+                      tf.debugging.assert_less(labels, self.num_classes, message=message)]
+            with tf.control_dependencies(checks):
+                labels = tf.identity(labels)
+        return real, labels
+
+    def _fake_conditions(self, batch, counter, stream):
+        seed = randomness.step_seed(self.seed, counter, stream)
+        return randomness.replica_slice_draw(
+            lambda n, s: tf.random.stateless_uniform((n,), seed=s, minval=0,
+                                                     maxval=self.num_classes, dtype=tf.int32),
+            batch, seed)
+
+    def _generate_images(self, z, conditions, training, generator=None):
+        return (generator or self.generator)([z, conditions], training=training)
+
+    def _discriminate(self, images, conditions, training):
+        if not self.auxiliary:
+            return self.discriminator([images, conditions], training=training), 0.0
+        logits, class_logits = self.discriminator(images, training=training)
+        return logits, self.ac_weight * self._class_loss(conditions, class_logits)
+
+    def _generator_extra_loss(self, fake_extra, conditions):
+        return fake_extra  # ACGAN: the class loss of the fakes; 0 for projection
+
+    @staticmethod
+    def _class_loss(labels, class_logits):
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=tf.cast(class_logits, tf.float32))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_classes": self.num_classes, "ac_weight": self.ac_weight})
+        return config

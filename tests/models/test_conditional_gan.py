@@ -1,0 +1,106 @@
+"""ConditionalGAN (projection and ACGAN heads): shared model test, labels, errors, distribution."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gen import networks
+from keras_gen.cli import main
+from keras_gen.models import ConditionalGAN
+from tests.helpers import (TINY_SHAPE, assert_weights_close, run_model_test, tiny_dataset,
+                           weights_of)
+
+
+def tiny_cgan(head="projection", g_norm="batch", d_norm="spectral", seed=0, ema_decay=0.9,
+              **compile_kwargs):
+    keras.utils.set_random_seed(seed)
+    generator = networks.conditional_dcgan_generator(TINY_SHAPE, 8, 10, 4, g_norm)
+    if head == "projection":
+        discriminator = networks.projection_discriminator(TINY_SHAPE, 10, 4, d_norm)
+    else:
+        discriminator = networks.auxiliary_classifier_discriminator(TINY_SHAPE, 10, 4, d_norm)
+    cgan = ConditionalGAN(generator, discriminator, num_classes=10, ema_decay=ema_decay, seed=seed)
+    cgan.compile(**compile_kwargs)
+    return cgan
+
+
+@pytest.mark.parametrize("head", ["projection", "auxiliary"])
+def test_shared_model_test(head, tmp_path):
+    loaded = run_model_test(tiny_cgan(head), tiny_dataset(), tmp_path,
+                            generate_kwargs={"labels": [0, 3, 3, 9]})
+    assert loaded.auxiliary == (head == "auxiliary") and loaded.num_classes == 10
+
+
+def test_labels_steer_the_generator():
+    cgan = tiny_cgan()
+    threes = cgan.generate(4, labels=3, seed=0)
+    np.testing.assert_array_equal(threes, cgan.generate(4, labels=[3, 3, 3, 3], seed=0))
+    assert not np.allclose(threes, cgan.generate(4, labels=7, seed=0))
+    cycled = cgan.generate(12, seed=0)  # labels 0..9, 0, 1
+    np.testing.assert_allclose(cycled[3], cgan.generate(12, labels=np.arange(12) % 10, seed=0)[3])
+
+
+def test_call_takes_noise_and_labels():
+    cgan = tiny_cgan()
+    z = cgan.sample_noise(2, seed=5)
+    np.testing.assert_allclose(cgan([z, np.array([1, 2])]), cgan.generate(2, labels=[1, 2], seed=5),
+                               atol=1e-6)
+    with pytest.raises(ValueError, match=r"called on \[z, labels\]"):
+        cgan(z)
+
+
+@pytest.mark.parametrize("labels, match", [(10, r"\[0, 10\)\. Received values from 10"),
+                                           ([-1, 0, 1, 2], r"\[0, 10\)"),
+                                           ([1, 2], r"expected shape \(4,\), received \(2,\)"),
+                                           ([0.5, 1, 2, 3], "must be integers")])
+def test_bad_labels_are_named(labels, match):
+    with pytest.raises(ValueError, match=match):
+        tiny_cgan().generate(4, labels=labels, seed=0)
+
+
+def test_training_needs_labels_in_range():
+    cgan = tiny_cgan()
+    images_only = tf.data.Dataset.from_tensor_slices(np.zeros((8, 28, 28, 1), np.float32)).batch(4)
+    with pytest.raises(ValueError, match="yields images only"):
+        cgan.fit(images_only, epochs=1, verbose=0)
+    out_of_range = tf.data.Dataset.from_tensor_slices(
+        (np.zeros((8, 28, 28, 1), np.float32), np.full(8, 12, np.int32))).batch(4)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"must lie in \[0, 10\)"):
+        tiny_cgan().fit(out_of_range, epochs=1, verbose=0)
+
+
+def test_generator_must_take_labels():
+    with pytest.raises(ValueError, match="takes \\[z, labels\\]"):
+        ConditionalGAN(networks.dcgan_generator(TINY_SHAPE, 8, 4),
+                       networks.projection_discriminator(TINY_SHAPE, 10, 4), num_classes=10)
+
+
+@pytest.mark.parametrize("head", ["projection", "auxiliary"])
+def test_mirrored_strategy_matches_one_device(head, mirrored_strategy):
+    def two_steps(strategy):
+        with strategy.scope():
+            cgan = tiny_cgan(head, g_norm=None, d_norm=None, g_optimizer=keras.optimizers.SGD(0.05),
+                             d_optimizer=keras.optimizers.SGD(0.05))
+        cgan.fit(tiny_dataset(count=16, batch_size=8), epochs=1, verbose=0)
+        return cgan
+
+    mirrored = two_steps(mirrored_strategy)
+    single = two_steps(tf.distribute.get_strategy())
+    for part in ("generator", "discriminator", "ema_generator"):
+        assert_weights_close(weights_of(getattr(mirrored, part)), weights_of(getattr(single, part)),
+                             atol=1e-5)
+
+
+def test_cli_trains_and_samples_a_class(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "cgan", "--epochs", "1", "--out", str(out), "--width", "4",
+                 "--latent-dim", "8", "--limit", "64", "--batch-size", "32"]) == 0
+    model = keras.models.load_model(out / "model.keras")
+    assert isinstance(model, ConditionalGAN) and model.num_classes == 10
+    assert main(["sample", str(out / "model.keras"), "-n", "4", "--label", "3",
+                 "--out", str(tmp_path / "threes.png")]) == 0
+    assert (tmp_path / "threes.png").exists()
+    assert main(["sample", str(out / "model.keras"), "--label", "11",
+                 "--out", str(tmp_path / "bad.png")]) == 2
+    assert "[0, 10)" in capsys.readouterr().err
