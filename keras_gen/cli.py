@@ -10,7 +10,7 @@ import sys
 
 from keras_gen.data import EMBEDDED_DATASET
 from keras_gen.losses import LOSS_PAIRS
-from keras_gen.recipes import RECIPES
+from keras_gen.recipes import RECIPES, VAE_RECIPES
 
 _DESCRIPTION = """keras-gen: train, sample and inspect image generators.
 
@@ -19,6 +19,7 @@ Examples:
   keras-gen train dcgan --dataset ../shared/data/mnist --epochs 20
   keras-gen sample runs/dcgan/model.keras -n 64 --seed 0 --out grid.png
   keras-gen evaluate runs/dcgan_mnist/model.keras --dataset ../shared/data/mnist
+  keras-gen train vae && keras-gen reconstruct runs/vae/model.keras --out recon.png
 """
 
 
@@ -47,7 +48,9 @@ def build_parser():
         "train", help="train a model from a recipe",
         description="Train a model and write checkpoints, sample grids, history.json and "
                     "model.keras to --out. An interrupted run resumes when run again.")
-    train.add_argument("model", choices=sorted(RECIPES), help="recipe to train")
+    train.add_argument("model", choices=sorted(RECIPES) + sorted(VAE_RECIPES),
+                       help="recipe to train: GANs (dcgan, sngan, wgan_gp, cgan, acgan) or the "
+                            "VAE family (vae, cvae, vaegan)")
     train.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
                        metavar="NAME_OR_PATH",
                        help="'digits' (embedded, default), a TFDS name such as 'mnist' "
@@ -56,7 +59,8 @@ def build_parser():
     train.add_argument("--loss", choices=sorted(LOSS_PAIRS), help="override the recipe's loss")
     train.add_argument("--epochs", type=_positive_int, default=60)
     train.add_argument("--batch-size", type=_positive_int, default=64)
-    train.add_argument("--latent-dim", type=_positive_int, default=64)
+    train.add_argument("--latent-dim", type=_positive_int,
+                       help="latent size (default: 64 for GANs, 16 for the VAE family)")
     train.add_argument("--width", type=_positive_int, default=32,
                        help="base channel width of the networks")
     train.add_argument("--image-size", type=_positive_int,
@@ -81,6 +85,17 @@ def build_parser():
     sample.add_argument("--label", type=int, help="class to generate (conditional models; "
                                                   "default: one column per class)")
     sample.add_argument("--out", default="samples.png", help="destination PNG")
+
+    reconstruct = commands.add_parser(
+        "reconstruct", help="reconstruct test images with a VAE-family model",
+        description="Encode and decode -n test images; write a grid with each row of originals "
+                    "followed by a row of their reconstructions, and print the mean squared error.")
+    reconstruct.add_argument("model_file", help="a .keras file of a vae, cvae or vaegan")
+    reconstruct.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
+                             metavar="NAME_OR_PATH", help="images to reconstruct (test split)")
+    reconstruct.add_argument("-n", "--num-images", type=_positive_int, default=16)
+    reconstruct.add_argument("--seed", type=int, default=0, help="which test images")
+    reconstruct.add_argument("--out", default="reconstructions.png")
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model's samples: FID, KID, precision/recall, coverage, ...",
@@ -107,11 +122,17 @@ def run_train(args):
     images, labels = data.load_arrays(args.dataset, image_size=args.image_size, limit=args.limit)
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
-    gan = recipes.build_gan(args.model, image_shape=images.shape[1:], latent_dim=args.latent_dim,
-                            width=args.width, loss=args.loss, seed=args.seed,
-                            jit_compile=bool(args.jit), num_classes=int(labels.max()) + 1)
+    common = dict(image_shape=images.shape[1:], width=args.width, seed=args.seed,
+                  jit_compile=bool(args.jit), num_classes=int(labels.max()) + 1)
+    if args.model in VAE_RECIPES:
+        if args.loss:
+            raise ValueError(f"--loss chooses a GAN loss; {args.model} is in the VAE family.")
+        model = recipes.build_vae(args.model, latent_dim=args.latent_dim or 16, **common)
+    else:
+        model = recipes.build_gan(args.model, latent_dim=args.latent_dim or 64, loss=args.loss,
+                                  **common)
     out_dir = args.out or os.path.join("runs", args.model)
-    training.train(gan, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
+    training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
                    checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
                    tensorboard=args.tensorboard)
     print(f"Wrote {out_dir}/model.keras, {out_dir}/history.json and grids in {out_dir}/samples/")
@@ -136,6 +157,37 @@ def run_sample(args):
     save_image_grid(images, args.out, columns=args.columns)
     print(f"Wrote {args.num_images} samples (seed {args.seed}) to {args.out}")
     return args.out
+
+
+def run_reconstruct(args):
+    """Runs `keras-gen reconstruct`; returns the mean squared error in [-1, 1] units."""
+    import numpy as np
+
+    from keras_gen import data
+    from keras_gen.data.transforms import to_unit_range
+    from keras_gen.saving import load_model
+    from keras_gen.utils import save_image_grid
+
+    model = load_model(args.model_file)
+    if not hasattr(model, "reconstruct"):
+        raise ValueError(f"{args.model_file} holds a {type(model).__name__}, which does not "
+                         "reconstruct; use a vae, cvae or vaegan model.")
+    size = model.image_shape[0]
+    images, labels = data.load_arrays(args.dataset, split="test", image_size=size,
+                                      channels=model.image_shape[-1])
+    pick = np.random.default_rng(args.seed).permutation(len(images))[:args.num_images]
+    originals = to_unit_range(images[pick]).numpy()
+    conditions = labels[pick] if getattr(model, "num_classes", None) else None
+    reconstructions = model.reconstruct(originals, conditions)
+    columns = 8
+    rows = []
+    for start in range(0, len(originals), columns):
+        rows += [originals[start:start + columns], reconstructions[start:start + columns]]
+    save_image_grid(np.concatenate(rows), args.out, columns=columns)
+    error = float(np.mean((originals - reconstructions) ** 2))
+    print(f"Reconstructed {len(originals)} test images of {args.dataset}: mean squared error "
+          f"{error:.4f} (images in [-1, 1]). Wrote {args.out}")
+    return error
 
 
 def run_evaluate(args):
@@ -185,6 +237,8 @@ def main(argv=None):
             run_sample(args)
         elif args.command == "evaluate":
             run_evaluate(args)
+        elif args.command == "reconstruct":
+            run_reconstruct(args)
     except (DataError, ValueError, FileNotFoundError) as error:
         print(f"keras-gen {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -78,14 +78,17 @@ def run_model_test(model, dataset, tmp_path, generate_kwargs=None):
     assert type(loaded) is type(model)
     np.testing.assert_array_equal(model.generate(4, seed=3, **generate_kwargs),
                                   loaded.generate(4, seed=3, **generate_kwargs))
-    for name in ("g_optimizer", "d_optimizer"):
-        if hasattr(model, name):
-            assert int(getattr(loaded, name).iterations) == int(getattr(model, name).iterations)
-            assert_weights_close(_variables_of(getattr(model, name)),
-                                 _variables_of(getattr(loaded, name)))
-    before = int(loaded.g_optimizer.iterations)
+    optimizers = [name for name in ("optimizer", "e_optimizer", "g_optimizer", "d_optimizer")
+                  if getattr(model, name, None) is not None]
+    assert optimizers
+    for name in optimizers:
+        assert int(getattr(loaded, name).iterations) == int(getattr(model, name).iterations)
+        assert_weights_close(_variables_of(getattr(model, name)),
+                             _variables_of(getattr(loaded, name)))
+    counter = getattr(loaded, optimizers[-1]).iterations
+    before = int(counter)
     loaded.fit(dataset.take(1), epochs=1, verbose=0)
-    assert int(loaded.g_optimizer.iterations) == before + 1
+    assert int(counter) == before + 1
     return loaded
 
 

@@ -9,6 +9,7 @@ import tensorflow as tf
 from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.ema import update_moving_average
+from keras_gen.models.optimizers import prepare_optimizer
 
 if keras.backend.backend() != "tensorflow":
     # The training steps use GradientTape and tf.distribute directly.
@@ -16,11 +17,6 @@ if keras.backend.backend() != "tensorflow":
         f"keras_gen needs Keras' TensorFlow backend, but Keras runs on {keras.backend.backend()!r}. "
         "Set KERAS_BACKEND=tensorflow before importing keras (or keras_gen first)."
     )
-
-
-def _default_optimizer():
-    # The DCGAN paper's setting (Radford et al. 2016, section 4).
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -158,8 +154,8 @@ class GAN(keras.Model):
         for arg, value in (("gp_weight", gp_weight), ("r1_gamma", r1_gamma)):
             if not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"{arg} must be a float >= 0. Received: {arg}={value!r}")
-        self.g_optimizer = self._prepare_optimizer(g_optimizer, "g_optimizer")
-        self.d_optimizer = self._prepare_optimizer(d_optimizer, "d_optimizer")
+        self.g_optimizer = prepare_optimizer(self, g_optimizer, "g_optimizer")
+        self.d_optimizer = prepare_optimizer(self, d_optimizer, "d_optimizer")
         self.loss_name, self.d_steps = loss, d_steps
         self.gp_weight, self.r1_gamma = float(gp_weight), float(r1_gamma)
         self._g_loss_fn, self._d_loss_fn = g_loss_fn, d_loss_fn
@@ -168,18 +164,6 @@ class GAN(keras.Model):
         # Build optimizer state now so BackupAndRestore and load_model find it.
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
-
-    def _prepare_optimizer(self, optimizer, arg):
-        optimizer = _default_optimizer() if optimizer is None else keras.optimizers.get(optimizer)
-        if not isinstance(optimizer, keras.optimizers.Optimizer):
-            raise ValueError(f"{arg} must be a keras optimizer. Received: {arg}={optimizer!r}")
-        # Keras scales the loss automatically only for compile(optimizer=...),
-        # so wrap both of ours for float16 (bfloat16 has float32's range).
-        if (self.dtype_policy.name == "mixed_float16" or
-                keras.config.dtype_policy().name == "mixed_float16") and not isinstance(
-                    optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{arg}_loss_scale")
-        return optimizer
 
     def call(self, z, training=False):
         generator = self.generator if training else self.sampling_generator

@@ -90,7 +90,7 @@ def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, normaliza
     return keras.Model(z, generator_body(z, image_shape, width, normalization), name=name)
 
 
-def generator_body(x, image_shape, width, normalization):
+def generator_body(x, image_shape, width, normalization, output_activation="tanh"):
     """The DCGAN generator's layers applied to a flat input tensor `x` (noise, or noise and label).
 
     Args:
@@ -98,9 +98,11 @@ def generator_body(x, image_shape, width, normalization):
         image_shape: tuple. `(size, size, channels)`.
         width: int. Channels of the last block.
         normalization: `"batch"`, `"spectral"` or `None`.
+        output_activation: str or `None`. `"tanh"` for images in [-1, 1]; `None`
+            for unbounded outputs (a VAE decoder's logits or means).
 
     Returns:
-        Symbolic images `(batch, *image_shape)` in [-1, 1], float32.
+        Symbolic images `(batch, *image_shape)`, float32.
 
     Example:
 
@@ -128,7 +130,8 @@ def generator_body(x, image_shape, width, normalization):
         layers.append(keras.layers.ReLU(name="relu"))
         x = keras.Sequential(layers, name=f"block_{index}")(x)
     to_image = keras.layers.Conv2D(image_shape[-1], 3, padding="same", name="to_image")
-    return keras.layers.Activation("tanh", dtype="float32", name="tanh")(to_image(x))
+    name = output_activation or "linear"
+    return keras.layers.Activation(name, dtype="float32", name=name)(to_image(x))
 
 
 def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="spectral",

@@ -1,0 +1,393 @@
+"""`VAE`: variational autoencoders (VAE, beta-VAE, conditional VAE) trained with `fit`."""
+
+import secrets
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gen.models import randomness
+from keras_gen.models.labels import check_labels
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class Reparameterization(keras.layers.Layer):
+    """Seeded reparameterisation `z = mean + exp(log_var / 2) * eps`, `eps ~ N(0, I)`.
+
+    `eps` is a stateless draw from `(seed, step)`, so a given step always
+    draws the same noise (reproducible, exact after a restore), and a global
+    batch split over `tf.distribute` replicas draws what one device would.
+    Kingma & Welling 2014, "Auto-Encoding Variational Bayes", section 2.4.
+
+    Args:
+        seed: int. Base seed.
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Example:
+
+    ```python
+    z = Reparameterization(seed=0)(z_mean, z_log_var, step=optimizer.iterations)
+    ```
+    """
+
+    def __init__(self, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.built = True  # no weights to create
+
+    def call(self, z_mean, z_log_var, step=0):
+        seed = randomness.step_seed(self.seed, step, randomness.STREAM_D_NOISE)
+        eps = randomness.replica_slice_draw(
+            lambda n, s: tf.random.stateless_normal((n, z_mean.shape[-1]), seed=s),
+            tf.shape(z_mean)[0], seed)
+        z_mean, z_log_var = tf.cast(z_mean, tf.float32), tf.cast(z_log_var, tf.float32)
+        return z_mean + tf.exp(0.5 * z_log_var) * eps
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+def kl_divergence(z_mean, z_log_var):
+    """Per-example `KL(N(mean, exp(log_var)) || N(0, I)) = -0.5 * sum(1 + log_var - mean^2 - exp(log_var))`.
+
+    Kingma & Welling 2014, appendix B.
+
+    Args:
+        z_mean: tensor `(batch, latent_dim)`.
+        z_log_var: tensor `(batch, latent_dim)`.
+
+    Returns:
+        float32 tensor `(batch,)`.
+
+    Example:
+
+    ```python
+    kl_divergence(tf.zeros((1, 2)), tf.zeros((1, 2)))  # [0.0]
+    ```
+    """
+    z_mean, z_log_var = tf.cast(z_mean, tf.float32), tf.cast(z_log_var, tf.float32)
+    return -0.5 * tf.reduce_sum(1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var), axis=-1)
+
+
+def reconstruction_loss(images, decoded, likelihood):
+    """Per-example negative log-likelihood of images in [-1, 1] under the decoder's output.
+
+    `"bernoulli"`: binary cross-entropy of pixel intensities `(x + 1) / 2`
+    against the decoder's logits, summed over pixels. `"gaussian"`: half the
+    squared error between `x` and the decoder's means, summed over pixels
+    (a unit-variance Gaussian up to a constant).
+
+    Args:
+        images: tensor `(batch, H, W, C)` in [-1, 1].
+        decoded: tensor, the decoder's raw outputs.
+        likelihood: `"bernoulli"` or `"gaussian"`.
+
+    Returns:
+        float32 tensor `(batch,)`.
+
+    Example:
+
+    ```python
+    reconstruction_loss(x, decoder(z), "bernoulli")
+    ```
+    """
+    images, decoded = tf.cast(images, tf.float32), tf.cast(decoded, tf.float32)
+    if likelihood == "bernoulli":
+        per_pixel = tf.nn.sigmoid_cross_entropy_with_logits(labels=(images + 1.0) / 2.0,
+                                                            logits=decoded)
+    else:
+        per_pixel = 0.5 * tf.square(images - decoded)
+    return tf.reduce_sum(tf.reshape(per_pixel, (tf.shape(images)[0], -1)), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class VAE(keras.Model):
+    """A variational autoencoder; beta-VAE with `beta`, a conditional VAE with `num_classes`.
+
+    Trains on the ELBO, `reconstruction + beta_t * KL`, where `beta_t` rises
+    linearly from 0 to `beta` over `kl_warmup_steps` (Bowman et al. 2016) or
+    is `beta` throughout. Progress shows `loss`, `reconstruction`, `kl` and
+    `beta`; `evaluate` / `validation_data` report the same on held-out data.
+    Images are in [-1, 1] everywhere.
+
+    Args:
+        encoder: `keras.Model`. `images` (or `[images, labels]`) -> `[z_mean, z_log_var]`.
+        decoder: `keras.Model`. `z` (or `[z, labels]`) -> raw outputs shaped like the images.
+        beta: float. KL weight (1 = VAE; > 1 = beta-VAE, Higgins et al. 2017).
+        likelihood: `"bernoulli"` (decoder outputs logits) or `"gaussian"` (means).
+        kl_warmup_steps: int. Steps over which the KL weight rises to `beta`; 0 = none.
+        num_classes: optional int. Conditional VAE: both networks take labels.
+        seed: int. Seed of the reparameterisation noise.
+        **kwargs: passed to `keras.Model`.
+
+    Example:
+
+    ```python
+    vae = VAE(networks.vae_encoder((28, 28, 1), 2), networks.vae_decoder((28, 28, 1), 2))
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    vae.fit(keras_gen.data.load("digits"), epochs=10)
+    recon = vae.reconstruct(images)
+    ```
+
+    Reference: Kingma & Welling 2014, "Auto-Encoding Variational Bayes".
+    """
+
+    def __init__(self, encoder, decoder, beta=1.0, likelihood="bernoulli", kl_warmup_steps=0,
+                 num_classes=None, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}. Received: {likelihood!r}")
+        if not isinstance(beta, (int, float)) or beta < 0:
+            raise ValueError(f"beta must be a float >= 0. Received: beta={beta!r}")
+        if not isinstance(kl_warmup_steps, int) or kl_warmup_steps < 0:
+            raise ValueError(f"kl_warmup_steps must be an int >= 0. Received: {kl_warmup_steps!r}")
+        conditional = num_classes is not None
+        for role, network in (("encoder", encoder), ("decoder", decoder)):
+            if not isinstance(network, keras.Model) or (len(network.inputs) == 2) != conditional:
+                expected = "two inputs (data, labels)" if conditional else "one input"
+                raise ValueError(
+                    f"With num_classes={num_classes}, the {role} must be a keras.Model with "
+                    f"{expected}. Build it with networks.vae_{role}(..., num_classes=...)."
+                )
+        self.encoder, self.decoder = encoder, decoder
+        self.beta, self.likelihood = float(beta), likelihood
+        self.kl_warmup_steps, self.num_classes, self.seed = kl_warmup_steps, num_classes, seed
+        self.image_shape = tuple(encoder.inputs[0].shape[1:])
+        self.latent_dim = int(decoder.inputs[0].shape[-1])
+        self.reparameterize = Reparameterization(seed, name="reparameterization")
+        self._trackers = {name: keras.metrics.Mean(name=name)
+                          for name in ("loss", "reconstruction", "kl", "beta")}
+        self.built = True
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def compile(self, optimizer="adam", **kwargs):
+        """Configures training with one optimizer for encoder and decoder (as `keras.Model.compile`).
+
+        Example:
+
+        ```python
+        vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+        ```
+        """
+        super().compile(optimizer=optimizer, **kwargs)
+        if self.optimizer is not None:
+            # Build optimizer state now, so BackupAndRestore and load_model find it.
+            self.optimizer.build(self.encoder.trainable_variables +
+                                 self.decoder.trainable_variables)
+
+    def compile_from_config(self, config):
+        # Keras skips custom compile() methods when loading; this one is safe to call.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+
+    def _with_labels(self, network, data, labels):
+        return network(data if self.num_classes is None else [data, labels])
+
+    def _check_images(self, images, where="the data"):
+        if tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"This VAE takes images of shape {self.image_shape}; {where} has "
+                f"{tuple(images.shape[1:])}. Resize/convert the images or build the networks "
+                "for their shape."
+            )
+
+    def _concrete_labels(self, labels, count):
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError("This VAE is not conditional (num_classes=None); drop labels.")
+            return None
+        if labels is None:
+            raise ValueError(f"This conditional VAE needs labels in [0, {self.num_classes}).")
+        return check_labels(labels, self.num_classes, count)
+
+    def current_beta(self, step):
+        """The KL weight at a training step (after warm-up: `beta`).
+
+        Example:
+
+        ```python
+        vae.current_beta(0)
+        ```
+        """
+        if not self.kl_warmup_steps:
+            return tf.constant(self.beta, tf.float32)
+        ramp = tf.cast(step + 1, tf.float32) / float(self.kl_warmup_steps)
+        return self.beta * tf.minimum(1.0, ramp)
+
+    def _elbo_terms(self, images, labels, step, training):
+        z_mean, z_log_var = self._with_labels(
+            lambda x: self.encoder(x, training=training), images, labels)
+        z = self.reparameterize(z_mean, z_log_var, step=step)
+        decoded = self._with_labels(lambda x: self.decoder(x, training=training), z, labels)
+        return (reconstruction_loss(images, decoded, self.likelihood),
+                kl_divergence(z_mean, z_log_var))
+
+    def _unpack(self, data):
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self._check_images(images)
+        if self.num_classes is None:
+            return images, None
+        if labels is None:
+            raise ValueError("A conditional VAE trains on (images, labels) batches; the dataset "
+                             "yields images only.")
+        return images, tf.cast(labels, tf.int32)
+
+    def train_step(self, data):
+        images, labels = self._unpack(data)
+        step = self.optimizer.iterations
+        beta = self.current_beta(step)
+        with tf.GradientTape() as tape:
+            reconstruction, kl = self._elbo_terms(images, labels, step, training=True)
+            loss = tf.nn.compute_average_loss(reconstruction + beta * kl)
+            scaled = self.optimizer.scale_loss(loss)
+        variables = self.encoder.trainable_variables + self.decoder.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        return self._update_metrics(reconstruction, kl, beta)
+
+    def test_step(self, data):
+        images, labels = self._unpack(data)
+        beta = self.current_beta(self.optimizer.iterations)
+        reconstruction, kl = self._elbo_terms(images, labels, 0, training=False)
+        return self._update_metrics(reconstruction, kl, beta)
+
+    def _update_metrics(self, reconstruction, kl, beta):
+        values = {"reconstruction": tf.reduce_mean(reconstruction), "kl": tf.reduce_mean(kl),
+                  "beta": beta}
+        values["loss"] = values["reconstruction"] + beta * values["kl"]
+        for name, value in values.items():
+            self._trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def _to_images(self, decoded):
+        decoded = tf.cast(decoded, tf.float32)
+        if self.likelihood == "bernoulli":
+            return tf.sigmoid(decoded) * 2.0 - 1.0
+        return tf.clip_by_value(decoded, -1.0, 1.0)
+
+    def call(self, inputs, training=False):
+        """Reconstructs images (the mean of the posterior, decoded): `predict` and export use this."""
+        if self.num_classes is None:
+            images, labels = inputs, None
+        elif isinstance(inputs, (list, tuple)) and len(inputs) == 2:
+            images, labels = inputs
+        else:
+            raise ValueError("A conditional VAE is called on [images, labels]. Received: "
+                             f"{type(inputs).__name__}")
+        z_mean, _ = self._with_labels(lambda x: self.encoder(x, training=training), images, labels)
+        return self._to_images(self._with_labels(
+            lambda x: self.decoder(x, training=training), z_mean, labels))
+
+    def encode(self, images, labels=None):
+        """Returns the posterior means `(N, latent_dim)` of images in [-1, 1].
+
+        Example:
+
+        ```python
+        codes = vae.encode(test_images)
+        ```
+        """
+        images = np.asarray(images, np.float32)
+        self._check_images(images, "the images passed to encode")
+        labels = self._concrete_labels(labels, len(images))
+        z_mean, _ = self._with_labels(lambda x: self.encoder(x, training=False), images, labels)
+        return np.asarray(z_mean)
+
+    def decode(self, z, labels=None):
+        """Decodes latent vectors `(N, latent_dim)` to images in [-1, 1].
+
+        Example:
+
+        ```python
+        images = vae.decode(np.zeros((1, vae.latent_dim)))
+        ```
+        """
+        z = np.asarray(z, np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape (N, {self.latent_dim}). Received {z.shape}")
+        labels = self._concrete_labels(labels, len(z))
+        decoded = self._with_labels(lambda x: self.decoder(x, training=False), z, labels)
+        return np.asarray(self._to_images(decoded))
+
+    def reconstruct(self, images, labels=None):
+        """Encodes then decodes images (posterior means): `decode(encode(images))`.
+
+        Example:
+
+        ```python
+        recon = vae.reconstruct(test_images[:8])
+        ```
+        """
+        return self.decode(self.encode(images, labels), labels)
+
+    def generate(self, num_images, seed=None, labels=None, batch_size=256):
+        """Decodes prior samples `z ~ N(0, I)`; the same seed (and labels) gives the same images.
+
+        Args:
+            num_images: int.
+            seed: optional int. `None` draws a fresh seed.
+            labels: for a conditional VAE, an int or array; `None` cycles the classes.
+            batch_size: int. Unused beyond memory (decoding is one pass per batch).
+
+        Example:
+
+        ```python
+        samples = vae.generate(64, seed=0)
+        ```
+        """
+        if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 1:
+            raise ValueError(f"num_images must be a positive int. Received: {num_images!r}")
+        if self.num_classes is not None:
+            labels = check_labels(labels, self.num_classes, num_images)
+        seed = secrets.randbits(31) if seed is None else seed
+        z = tf.random.stateless_normal((num_images, self.latent_dim), seed=[seed, 0]).numpy()
+        return np.concatenate([
+            self.decode(z[i : i + batch_size], None if labels is None else labels[i : i + batch_size])
+            for i in range(0, num_images, batch_size)])
+
+    def interpolate(self, start, end, steps=8, labels=None):
+        """Decodes `steps` points on the line between the codes of two images.
+
+        Args:
+            start: array `(H, W, C)`. First image.
+            end: array `(H, W, C)`. Last image.
+            steps: int >= 2. Points including both ends.
+            labels: for a conditional VAE, the class to decode with (int).
+
+        Returns:
+            float32 array `(steps, H, W, C)` in [-1, 1].
+
+        Example:
+
+        ```python
+        path = vae.interpolate(images[0], images[1], steps=10)
+        ```
+        """
+        if not isinstance(steps, int) or steps < 2:
+            raise ValueError(f"steps must be an int >= 2. Received: steps={steps!r}")
+        pair_labels = None if labels is None else [labels, labels]
+        codes = self.encode(np.stack([start, end]), pair_labels)
+        weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        path = (1.0 - weights) * codes[0] + weights * codes[1]
+        return self.decode(path, None if labels is None else np.full(steps, labels))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "beta": self.beta, "likelihood": self.likelihood,
+            "kl_warmup_steps": self.kl_warmup_steps, "num_classes": self.num_classes,
+            "seed": self.seed,
+        })
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "decoder"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

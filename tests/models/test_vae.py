@@ -1,0 +1,162 @@
+"""VAE family: ELBO terms by hand, beta and warm-up, conditional VAE, VAE-GAN, errors, distribution."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gen import data, networks, recipes
+from keras_gen.cli import main
+from keras_gen.models import VAE, VAEGAN, Reparameterization, kl_divergence, reconstruction_loss
+from tests.helpers import TINY_SHAPE, assert_weights_close, run_model_test, tiny_dataset, weights_of
+
+
+def tiny_vae(num_classes=None, seed=0, **kwargs):
+    keras.utils.set_random_seed(seed)
+    vae = VAE(networks.vae_encoder(TINY_SHAPE, 4, 4, num_classes),
+              networks.vae_decoder(TINY_SHAPE, 4, 4, num_classes), num_classes=num_classes,
+              seed=seed, **kwargs)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    return vae
+
+
+def tiny_vaegan(seed=0):
+    keras.utils.set_random_seed(seed)
+    model = VAEGAN(networks.vae_encoder(TINY_SHAPE, 4, 4), networks.vae_decoder(TINY_SHAPE, 4, 4),
+                   networks.feature_discriminator(TINY_SHAPE, 4), seed=seed)
+    model.compile()
+    return model
+
+
+def test_kl_by_hand():
+    # mean (1, 0), log_var (0, log 2): -0.5 * [(1 + 0 - 1 - 1) + (1 + log 2 - 0 - 2)] = 1 - log(2) / 2
+    kl = kl_divergence(np.array([[1.0, 0.0]]), np.array([[0.0, math.log(2.0)]]))
+    np.testing.assert_allclose(kl, [1.0 - math.log(2.0) / 2], rtol=1e-6)
+    np.testing.assert_allclose(kl_divergence(np.zeros((3, 4)), np.zeros((3, 4))), [0.0] * 3)
+
+
+def test_reconstruction_by_hand():
+    images = np.ones((2, 2, 2, 1), np.float32)  # pixel intensity (1 + 1) / 2 = 1
+    # Bernoulli: logits 0 -> -log(sigmoid(0)) = log 2 per pixel, 4 pixels.
+    np.testing.assert_allclose(reconstruction_loss(images, np.zeros_like(images), "bernoulli"),
+                               [4 * math.log(2.0)] * 2, rtol=1e-6)
+    # Gaussian: 0.5 * (1 - 0)^2 per pixel.
+    np.testing.assert_allclose(reconstruction_loss(images, np.zeros_like(images), "gaussian"),
+                               [2.0, 2.0])
+
+
+def test_reparameterization_is_seeded_by_step():
+    layer = Reparameterization(seed=3)
+    mean, log_var = tf.zeros((4, 2)), tf.zeros((4, 2))
+    np.testing.assert_array_equal(layer(mean, log_var, step=5), layer(mean, log_var, step=5))
+    assert not np.allclose(layer(mean, log_var, step=5), layer(mean, log_var, step=6))
+    # Zero variance collapses onto the mean.
+    np.testing.assert_allclose(layer(tf.ones((2, 2)), tf.fill((2, 2), -100.0), step=0), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("build", [lambda: tiny_vae(), lambda: tiny_vae(num_classes=10),
+                                   tiny_vaegan], ids=["vae", "cvae", "vaegan"])
+def test_shared_model_test(build, tmp_path):
+    model = build()
+    kwargs = {"labels": [1, 2, 3, 4]} if model.num_classes else {}
+    run_model_test(model, tiny_dataset(), tmp_path, generate_kwargs=kwargs)
+
+
+def test_beta_weights_the_kl_and_warmup_ramps_it():
+    vae = tiny_vae(beta=4.0)
+    logs = vae.fit(tiny_dataset(count=8, batch_size=8), epochs=1, verbose=0).history
+    np.testing.assert_allclose(logs["loss"][0], logs["reconstruction"][0] + 4.0 * logs["kl"][0],
+                               rtol=1e-5)
+    warm = tiny_vae(beta=2.0, kl_warmup_steps=4)
+    assert [float(warm.current_beta(step)) for step in range(6)] == [0.5, 1.0, 1.5, 2.0, 2.0, 2.0]
+
+
+def test_validation_reports_reconstruction_and_kl():
+    vae = tiny_vae()
+    logs = vae.fit(tiny_dataset(), validation_data=tiny_dataset(seed=1), epochs=1, verbose=0).history
+    assert {"val_reconstruction", "val_kl", "val_loss"} <= set(logs)
+
+
+def test_encode_decode_reconstruct_interpolate():
+    vae = tiny_vae()
+    images = tiny_dataset().unbatch().batch(3).take(1).get_single_element()[0].numpy()
+    codes = vae.encode(images)
+    assert codes.shape == (3, 4)
+    np.testing.assert_allclose(vae.reconstruct(images), vae.decode(codes), atol=1e-6)
+    np.testing.assert_allclose(vae.predict(images, verbose=0), vae.reconstruct(images), atol=1e-5)
+    path = vae.interpolate(images[0], images[1], steps=5)
+    assert path.shape == (5, 28, 28, 1) and np.abs(path).max() <= 1.0
+    np.testing.assert_allclose(path[0], vae.reconstruct(images[:1])[0], atol=1e-5)
+    np.testing.assert_allclose(path[-1], vae.reconstruct(images[1:2])[0], atol=1e-5)
+    np.testing.assert_array_equal(vae.generate(3, seed=2), vae.generate(3, seed=2))
+
+
+def test_bad_input_is_named():
+    vae, cvae = tiny_vae(), tiny_vae(num_classes=10)
+    with pytest.raises(ValueError, match=r"takes images of shape \(28, 28, 1\).*\(32, 32, 3\)"):
+        vae.encode(np.zeros((2, 32, 32, 3)))
+    wrong = tf.data.Dataset.from_tensor_slices(np.zeros((4, 32, 32, 1), np.float32)).batch(2)
+    with pytest.raises(ValueError, match=r"\(32, 32, 1\)"):
+        vae.fit(wrong, verbose=0)
+    images = np.zeros((2, 28, 28, 1), np.float32)
+    with pytest.raises(ValueError, match="needs labels"):
+        cvae.reconstruct(images)
+    with pytest.raises(ValueError, match=r"\[0, 10\)"):
+        cvae.reconstruct(images, [3, 10])
+    with pytest.raises(ValueError, match="expected shape \\(2,\\)"):
+        cvae.reconstruct(images, [3, 4, 5])
+    with pytest.raises(ValueError, match="not conditional"):
+        vae.reconstruct(images, [1, 2])
+    with pytest.raises(ValueError, match="two inputs"):
+        VAE(networks.vae_encoder(TINY_SHAPE, 4, 4), networks.vae_decoder(TINY_SHAPE, 4, 4),
+            num_classes=10)
+    with pytest.raises(ValueError, match="likelihood"):
+        tiny_vae(likelihood="poisson")
+
+
+def test_vaegan_needs_a_feature_discriminator():
+    with pytest.raises(ValueError, match="\\[logits, features\\]"):
+        VAEGAN(networks.vae_encoder(TINY_SHAPE, 4, 4), networks.vae_decoder(TINY_SHAPE, 4, 4),
+               networks.dcgan_discriminator(TINY_SHAPE, 4))
+
+
+@pytest.mark.parametrize("family", ["cvae", "vaegan"])
+def test_mirrored_strategy_matches_one_device(family, mirrored_strategy):
+    def two_steps(strategy):
+        with strategy.scope():  # SGD: Adam's first steps magnify rounding differences
+            if family == "cvae":
+                model = tiny_vae(num_classes=10)
+                model.compile(optimizer=keras.optimizers.SGD(0.01))
+            else:
+                model = tiny_vaegan()
+                model.compile(*(keras.optimizers.SGD(0.01) for _ in range(3)))
+        model.fit(tiny_dataset(count=16, batch_size=8), epochs=1, verbose=0)
+        return model
+
+    mirrored, single = two_steps(mirrored_strategy), two_steps(tf.distribute.get_strategy())
+    assert_weights_close(weights_of(mirrored), weights_of(single), atol=1e-5)
+
+
+def test_reconstructions_are_closest_to_their_own_inputs():
+    vae = recipes.build_vae("vae", latent_dim=8, width=8, seed=0, kl_warmup_steps=0)
+    vae.fit(data.load("digits", batch_size=64, seed=0), epochs=8, verbose=0)
+    images, _ = data.load_arrays("digits", split="test")
+    held_out = images[:100].astype(np.float32) / 127.5 - 1.0
+    recon = vae.reconstruct(held_out)
+    distances = ((recon[:, None] - held_out[None]) ** 2).reshape(100, 100, -1).sum(-1)
+    own_is_nearest = np.mean(distances.argmin(axis=1) == np.arange(100))
+    assert own_is_nearest > 0.6, own_is_nearest
+
+
+def test_cli_trains_vae_and_reconstructs(tmp_path, capsys):
+    out = tmp_path / "run"
+    for model in ("vae", "cvae"):
+        assert main(["train", model, "--epochs", "1", "--out", str(out / model), "--width", "4",
+                     "--latent-dim", "4", "--limit", "64", "--batch-size", "32"]) == 0
+        assert main(["reconstruct", str(out / model / "model.keras"), "-n", "8",
+                     "--out", str(tmp_path / f"{model}.png")]) == 0
+        assert (tmp_path / f"{model}.png").exists()
+    assert "mean squared error" in capsys.readouterr().out
+    assert main(["train", "vae", "--loss", "hinge", "--out", str(out / "x")]) == 2
