@@ -12,8 +12,9 @@ from tests.helpers import REPO_ROOT
 NOTEBOOKS = sorted(glob.glob(os.path.join(REPO_ROOT, "notebooks", "*.ipynb")))
 
 
-def test_there_are_notebooks():
-    assert any(path.endswith("01_dcgan_quickstart.ipynb") for path in NOTEBOOKS)
+def test_the_tutorials_are_there():
+    names = {os.path.basename(path) for path in NOTEBOOKS}
+    assert {"01_dcgan_quickstart.ipynb", "02_conditional_gan.ipynb", "03_vae.ipynb"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
