@@ -1,0 +1,116 @@
+"""`export_saved_model`: a versioned SavedModel that TensorFlow Serving loads unchanged."""
+
+import os
+import re
+import shutil
+import uuid
+
+import keras
+
+from keras_gen.export.signatures import signatures_for
+
+_VERSION = re.compile(r"^\d+$")
+
+
+def existing_versions(base_dir):
+    """Returns the numeric version folders under `base_dir`, sorted (TF Serving's layout).
+
+    Example:
+
+    ```python
+    existing_versions("saved_models/dcgan_digits")  # [1, 2]
+    ```
+    """
+    if not os.path.isdir(base_dir):
+        return []
+    return sorted(int(name) for name in os.listdir(base_dir)
+                  if _VERSION.match(name) and os.path.isdir(os.path.join(base_dir, name)))
+
+
+def export_saved_model(model, base_dir, version=None, verify=True):
+    """Exports `model` to `base_dir/<version>/` with its serving signatures, atomically.
+
+    The SavedModel is written into a hidden temporary sibling and renamed into
+    place in one step, so a server polling `base_dir` (TF Serving's
+    file-system source, or `keras-gen serve`) never sees a half-written
+    version. Built with `keras.export.ExportArchive`.
+
+    Args:
+        model: a keras_gen `GAN`, `ConditionalGAN`, `VAE` or `VAEGAN`.
+        base_dir: str. The model's base path, e.g. `saved_models/dcgan_digits`.
+        version: optional positive int. Defaults to one more than the newest
+            existing version (1 for a new model). An existing version is never
+            overwritten.
+
+    Returns:
+        str. The path of the new version folder.
+
+    Example:
+
+    ```python
+    path = export_saved_model(gan, "saved_models/dcgan_digits")  # .../dcgan_digits/1
+    ```
+    """
+    versions = existing_versions(base_dir)
+    if version is None:
+        version = (versions[-1] + 1) if versions else 1
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"version must be a positive int. Received: version={version!r}")
+    target = os.path.join(base_dir, str(version))
+    if os.path.exists(target):
+        raise FileExistsError(
+            f"{target} already exists; versions are never overwritten. Export a new version "
+            f"(omit version= to get {versions[-1] + 1 if versions else 1}) or delete it first."
+        )
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, fn, input_signature in signatures_for(model):
+        archive.add_endpoint(name=name, fn=fn, input_signature=input_signature)
+    os.makedirs(base_dir, exist_ok=True)
+    # A leading dot and a non-numeric name: TF Serving ignores it while it is written.
+    temporary = os.path.join(base_dir, f".tmp-{version}-{uuid.uuid4().hex[:8]}")
+    try:
+        archive.write_out(temporary, verbose=False)
+        if verify:
+            from keras_gen.export.verify import verify_export
+
+            verify_export(model, temporary)
+        os.rename(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            shutil.rmtree(temporary)
+    return target
+
+
+def run_with_session_loader(path, signature, inputs):
+    """Runs a signature through TensorFlow's v1 SavedModel loader in a session.
+
+    This is the C++ `LoadSavedModel` path TensorFlow Serving uses (graph,
+    session, signature_def tensors), not the Python object-graph loader, so a
+    model that passes here loads in TF Serving.
+
+    Args:
+        path: str. A SavedModel version folder.
+        signature: str. A signature name.
+        inputs: dict of input name -> numpy array.
+
+    Returns:
+        dict of output name -> numpy array.
+
+    Example:
+
+    ```python
+    run_with_session_loader("saved_models/dcgan/1", "sample", {"seed": np.array([0, 1])})
+    ```
+    """
+    import tensorflow as tf
+
+    with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
+        meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
+        if signature not in meta_graph.signature_def:
+            raise KeyError(f"No signature {signature!r} in {path}; it has "
+                           f"{sorted(meta_graph.signature_def)}")
+        definition = meta_graph.signature_def[signature]
+        feed = {definition.inputs[name].name: value for name, value in inputs.items()}
+        fetches = {name: tensor.name for name, tensor in definition.outputs.items()}
+        return session.run(fetches, feed)

@@ -1,0 +1,144 @@
+"""Serving signatures for each model family, as `(name, fn, input_signature)` triples.
+
+Names and tensors (documented in the README):
+
+- GAN: `serving_default` {`z`: float32 [None, latent_dim]} -> {`images`: float32 [None, H, W, C]
+  in [0, 1]}; `sample` {`seed`: int64 [None]} -> {`images`, `images_png_bytes`}, one image per
+  seed, the same image `generate(1, seed=s)` makes.
+- ConditionalGAN: the same, each with an extra `labels`: int32 [None] input.
+- VAE / VAEGAN: `reconstruct` (also `serving_default`), `encode` {`images`} -> {`z_mean`,
+  `z_log_var`}, `decode` {`z`} -> {`images`, `images_png_bytes`}, and `reconstruct_png` /
+  `encode_png` taking `images_bytes`: string [None] PNGs (sent over REST as {"b64": ...}).
+  Conditional VAEs take `labels`: int32 [None] in every signature.
+
+Only JSON-safe dtypes cross the boundary (float32, int32, int64, string), whatever the model's
+dtype policy. TF Serving base64-encodes outputs whose name ends in `_bytes`.
+"""
+
+import tensorflow as tf
+
+
+def _to_unit(images):
+    return tf.clip_by_value((tf.cast(images, tf.float32) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def _png_bytes(unit_images):
+    pixels = tf.cast(tf.round(unit_images * 255.0), tf.uint8)
+    return tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)
+
+
+def _images_out(images):
+    unit = _to_unit(images)
+    return {"images": unit, "images_png_bytes": _png_bytes(unit)}
+
+
+def _noise_from_seeds(seeds, latent_dim):
+    # Row i equals generate(1, seed=seeds[i]): stateless_normal((1, d), [s, 0]).
+    return tf.map_fn(
+        lambda s: tf.random.stateless_normal((latent_dim,), seed=tf.stack([s, tf.zeros_like(s)])),
+        tf.cast(seeds, tf.int64), fn_output_signature=tf.float32)
+
+
+def _decode_pngs(png_bytes, image_shape):
+    height, width, channels = image_shape
+
+    def decode(data):
+        image = tf.io.decode_png(data, channels=channels)
+        tf.debugging.assert_equal(tf.shape(image)[:2], tf.constant([height, width]),
+                                  message=f"PNG images must be {height}x{width}")
+        return tf.cast(tf.ensure_shape(image, image_shape), tf.float32) / 127.5 - 1.0
+
+    return tf.map_fn(decode, png_bytes, fn_output_signature=tf.float32)
+
+
+def _spec(shape, dtype, name):
+    return tf.TensorSpec(shape, dtype, name=name)
+
+
+def gan_signatures(model):
+    """Signatures of an unconditional `GAN`."""
+    generator, latent = model.sampling_generator, model.latent_dim
+
+    def serving_default(z):
+        return {"images": _to_unit(generator(z, training=False))}
+
+    def sample(seed):
+        return _images_out(generator(_noise_from_seeds(seed, latent), training=False))
+
+    return [("serving_default", serving_default, [_spec((None, latent), tf.float32, "z")]),
+            ("sample", sample, [_spec((None,), tf.int64, "seed")])]
+
+
+def conditional_gan_signatures(model):
+    """Signatures of a `ConditionalGAN`: the GAN's, each with `labels`."""
+    generator, latent = model.sampling_generator, model.latent_dim
+    labels_spec = _spec((None,), tf.int32, "labels")
+
+    def serving_default(z, labels):
+        return {"images": _to_unit(generator([z, labels], training=False))}
+
+    def sample(seed, labels):
+        z = _noise_from_seeds(seed, latent)
+        return _images_out(generator([z, labels], training=False))
+
+    return [("serving_default", serving_default,
+             [_spec((None, latent), tf.float32, "z"), labels_spec]),
+            ("sample", sample, [_spec((None,), tf.int64, "seed"), labels_spec])]
+
+
+def vae_signatures(model):
+    """Signatures of a `VAE` or `VAEGAN` (conditional VAEs take `labels` everywhere)."""
+    shape, latent = model.image_shape, model.latent_dim
+    conditional = model.num_classes is not None
+    images_spec = _spec((None, *shape), tf.float32, "images")
+    png_spec = _spec((None,), tf.string, "images_bytes")
+    extra = [_spec((None,), tf.int32, "labels")] if conditional else []
+
+    def inputs(x, labels):
+        return [x, labels] if conditional else x
+
+    def encode(images, labels=None):
+        z_mean, z_log_var = model.encoder(inputs(images, labels), training=False)
+        return {"z_mean": tf.cast(z_mean, tf.float32), "z_log_var": tf.cast(z_log_var, tf.float32)}
+
+    def decode(z, labels=None):
+        return _images_out(model._to_images(model.decoder(inputs(z, labels), training=False)))
+
+    def reconstruct(images, labels=None):
+        return decode(encode(images, labels)["z_mean"], labels)
+
+    def encode_png(images_bytes, labels=None):
+        return encode(_decode_pngs(images_bytes, shape), labels)
+
+    def reconstruct_png(images_bytes, labels=None):
+        return reconstruct(_decode_pngs(images_bytes, shape), labels)
+
+    return [("serving_default", reconstruct, [images_spec, *extra]),
+            ("reconstruct", reconstruct, [images_spec, *extra]),
+            ("encode", encode, [images_spec, *extra]),
+            ("decode", decode, [_spec((None, latent), tf.float32, "z"), *extra]),
+            ("reconstruct_png", reconstruct_png, [png_spec, *extra]),
+            ("encode_png", encode_png, [png_spec, *extra])]
+
+
+def signatures_for(model):
+    """Returns the `(name, fn, input_signature)` list for any keras_gen model.
+
+    Example:
+
+    ```python
+    [name for name, _, _ in signatures_for(gan)]  # ["serving_default", "sample"]
+    ```
+    """
+    from keras_gen.models import GAN, VAE, ConditionalGAN
+
+    if isinstance(model, ConditionalGAN):
+        return conditional_gan_signatures(model)
+    if isinstance(model, GAN):
+        return gan_signatures(model)
+    if isinstance(model, VAE):
+        return vae_signatures(model)
+    raise ValueError(
+        f"Cannot export a {type(model).__name__}: keras_gen exports GAN, ConditionalGAN, VAE "
+        "and VAEGAN models."
+    )
