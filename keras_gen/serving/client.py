@@ -1,0 +1,132 @@
+"""`Client`: a small TF Serving REST client with timeouts, retries and clear errors."""
+
+import base64
+import time
+
+import numpy as np
+
+
+class ServingError(RuntimeError):
+    """The server answered with an error; `status` is the HTTP code, the message is the server's."""
+
+    def __init__(self, status, message):
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+
+
+class Client:
+    """Talks to a TF Serving REST endpoint (the container or `keras-gen serve`).
+
+    Args:
+        base_url: str. e.g. `"http://127.0.0.1:8501"`.
+        model_name: str. The model's name in `models.config`.
+        timeout: float. Seconds per HTTP request.
+        retries: int. Extra attempts after a connection error (not after an HTTP error).
+        backoff: float. Seconds before the first retry; doubles each time.
+
+    Example:
+
+    ```python
+    client = Client("http://127.0.0.1:8501", "dcgan_digits")
+    images = client.sample([0, 1, 2])  # (3, 28, 28, 1) float32 in [0, 1]
+    ```
+    """
+
+    def __init__(self, base_url, model_name, timeout=30.0, retries=3, backoff=0.2):
+        import requests
+
+        self.base_url, self.model_name = base_url.rstrip("/"), model_name
+        self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self._session = requests.Session()
+
+    def _url(self, version=None, label=None, suffix=""):
+        if version is not None and label is not None:
+            raise ValueError("Pass version or label, not both.")
+        path = f"{self.base_url}/v1/models/{self.model_name}"
+        if version is not None:
+            path += f"/versions/{int(version)}"
+        elif label is not None:
+            path += f"/labels/{label}"
+        return path + suffix
+
+    def _call(self, method, url, **kwargs):
+        import requests
+
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                response = self._session.request(method, url, timeout=self.timeout, **kwargs)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt == self.retries:
+                    raise
+                time.sleep(delay)
+                delay *= 2
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {"error": response.text}
+        if response.status_code >= 400:
+            raise ServingError(response.status_code, payload.get("error", payload))
+        return payload
+
+    def status(self, version=None, label=None):
+        """GET the model's version status."""
+        return self._call("GET", self._url(version, label))
+
+    def metadata(self, version=None, label=None):
+        """GET the model's signatures."""
+        return self._call("GET", self._url(version, label, "/metadata"))
+
+    def predict(self, inputs, signature="serving_default", version=None, label=None,
+                format="inputs"):
+        """POST `:predict`; returns the outputs as numpy arrays (`_bytes` outputs as bytes).
+
+        Args:
+            inputs: dict of input name -> array-like (bytes inputs as `bytes`).
+            signature: str. Signature name.
+            version, label: optional version number or label.
+            format: `"inputs"` (columnar) or `"instances"` (row).
+
+        Returns:
+            dict of output name -> numpy array.
+        """
+        def encode(value):
+            if isinstance(value, (bytes, bytearray)):
+                return {"b64": base64.b64encode(value).decode("ascii")}
+            if isinstance(value, (list, tuple, np.ndarray)) and len(value) and isinstance(
+                    value[0], (bytes, bytearray)):
+                return [encode(v) for v in value]
+            return np.asarray(value).tolist()
+
+        columns = {name: encode(value) for name, value in inputs.items()}
+        if format == "inputs":
+            body = {"signature_name": signature, "inputs": columns}
+        elif format == "instances":
+            count = len(next(iter(columns.values())))
+            body = {"signature_name": signature,
+                    "instances": [{k: v[i] for k, v in columns.items()} for i in range(count)]}
+        else:
+            raise ValueError(f"format must be 'inputs' or 'instances'. Received: {format!r}")
+        payload = self._call("POST", self._url(version, label, ":predict"), json=body)
+        if "outputs" in payload:
+            outputs = payload["outputs"]
+            outputs = outputs if isinstance(outputs, dict) else {"output": outputs}
+        else:
+            rows = payload["predictions"]
+            outputs = ({k: [row[k] for row in rows] for k in rows[0]}
+                       if rows and isinstance(rows[0], dict) else {"output": rows})
+        return {name: _decode(name, value) for name, value in outputs.items()}
+
+    def sample(self, seeds, labels=None, version=None):
+        """Images for the given seeds (and labels, for conditional models): float32 in [0, 1]."""
+        inputs = {"seed": np.asarray(seeds, np.int64)}
+        if labels is not None:
+            inputs["labels"] = np.asarray(labels, np.int32)
+        return self.predict(inputs, signature="sample", version=version)["images"]
+
+
+def _decode(name, value):
+    if name.endswith("_bytes"):
+        return [base64.b64decode(item["b64"]) for item in value]
+    return np.asarray(value, dtype=np.float32)

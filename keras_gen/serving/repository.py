@@ -1,0 +1,87 @@
+"""`ModelRepository`: the SavedModels under a folder, loaded lazily, new versions picked up live."""
+
+import os
+import threading
+import time
+
+from keras_gen.export.models_config import read_models_config
+from keras_gen.export.saved_model import existing_versions
+
+
+class NotFound(LookupError):
+    """No such model, version or label (HTTP 404)."""
+
+
+class ModelRepository:
+    """Serves `base_dir/<name>/<version>/` SavedModels with TF Serving's latest-version policy.
+
+    The folder is rescanned at most every `poll_seconds`, so a version
+    exported while the server runs is served from the next request on,
+    without a restart. Version labels come from `base_dir/models.config`.
+
+    Args:
+        base_dir: str. The `saved_models/` folder.
+        poll_seconds: float. Minimum time between rescans.
+
+    Example:
+
+    ```python
+    repository = ModelRepository("saved_models")
+    version, loaded = repository.get("dcgan_digits")
+    ```
+    """
+
+    def __init__(self, base_dir, poll_seconds=1.0):
+        if not os.path.isdir(base_dir):
+            raise FileNotFoundError(f"No model folder at {base_dir!r}; export a model with "
+                                    "`keras-gen export MODEL_FILE --name NAME --out DIR` first.")
+        self.base_dir, self.poll_seconds = base_dir, poll_seconds
+        self._lock = threading.Lock()
+        self._loaded = {}
+        self._versions, self._labels, self._scanned_at = {}, {}, 0.0
+
+    def _rescan(self):
+        if time.monotonic() - self._scanned_at < self.poll_seconds:
+            return
+        self._versions = {name: existing_versions(os.path.join(self.base_dir, name))
+                          for name in sorted(os.listdir(self.base_dir))
+                          if os.path.isdir(os.path.join(self.base_dir, name))}
+        self._versions = {name: v for name, v in self._versions.items() if v}
+        self._labels = {name: entry["version_labels"]
+                        for name, entry in read_models_config(self.base_dir).items()}
+        self._scanned_at = time.monotonic()
+
+    def models(self):
+        """Returns `{name: [versions]}` of everything servable now."""
+        with self._lock:
+            self._rescan()
+            return dict(self._versions)
+
+    def resolve(self, name, version=None, label=None):
+        """Returns the version number a request for `name` (and version or label) means."""
+        with self._lock:
+            self._rescan()
+            versions = self._versions.get(name)
+            if not versions:
+                raise NotFound(f"Servable not found for request: Latest({name})")
+            if label is not None:
+                if label not in self._labels.get(name, {}):
+                    raise NotFound(f"Unrecognized servable version label: {label}")
+                version = self._labels[name][label]
+            if version is None:
+                return versions[-1]
+            if version not in versions:
+                raise NotFound(f"Servable not found for request: Specific({name}, {version})")
+            return version
+
+    def get(self, name, version=None, label=None):
+        """Returns `(version, loaded SavedModel)`, loading it on first use."""
+        import tensorflow as tf
+
+        version = self.resolve(name, version, label)
+        key = (name, version)
+        with self._lock:
+            if key not in self._loaded:
+                self._loaded[key] = tf.saved_model.load(
+                    os.path.join(self.base_dir, name, str(version)))
+            return version, self._loaded[key]

@@ -1,0 +1,152 @@
+"""TF Serving's REST request and response formats: "instances" (row) and "inputs" (columnar).
+
+Follows the semantics documented for TF Serving's REST API: a signature with one input accepts bare values;
+`{"b64": ...}` objects carry bytes for string inputs; outputs whose name ends in `_bytes` come
+back as `{"b64": ...}`; "instances" answers `{"predictions": ...}`, "inputs" answers
+`{"outputs": ...}`.
+"""
+
+import base64
+
+import numpy as np
+
+
+class BadRequest(ValueError):
+    """A malformed or invalid request (HTTP 400)."""
+
+
+def _decode_b64(value):
+    if isinstance(value, dict):
+        if set(value) != {"b64"}:
+            raise BadRequest(f"An object input must be {{\"b64\": ...}}; received keys {sorted(value)}")
+        try:
+            return base64.b64decode(value["b64"], validate=True)
+        except (ValueError, TypeError) as error:
+            raise BadRequest(f"Invalid base64 in a \"b64\" input: {error}") from error
+    if isinstance(value, list):
+        return [_decode_b64(item) for item in value]
+    return value
+
+
+def _to_array(name, value, spec):
+    import tensorflow as tf
+
+    value = _decode_b64(value)
+    try:
+        if spec.dtype == tf.string:
+            array = np.array(value, dtype=object)
+        else:
+            array = np.asarray(value)
+            if array.dtype == object or array.dtype.kind in "USb":
+                raise ValueError(f"non-numeric values ({array.dtype})")
+            if spec.dtype.is_integer and array.dtype.kind == "f":
+                if not np.all(np.equal(np.mod(array, 1), 0)):
+                    raise ValueError("fractional values for an integer input")
+            array = array.astype(spec.dtype.as_numpy_dtype)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise BadRequest(f"Input {name!r} must be {spec.dtype.name} shaped "
+                         f"{_shape_text(spec)}: {error}") from error
+    expected = spec.shape
+    if expected.rank is not None:
+        if array.ndim != expected.rank or any(
+                want is not None and want != got for want, got in zip(expected.as_list(), array.shape)):
+            raise BadRequest(f"Input {name!r} has shape {list(array.shape)}; the signature expects "
+                             f"{_shape_text(spec)} (-1 = any).")
+    return array
+
+
+def _shape_text(spec):
+    return str([-1 if d is None else d for d in spec.shape.as_list()])
+
+
+def parse_request(body, input_specs, max_batch):
+    """Turns a decoded JSON body into `(format, {input name: numpy array})`.
+
+    Args:
+        body: the decoded JSON object.
+        input_specs: dict of input name -> `tf.TensorSpec` of the signature.
+        max_batch: int. Largest batch accepted.
+
+    Returns:
+        `("instances" | "inputs", arrays)`.
+
+    Example:
+
+    ```python
+    parse_request({"instances": [[0.0] * 64]}, {"z": tf.TensorSpec((None, 64))}, 256)
+    ```
+    """
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object with \"instances\" or \"inputs\".")
+    has_rows, has_columns = "instances" in body, "inputs" in body
+    if has_rows and has_columns:
+        raise BadRequest("Send either \"instances\" (row format) or \"inputs\" (columnar format), "
+                         "not both.")
+    if not has_rows and not has_columns:
+        raise BadRequest("Missing \"instances\" or \"inputs\" in the request body.")
+    names = sorted(input_specs)
+    if has_rows:
+        rows = body["instances"]
+        if not isinstance(rows, list) or not rows:
+            raise BadRequest("\"instances\" must be a non-empty list, one entry per example.")
+        if len(rows) > max_batch:
+            raise BadRequest(f"Batch of {len(rows)} instances exceeds this server's limit of "
+                             f"{max_batch}; split the request.")
+        if len(names) == 1 and not (isinstance(rows[0], dict) and set(rows[0]) == set(names)):
+            columns = {names[0]: rows}
+        else:
+            for row in rows:
+                if not isinstance(row, dict) or set(row) != set(names):
+                    raise BadRequest(f"Each instance must be an object with exactly the inputs "
+                                     f"{names}; received {row if not isinstance(row, dict) else sorted(row)}.")
+            columns = {name: [row[name] for row in rows] for name in names}
+        form = "instances"
+    else:
+        inputs = body["inputs"]
+        if isinstance(inputs, dict) and not (len(names) == 1 and set(inputs) == {"b64"}):
+            columns = inputs
+        elif len(names) == 1:
+            columns = {names[0]: inputs}
+        else:
+            raise BadRequest(f"\"inputs\" must be an object with the inputs {names}.")
+        form = "inputs"
+    missing, unknown = set(names) - set(columns), set(columns) - set(names)
+    if missing or unknown:
+        raise BadRequest(f"The signature takes inputs {names}; missing {sorted(missing)}, "
+                         f"unknown {sorted(unknown)}.")
+    arrays = {name: _to_array(name, columns[name], input_specs[name]) for name in names}
+    sizes = {name: (len(a) if a.ndim else 1) for name, a in arrays.items()}
+    if len(set(sizes.values())) > 1:
+        raise BadRequest(f"All inputs need the same batch size; received {sizes}.")
+    if max(sizes.values()) > max_batch:
+        raise BadRequest(f"Batch of {max(sizes.values())} exceeds this server's limit of "
+                         f"{max_batch}; split the request.")
+    return form, arrays
+
+
+def _jsonable(name, array):
+    if name.endswith("_bytes"):
+        return np.vectorize(lambda b: {"b64": base64.b64encode(b).decode("ascii")},
+                            otypes=[object])(array).tolist()
+    return array.tolist()
+
+
+def format_response(form, outputs):
+    """Builds the JSON response for `outputs` (dict of name -> numpy array) in the request's format.
+
+    Example:
+
+    ```python
+    format_response("instances", {"images": images})  # {"predictions": [...]}
+    ```
+    """
+    names = sorted(outputs)
+    if form == "inputs":
+        if len(names) == 1:
+            return {"outputs": _jsonable(names[0], outputs[names[0]])}
+        return {"outputs": {name: _jsonable(name, outputs[name]) for name in names}}
+    columns = {name: _jsonable(name, outputs[name]) for name in names}
+    if len(names) == 1:
+        return {"predictions": columns[names[0]]}
+    count = len(columns[names[0]])
+    return {"predictions": [{name: columns[name][i] for name in names} for i in range(count)]}

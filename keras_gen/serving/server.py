@@ -1,0 +1,171 @@
+"""A local server that speaks TensorFlow Serving's REST API, for machines without Docker.
+
+`keras-gen serve saved_models/ --port 8501` answers the same URLs and JSON as the
+`tensorflow/serving` container, so clients and contract tests work against either. Built on
+Werkzeug (requests, responses) and Waitress (a maintained, threaded WSGI server): no HTTP is
+parsed here.
+"""
+
+import json
+import re
+import threading
+
+import numpy as np
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from keras_gen.serving.repository import ModelRepository, NotFound
+from keras_gen.serving.rest import BadRequest, format_response, parse_request
+
+_ROUTE = re.compile(
+    r"^/v1/models/(?P<name>[^/:]+)"
+    r"(?:/versions/(?P<version>\d+)|/labels/(?P<label>[^/:]+))?"
+    r"(?P<action>/metadata|:predict)?$"
+)
+_DTYPES = {"float32": "DT_FLOAT", "int32": "DT_INT32", "int64": "DT_INT64", "string": "DT_STRING"}
+
+
+class ServingApp:
+    """The WSGI application: status, metadata and `:predict` routes.
+
+    Args:
+        repository: `ModelRepository`.
+        max_batch: int. Largest batch a request may carry.
+        max_body_bytes: int. Largest request body.
+
+    Example:
+
+    ```python
+    app = ServingApp(ModelRepository("saved_models"))
+    waitress.serve(app, host="127.0.0.1", port=8501)
+    ```
+    """
+
+    def __init__(self, repository, max_batch=256, max_body_bytes=32 * 1024 * 1024):
+        self.repository, self.max_batch, self.max_body_bytes = repository, max_batch, max_body_bytes
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        request.max_content_length = self.max_body_bytes
+        try:
+            status, payload = self.dispatch(request)
+        except BadRequest as error:
+            status, payload = 400, {"error": str(error)}
+        except NotFound as error:
+            status, payload = 404, {"error": str(error)}
+        except HTTPException as error:  # e.g. 413 from max_content_length
+            status, payload = error.code, {"error": error.description}
+        except Exception as error:  # A failed request must not take the server down.
+            status, payload = 500, {"error": f"{type(error).__name__}: {error}"}
+        response = Response(json.dumps(payload), status=status, mimetype="application/json")
+        return response(environ, start_response)
+
+    def dispatch(self, request):
+        match = _ROUTE.match(request.path)
+        if not match:
+            raise NotFound(f"Malformed request: {request.method} {request.path}")
+        name, label, action = match["name"], match["label"], match["action"]
+        version = int(match["version"]) if match["version"] else None
+        if action == ":predict":
+            if request.method != "POST":
+                raise BadRequest(":predict takes POST requests.")
+            return 200, self.predict(request, name, version, label)
+        if request.method != "GET":
+            raise BadRequest(f"{request.path} takes GET requests.")
+        resolved = self.repository.resolve(name, version, label)
+        if action == "/metadata":
+            return 200, self.metadata(name, resolved)
+        return 200, {"model_version_status": [{
+            "version": str(resolved), "state": "AVAILABLE",
+            "status": {"error_code": "OK", "error_message": ""}}]}
+
+    def predict(self, request, name, version, label):
+        try:
+            body = json.loads(request.get_data(cache=False))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise BadRequest(f"The request body is not valid JSON: {error}") from error
+        signature_name = (body.get("signature_name") if isinstance(body, dict) else None) \
+            or "serving_default"
+        _, loaded = self.repository.get(name, version, label)
+        if signature_name not in loaded.signatures:
+            raise BadRequest(f"Serving signature name: \"{signature_name}\" not found in signature "
+                             f"def; available: {sorted(loaded.signatures)}")
+        function = loaded.signatures[signature_name]
+        specs = function.structured_input_signature[1]
+        form, arrays = parse_request(body, specs, self.max_batch)
+        import tensorflow as tf
+
+        try:
+            outputs = function(**{k: tf.constant(v, dtype=specs[k].dtype) for k, v in arrays.items()})
+        except (tf.errors.InvalidArgumentError, ValueError, TypeError) as error:
+            message = getattr(error, "message", str(error)).split("\n")[0]
+            raise BadRequest(f"The model rejected the inputs: {message}") from error
+        return format_response(form, {k: np.asarray(v) for k, v in outputs.items()})
+
+    def metadata(self, name, version):
+        _, loaded = self.repository.get(name, version)
+
+        def tensor_info(spec, tensor_name):
+            dims = [{"size": str(-1 if d is None else d), "name": ""} for d in spec.shape.as_list()]
+            return {"dtype": _DTYPES.get(spec.dtype.name, spec.dtype.name), "name": tensor_name,
+                    "tensor_shape": {"dim": dims, "unknown_rank": False}}
+
+        signatures = {}
+        for signature_name, function in loaded.signatures.items():
+            inputs = function.structured_input_signature[1]
+            signatures[signature_name] = {
+                "inputs": {k: tensor_info(s, f"{signature_name}_{k}:0") for k, s in inputs.items()},
+                "outputs": {k: tensor_info(s, f"StatefulPartitionedCall:{k}")
+                            for k, s in function.structured_outputs.items()},
+                "method_name": "tensorflow/serving/predict"}
+        return {"model_spec": {"name": name, "signature_name": "", "version": str(version)},
+                "metadata": {"signature_def": {"signature_def": signatures}}}
+
+
+class LocalServer:
+    """Runs a `ServingApp` with Waitress in a background thread (tests, notebooks, `serve`).
+
+    Args:
+        base_dir: str. The `saved_models/` folder.
+        host: str. Interface to bind; loopback by default.
+        port: int. TCP port; 0 picks a free one (see `self.port`).
+        threads: int. Worker threads.
+        **app_kwargs: passed to `ServingApp` (`max_batch`, `max_body_bytes`).
+
+    Example:
+
+    ```python
+    with LocalServer("saved_models", port=0) as server:
+        print(server.url)  # http://127.0.0.1:<port>
+    ```
+    """
+
+    def __init__(self, base_dir, host="127.0.0.1", port=8501, threads=8, poll_seconds=1.0,
+                 **app_kwargs):
+        from waitress.server import create_server
+
+        self.app = ServingApp(ModelRepository(base_dir, poll_seconds), **app_kwargs)
+        self._server = create_server(self.app, host=host, port=port, threads=threads,
+                                     ident="keras-gen")
+        self.host, self.port = host, self._server.effective_port
+        self.url = f"http://{host}:{self.port}"
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self):
+        self._server.run()
+
+    def stop(self):
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
