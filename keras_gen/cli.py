@@ -20,6 +20,8 @@ Examples:
   keras-gen sample runs/dcgan/model.keras -n 64 --seed 0 --out grid.png
   keras-gen evaluate runs/dcgan_mnist/model.keras --dataset ../shared/data/mnist
   keras-gen train vae && keras-gen reconstruct runs/vae/model.keras --out recon.png
+  keras-gen export runs/dcgan/model.keras --name dcgan_digits --out saved_models
+  keras-gen serve saved_models --port 8501
 """
 
 
@@ -96,6 +98,26 @@ def build_parser():
     reconstruct.add_argument("-n", "--num-images", type=_positive_int, default=16)
     reconstruct.add_argument("--seed", type=int, default=0, help="which test images")
     reconstruct.add_argument("--out", default="reconstructions.png")
+
+    export = commands.add_parser(
+        "export", help="export a .keras model as a TF Serving SavedModel version",
+        description="Write OUT/NAME/<version>/ (atomically, checked through TF Serving's loader "
+                    "path) and update OUT/models.config.")
+    export.add_argument("model_file", help="a .keras file")
+    export.add_argument("--name", required=True, help="model name in TF Serving (URL path)")
+    export.add_argument("--out", default="saved_models", help="TF Serving model folder")
+    export.add_argument("--version", type=_positive_int,
+                        help="version number (default: one more than the newest)")
+
+    serve = commands.add_parser(
+        "serve", help="serve exported models over TF Serving's REST API (no Docker needed)",
+        description="A local server speaking TensorFlow Serving's REST API for every model under "
+                    "MODEL_DIR; new versions are picked up without a restart.")
+    serve.add_argument("model_dir", nargs="?", default="saved_models")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--max-batch", type=_positive_int, default=256)
+    serve.add_argument("--threads", type=_positive_int, default=8)
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model's samples: FID, KID, precision/recall, coverage, ...",
@@ -190,6 +212,35 @@ def run_reconstruct(args):
     return error
 
 
+def run_export(args):
+    """Runs `keras-gen export`; returns the new version's path."""
+    from keras_gen import export
+    from keras_gen.saving import load_model
+
+    if not args.name or "/" in args.name or args.name.startswith("."):
+        raise ValueError(f"--name must be a plain model name (used in URLs). Received: {args.name!r}")
+    model = load_model(args.model_file)
+    path = export.export_saved_model(model, os.path.join(args.out, args.name), args.version)
+    config = export.write_models_config(args.out)
+    print(f"Exported {args.model_file} to {path} (checked through the SavedModel session "
+          f"loader); updated {config}")
+    return path
+
+
+def run_serve(args):
+    """Runs `keras-gen serve` until interrupted."""
+    from keras_gen.serving import LocalServer
+
+    server = LocalServer(args.model_dir, host=args.host, port=args.port, threads=args.threads,
+                         max_batch=args.max_batch)
+    print(f"Serving {args.model_dir} at {server.url} (TF Serving REST API). Ctrl-C stops.",
+          flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop()
+
+
 def run_evaluate(args):
     """Runs `keras-gen evaluate`; returns the scores dict."""
     from keras_gen import data, metrics
@@ -239,7 +290,11 @@ def main(argv=None):
             run_evaluate(args)
         elif args.command == "reconstruct":
             run_reconstruct(args)
-    except (DataError, ValueError, FileNotFoundError) as error:
+        elif args.command == "export":
+            run_export(args)
+        elif args.command == "serve":
+            run_serve(args)
+    except (DataError, ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"keras-gen {args.command}: error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:

@@ -119,3 +119,10 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
     assert scores["num_samples"] == 300 and scores["num_reference"] == 10000
     assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", str(tmp_path)]) == 2
     assert "pass --domain" in capsys.readouterr().err
+
+
+@needs_mnist
+def test_inception_score_does_not_depend_on_sample_order(reference):
+    images, labels = _real("train", 1000)
+    ordered = images[np.argsort(labels, kind="stable")]  # one class per split if not shuffled
+    assert metrics.evaluate(ordered, reference)["inception_score"] > 8.0

@@ -1,0 +1,103 @@
+"""SavedModel export: signatures of every family, versions, atomicity, models.config, CLI tools."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from keras_gen import export
+from keras_gen.cli import main
+from tests.helpers import tiny_gan
+from tests.models.test_conditional_gan import tiny_cgan
+from tests.models.test_vae import tiny_vae, tiny_vaegan
+
+
+@pytest.mark.parametrize("build", [lambda: tiny_cgan("auxiliary"), lambda: tiny_vae(num_classes=10),
+                                   tiny_vaegan], ids=["acgan", "cvae", "vaegan"])
+def test_every_family_exports_and_matches_through_the_session_loader(build, tmp_path):
+    model = build()
+    path = export.export_saved_model(model, str(tmp_path / "model"))  # verify=True checks it
+    assert path.endswith(os.path.join("model", "1"))
+    assert os.path.exists(os.path.join(path, "saved_model.pb"))
+
+
+def test_sample_signature_png_bytes_decode_to_the_images(tmp_path):
+    import tensorflow as tf
+
+    gan = tiny_gan()
+    path = export.export_saved_model(gan, str(tmp_path / "gan"))
+    outputs = export.run_with_session_loader(path, "sample", {"seed": np.array([5, 6], np.int64)})
+    assert outputs["images"].dtype == np.float32 and outputs["images"].shape == (2, 28, 28, 1)
+    np.testing.assert_allclose(outputs["images"][1], (gan.generate(1, seed=6)[0] + 1) / 2, atol=1e-5)
+    png = tf.io.decode_png(outputs["images_png_bytes"][0]).numpy()
+    np.testing.assert_array_equal(png, np.round(outputs["images"][0] * 255).astype(np.uint8))
+
+
+def test_versions_count_up_and_are_never_overwritten(tmp_path):
+    gan, base = tiny_gan(), str(tmp_path / "gan")
+    assert export.export_saved_model(gan, base, verify=False).endswith("1")
+    assert export.export_saved_model(gan, base, verify=False).endswith("2")
+    assert export.export_saved_model(gan, base, version=7, verify=False).endswith("7")
+    assert export.existing_versions(base) == [1, 2, 7]
+    with pytest.raises(FileExistsError, match="never overwritten"):
+        export.export_saved_model(gan, base, version=2, verify=False)
+    assert sorted(os.listdir(base)) == ["1", "2", "7"]  # no temporary folders left
+
+
+def test_a_failed_export_leaves_no_version(tmp_path, monkeypatch):
+    from keras_gen.export import verify as verify_module
+
+    def mismatch(model, path, atol=1e-4):
+        raise verify_module.ExportMismatch("simulated mismatch")
+
+    monkeypatch.setattr(verify_module, "verify_export", mismatch)
+    with pytest.raises(verify_module.ExportMismatch):
+        export.export_saved_model(tiny_gan(), str(tmp_path / "gan"))
+    assert os.listdir(tmp_path / "gan") == []
+
+
+def test_models_config_lists_every_model_and_keeps_labels(tmp_path):
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    gan = tiny_gan()
+    for name in ("b_model", "a_model"):
+        export.export_saved_model(gan, str(tmp_path / name), verify=False)
+    (tmp_path / "not_a_model").mkdir()
+    export.write_models_config(str(tmp_path))
+    with open(tmp_path / "models.config") as handle:
+        text = handle.read()
+    config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
+    entries = {c.name: c for c in config.model_config_list.config}
+    assert sorted(entries) == ["a_model", "b_model"]
+    assert entries["a_model"].base_path == "/models/a_model"
+    assert entries["a_model"].model_version_policy.HasField("latest")
+    entries["a_model"].version_labels["stable"] = 1
+    (tmp_path / "models.config").write_text(text_format.MessageToString(config))
+    export.write_models_config(str(tmp_path))
+    assert export.read_models_config(str(tmp_path))["a_model"]["version_labels"] == {"stable": 1}
+
+
+def test_saved_model_cli_runs_the_export(tmp_path):
+    path = export.export_saved_model(tiny_gan(), str(tmp_path / "gan"), verify=False)
+    tool = shutil.which("saved_model_cli") or os.path.join(os.path.dirname(sys.executable),
+                                                          "saved_model_cli")
+    result = subprocess.run([tool, "run", "--dir", path, "--tag_set", "serve", "--signature_def",
+                             "sample", "--input_exprs", "seed=[0, 1]"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "images_png_bytes" in result.stdout and "images" in result.stdout
+
+
+def test_cli_export(tmp_path, capsys):
+    tiny_gan().save(tmp_path / "gan.keras")
+    out = tmp_path / "saved_models"
+    assert main(["export", str(tmp_path / "gan.keras"), "--name", "tiny", "--out", str(out)]) == 0
+    assert (out / "tiny" / "1" / "saved_model.pb").exists() and (out / "models.config").exists()
+    assert main(["export", str(tmp_path / "gan.keras"), "--name", "tiny", "--out", str(out),
+                 "--version", "1"]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "gan.keras"), "--name", "../x", "--out", str(out)]) == 2

@@ -1,0 +1,205 @@
+"""The REST contract, written from TF Serving's REST API documentation.
+
+Runs against KERAS_GEN_SERVING_URL when set (a real tensorflow/serving container serving the
+models of `tests/serving/contract_models.py`), otherwise against `keras-gen serve`'s server on a
+free loopback port.
+"""
+
+import base64
+import json
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+import requests
+import tensorflow as tf
+
+from keras_gen import export
+from keras_gen.serving import Client, LocalServer, ServingError
+from tests.serving.contract_models import MAX_BATCH, build_models, export_models
+
+EXTERNAL = os.environ.get("KERAS_GEN_SERVING_URL")
+local_only = pytest.mark.skipif(bool(EXTERNAL), reason="writes into the served model folder")
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory):
+    models = build_models()
+    if EXTERNAL:
+        yield EXTERNAL.rstrip("/"), models, None
+        return
+    folder = str(tmp_path_factory.mktemp("saved_models"))
+    export_models(folder, models)
+    with LocalServer(folder, port=0, max_batch=MAX_BATCH, poll_seconds=0.2) as server:
+        yield server.url, models, folder
+
+
+def post(url, name, body, suffix=""):
+    data = body if isinstance(body, str) else json.dumps(body)
+    return requests.post(f"{url}/v1/models/{name}{suffix}:predict", data=data, timeout=60)
+
+
+def assert_still_serving(url):
+    response = post(url, "contract_gan", {"signature_name": "sample", "instances": [1]})
+    assert response.status_code == 200, response.text
+
+
+def test_status_and_metadata(target):
+    url, _, _ = target
+    for name in ("contract_gan", "contract_cgan", "contract_vae"):
+        status = requests.get(f"{url}/v1/models/{name}", timeout=30).json()
+        assert status["model_version_status"][0]["state"] == "AVAILABLE"
+        signatures = requests.get(f"{url}/v1/models/{name}/metadata", timeout=30).json()[
+            "metadata"]["signature_def"]["signature_def"]
+        assert "serving_default" in signatures
+    gan = requests.get(f"{url}/v1/models/contract_gan/metadata", timeout=30).json()
+    inputs = gan["metadata"]["signature_def"]["signature_def"]["sample"]["inputs"]
+    assert inputs["seed"]["dtype"] == "DT_INT64"
+
+
+def test_gan_default_signature_in_both_formats(target):
+    url, models, _ = target
+    gan = models["contract_gan"]
+    z = gan.sample_noise(3, seed=2).numpy()
+    expected = (np.asarray(gan(z)) + 1) / 2
+    rows = post(url, "contract_gan", {"instances": z.tolist()}).json()["predictions"]
+    np.testing.assert_allclose(np.array(rows, np.float32), expected, atol=1e-4)
+    columns = post(url, "contract_gan", {"inputs": {"z": z.tolist()}}).json()["outputs"]
+    np.testing.assert_allclose(np.array(columns, np.float32), expected, atol=1e-4)
+
+
+def test_gan_sample_returns_base64_pngs(target):
+    url, models, _ = target
+    predictions = post(url, "contract_gan", {"signature_name": "sample",
+                                             "instances": [4, 9]}).json()["predictions"]
+    assert set(predictions[0]) == {"images", "images_png_bytes"}
+    image = np.array(predictions[1]["images"], np.float32)
+    np.testing.assert_allclose(image, (models["contract_gan"].generate(1, seed=9)[0] + 1) / 2,
+                               atol=1e-4)
+    png = tf.io.decode_png(base64.b64decode(predictions[1]["images_png_bytes"]["b64"])).numpy()
+    np.testing.assert_array_equal(png, np.round(image * 255).astype(np.uint8))
+
+
+def test_conditional_sample_in_both_formats(target):
+    url, models, _ = target
+    expected = (models["contract_cgan"].generate(1, labels=3, seed=5)[0] + 1) / 2
+    rows = post(url, "contract_cgan", {"signature_name": "sample",
+                                       "instances": [{"seed": 5, "labels": 3}]}).json()
+    np.testing.assert_allclose(np.array(rows["predictions"][0]["images"]), expected, atol=1e-4)
+    columns = post(url, "contract_cgan", {"signature_name": "sample",
+                                          "inputs": {"seed": [5], "labels": [3]}}).json()
+    np.testing.assert_allclose(np.array(columns["outputs"]["images"][0]), expected, atol=1e-4)
+
+
+def test_vae_signatures_with_float_and_png_inputs(target):
+    url, models, _ = target
+    vae = models["contract_vae"]
+    images = vae.generate(2, seed=1)
+    unit = np.round((images + 1) / 2 * 255) / 255
+    expected = (vae.reconstruct((unit * 2 - 1).astype(np.float32)) + 1) / 2
+    floats = post(url, "contract_vae", {"signature_name": "reconstruct",
+                                        "inputs": {"images": (unit * 2 - 1).tolist()}}).json()
+    np.testing.assert_allclose(np.array(floats["outputs"]["images"]), expected, atol=1e-4)
+    pngs = [{"b64": base64.b64encode(tf.io.encode_png((u * 255).round().astype(np.uint8))
+                                     .numpy()).decode()} for u in unit]
+    from_png = post(url, "contract_vae", {"signature_name": "reconstruct_png",
+                                          "instances": pngs}).json()
+    np.testing.assert_allclose(np.array([p["images"] for p in from_png["predictions"]]), expected,
+                               atol=1e-4)
+    codes = post(url, "contract_vae", {"signature_name": "encode",
+                                       "instances": (unit * 2 - 1).tolist()}).json()["predictions"]
+    z = np.array([row["z_mean"] for row in codes], np.float32)
+    decoded = post(url, "contract_vae", {"signature_name": "decode", "inputs": z.tolist()}).json()
+    np.testing.assert_allclose(np.array(decoded["outputs"]["images"]), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("name, body, suffix, status", [
+    ("contract_gan", "{not json", "", 400),
+    ("no_such_model", {"instances": [[0.0] * 8]}, "", 404),
+    ("contract_gan", {"instances": [[0.0] * 8]}, "/versions/99", 404),
+    ("contract_gan", {"signature_name": "nope", "instances": [[0.0] * 8]}, "", 400),
+    ("contract_gan", {"instances": [["a"] * 8]}, "", 400),
+    ("contract_gan", {"instances": [[[0.0] * 8]]}, "", 400),
+    ("contract_gan", {"instances": [[0.0] * 7]}, "", 400),
+    ("contract_cgan", {"signature_name": "sample", "inputs": {"seed": [1]}}, "", 400),
+    ("contract_gan", {"instances": [[0.0] * 8], "inputs": [[0.0] * 8]}, "", 400),
+    ("contract_gan", {"signature_name": "sample", "instances": list(range(MAX_BATCH + 1))}, "", 400),
+    ("contract_gan", {"signature_name": "sample", "instances": [1.5]}, "", 400),
+    ("contract_vae", {"signature_name": "reconstruct_png", "instances": [{"b64": "bm90IGEgcG5n"}]},
+     "", 400),
+], ids=["malformed-json", "unknown-model", "unknown-version", "unknown-signature", "wrong-dtype",
+        "wrong-rank", "wrong-width", "missing-input", "both-formats", "oversized-batch",
+        "fractional-seed", "not-a-png"])
+def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(target, name, body,
+                                                                       suffix, status):
+    url, _, _ = target
+    response = post(url, name, body, suffix)
+    assert response.status_code == status, response.text
+    assert isinstance(response.json()["error"], str) and response.json()["error"]
+    assert_still_serving(url)
+
+
+def test_client_surfaces_server_errors_and_retries(target):
+    url, models, _ = target
+    client = Client(url, "contract_cgan")
+    np.testing.assert_allclose(client.sample([5], labels=[3])[0],
+                               (models["contract_cgan"].generate(1, labels=3, seed=5)[0] + 1) / 2,
+                               atol=1e-4)
+    with pytest.raises(ServingError, match="HTTP 400.*missing \\['labels'\\]"):
+        client.sample([5])
+    assert client.status()["model_version_status"][0]["version"] == "1"
+    dead = Client("http://127.0.0.1:9", "contract_gan", retries=2, backoff=0.01, timeout=1)
+    start = time.monotonic()
+    with pytest.raises(requests.ConnectionError):
+        dead.status()
+    assert time.monotonic() - start >= 0.03  # two backoffs: 0.01 + 0.02
+
+
+@local_only
+def test_new_versions_and_labels_are_picked_up_without_restart(target):
+    url, models, folder = target
+    export.export_saved_model(models["contract_gan"], os.path.join(folder, "contract_gan"),
+                              version=2)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        status = requests.get(f"{url}/v1/models/contract_gan", timeout=30).json()
+        if status["model_version_status"][0]["version"] == "2":
+            break
+        time.sleep(0.1)
+    assert status["model_version_status"][0]["version"] == "2"
+    assert post(url, "contract_gan", {"signature_name": "sample", "instances": [1]},
+                "/versions/1").status_code == 200
+    config_path = os.path.join(folder, "models.config")
+    with open(config_path) as handle:
+        text = handle.read()
+    text = text.replace('name: "contract_gan"', 'name: "contract_gan"\n    version_labels {\n'
+                        '      key: "stable"\n      value: 1\n    }', 1)
+    with open(config_path, "w") as handle:
+        handle.write(text)
+    time.sleep(0.3)
+    assert requests.get(f"{url}/v1/models/contract_gan/labels/stable",
+                        timeout=30).json()["model_version_status"][0]["version"] == "1"
+    assert requests.get(f"{url}/v1/models/contract_gan/labels/canary", timeout=30).status_code == 404
+
+
+def test_bounded_concurrent_load_has_no_errors(target):
+    url, _, _ = target
+    errors, lock = [], threading.Lock()
+
+    def client(worker):
+        session = requests.Session()
+        for i in range(50):
+            body = {"signature_name": "sample", "instances": [worker * 100 + i]}
+            response = session.post(f"{url}/v1/models/contract_gan:predict", json=body, timeout=60)
+            if response.status_code != 200:
+                with lock:
+                    errors.append(response.text)
+
+    threads = [threading.Thread(target=client, args=(w,)) for w in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert errors == [] and not any(thread.is_alive() for thread in threads)
