@@ -14,7 +14,8 @@ NOTEBOOKS = sorted(glob.glob(os.path.join(REPO_ROOT, "notebooks", "*.ipynb")))
 
 def test_the_tutorials_are_there():
     names = {os.path.basename(path) for path in NOTEBOOKS}
-    assert {"01_dcgan_quickstart.ipynb", "02_conditional_gan.ipynb", "03_vae.ipynb"} <= names
+    assert {"01_dcgan_quickstart.ipynb", "02_conditional_gan.ipynb", "03_vae.ipynb",
+            "04_export_and_serve.ipynb"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)

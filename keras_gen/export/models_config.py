@@ -37,6 +37,7 @@ def write_models_config(saved_models_dir, container_root="/models"):
             old = text_format.Parse(handle.read(), model_server_config_pb2.ModelServerConfig())
         labels = {c.name: dict(c.version_labels) for c in old.model_config_list.config}
     config = model_server_config_pb2.ModelServerConfig()
+    config.model_config_list.SetInParent()  # an empty list, not a missing one, when no models
     for name in sorted(os.listdir(saved_models_dir)):
         versions = existing_versions(os.path.join(saved_models_dir, name))
         if not versions:

@@ -1,0 +1,118 @@
+"""REST serving latency and throughput against calling the same signature in-process.
+
+Exports the `dcgan` recipe's generator (28x28, width 32), serves it with `keras-gen serve`'s
+server on a loopback port, and measures, alternating in rounds so machine noise hits both alike:
+
+- p50/p99 latency of `serving_default` at batch 1 and 64: REST (`"inputs"` format, JSON) against
+  the loaded SavedModel's signature called in-process. Ratio target at batch 1: <= 1.5x.
+- throughput (requests/s) of the `sample` signature (batch 1) with 1, 4 and 16 concurrent clients.
+
+Usage:
+    python benchmarks/serving_latency.py [--requests 200]
+Writes benchmarks/results/serving_latency.json.
+"""
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import requests  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from keras_gen import export, recipes  # noqa: E402
+from keras_gen.serving import LocalServer  # noqa: E402
+from keras_gen.utils import write_json_atomic  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                       "serving_latency.json")
+
+
+def percentiles(samples):
+    values = np.array(samples) * 1000
+    return {"p50_ms": round(float(np.percentile(values, 50)), 3),
+            "p99_ms": round(float(np.percentile(values, 99)), 3)}
+
+
+def timed(call):
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def throughput(url, clients, per_client):
+    def work(worker):
+        session = requests.Session()
+        for i in range(per_client):
+            response = session.post(f"{url}/v1/models/dcgan:predict", timeout=60,
+                                    json={"signature_name": "sample",
+                                          "instances": [worker * per_client + i]})
+            response.raise_for_status()
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return clients * per_client / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="latency samples per case")
+    parser.add_argument("--rounds", type=int, default=4)
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="keras_gen_serving_")
+    gan = recipes.build_gan("dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32)
+    path = export.export_saved_model(gan, os.path.join(folder, "dcgan"))
+    export.write_models_config(folder)
+    signature = tf.saved_model.load(path).signatures["serving_default"]
+    session = requests.Session()
+    samples = {(mode, batch): [] for mode in ("in_process", "rest") for batch in (1, 64)}
+    with LocalServer(folder, port=0, threads=16) as server:
+        url = server.url
+        for batch in (1, 64):  # warm-up: tracing, first load
+            z = np.random.default_rng(0).normal(size=(batch, 64)).astype(np.float32)
+            signature(z=tf.constant(z))
+            session.post(f"{url}/v1/models/dcgan:predict", json={"inputs": {"z": z.tolist()}})
+        per_round = max(1, args.requests // args.rounds)
+        for _ in range(args.rounds):
+            for batch in (1, 64):
+                z = np.random.default_rng(batch).normal(size=(batch, 64)).astype(np.float32)
+                body = {"inputs": {"z": z.tolist()}}
+                for _ in range(per_round):
+                    samples[("in_process", batch)].append(
+                        timed(lambda: signature(z=tf.constant(z))["images"].numpy()))
+                    samples[("rest", batch)].append(timed(lambda: session.post(
+                        f"{url}/v1/models/dcgan:predict", json=body).raise_for_status()))
+        rates = {clients: round(throughput(url, clients, max(10, args.requests // clients)), 1)
+                 for clients in (1, 4, 16)}
+
+    latency = {f"{mode}_batch{batch}": percentiles(values)
+               for (mode, batch), values in samples.items()}
+    ratios = {f"batch{batch}_p50": round(latency[f"rest_batch{batch}"]["p50_ms"]
+                                         / latency[f"in_process_batch{batch}"]["p50_ms"], 3)
+              for batch in (1, 64)}
+    print(f"\n{args.requests} requests per case over {args.rounds} alternating rounds; "
+          f"{os.cpu_count()} CPU cores")
+    print(f"{'case':<22}{'p50 ms':>10}{'p99 ms':>10}")
+    for name, row in latency.items():
+        print(f"{name:<22}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}")
+    for name, value in ratios.items():
+        print(f"REST / in-process {name}: {value:.2f}x (target at batch 1: <= 1.5x)")
+    for clients, rate in rates.items():
+        print(f"throughput with {clients:>2} concurrent clients: {rate:.1f} requests/s")
+    write_json_atomic(RESULTS, {"latency": latency, "ratios": ratios,
+                                "throughput_requests_per_second": rates,
+                                "requests": args.requests, "rounds": args.rounds})
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
