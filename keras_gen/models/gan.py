@@ -10,6 +10,7 @@ from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.ema import update_moving_average
 from keras_gen.models.optimizers import prepare_optimizer
+from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
 
 if keras.backend.backend() != "tensorflow":
     # The training steps use GradientTape and tf.distribute directly.
@@ -42,6 +43,10 @@ class GAN(keras.Model):
             average of the generator's weights is kept and used for sampling
             (`call`, `predict`, `generate`).
         seed: int. Seed of the training noise.
+        augment: optional layer `(images, seed) -> images` applied to real and
+            generated images before the discriminator during training, e.g.
+            `keras_gen.transfer.DiffAugment()` or `AdaptiveAugment()` (whose
+            probability is then shown as `ada_p`).
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -60,7 +65,7 @@ class GAN(keras.Model):
     Reference: Goodfellow et al. 2014, "Generative Adversarial Nets".
     """
 
-    def __init__(self, generator, discriminator, ema_decay=None, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, ema_decay=None, seed=0, augment=None, **kwargs):
         super().__init__(**kwargs)
         for role, network in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(network, keras.Model):
@@ -87,6 +92,7 @@ class GAN(keras.Model):
         self.discriminator = discriminator
         self.ema_decay = ema_decay
         self.seed = seed
+        self.augment = augment
         self.latent_dim = int(noise_shape[-1])
         self.image_shape = image_shape
         self.ema_generator = None
@@ -95,8 +101,10 @@ class GAN(keras.Model):
             self.ema_generator.name = f"ema_{generator.name}"
             self.ema_generator.set_weights(generator.get_weights())
             self.ema_generator.trainable = False
-        self._trackers = {name: keras.metrics.Mean(name=name)
-                          for name in ("loss", "g_loss", "d_loss", "d_real", "d_fake")}
+        names = ["loss", "g_loss", "d_loss", "d_real", "d_fake"]
+        if hasattr(augment, "update"):  # adaptive augmentation reports its probability
+            names.append("ada_p")
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True
 
     @staticmethod
@@ -164,6 +172,11 @@ class GAN(keras.Model):
         # Build optimizer state now so BackupAndRestore and load_model find it.
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
+        self._trainable_at_compile = trainable_snapshot(self)
+
+    def fit(self, *args, **kwargs):
+        check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
+        return super().fit(*args, **kwargs)
 
     def call(self, z, training=False):
         generator = self.generator if training else self.sampling_generator
@@ -241,12 +254,21 @@ class GAN(keras.Model):
     def _generator_extra_loss(self, fake_logits_extra, conditions):
         return 0.0
 
+    def _augmented(self, images, counter, stream):
+        if self.augment is None:
+            return images
+        seed = randomness.replica_seed(randomness.step_seed(self.seed, counter, stream))
+        return self.augment(images, seed)
+
     def _discriminator_step(self, real, real_conditions):
         batch = tf.shape(real)[0]
         counter = self.d_optimizer.iterations
         conditions = self._fake_conditions(batch, counter, randomness.STREAM_D_LABELS)
         fake = self._generate_images(self._noise(batch, counter, randomness.STREAM_D_NOISE),
                                      conditions, training=True)
+        # The discriminator only ever sees augmented images (both kinds alike).
+        real = self._augmented(real, counter, randomness.STREAM_D_AUG_REAL)
+        fake = self._augmented(fake, counter, randomness.STREAM_D_AUG_FAKE)
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             real_logits, real_extra = self._discriminate(real, real_conditions, True)
@@ -267,6 +289,8 @@ class GAN(keras.Model):
             loss = tf.nn.compute_average_loss(per_example)
             scaled = self.d_optimizer.scale_loss(loss)
         self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        if hasattr(self.augment, "update"):
+            self.augment.update(real_logits)
         return tf.reduce_mean(per_example), real_logits, fake_logits
 
     def _generator_step(self, batch):
@@ -276,6 +300,7 @@ class GAN(keras.Model):
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self._generate_images(z, conditions, training=True)
+            fake = self._augmented(fake, counter, randomness.STREAM_G_AUG)
             fake_logits, fake_extra = self._discriminate(fake, conditions, True)
             per_example = self._g_loss_fn(fake_logits) + self._generator_extra_loss(
                 fake_extra, conditions)
@@ -311,6 +336,8 @@ class GAN(keras.Model):
         values = {"loss": g_loss + d_loss, "g_loss": g_loss, "d_loss": d_loss,
                   "d_real": tf.reduce_mean(tf.cast(real_logits, tf.float32)),
                   "d_fake": tf.reduce_mean(tf.cast(fake_logits, tf.float32))}
+        if "ada_p" in self._trackers:
+            values["ada_p"] = tf.cast(self.augment.p.value, tf.float32)
         for name, value in values.items():
             self._trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self._trackers.items()}
@@ -322,14 +349,15 @@ class GAN(keras.Model):
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "ema_decay": self.ema_decay,
             "seed": self.seed,
+            "augment": keras.saving.serialize_keras_object(self.augment),
         })
         return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
+        for key in ("generator", "discriminator", "augment"):
+            config[key] = keras.saving.deserialize_keras_object(config.get(key))
         return cls(**config)
 
     def get_compile_config(self):

@@ -9,7 +9,8 @@ replica draws the whole global batch and keeps its own slice).
 import tensorflow as tf
 
 # Separate random streams inside one training step.
-STREAM_D_NOISE, STREAM_D_ALPHA, STREAM_G_NOISE, STREAM_D_LABELS, STREAM_G_LABELS = range(5)
+(STREAM_D_NOISE, STREAM_D_ALPHA, STREAM_G_NOISE, STREAM_D_LABELS, STREAM_G_LABELS,
+ STREAM_D_AUG_REAL, STREAM_D_AUG_FAKE, STREAM_G_AUG) = range(8)
 _NUM_STREAMS = 8
 
 
@@ -57,3 +58,18 @@ def replica_slice_draw(draw, local_batch, seed):
     everything = draw(local_batch * num_replicas, seed)
     start = tf.cast(replica_id, tf.int32) * local_batch
     return everything[start : start + local_batch]
+
+
+def replica_seed(seed):
+    """Makes a `(2,)` seed distinct per `tf.distribute` replica (for per-example augmentations).
+
+    Example:
+
+    ```python
+    augmented = augment(images, replica_seed(step_seed(0, step, STREAM_D_AUG_REAL)))
+    ```
+    """
+    context = tf.distribute.get_replica_context()
+    replica_id = context.replica_id_in_sync_group if context is not None else 0
+    return seed + tf.stack([tf.constant(0, tf.int64),
+                            tf.cast(replica_id, tf.int64) * 1_000_003])

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from keras_gen.models import randomness
 from keras_gen.models.labels import check_labels
+from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -179,6 +180,11 @@ class VAE(keras.Model):
             # Build optimizer state now, so BackupAndRestore and load_model find it.
             self.optimizer.build(self.encoder.trainable_variables +
                                  self.decoder.trainable_variables)
+        self._trainable_at_compile = trainable_snapshot(self)
+
+    def fit(self, *args, **kwargs):
+        check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
+        return super().fit(*args, **kwargs)
 
     def compile_from_config(self, config):
         # Keras skips custom compile() methods when loading; this one is safe to call.

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from keras_gen.models import randomness
 from keras_gen.models.optimizers import prepare_optimizer
+from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.models.vae import VAE, kl_divergence
 
 _OPTIMIZERS = ("e_optimizer", "g_optimizer", "d_optimizer")
@@ -80,6 +81,7 @@ class VAEGAN(VAE):
                         steps_per_execution=steps_per_execution, run_eagerly=run_eagerly)
         for name, network in zip(_OPTIMIZERS, (self.encoder, self.decoder, self.discriminator)):
             getattr(self, name).build(network.trainable_variables)
+        self._trainable_at_compile = trainable_snapshot(self)
 
     def _loss_terms(self, images, step, training):
         batch = tf.shape(images)[0]

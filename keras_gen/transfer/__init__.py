@@ -1,0 +1,18 @@
+"""Transfer learning: freezing named blocks, FreezeD, and augmentations for small data.
+
+Example:
+
+```python
+from keras_gen import transfer
+
+transfer.freeze_discriminator_blocks(gan, 1)        # FreezeD
+gan = GAN(g, d, augment=transfer.AdaptiveAugment())  # ADA
+```
+"""
+
+from keras_gen.transfer.augment import OPERATIONS, AdaptiveAugment, DiffAugment
+from keras_gen.transfer.freezing import (freeze, freeze_discriminator_blocks, trainable_summary,
+                                         unfreeze)
+
+__all__ = ["OPERATIONS", "AdaptiveAugment", "DiffAugment", "freeze", "freeze_discriminator_blocks",
+           "trainable_summary", "unfreeze"]

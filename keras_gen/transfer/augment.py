@@ -1,0 +1,203 @@
+"""Differentiable augmentations for discriminators trained on little data.
+
+Both layers augment real and generated images the same way before the
+discriminator sees them, so the generator is not pushed to reproduce the
+augmentations ("non-leaking"). Every operation is differentiable with respect
+to the images, because the generator's gradient flows through them. Noise is
+stateless: `call(images, seed)` with a `(2,)` int64 seed.
+"""
+
+import keras
+import tensorflow as tf
+
+OPERATIONS = ("xflip", "translation", "brightness", "saturation", "contrast", "cutout")
+
+
+def _rand(seed, batch, offset):
+    return tf.random.stateless_uniform((batch, 1, 1, 1), seed=seed + tf.constant([0, 1], tf.int64)
+                                       * offset)
+
+
+def xflip(images, seed):
+    """Mirrors each image left-right with probability 1/2."""
+    flip = _rand(seed, tf.shape(images)[0], 1) < 0.5
+    return tf.where(flip, tf.reverse(images, axis=[2]), images)
+
+
+def brightness(images, seed):
+    """Adds a per-image offset in [-0.5, 0.5) (DiffAugment's `rand_brightness`)."""
+    return images + (_rand(seed, tf.shape(images)[0], 2) - 0.5)
+
+
+def saturation(images, seed):
+    """Scales each image's distance from its channel mean by [0, 2) (no-op for grayscale)."""
+    if images.shape[-1] == 1:
+        return images
+    mean = tf.reduce_mean(images, axis=-1, keepdims=True)
+    return mean + (images - mean) * (_rand(seed, tf.shape(images)[0], 3) * 2.0)
+
+
+def contrast(images, seed):
+    """Scales each image's distance from its mean by [0.5, 1.5)."""
+    mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
+    return mean + (images - mean) * (_rand(seed, tf.shape(images)[0], 4) + 0.5)
+
+
+def translation(images, seed, ratio=0.125):
+    """Shifts each image by up to `ratio` of its size, filling with zeros."""
+    batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
+    shift_y, shift_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
+    offsets = tf.random.stateless_uniform((batch, 2), seed=seed + [0, 5], minval=-1, maxval=1)
+    dy = tf.round(offsets[:, 0] * shift_y)
+    dx = tf.round(offsets[:, 1] * shift_x)
+    ones, zeros = tf.ones_like(dx), tf.zeros_like(dx)
+    # Projective transform rows [a0 a1 a2 b0 b1 b2 c0 c1]: output (x, y) reads input (x - dx, y - dy).
+    transform = tf.stack([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], axis=1)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transform, output_shape=tf.shape(images)[1:3],
+        fill_value=0.0, interpolation="NEAREST", fill_mode="CONSTANT")
+
+
+def cutout(images, seed, ratio=0.5):
+    """Zeroes one square of `ratio` of the image size at a random place in each image."""
+    batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
+    size_y, size_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
+    centres = tf.random.stateless_uniform((batch, 2), seed=seed + [0, 6])
+    cy = tf.cast(centres[:, 0] * (height + (1 - size_y % 2)), tf.int32)[:, None, None]
+    cx = tf.cast(centres[:, 1] * (width + (1 - size_x % 2)), tf.int32)[:, None, None]
+    ys = tf.range(height)[None, :, None]
+    xs = tf.range(width)[None, None, :]
+    inside = ((tf.abs(ys - cy) <= size_y // 2) & (tf.abs(xs - cx) <= size_x // 2))
+    return images * tf.cast(~inside, images.dtype)[..., None]
+
+
+_FUNCTIONS = {"xflip": xflip, "translation": translation, "brightness": brightness,
+              "saturation": saturation, "contrast": contrast, "cutout": cutout}
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class DiffAugment(keras.layers.Layer):
+    """DiffAugment (Zhao et al. 2020): the same random augmentations on every batch, always on.
+
+    "Differentiable Augmentation for Data-Efficient GAN Training"; the default
+    policy is the paper's `color, translation, cutout`.
+
+    Args:
+        policy: tuple of str from `OPERATIONS` (`"color"` means brightness,
+            saturation and contrast).
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Example:
+
+    ```python
+    gan = GAN(generator, discriminator, augment=DiffAugment())
+    ```
+    """
+
+    def __init__(self, policy=("color", "translation", "cutout"), **kwargs):
+        super().__init__(**kwargs)
+        expanded = []
+        for name in policy:
+            expanded += ["brightness", "saturation", "contrast"] if name == "color" else [name]
+        unknown = set(expanded) - set(OPERATIONS)
+        if unknown:
+            raise ValueError(f"Unknown augmentations {sorted(unknown)}; choose from "
+                             f"{OPERATIONS + ('color',)}.")
+        self.policy = tuple(policy)
+        self._operations = expanded
+        self.built = True
+
+    def call(self, images, seed):
+        images = tf.cast(images, tf.float32)
+        for index, name in enumerate(self._operations):
+            images = _FUNCTIONS[name](images, seed + [0, 100 * (index + 1)])
+        return images
+
+    def get_config(self):
+        return {**super().get_config(), "policy": list(self.policy)}
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class AdaptiveAugment(keras.layers.Layer):
+    """Adaptive discriminator augmentation (ADA, Karras et al. 2020).
+
+    "Training Generative Adversarial Networks with Limited Data": each
+    operation is applied to each image with probability `p`, and `p` follows
+    the overfitting heuristic `r_t = E[sign(D(real))]`: every `interval` steps,
+    `p += sign(r_t - target) * batch * interval / speed_images`, clipped to
+    [0, 1]. The paper's target is 0.6 and speed 500k images per unit of p;
+    fine-tuning runs on small sets are shorter, so lower `speed_images` there.
+    `p` is a weight of the layer, so it is saved, restored by
+    `BackupAndRestore`, and identical on every `tf.distribute` replica.
+
+    Args:
+        operations: tuple of str from `OPERATIONS`.
+        target: float. Target of `r_t`.
+        interval: int. Steps between adjustments.
+        speed_images: int. Images for `p` to move by 1.
+        initial_p: float. Starting probability.
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Example:
+
+    ```python
+    gan = GAN(generator, discriminator, augment=AdaptiveAugment(speed_images=100_000))
+    ```
+    """
+
+    def __init__(self, operations=("xflip", "translation", "brightness", "contrast", "cutout"),
+                 target=0.6, interval=4, speed_images=500_000, initial_p=0.0, **kwargs):
+        super().__init__(**kwargs)
+        unknown = set(operations) - set(OPERATIONS)
+        if unknown:
+            raise ValueError(f"Unknown augmentations {sorted(unknown)}; choose from {OPERATIONS}.")
+        if not 0.0 <= initial_p <= 1.0:
+            raise ValueError(f"initial_p must be in [0, 1]. Received: {initial_p}")
+        self.operations, self.target, self.interval = tuple(operations), target, interval
+        self.speed_images, self.initial_p = speed_images, initial_p
+        self.p = self.add_weight(shape=(), initializer=keras.initializers.Constant(initial_p),
+                                 trainable=False, name="p", aggregation="only_first_replica")
+        self._sign_sum = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                         name="sign_sum", aggregation="only_first_replica")
+        self._count = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                      name="count", aggregation="only_first_replica")
+        self.built = True
+
+    def call(self, images, seed):
+        images = tf.cast(images, tf.float32)
+        batch = tf.shape(images)[0]
+        p = tf.cast(self.p.value, tf.float32)
+        for index, name in enumerate(self.operations):
+            op_seed = seed + [0, 100 * (index + 1)]
+            apply = tf.random.stateless_uniform((batch, 1, 1, 1), seed=op_seed + [0, 7]) < p
+            images = tf.where(apply, _FUNCTIONS[name](images, op_seed), images)
+        return images
+
+    def update(self, real_logits):
+        """Accumulates `sign(D(real))` and adjusts `p` every `interval` calls.
+
+        Call once per discriminator step with that step's real logits.
+        """
+        signs = tf.sign(tf.cast(real_logits, tf.float32))
+        context = tf.distribute.get_replica_context()
+        local = tf.stack([tf.reduce_sum(signs), tf.cast(tf.size(signs), tf.float32)])
+        # Every replica adds the same global totals, so p stays identical everywhere.
+        total = context.all_reduce("sum", local) if context is not None else local
+        self._sign_sum.assign_add(total[0])
+        self._count.assign_add(total[1])
+        due = self._count.value >= total[1] * self.interval
+
+        def adjust():
+            r_t = self._sign_sum.value / self._count.value
+            step = tf.sign(r_t - self.target) * self._count.value / self.speed_images
+            self.p.assign(tf.clip_by_value(self.p.value + step, 0.0, 1.0))
+            self._sign_sum.assign(0.0)
+            self._count.assign(0.0)
+            return r_t
+
+        return tf.cond(due, adjust, lambda: self._sign_sum.value / tf.maximum(self._count.value, 1.0))
+
+    def get_config(self):
+        return {**super().get_config(), "operations": list(self.operations), "target": self.target,
+                "interval": self.interval, "speed_images": self.speed_images,
+                "initial_p": self.initial_p}

@@ -1,0 +1,121 @@
+"""Freezing and unfreezing named blocks, and a summary of what trains."""
+
+import keras
+
+
+def _select(model, up_to=None, layers=None, predicate=None):
+    chosen = [arg is not None for arg in (up_to, layers, predicate)]
+    if sum(chosen) != 1:
+        raise ValueError("Pass exactly one of up_to='block_k', layers=[names] or predicate=fn.")
+    names = [layer.name for layer in model.layers]
+    if up_to is not None:
+        if up_to not in names:
+            blocks = [n for n in names if n.startswith("block_")]
+            raise ValueError(f"{model.name} has no layer {up_to!r}; its blocks are {blocks}.")
+        # Everything from the input up to and including the named block.
+        return [layer for layer in model.layers[: names.index(up_to) + 1]
+                if not isinstance(layer, keras.layers.InputLayer)]
+    if layers is not None:
+        missing = [name for name in layers if name not in names]
+        if missing:
+            raise ValueError(f"{model.name} has no layers {missing}; it has {names}.")
+        return [model.get_layer(name) for name in layers]
+    return [layer for layer in model.layers if predicate(layer)]
+
+
+def freeze(model, up_to=None, layers=None, predicate=None):
+    """Makes layers non-trainable, chosen by block name, by names, or by a predicate.
+
+    keras_gen networks are built from named blocks (`stem`, `block_0`,
+    `block_1`, ...), so `freeze(discriminator, up_to="block_1")` freezes the
+    input side through `block_1`. Frozen `BatchNormalization` layers run in
+    inference mode (Keras 3 ties BN's mode to `trainable`), so their
+    statistics stay those of the pretrained data. Call `compile()` again
+    afterwards: the optimizers and the compiled step are fixed at compile time.
+
+    Args:
+        model: `keras.Model`. A network (not the GAN wrapper).
+        up_to: optional str. Freeze layers from the input through this one.
+        layers: optional list of str. Freeze exactly these layers.
+        predicate: optional callable `layer -> bool`.
+
+    Returns:
+        list of str. The names of the layers frozen.
+
+    Example:
+
+    ```python
+    freeze(gan.discriminator, up_to="block_1")  # FreezeD
+    gan.compile(...)
+    ```
+    """
+    selected = _select(model, up_to, layers, predicate)
+    for layer in selected:
+        layer.trainable = False
+    return [layer.name for layer in selected]
+
+
+def unfreeze(model, up_to=None, layers=None, predicate=None):
+    """Makes layers trainable again; the same selection rules as `freeze`.
+
+    Example:
+
+    ```python
+    unfreeze(gan.discriminator, layers=["block_1"])
+    ```
+    """
+    selected = _select(model, up_to, layers, predicate)
+    for layer in selected:
+        layer.trainable = True
+    return [layer.name for layer in selected]
+
+
+def trainable_summary(model):
+    """Lists each top-level layer with its trainable flag and parameter counts.
+
+    Args:
+        model: `keras.Model`.
+
+    Returns:
+        list of dicts `{"layer", "trainable", "trainable_params", "frozen_params"}`.
+
+    Example:
+
+    ```python
+    for row in trainable_summary(gan.discriminator): print(row)
+    ```
+    """
+    def count(weights):
+        return int(sum(keras.ops.size(w) for w in weights))
+
+    return [{"layer": layer.name, "trainable": bool(layer.trainable),
+             "trainable_params": count(layer.trainable_weights),
+             "frozen_params": count(layer.non_trainable_weights)} for layer in model.layers]
+
+
+def freeze_discriminator_blocks(gan, num_blocks):
+    """FreezeD (Mo et al. 2020): freeze the discriminator's lowest `num_blocks` blocks.
+
+    "Freeze the Discriminator: a Simple Baseline for Fine-Tuning GANs": fine-tune
+    a pretrained GAN with the discriminator's lower layers fixed, so the small
+    target set cannot overfit the generic features they learned.
+
+    Args:
+        gan: a keras_gen GAN (or anything with a `discriminator`).
+        num_blocks: int >= 1. How many blocks, from `block_0`, to freeze.
+
+    Returns:
+        list of str. The frozen layers.
+
+    Example:
+
+    ```python
+    freeze_discriminator_blocks(gan, 1)
+    gan.compile(...)
+    ```
+    """
+    blocks = [layer.name for layer in gan.discriminator.layers if layer.name.startswith("block_")]
+    if not isinstance(num_blocks, int) or not 1 <= num_blocks <= len(blocks):
+        raise ValueError(f"num_blocks must be in [1, {len(blocks)}] for this discriminator "
+                         f"(blocks {blocks}). Received: {num_blocks!r}")
+    return freeze(gan.discriminator, up_to=f"block_{num_blocks - 1}")

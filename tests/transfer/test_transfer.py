@@ -1,0 +1,118 @@
+"""Freezing, FreezeD, the compile guard, and the ADA / DiffAugment augmentations."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gen import networks, transfer
+from keras_gen.models import GAN
+from keras_gen.transfer import augment as ops
+from tests.helpers import TINY_SHAPE, run_model_test, tiny_dataset, tiny_gan, weights_of
+
+
+def test_freeze_by_block_layers_and_predicate():
+    discriminator = networks.dcgan_discriminator(TINY_SHAPE, 4, "batch")
+    assert transfer.freeze(discriminator, up_to="block_0") == ["block_0"]
+    assert not discriminator.get_layer("block_0").trainable
+    assert discriminator.get_layer("block_1").trainable
+    assert transfer.unfreeze(discriminator, layers=["block_0"]) == ["block_0"]
+    frozen = transfer.freeze(discriminator, predicate=lambda layer: layer.name == "logit")
+    assert frozen == ["logit"]
+    rows = {row["layer"]: row for row in transfer.trainable_summary(discriminator)}
+    assert rows["logit"]["trainable"] is False and rows["logit"]["frozen_params"] == 7 * 7 * 8 + 1
+    assert rows["block_1"]["trainable_params"] > 0
+
+
+def test_bad_selections_are_named():
+    discriminator = networks.dcgan_discriminator(TINY_SHAPE, 4)
+    with pytest.raises(ValueError, match=r"no layer 'block_7'.*\['block_0', 'block_1'\]"):
+        transfer.freeze(discriminator, up_to="block_7")
+    with pytest.raises(ValueError, match="exactly one"):
+        transfer.freeze(discriminator, up_to="block_0", layers=["logit"])
+    with pytest.raises(ValueError, match=r"num_blocks must be in \[1, 2\]"):
+        transfer.freeze_discriminator_blocks(tiny_gan(), 3)
+
+
+def test_freezing_after_compile_is_caught_and_recompiling_fixes_it():
+    gan = tiny_gan(d_norm="batch")
+    transfer.freeze_discriminator_blocks(gan, 1)
+    with pytest.raises(RuntimeError, match=r"changed trainable state after compile\(\).*block_0"):
+        gan.fit(tiny_dataset(), verbose=0)
+    gan.compile()
+    frozen_before = weights_of(gan.discriminator.get_layer("block_0"))
+    bn_before = weights_of(gan.discriminator.get_layer("block_1"))
+    gan.fit(tiny_dataset(), verbose=0)
+    for before, after in zip(frozen_before, weights_of(gan.discriminator.get_layer("block_0"))):
+        np.testing.assert_array_equal(before, after)
+    assert any(not np.array_equal(b, a) for b, a in
+               zip(bn_before, weights_of(gan.discriminator.get_layer("block_1"))))
+
+
+def test_frozen_batch_norm_runs_in_inference_mode():
+    discriminator = networks.dcgan_discriminator(TINY_SHAPE, 4, "batch")
+    transfer.freeze(discriminator, layers=["block_1"])
+    images = np.random.default_rng(0).normal(size=(8, 28, 28, 1)).astype(np.float32)
+    stats_before = weights_of(discriminator.get_layer("block_1"))
+    np.testing.assert_allclose(discriminator(images, training=True),
+                               discriminator(images, training=False), atol=1e-5)
+    for before, after in zip(stats_before, weights_of(discriminator.get_layer("block_1"))):
+        np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("name", sorted(ops.OPERATIONS))
+def test_every_augmentation_is_differentiable_and_seeded(name):
+    images = tf.Variable(tf.random.stateless_uniform((4, 28, 28, 1), [0, 1], -1, 1))
+    seed = tf.constant([3, 4], tf.int64)
+    with tf.GradientTape() as tape:
+        out = ops._FUNCTIONS[name](images, seed)
+        total = tf.reduce_sum(out * out)
+    assert out.shape == images.shape
+    assert tape.gradient(total, images) is not None
+    np.testing.assert_array_equal(out, ops._FUNCTIONS[name](images, seed))
+
+
+def test_translation_and_cutout_by_hand():
+    image = tf.reshape(tf.range(16, dtype=tf.float32), (1, 4, 4, 1)) + 1.0
+    shifted = ops.translation(image, tf.constant([0, 0], tf.int64), ratio=0.25)
+    # A shift of at most one pixel: the content is the original moved, zeros fill the gap.
+    values = set(np.unique(shifted.numpy()))
+    assert values <= set(range(17)) and len(values - {0.0}) >= 9
+    cut = ops.cutout(tf.ones((2, 8, 8, 1)), tf.constant([1, 2], tf.int64), ratio=0.5)
+    assert 0 < int(tf.reduce_sum(tf.cast(cut == 0, tf.int32))) <= 2 * 5 * 5
+
+
+def test_ada_probability_follows_the_overfitting_signal():
+    ada = transfer.AdaptiveAugment(interval=2, speed_images=100)
+    for _ in range(4):  # r_t = 1 > 0.6: p rises by 8 images / 100 per adjustment
+        ada.update(tf.ones((4, 1)))
+    assert float(ada.p.numpy()) == pytest.approx(0.16)
+    for _ in range(2):  # r_t = -1 < 0.6: p falls
+        ada.update(-tf.ones((4, 1)))
+    assert float(ada.p.numpy()) == pytest.approx(0.08)
+    images = tf.random.stateless_uniform((4, 28, 28, 1), [0, 1], -1, 1)
+    unchanged = transfer.AdaptiveAugment(initial_p=0.0)(images, tf.constant([0, 0], tf.int64))
+    np.testing.assert_array_equal(unchanged, images)
+
+
+def test_gan_with_ada_logs_p_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    gan = GAN(networks.dcgan_generator(TINY_SHAPE, 8, 4), networks.dcgan_discriminator(TINY_SHAPE, 4),
+              augment=transfer.AdaptiveAugment(interval=1, speed_images=16, initial_p=0.2))
+    gan.compile()
+    loaded = run_model_test(gan, tiny_dataset(), tmp_path)
+    assert isinstance(loaded.augment, transfer.AdaptiveAugment)
+    assert float(loaded.augment.p.numpy()) == pytest.approx(float(gan.augment.p.numpy()))
+    logs = gan.fit(tiny_dataset(), verbose=0).history
+    assert 0.0 <= logs["ada_p"][-1] <= 1.0
+
+
+def test_gan_with_diffaugment_trains():
+    keras.utils.set_random_seed(0)
+    gan = GAN(networks.dcgan_generator(TINY_SHAPE, 8, 4), networks.dcgan_discriminator(TINY_SHAPE, 4),
+              augment=transfer.DiffAugment())
+    gan.compile()
+    logs = gan.fit(tiny_dataset(), verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in logs.values())
+    with pytest.raises(ValueError, match="Unknown augmentations"):
+        transfer.DiffAugment(policy=("rotate",))
