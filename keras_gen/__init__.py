@@ -20,9 +20,9 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from keras_gen.errors import DataError  # noqa: E402
-from keras_gen import callbacks, data, losses, metrics, models, networks  # noqa: E402
+from keras_gen import callbacks, data, losses, metrics, models, networks, presets  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["DataError", "callbacks", "data", "losses", "metrics", "models", "networks",
+__all__ = ["DataError", "callbacks", "data", "losses", "metrics", "models", "networks", "presets",
            "__version__"]

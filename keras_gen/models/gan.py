@@ -10,6 +10,7 @@ from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.ema import update_moving_average
 from keras_gen.models.optimizers import prepare_optimizer
+from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
 
 if keras.backend.backend() != "tensorflow":
@@ -21,7 +22,7 @@ if keras.backend.backend() != "tensorflow":
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(keras.Model):
+class GAN(PresetMixin, keras.Model):
     """A generative adversarial network trained with `fit`.
 
     `train_step` runs `d_steps` discriminator updates and one generator update

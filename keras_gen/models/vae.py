@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from keras_gen.models import randomness
 from keras_gen.models.labels import check_labels
+from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -104,7 +105,7 @@ def reconstruction_loss(images, decoded, likelihood):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class VAE(keras.Model):
+class VAE(PresetMixin, keras.Model):
     """A variational autoencoder; beta-VAE with `beta`, a conditional VAE with `num_classes`.
 
     Trains on the ELBO, `reconstruction + beta_t * KL`, where `beta_t` rises

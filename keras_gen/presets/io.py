@@ -1,0 +1,126 @@
+"""Preset folders: `config.json` + `model.weights.h5` + `metadata.json`, checked by sha256."""
+
+import hashlib
+import json
+import os
+
+import keras
+
+from keras_gen.utils.files import atomic_path, write_json_atomic
+
+PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
+CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE = "config.json", "model.weights.h5", "metadata.json"
+
+
+class PresetError(ValueError):
+    """An unknown, incomplete or corrupted preset."""
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def builtin_presets():
+    """`{name: metadata}` of the presets shipped inside the package.
+
+    Example:
+
+    ```python
+    sorted(builtin_presets())  # ["cgan_mnist", "dcgan_mnist", ...]
+    ```
+    """
+    found = {}
+    for name in sorted(os.listdir(PRESETS_DIR)):
+        metadata = os.path.join(PRESETS_DIR, name, METADATA_FILE)
+        if os.path.isfile(metadata):
+            with open(metadata) as handle:
+                found[name] = json.load(handle)
+    return found
+
+
+def resolve(name_or_dir):
+    """Returns the folder of a shipped preset name or of a preset directory."""
+    if os.path.isdir(name_or_dir):
+        return name_or_dir
+    folder = os.path.join(PRESETS_DIR, name_or_dir)
+    if os.path.isfile(os.path.join(folder, METADATA_FILE)):
+        return folder
+    raise PresetError(f"Unknown preset {name_or_dir!r}. Shipped presets: "
+                      f"{sorted(builtin_presets())}; or pass a preset folder.")
+
+
+def save_preset(model, folder, metadata=None):
+    """Writes a model as a preset folder (each file atomically); returns the metadata written.
+
+    The weights of the whole model are saved (generator, EMA generator and
+    discriminator; or encoder and decoder), without optimizer state, so
+    fine-tuning can start from every network.
+
+    Example:
+
+    ```python
+    save_preset(gan, "my_preset", {"dataset": "mnist"})
+    ```
+    """
+    os.makedirs(folder, exist_ok=True)
+    config = {"model": keras.saving.serialize_keras_object(model),
+              "compile": model.get_compile_config()}
+    write_json_atomic(os.path.join(folder, CONFIG_FILE), config)
+    fresh = keras.saving.deserialize_keras_object(config["model"])  # no optimizer state
+    fresh.set_weights(model.get_weights())
+    weights = os.path.join(folder, WEIGHTS_FILE)
+    with atomic_path(weights) as temporary:
+        fresh.save_weights(temporary)
+    metadata = dict(metadata or {})
+    metadata.update({"class": type(model).__name__, "sha256": _sha256(weights),
+                     "weights_bytes": os.path.getsize(weights),
+                     "params": int(model.count_params())})
+    write_json_atomic(os.path.join(folder, METADATA_FILE), metadata)
+    return metadata
+
+
+def load_preset(name_or_dir, load_weights=True, compile=True):
+    """Builds the model of a preset, checks its weights' sha256 and loads them.
+
+    Args:
+        name_or_dir: str. A shipped preset name (`keras_gen.presets.list()`) or a folder.
+        load_weights: bool. `False` gives the architecture with fresh weights.
+        compile: bool. Compile with the settings the preset was trained with.
+
+    Returns:
+        The keras_gen model.
+
+    Example:
+
+    ```python
+    gan = load_preset("dcgan_mnist")
+    ```
+    """
+    import keras_gen  # noqa: F401  Registers the serializable classes.
+
+    folder = resolve(name_or_dir)
+    paths = {name: os.path.join(folder, name) for name in (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE)}
+    missing = [name for name, path in paths.items() if not os.path.isfile(path)
+               and (load_weights or name != WEIGHTS_FILE)]
+    if missing:
+        raise PresetError(f"Preset folder {folder!r} lacks {missing}.")
+    with open(paths[CONFIG_FILE]) as handle:
+        config = json.load(handle)
+    with open(paths[METADATA_FILE]) as handle:
+        metadata = json.load(handle)
+    model = keras.saving.deserialize_keras_object(config["model"])
+    if load_weights:
+        actual = _sha256(paths[WEIGHTS_FILE])
+        if actual != metadata.get("sha256"):
+            raise PresetError(f"{paths[WEIGHTS_FILE]} is corrupted or was replaced: its sha256 is "
+                              f"{actual}, the preset records {metadata.get('sha256')}. Reinstall "
+                              "keras_gen or re-download the preset.")
+        model.load_weights(paths[WEIGHTS_FILE])
+    if compile and config.get("compile"):
+        model.compile_from_config(config["compile"])
+    model.preset_metadata = metadata
+    return model
