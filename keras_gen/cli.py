@@ -119,6 +119,28 @@ def build_parser():
     serve.add_argument("--max-batch", type=_positive_int, default=256)
     serve.add_argument("--threads", type=_positive_int, default=8)
 
+    presets = commands.add_parser("presets", help="list the shipped pretrained presets",
+                                  description="List the shipped presets with their measured quality.")
+    presets.add_argument("--json", action="store_true", help="print the full metadata as JSON")
+
+    finetune = commands.add_parser(
+        "finetune", help="fine-tune a GAN preset on a (small) dataset",
+        description="Start from a preset, optionally freeze the discriminator's lowest blocks "
+                    "(FreezeD) and add adaptive discriminator augmentation (ADA), and train; writes "
+                    "the same outputs as `train`.")
+    finetune.add_argument("preset", help="preset name (keras-gen presets) or preset folder")
+    finetune.add_argument("--dataset", "--data", dest="dataset", required=True,
+                          metavar="NAME_OR_PATH")
+    finetune.add_argument("--limit", type=_positive_int, default=1000,
+                          help="use only the first N images (default 1000)")
+    finetune.add_argument("--freeze-d", type=int, default=0, metavar="N",
+                          help="freeze the discriminator's lowest N blocks")
+    finetune.add_argument("--ada", action="store_true", help="adaptive discriminator augmentation")
+    finetune.add_argument("--epochs", type=_positive_int, default=50)
+    finetune.add_argument("--batch-size", type=_positive_int, default=64)
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--out", default=None, help="output folder (default: runs/finetune_PRESET)")
+
     evaluate = commands.add_parser(
         "evaluate", help="score a model's samples: FID, KID, precision/recall, coverage, ...",
         description="Generate --num-samples images and score them against the test split of "
@@ -212,6 +234,47 @@ def run_reconstruct(args):
     return error
 
 
+def run_presets(args):
+    """Runs `keras-gen presets`; returns the metadata dict."""
+    import json
+
+    from keras_gen import presets
+
+    found = presets.list()
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return found
+    print(f"{'preset':<22}{'class':<16}{'params':>10}{'fid':>9}{'kid':>9}{'coverage':>10}"
+          f"{'classes':>9}{'cond acc':>10}")
+    for name, meta in found.items():
+        m = meta.get("metrics", {})
+        accuracy = m.get("conditional_accuracy")
+        print(f"{name:<22}{meta['class']:<16}{meta['params']:>10}{m.get('fid', float('nan')):>9.3f}"
+              f"{m.get('kid', float('nan')):>9.4f}{m.get('coverage', float('nan')):>10.3f}"
+              f"{m.get('classes_covered', '-'):>9}"
+              f"{'-' if accuracy is None else f'{accuracy:.3f}':>10}")
+    return found
+
+
+def run_finetune(args):
+    """Runs `keras-gen finetune`; returns the output folder."""
+    from keras_gen import data, presets, training, transfer
+
+    model = presets.load_preset(args.preset)
+    if not hasattr(model, "discriminator") or not hasattr(model, "set_augment"):
+        raise ValueError(f"finetune takes a GAN preset; {args.preset!r} is a {type(model).__name__}.")
+    images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
+                                      channels=model.image_shape[-1], limit=args.limit)
+    dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
+                               description=f"dataset {args.dataset!r}")
+    transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada)
+    out_dir = args.out or os.path.join("runs", f"finetune_{os.path.basename(args.preset)}")
+    training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=10,
+                   checkpoint_every=5, grid_seed=args.seed)
+    print(f"Fine-tuned {args.preset} on {len(images)} images of {args.dataset}; wrote {out_dir}")
+    return out_dir
+
+
 def run_export(args):
     """Runs `keras-gen export`; returns the new version's path."""
     from keras_gen import export
@@ -292,6 +355,10 @@ def main(argv=None):
             run_reconstruct(args)
         elif args.command == "export":
             run_export(args)
+        elif args.command == "presets":
+            run_presets(args)
+        elif args.command == "finetune":
+            run_finetune(args)
         elif args.command == "serve":
             run_serve(args)
     except (DataError, ValueError, FileNotFoundError, FileExistsError) as error:

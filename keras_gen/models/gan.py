@@ -108,6 +108,24 @@ class GAN(PresetMixin, keras.Model):
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.built = True
 
+    def set_augment(self, augment):
+        """Sets (or removes, with `None`) the discriminator augmentation; `compile()` afterwards.
+
+        Example:
+
+        ```python
+        gan = GAN.from_preset("dcgan_mnist")
+        gan.set_augment(keras_gen.transfer.AdaptiveAugment())
+        gan.compile()
+        ```
+        """
+        self.augment = augment
+        if hasattr(augment, "update") and "ada_p" not in self._trackers:
+            self._trackers["ada_p"] = keras.metrics.Mean(name="ada_p")
+        elif not hasattr(augment, "update"):
+            self._trackers.pop("ada_p", None)
+        self.compiled = False  # the traced train step must be rebuilt
+
     @staticmethod
     def _noise_input_shape(generator):
         return tuple(generator.inputs[0].shape)

@@ -11,8 +11,9 @@ gan = GAN(g, d, augment=transfer.AdaptiveAugment())  # ADA
 """
 
 from keras_gen.transfer.augment import OPERATIONS, AdaptiveAugment, DiffAugment
+from keras_gen.transfer.finetune import prepare_finetune
 from keras_gen.transfer.freezing import (freeze, freeze_discriminator_blocks, trainable_summary,
                                          unfreeze)
 
 __all__ = ["OPERATIONS", "AdaptiveAugment", "DiffAugment", "freeze", "freeze_discriminator_blocks",
-           "trainable_summary", "unfreeze"]
+           "prepare_finetune", "trainable_summary", "unfreeze"]

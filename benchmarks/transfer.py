@@ -1,0 +1,103 @@
+"""Fine-tuning from a preset against training from scratch, on a 1,000-image target set.
+
+Two directions: the `dcgan_mnist` preset fine-tuned on 1,000 Fashion-MNIST images, and
+`dcgan_fashion_mnist` fine-tuned on 1,000 MNIST images. For each, five runs of the same number of
+steps: from scratch (the `dcgan` recipe), and from the preset plain, with FreezeD (lowest
+discriminator block frozen), with ADA, and with both. Every `--eval-every` steps, FID and KID of
+2,000 samples against the target's test split (the target domain's shipped classifier features).
+Reported: FID/KID over steps and, per fine-tuning variant, the steps it needs to reach scratch's
+final FID as a fraction of scratch's steps (target <= 25%).
+
+Usage:
+    python benchmarks/transfer.py [--steps 1500] [--eval-every 150] [--data ../shared/data]
+Writes benchmarks/results/transfer.json.
+"""
+
+import argparse
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from keras_gen import data, metrics, recipes, transfer  # noqa: E402
+from keras_gen.data.transforms import to_unit_range  # noqa: E402
+from keras_gen.models import GAN  # noqa: E402
+from keras_gen.utils import write_json_atomic  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared", "data")
+RESULTS = os.path.join(HERE, "results", "transfer.json")
+DIRECTIONS = {"mnist->fashion_mnist": ("dcgan_mnist", "fashion_mnist"),
+              "fashion_mnist->mnist": ("dcgan_fashion_mnist", "mnist")}
+VARIANTS = {"scratch": None, "finetune": (0, False), "finetune+freezed": (1, False),
+            "finetune+ada": (0, True), "finetune+freezed+ada": (1, True)}
+
+
+def build(variant, preset):
+    if VARIANTS[variant] is None:
+        return recipes.build_gan("dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, seed=0)
+    freeze_d, ada = VARIANTS[variant]
+    return transfer.prepare_finetune(GAN.from_preset(preset), freeze_d=freeze_d, ada=ada,
+                                     ada_speed_images=20_000)
+
+
+def run(variant, preset, dataset, reference, steps, eval_every, num_samples):
+    model = build(variant, preset)
+    curve = []
+    for done in range(eval_every, steps + 1, eval_every):
+        model.fit(dataset, epochs=1, steps_per_epoch=eval_every, verbose=0, shuffle=False)
+        scores = metrics.evaluate(model.generate(num_samples, seed=1), reference, kid_subsets=10)
+        curve.append({"step": done, "fid": scores["fid"], "kid": scores["kid"],
+                      "coverage": scores["coverage"]})
+        print(f"  {variant:<22} step {done:>5}  fid {scores['fid']:.4f}  kid {scores['kid']:.4f}",
+              flush=True)
+    return curve
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--eval-every", type=int, default=150)
+    parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--num-samples", type=int, default=2000)
+    parser.add_argument("--data", default=DATA)
+    args = parser.parse_args()
+
+    results = {}
+    for direction, (preset, target) in DIRECTIONS.items():
+        folder = os.path.join(args.data, target)
+        images, labels = data.load_arrays(folder, limit=args.limit)
+        dataset = data.from_arrays(images, labels, batch_size=64, seed=0).repeat()
+        test_images, test_labels = data.load_arrays(folder, split="test")
+        reference = metrics.ReferenceStatistics(to_unit_range(test_images).numpy(), target,
+                                                test_labels)
+        print(direction, flush=True)
+        curves = {variant: run(variant, preset, dataset, reference, args.steps, args.eval_every,
+                               args.num_samples) for variant in VARIANTS}
+        scratch_final = curves["scratch"][-1]["fid"]
+        reach = {}
+        for variant, curve in curves.items():
+            if variant == "scratch":
+                continue
+            hit = next((point["step"] for point in curve if point["fid"] <= scratch_final), None)
+            reach[variant] = {"steps": hit, "fraction_of_scratch":
+                              None if hit is None else round(hit / args.steps, 3),
+                              "final_fid": curve[-1]["fid"]}
+        results[direction] = {"preset": preset, "target": target, "scratch_final_fid": scratch_final,
+                              "curves": curves, "steps_to_reach_scratch": reach}
+
+    print(f"\n{args.steps} steps, {args.limit} target images, FID of {args.num_samples} samples "
+          "(target-domain classifier features) every", args.eval_every, "steps")
+    print(f"{'direction':<24}{'variant':<24}{'final FID':>10}{'steps to scratch FID':>22}")
+    for direction, result in results.items():
+        print(f"{direction:<24}{'scratch':<24}{result['scratch_final_fid']:>10.4f}"
+              f"{args.steps:>22}")
+        for variant, row in result["steps_to_reach_scratch"].items():
+            steps = "never" if row["steps"] is None else \
+                f"{row['steps']} ({row['fraction_of_scratch']:.0%})"
+            print(f"{'':<24}{variant:<24}{row['final_fid']:>10.4f}{steps:>22}")
+    write_json_atomic(RESULTS, {"args": vars(args), "results": results})
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

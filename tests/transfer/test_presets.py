@@ -1,0 +1,89 @@
+"""Presets: save/load round trip, sha256 checks, clear errors, shipped presets, fine-tuning."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from keras_gen import presets, transfer
+from keras_gen.cli import main
+from keras_gen.models import GAN, VAE
+from keras_gen.presets import PresetError
+from tests.helpers import tiny_dataset, tiny_gan
+
+
+@pytest.fixture()
+def tiny_preset(tmp_path):
+    gan = tiny_gan(loss="hinge")
+    gan.fit(tiny_dataset(), verbose=0)
+    folder = str(tmp_path / "tiny_preset")
+    gan.save_to_preset(folder, {"dataset": "random"})
+    return gan, folder
+
+
+def test_round_trip_keeps_weights_compile_settings_and_metadata(tiny_preset):
+    gan, folder = tiny_preset
+    assert sorted(os.listdir(folder)) == ["config.json", "metadata.json", "model.weights.h5"]
+    loaded = GAN.from_preset(folder)
+    np.testing.assert_array_equal(loaded.generate(3, seed=2), gan.generate(3, seed=2))
+    for mine, theirs in zip(gan.discriminator.weights, loaded.discriminator.weights):
+        np.testing.assert_array_equal(np.array(mine), np.array(theirs))
+    assert loaded.loss_name == "hinge" and loaded.preset_metadata["dataset"] == "random"
+    fresh = GAN.from_preset(folder, load_weights=False)
+    assert not np.allclose(fresh.generate(3, seed=2), gan.generate(3, seed=2))
+
+
+def test_corrupted_weights_and_unknown_names_are_refused(tiny_preset):
+    _, folder = tiny_preset
+    with open(os.path.join(folder, "model.weights.h5"), "r+b") as handle:
+        handle.seek(4000)
+        handle.write(b"\xff\xfe")
+    with pytest.raises(PresetError, match="corrupted or was replaced"):
+        GAN.from_preset(folder)
+    with pytest.raises(PresetError, match="Unknown preset 'no_such_preset'. Shipped presets: \\["):
+        GAN.from_preset("no_such_preset")
+    with pytest.raises(PresetError, match="holds a GAN, not a VAE"):
+        os.remove(os.path.join(folder, "model.weights.h5"))
+        VAE.from_preset(folder, load_weights=False)
+
+
+def test_shipped_presets_load_and_record_their_quality():
+    shipped = presets.list()
+    expected = {"dcgan_mnist", "dcgan_fashion_mnist", "cgan_mnist", "cgan_fashion_mnist",
+                "vae_mnist", "wgan_gp_mnist"}
+    assert expected <= set(shipped)
+    total = sum(meta["weights_bytes"] for meta in shipped.values())
+    assert total < 60 * 1024 * 1024
+    for name, meta in shipped.items():
+        for key in ("dataset", "image_shape", "params", "recipe", "training_seconds", "sha256"):
+            assert key in meta, (name, key)
+        for key in ("fid", "kid", "precision", "recall", "coverage"):
+            assert key in meta["metrics"], (name, key)
+    assert shipped["cgan_mnist"]["metrics"]["conditional_accuracy"] >= 0.95
+    model = GAN.from_preset("cgan_mnist")
+    assert model.generate(4, labels=7, seed=0).shape == (4, 28, 28, 1)
+
+
+def test_prepare_finetune_freezes_adds_ada_and_trains(tiny_preset):
+    _, folder = tiny_preset
+    gan = transfer.prepare_finetune(GAN.from_preset(folder), freeze_d=1, ada=True,
+                                    learning_rate=1e-4)
+    assert not gan.discriminator.get_layer("block_0").trainable
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4)
+    logs = gan.fit(tiny_dataset(), verbose=0).history
+    assert "ada_p" in logs and gan.loss_name == "hinge"
+
+
+def test_cli_presets_and_finetune(tmp_path, capsys, tiny_preset):
+    _, folder = tiny_preset
+    assert main(["presets"]) == 0
+    assert "cgan_mnist" in capsys.readouterr().out
+    assert main(["presets", "--json"]) == 0
+    assert "sha256" in json.loads(capsys.readouterr().out)["dcgan_mnist"]
+    out = tmp_path / "ft"
+    assert main(["finetune", folder, "--dataset", "digits", "--limit", "64", "--batch-size", "32",
+                 "--epochs", "1", "--freeze-d", "1", "--ada", "--out", str(out)]) == 0
+    assert (out / "model.keras").exists()
+    assert main(["finetune", "vae_mnist", "--dataset", "digits", "--out", str(out / "x")]) == 2
+    assert "takes a GAN preset" in capsys.readouterr().err
