@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, SHARED_DATA
 
 NOTEBOOKS = sorted(glob.glob(os.path.join(REPO_ROOT, "notebooks", "*.ipynb")))
 
@@ -15,13 +15,14 @@ NOTEBOOKS = sorted(glob.glob(os.path.join(REPO_ROOT, "notebooks", "*.ipynb")))
 def test_the_tutorials_are_there():
     names = {os.path.basename(path) for path in NOTEBOOKS}
     assert {"01_dcgan_quickstart.ipynb", "02_conditional_gan.ipynb", "03_vae.ipynb",
-            "04_export_and_serve.ipynb"} <= names
+            "04_export_and_serve.ipynb", "05_transfer_learning.ipynb"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_GEN_NOTEBOOK_SMALL", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.setenv("KERAS_GEN_DATA", SHARED_DATA)  # local IDX files instead of TFDS
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
