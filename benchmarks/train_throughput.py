@@ -25,7 +25,6 @@ Writes benchmarks/results/train_throughput.json.
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys

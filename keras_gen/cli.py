@@ -5,7 +5,6 @@ Every command is one library call (`recipes.build_gan`, `training.train`,
 """
 
 import argparse
-import os
 import sys
 
 from keras_gen.data import EMBEDDED_DATASET
@@ -159,178 +158,6 @@ def build_parser():
     return parser
 
 
-def run_train(args):
-    """Runs `keras-gen train` from parsed arguments; returns the output folder."""
-    from keras_gen import data, recipes, training
-
-    images, labels = data.load_arrays(args.dataset, image_size=args.image_size, limit=args.limit)
-    dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
-                               description=f"dataset {args.dataset!r}")
-    common = dict(image_shape=images.shape[1:], width=args.width, seed=args.seed,
-                  jit_compile=bool(args.jit), num_classes=int(labels.max()) + 1)
-    if args.model in VAE_RECIPES:
-        if args.loss:
-            raise ValueError(f"--loss chooses a GAN loss; {args.model} is in the VAE family.")
-        model = recipes.build_vae(args.model, latent_dim=args.latent_dim or 16, **common)
-    else:
-        model = recipes.build_gan(args.model, latent_dim=args.latent_dim or 64, loss=args.loss,
-                                  **common)
-    out_dir = args.out or os.path.join("runs", args.model)
-    training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
-                   checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
-                   tensorboard=args.tensorboard)
-    print(f"Wrote {out_dir}/model.keras, {out_dir}/history.json and grids in {out_dir}/samples/")
-    return out_dir
-
-
-def run_sample(args):
-    """Runs `keras-gen sample`; returns the PNG path."""
-    from keras_gen.saving import load_model
-    from keras_gen.utils import save_image_grid
-
-    model = load_model(args.model_file)
-    num_classes = getattr(model, "num_classes", None)
-    if num_classes is None:
-        if args.label is not None:
-            raise ValueError(f"{args.model_file} is not a conditional model; drop --label.")
-        images = model.generate(args.num_images, seed=args.seed)
-    else:
-        images = model.generate(args.num_images, labels=args.label, seed=args.seed)
-        if args.label is None:  # labels cycle 0..K-1: one class per column
-            args.columns = args.columns or num_classes
-    save_image_grid(images, args.out, columns=args.columns)
-    print(f"Wrote {args.num_images} samples (seed {args.seed}) to {args.out}")
-    return args.out
-
-
-def run_reconstruct(args):
-    """Runs `keras-gen reconstruct`; returns the mean squared error in [-1, 1] units."""
-    import numpy as np
-
-    from keras_gen import data
-    from keras_gen.data.transforms import to_unit_range
-    from keras_gen.saving import load_model
-    from keras_gen.utils import save_image_grid
-
-    model = load_model(args.model_file)
-    if not hasattr(model, "reconstruct"):
-        raise ValueError(f"{args.model_file} holds a {type(model).__name__}, which does not "
-                         "reconstruct; use a vae, cvae or vaegan model.")
-    size = model.image_shape[0]
-    images, labels = data.load_arrays(args.dataset, split="test", image_size=size,
-                                      channels=model.image_shape[-1])
-    pick = np.random.default_rng(args.seed).permutation(len(images))[:args.num_images]
-    originals = to_unit_range(images[pick]).numpy()
-    conditions = labels[pick] if getattr(model, "num_classes", None) else None
-    reconstructions = model.reconstruct(originals, conditions)
-    columns = 8
-    rows = []
-    for start in range(0, len(originals), columns):
-        rows += [originals[start:start + columns], reconstructions[start:start + columns]]
-    save_image_grid(np.concatenate(rows), args.out, columns=columns)
-    error = float(np.mean((originals - reconstructions) ** 2))
-    print(f"Reconstructed {len(originals)} test images of {args.dataset}: mean squared error "
-          f"{error:.4f} (images in [-1, 1]). Wrote {args.out}")
-    return error
-
-
-def run_presets(args):
-    """Runs `keras-gen presets`; returns the metadata dict."""
-    import json
-
-    from keras_gen import presets
-
-    found = presets.list()
-    if args.json:
-        print(json.dumps(found, indent=2))
-        return found
-    print(f"{'preset':<22}{'class':<16}{'params':>10}{'fid':>9}{'kid':>9}{'coverage':>10}"
-          f"{'classes':>9}{'cond acc':>10}")
-    for name, meta in found.items():
-        m = meta.get("metrics", {})
-        accuracy = m.get("conditional_accuracy")
-        print(f"{name:<22}{meta['class']:<16}{meta['params']:>10}{m.get('fid', float('nan')):>9.3f}"
-              f"{m.get('kid', float('nan')):>9.4f}{m.get('coverage', float('nan')):>10.3f}"
-              f"{m.get('classes_covered', '-'):>9}"
-              f"{'-' if accuracy is None else f'{accuracy:.3f}':>10}")
-    return found
-
-
-def run_finetune(args):
-    """Runs `keras-gen finetune`; returns the output folder."""
-    from keras_gen import data, presets, training, transfer
-
-    model = presets.load_preset(args.preset)
-    if not hasattr(model, "discriminator") or not hasattr(model, "set_augment"):
-        raise ValueError(f"finetune takes a GAN preset; {args.preset!r} is a {type(model).__name__}.")
-    images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
-                                      channels=model.image_shape[-1], limit=args.limit)
-    dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
-                               description=f"dataset {args.dataset!r}")
-    transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada)
-    out_dir = args.out or os.path.join("runs", f"finetune_{os.path.basename(args.preset)}")
-    training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=10,
-                   checkpoint_every=5, grid_seed=args.seed)
-    print(f"Fine-tuned {args.preset} on {len(images)} images of {args.dataset}; wrote {out_dir}")
-    return out_dir
-
-
-def run_export(args):
-    """Runs `keras-gen export`; returns the new version's path."""
-    from keras_gen import export
-    from keras_gen.saving import load_model
-
-    if not args.name or "/" in args.name or args.name.startswith("."):
-        raise ValueError(f"--name must be a plain model name (used in URLs). Received: {args.name!r}")
-    model = load_model(args.model_file)
-    path = export.export_saved_model(model, os.path.join(args.out, args.name), args.version)
-    config = export.write_models_config(args.out)
-    print(f"Exported {args.model_file} to {path} (checked through the SavedModel session "
-          f"loader); updated {config}")
-    return path
-
-
-def run_serve(args):
-    """Runs `keras-gen serve` until interrupted."""
-    from keras_gen.serving import LocalServer
-
-    server = LocalServer(args.model_dir, host=args.host, port=args.port, threads=args.threads,
-                         max_batch=args.max_batch)
-    print(f"Serving {args.model_dir} at {server.url} (TF Serving REST API). Ctrl-C stops.",
-          flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        server.stop()
-
-
-def run_evaluate(args):
-    """Runs `keras-gen evaluate`; returns the scores dict."""
-    from keras_gen import data, metrics
-    from keras_gen.data.transforms import to_unit_range
-    from keras_gen.saving import load_model
-    from keras_gen.utils import write_json_atomic
-
-    domain = args.domain or os.path.basename(os.path.normpath(args.dataset))
-    if domain != "inception" and domain not in metrics.classifier_index():
-        raise ValueError(
-            f"Cannot tell the feature extractor for {args.dataset!r}: pass --domain "
-            f"({', '.join(sorted(metrics.classifier_index()))} or inception).")
-    model = load_model(args.model_file)
-    images, labels = data.load_arrays(args.dataset, split="test")
-    reference = metrics.ReferenceStatistics(to_unit_range(images).numpy(), domain, labels,
-                                            args.inception_weights)
-    scores = metrics.evaluate(model.generate(args.num_samples, seed=args.seed), reference)
-    scores.update({"model_file": args.model_file, "dataset": args.dataset, "seed": args.seed})
-    out = args.out or os.path.splitext(args.model_file)[0] + ".metrics.json"
-    write_json_atomic(out, scores)
-    print(f"{'metric':<22}value")
-    for key, value in scores.items():
-        print(f"{key:<22}{value:.4f}" if isinstance(value, float) else f"{key:<22}{value}")
-    print(f"Wrote {out}")
-    return scores
-
-
 def main(argv=None):
     """Entry point of the `keras-gen` console script; returns the exit code.
 
@@ -341,26 +168,13 @@ def main(argv=None):
     ```
     """
     args = build_parser().parse_args(argv)
+    # Imported late: `keras-gen --help` stays fast (no TensorFlow import).
+    from keras_gen import commands
     from keras_gen.errors import DataError
     from keras_gen.training import TrainingDiverged
 
     try:
-        if args.command == "train":
-            run_train(args)
-        elif args.command == "sample":
-            run_sample(args)
-        elif args.command == "evaluate":
-            run_evaluate(args)
-        elif args.command == "reconstruct":
-            run_reconstruct(args)
-        elif args.command == "export":
-            run_export(args)
-        elif args.command == "presets":
-            run_presets(args)
-        elif args.command == "finetune":
-            run_finetune(args)
-        elif args.command == "serve":
-            run_serve(args)
+        getattr(commands, f"run_{args.command}")(args)
     except (DataError, ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"keras-gen {args.command}: error: {error}", file=sys.stderr)
         return 2

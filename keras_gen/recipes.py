@@ -44,6 +44,17 @@ RECIPES = {
 }
 
 
+def _settings(table, recipe, overrides):
+    if recipe not in table:
+        raise ValueError(f"recipe must be one of {sorted(table)}. Received: recipe={recipe!r}")
+    settings = dict(table[recipe])
+    unknown = set(overrides) - set(settings)
+    if unknown:
+        raise ValueError(f"Unknown recipe fields {sorted(unknown)}; known: {sorted(settings)}")
+    settings.update(overrides)
+    return settings
+
+
 def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, loss=None,
               seed=0, jit_compile="auto", num_classes=10, **overrides):
     """Builds and compiles a `GAN` from a named recipe.
@@ -69,13 +80,7 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
     gan = build_gan("dcgan", image_shape=(28, 28, 1), loss="hinge")
     ```
     """
-    if recipe not in RECIPES:
-        raise ValueError(f"recipe must be one of {sorted(RECIPES)}. Received: recipe={recipe!r}")
-    settings = dict(RECIPES[recipe])
-    unknown = set(overrides) - set(settings)
-    if unknown:
-        raise ValueError(f"Unknown recipe fields {sorted(unknown)}; known: {sorted(settings)}")
-    settings.update(overrides)
+    settings = _settings(RECIPES, recipe, overrides)
     if loss is not None:
         settings["loss"] = loss
     keras.utils.set_random_seed(seed)
@@ -144,13 +149,7 @@ def build_vae(recipe="vae", image_shape=(28, 28, 1), latent_dim=16, width=32, se
     vae = build_vae("vae", latent_dim=2, beta=4.0)  # a beta-VAE with a 2-D latent space
     ```
     """
-    if recipe not in VAE_RECIPES:
-        raise ValueError(f"recipe must be one of {sorted(VAE_RECIPES)}. Received: {recipe!r}")
-    settings = dict(VAE_RECIPES[recipe])
-    unknown = set(overrides) - set(settings)
-    if unknown:
-        raise ValueError(f"Unknown recipe fields {sorted(unknown)}; known: {sorted(settings)}")
-    settings.update(overrides)
+    settings = _settings(VAE_RECIPES, recipe, overrides)
     keras.utils.set_random_seed(seed)
     classes = num_classes if settings["conditional"] else None
     encoder = networks.vae_encoder(image_shape, latent_dim, width, classes)

@@ -15,7 +15,6 @@ import os
 import time
 
 import keras
-import numpy as np
 
 from keras_gen import data, networks
 from keras_gen.utils.files import atomic_path, write_json_atomic

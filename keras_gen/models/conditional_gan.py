@@ -1,7 +1,5 @@
 """`ConditionalGAN`: class-conditional GANs (projection discriminator or ACGAN) trained with `fit`."""
 
-import secrets
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -93,11 +91,8 @@ class ConditionalGAN(GAN):
         one_row_per_class = cgan.generate(100, labels=np.repeat(np.arange(10), 10), seed=0)
         ```
         """
-        if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 1:
-            raise ValueError(f"num_images must be a positive int. Received: {num_images!r}")
+        z = self._prepare_noise(num_images, seed)
         labels = check_labels(labels, self.num_classes, num_images)
-        seed = secrets.randbits(31) if seed is None else seed
-        z = self.sample_noise(num_images, seed)
         batches = [self([z[i : i + batch_size], labels[i : i + batch_size]], training=False)
                    for i in range(0, num_images, batch_size)]
         return np.concatenate([np.asarray(tf.cast(b, tf.float32)) for b in batches])

@@ -233,13 +233,15 @@ class GAN(PresetMixin, keras.Model):
         images = gan.generate(64, seed=0)
         ```
         """
-        if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 1:
-            raise ValueError(f"num_images must be a positive int. Received: {num_images!r}")
-        seed = secrets.randbits(31) if seed is None else seed
-        z = self.sample_noise(num_images, seed)
+        z = self._prepare_noise(num_images, seed)
         batches = [self(z[start : start + batch_size], training=False)
                    for start in range(0, num_images, batch_size)]
         return np.concatenate([np.asarray(tf.cast(b, tf.float32)) for b in batches])
+
+    def _prepare_noise(self, num_images, seed):
+        if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 1:
+            raise ValueError(f"num_images must be a positive int. Received: {num_images!r}")
+        return self.sample_noise(num_images, secrets.randbits(31) if seed is None else seed)
 
     def _check_images(self, real):
         if tuple(real.shape[1:]) != self.image_shape:

@@ -1,6 +1,5 @@
 """GAN training under tf.distribute, mixed precision and Keras callbacks."""
 
-import json
 import os
 
 import keras
