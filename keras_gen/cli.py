@@ -168,7 +168,7 @@ def main(argv=None):
     ```
     """
     args = build_parser().parse_args(argv)
-    # Imported late: `keras-gen --help` stays fast (no TensorFlow import).
+    # The command implementations live in keras_gen.commands; run_<command> handles each.
     from keras_gen import commands
     from keras_gen.errors import DataError
     from keras_gen.training import TrainingDiverged
