@@ -67,10 +67,13 @@ def save_preset(model, folder, metadata=None):
     ```
     """
     os.makedirs(folder, exist_ok=True)
-    config = {"model": keras.saving.serialize_keras_object(model),
-              "compile": model.get_compile_config()}
+    serialized = keras.saving.serialize_keras_object(model)
+    # Without its compile config the model deserializes uncompiled, so neither the
+    # weights file nor a later load carries optimizer state (half the bytes).
+    serialized.pop("compile_config", None)
+    config = {"model": serialized, "compile": model.get_compile_config()}
     write_json_atomic(os.path.join(folder, CONFIG_FILE), config)
-    fresh = keras.saving.deserialize_keras_object(config["model"])  # no optimizer state
+    fresh = keras.saving.deserialize_keras_object(serialized)
     fresh.set_weights(model.get_weights())
     weights = os.path.join(folder, WEIGHTS_FILE)
     with atomic_path(weights) as temporary:
@@ -112,7 +115,9 @@ def load_preset(name_or_dir, load_weights=True, compile=True):
         config = json.load(handle)
     with open(paths[METADATA_FILE]) as handle:
         metadata = json.load(handle)
-    model = keras.saving.deserialize_keras_object(config["model"])
+    model_config = dict(config["model"])
+    model_config.pop("compile_config", None)  # compiled below, after the weights
+    model = keras.saving.deserialize_keras_object(model_config)
     if load_weights:
         actual = _sha256(paths[WEIGHTS_FILE])
         if actual != metadata.get("sha256"):
