@@ -10,6 +10,7 @@ from keras_gen.utils.files import atomic_path, write_json_atomic
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
 CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE = "config.json", "model.weights.h5", "metadata.json"
+_PARTS = ("generator", "ema_generator", "discriminator", "encoder", "decoder", "augment")
 
 
 class PresetError(ValueError):
@@ -74,7 +75,14 @@ def save_preset(model, folder, metadata=None):
     config = {"model": serialized, "compile": model.get_compile_config()}
     write_json_atomic(os.path.join(folder, CONFIG_FILE), config)
     fresh = keras.saving.deserialize_keras_object(serialized)
-    fresh.set_weights(model.get_weights())
+    # Copy network by network: the order of a model's own weight list depends on
+    # when its parts were attached (e.g. an augmentation added by set_augment).
+    for part in _PARTS:
+        if getattr(model, part, None) is not None:
+            getattr(fresh, part).set_weights(getattr(model, part).get_weights())
+    if len(fresh.weights) != len(model.weights):
+        raise PresetError(f"Cannot save a {type(model).__name__} with weights outside its "
+                          f"networks ({_PARTS}).")
     weights = os.path.join(folder, WEIGHTS_FILE)
     with atomic_path(weights) as temporary:
         fresh.save_weights(temporary)
