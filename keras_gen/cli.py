@@ -20,6 +20,7 @@ Examples:
   keras-gen evaluate runs/dcgan_mnist/model.keras --dataset ../shared/data/mnist
   keras-gen train vae && keras-gen reconstruct runs/vae/model.keras --out recon.png
   keras-gen export runs/dcgan/model.keras --name dcgan_digits --out saved_models
+  keras-gen export --all-presets --out saved_models       # the whole pretrained zoo
   keras-gen serve saved_models --port 8501
 """
 
@@ -99,11 +100,16 @@ def build_parser():
     reconstruct.add_argument("--out", default="reconstructions.png")
 
     export = commands.add_parser(
-        "export", help="export a .keras model as a TF Serving SavedModel version",
+        "export", help="export a model or preset as a TF Serving SavedModel version",
         description="Write OUT/NAME/<version>/ (atomically, checked through TF Serving's loader "
-                    "path) and update OUT/models.config.")
-    export.add_argument("model_file", help="a .keras file")
-    export.add_argument("--name", required=True, help="model name in TF Serving (URL path)")
+                    "path) and update OUT/models.config. --all-presets exports the whole "
+                    "shipped zoo, one model per preset.")
+    export.add_argument("model_file", nargs="?", metavar="MODEL",
+                        help="a .keras file, a shipped preset name or a preset folder")
+    export.add_argument("--name", help="model name in TF Serving (URL path); defaults to the "
+                                       "preset's name, required for a .keras file")
+    export.add_argument("--all-presets", action="store_true",
+                        help="export every shipped preset under its own name")
     export.add_argument("--out", default="saved_models", help="TF Serving model folder")
     export.add_argument("--version", type=_positive_int,
                         help="version number (default: one more than the newest)")

@@ -125,19 +125,38 @@ def run_finetune(args):
     return out_dir
 
 
-def run_export(args):
-    """Runs `keras-gen export`; returns the new version's path."""
-    from keras_gen import export
+def _export_one(model_file, name, out, version=None):
+    """Exports a .keras file or a preset as OUT/NAME/<version>/; returns the version's path."""
+    from keras_gen import export, presets
     from keras_gen.saving import load_model
 
-    if not args.name or "/" in args.name or args.name.startswith("."):
-        raise ValueError(f"--name must be a plain model name (used in URLs). Received: {args.name!r}")
-    model = load_model(args.model_file)
-    path = export.export_saved_model(model, os.path.join(args.out, args.name), args.version)
-    config = export.write_models_config(args.out)
-    print(f"Exported {args.model_file} to {path} (checked through the SavedModel session "
-          f"loader); updated {config}")
+    if model_file.endswith(".keras"):
+        model = load_model(model_file)
+    else:
+        model = presets.load_preset(model_file, compile=False)
+        name = name or os.path.basename(os.path.normpath(presets.resolve(model_file)))
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"--name must be a plain model name (used in URLs), and is required "
+                         f"for a .keras file. Received: {name!r}")
+    path = export.export_saved_model(model, os.path.join(out, name), version)
+    print(f"Exported {model_file} to {path} (checked through the SavedModel session loader)")
     return path
+
+
+def run_export(args):
+    """Runs `keras-gen export`; returns the new versions' paths."""
+    from keras_gen import export, presets
+
+    if args.all_presets == bool(args.model_file):
+        raise ValueError("keras-gen export takes either MODEL (a .keras file or a preset) or "
+                         "--all-presets, not both or neither.")
+    if args.all_presets and (args.name or args.version):
+        raise ValueError("--name and --version apply to one MODEL; --all-presets exports each "
+                         "preset under its own name as the next version.")
+    jobs = sorted(presets.builtin_presets()) if args.all_presets else [args.model_file]
+    paths = [_export_one(job, args.name, args.out, args.version) for job in jobs]
+    print(f"Updated {export.write_models_config(args.out)}")
+    return paths
 
 
 def run_serve(args):

@@ -63,7 +63,9 @@ def export_saved_model(model, base_dir, version=None, verify=True):
             f"(omit version= to get {versions[-1] + 1 if versions else 1}) or delete it first."
         )
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    # No `archive.track(model)`: the endpoints capture exactly the variables they use (the
+    # sampling generator, or encoder and decoder), so no discriminator ships; and tracking the
+    # Keras wrappers as well stores every weight twice (keras-team/keras#23553).
     for name, fn, input_signature in signatures_for(model):
         archive.add_endpoint(name=name, fn=fn, input_signature=input_signature)
     os.makedirs(base_dir, exist_ok=True)

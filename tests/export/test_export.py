@@ -34,6 +34,11 @@ def test_sample_signature_png_bytes_decode_to_the_images(tmp_path):
     np.testing.assert_allclose(outputs["images"][1], (gan.generate(1, seed=6)[0] + 1) / 2, atol=1e-5)
     png = tf.io.decode_png(outputs["images_png_bytes"][0]).numpy()
     np.testing.assert_array_equal(png, np.round(outputs["images"][0] * 255).astype(np.uint8))
+    # Only the sampling generator's weights ship: no discriminator, no training-only generator.
+    exported = tf.train.load_checkpoint(os.path.join(path, "variables", "variables"))
+    exported_values = sum(int(np.prod(shape)) for name, shape in
+                          exported.get_variable_to_shape_map().items() if "OBJECT_GRAPH" not in name)
+    assert exported_values == gan.sampling_generator.count_params()
 
 
 def test_versions_count_up_and_are_never_overwritten(tmp_path):

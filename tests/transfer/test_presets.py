@@ -87,3 +87,18 @@ def test_cli_presets_and_finetune(tmp_path, capsys, tiny_preset):
     assert (out / "model.keras").exists()
     assert main(["finetune", "vae_mnist", "--dataset", "digits", "--out", str(out / "x")]) == 2
     assert "takes a GAN preset" in capsys.readouterr().err
+
+
+def test_cli_exports_a_preset_and_the_whole_zoo(tmp_path, capsys, monkeypatch, tiny_preset):
+    gan, folder = tiny_preset
+    out = tmp_path / "saved_models"
+    assert main(["export", folder, "--out", str(out)]) == 0  # name defaults to the folder's
+    assert (out / "tiny_preset" / "1" / "saved_model.pb").exists()
+    # --all-presets: every preset of the (here: temporary, one-preset) zoo, as its next version.
+    monkeypatch.setattr(presets.io, "PRESETS_DIR", str(tmp_path))
+    assert main(["export", "--all-presets", "--out", str(out)]) == 0
+    assert sorted(os.listdir(out / "tiny_preset")) == ["1", "2"]
+    config = (out / "models.config").read_text()
+    assert config.count("name: \"tiny_preset\"") == 1
+    assert main(["export", folder, "--all-presets", "--out", str(out)]) == 2
+    assert "not both or neither" in capsys.readouterr().err
