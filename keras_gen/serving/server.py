@@ -6,7 +6,6 @@ Werkzeug (requests, responses) and Waitress (a maintained, threaded WSGI server)
 parsed here.
 """
 
-import json
 import re
 import threading
 
@@ -15,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from keras_gen.serving.repository import ModelRepository, NotFound
-from keras_gen.serving.rest import BadRequest, format_response, parse_request
+from keras_gen.serving.rest import BadRequest, dumps, format_response, loads, parse_request
 
 _ROUTE = re.compile(
     r"^/v1/models/(?P<name>[^/:]+)"
@@ -57,7 +56,7 @@ class ServingApp:
             status, payload = error.code, {"error": error.description}
         except Exception as error:  # A failed request must not take the server down.
             status, payload = 500, {"error": f"{type(error).__name__}: {error}"}
-        response = Response(json.dumps(payload), status=status, mimetype="application/json")
+        response = Response(dumps(payload), status=status, mimetype="application/json")
         return response(environ, start_response)
 
     def dispatch(self, request):
@@ -80,10 +79,7 @@ class ServingApp:
             "status": {"error_code": "OK", "error_message": ""}}]}
 
     def predict(self, request, name, version, label):
-        try:
-            body = json.loads(request.get_data(cache=False))
-        except (ValueError, UnicodeDecodeError) as error:
-            raise BadRequest(f"The request body is not valid JSON: {error}") from error
+        body = loads(request.get_data(cache=False))
         signature_name = (body.get("signature_name") if isinstance(body, dict) else None) \
             or "serving_default"
         _, loaded = self.repository.get(name, version, label)
