@@ -142,4 +142,3 @@ def signatures_for(model):
         f"Cannot export a {type(model).__name__}: keras_gen exports GAN, ConditionalGAN, VAE "
         "and VAEGAN models."
     )
-
