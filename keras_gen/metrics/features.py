@@ -60,7 +60,7 @@ class DomainFeatures:
     def __init__(self, domain, batch_size=500):
         import keras
 
-        from keras_gen.metrics.train_classifiers import sha256_of
+        from keras_gen.utils.files import sha256_of
         from keras_gen.networks import domain_classifier
 
         index = classifier_index()

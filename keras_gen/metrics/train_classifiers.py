@@ -9,7 +9,6 @@ Usage:
 """
 
 import argparse
-import hashlib
 import json
 import os
 import time
@@ -17,7 +16,7 @@ import time
 import keras
 
 from keras_gen import data, networks
-from keras_gen.utils.files import atomic_path, write_json_atomic
+from keras_gen.utils.files import atomic_path, sha256_of, write_json_atomic
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifiers")
 # Epochs per domain: enough to pass 99% (MNIST) and 90% (Fashion-MNIST) test accuracy.
@@ -25,22 +24,6 @@ RECIPE = {"mnist": {"epochs": 6}, "fashion_mnist": {"epochs": 12}}
 BATCH_SIZE = 128
 LEARNING_RATE = 1e-3
 SEED = 0
-
-
-def sha256_of(path):
-    """Hex sha256 of a file's bytes.
-
-    Example:
-
-    ```python
-    sha256_of("keras_gen/metrics/classifiers/mnist.weights.h5")
-    ```
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def train_domain(domain, data_root, out_dir, epochs):

@@ -1,12 +1,11 @@
 """Preset folders: `config.json` + `model.weights.h5` + `metadata.json`, checked by sha256."""
 
-import hashlib
 import json
 import os
 
 import keras
 
-from keras_gen.utils.files import atomic_path, write_json_atomic
+from keras_gen.utils.files import atomic_path, sha256_of, write_json_atomic
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
 CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE = "config.json", "model.weights.h5", "metadata.json"
@@ -15,14 +14,6 @@ _PARTS = ("generator", "ema_generator", "discriminator", "encoder", "decoder", "
 
 class PresetError(ValueError):
     """An unknown, incomplete or corrupted preset."""
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def builtin_presets():
@@ -87,7 +78,7 @@ def save_preset(model, folder, metadata=None):
     with atomic_path(weights) as temporary:
         fresh.save_weights(temporary)
     metadata = dict(metadata or {})
-    metadata.update({"class": type(model).__name__, "sha256": _sha256(weights),
+    metadata.update({"class": type(model).__name__, "sha256": sha256_of(weights),
                      "weights_bytes": os.path.getsize(weights),
                      "params": int(model.count_params())})
     write_json_atomic(os.path.join(folder, METADATA_FILE), metadata)
@@ -127,7 +118,7 @@ def load_preset(name_or_dir, load_weights=True, compile=True):
     model_config.pop("compile_config", None)  # compiled below, after the weights
     model = keras.saving.deserialize_keras_object(model_config)
     if load_weights:
-        actual = _sha256(paths[WEIGHTS_FILE])
+        actual = sha256_of(paths[WEIGHTS_FILE])
         if actual != metadata.get("sha256"):
             raise PresetError(f"{paths[WEIGHTS_FILE]} is corrupted or was replaced: its sha256 is "
                               f"{actual}, the preset records {metadata.get('sha256')}. Reinstall "

@@ -1,10 +1,11 @@
-"""Atomic file writes: write to a temporary sibling, then one rename.
+"""File helpers: atomic writes (a temporary sibling, then one rename) and content hashes.
 
 A reader (a person, TensorBoard, a server polling a folder) sees either the old
 file or the complete new one, never a half-written file.
 """
 
 import contextlib
+import hashlib
 import json
 import os
 import uuid
@@ -56,3 +57,19 @@ def write_json_atomic(path, payload):
         with open(temporary, "w") as handle:
             json.dump(payload, handle, indent=2, sort_keys=True)
             handle.write("\n")
+
+
+def sha256_of(path):
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks.
+
+    Example:
+
+    ```python
+    sha256_of("keras_gen/metrics/classifiers/mnist.weights.h5")
+    ```
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
