@@ -5,6 +5,10 @@ server on a loopback port, and measures, alternating in rounds so machine noise 
 
 - p50/p99 latency of `serving_default` at batch 1 and 64: REST (`"inputs"` format, JSON) against
   the loaded SavedModel's signature called in-process. Ratio target at batch 1: <= 1.5x.
+  `rest` is a lean keep-alive HTTP/1.1 client (`http.client`, the body encoded once as curl or a
+  load generator would send it, the answer parsed into a numpy array): the server's cost.
+  `rest_client` is the project's `keras_gen.serving.Client` (requests, retries, JSON encoding
+  of the inputs each call): what a Python user of the client sees.
 - throughput (requests/s) of the `sample` signature (batch 1) with 1, 4 and 16 concurrent clients.
 
 Usage:
@@ -13,6 +17,7 @@ Writes benchmarks/results/serving_latency.json.
 """
 
 import argparse
+import http.client
 import os
 import tempfile
 import threading
@@ -21,11 +26,12 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+import orjson  # noqa: E402
 import requests  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_gen import export, recipes  # noqa: E402
-from keras_gen.serving import LocalServer  # noqa: E402
+from keras_gen.serving import Client, LocalServer  # noqa: E402
 from keras_gen.utils import write_json_atomic  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
@@ -42,6 +48,17 @@ def timed(call):
     start = time.perf_counter()
     call()
     return time.perf_counter() - start
+
+
+def lean_predict(connection, body):
+    """One `:predict` round trip on a kept-alive connection; returns the images as numpy."""
+    connection.request("POST", "/v1/models/dcgan:predict", body=body,
+                       headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    payload = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"HTTP {response.status}: {payload[:200]!r}")
+    return np.asarray(orjson.loads(payload)["outputs"], np.float32)
 
 
 def throughput(url, clients, per_client):
@@ -66,6 +83,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="latency samples per case")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--results", default=RESULTS)
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="keras_gen_serving_")
@@ -73,45 +91,49 @@ def main():
     path = export.export_saved_model(gan, os.path.join(folder, "dcgan"))
     export.write_models_config(folder)
     signature = tf.saved_model.load(path).signatures["serving_default"]
-    session = requests.Session()
-    samples = {(mode, batch): [] for mode in ("in_process", "rest") for batch in (1, 64)}
+    modes = ("in_process", "rest", "rest_client")
+    samples = {(mode, batch): [] for mode in modes for batch in (1, 64)}
     with LocalServer(folder, port=0, threads=16) as server:
         url = server.url
-        for batch in (1, 64):  # warm-up: tracing, first load
-            z = np.random.default_rng(0).normal(size=(batch, 64)).astype(np.float32)
-            signature(z=tf.constant(z))
-            session.post(f"{url}/v1/models/dcgan:predict", json={"inputs": {"z": z.tolist()}})
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
+        client = Client(url, "dcgan")
+        calls = {}
+        for batch in (1, 64):
+            z = np.random.default_rng(batch).normal(size=(batch, 64)).astype(np.float32)
+            body = orjson.dumps({"inputs": {"z": z.tolist()}})
+            calls[batch] = {
+                "in_process": lambda z=z: signature(z=tf.constant(z))["images"].numpy(),
+                "rest": lambda body=body: lean_predict(connection, body),
+                "rest_client": lambda z=z: client.predict({"z": z})["output"]}
+            for call in calls[batch].values():  # warm-up: tracing, first load
+                call()
         per_round = max(1, args.requests // args.rounds)
         for _ in range(args.rounds):
             for batch in (1, 64):
-                z = np.random.default_rng(batch).normal(size=(batch, 64)).astype(np.float32)
-                body = {"inputs": {"z": z.tolist()}}
                 for _ in range(per_round):
-                    samples[("in_process", batch)].append(
-                        timed(lambda: signature(z=tf.constant(z))["images"].numpy()))
-                    samples[("rest", batch)].append(timed(lambda: session.post(
-                        f"{url}/v1/models/dcgan:predict", json=body).raise_for_status()))
+                    for mode in modes:
+                        samples[(mode, batch)].append(timed(calls[batch][mode]))
         rates = {clients: round(throughput(url, clients, max(10, args.requests // clients)), 1)
                  for clients in (1, 4, 16)}
 
     latency = {f"{mode}_batch{batch}": percentiles(values)
                for (mode, batch), values in samples.items()}
-    ratios = {f"batch{batch}_p50": round(latency[f"rest_batch{batch}"]["p50_ms"]
-                                         / latency[f"in_process_batch{batch}"]["p50_ms"], 3)
-              for batch in (1, 64)}
+    ratios = {f"{mode}_batch{batch}_p50": round(latency[f"{mode}_batch{batch}"]["p50_ms"]
+                                                / latency[f"in_process_batch{batch}"]["p50_ms"], 3)
+              for mode in modes[1:] for batch in (1, 64)}
     print(f"\n{args.requests} requests per case over {args.rounds} alternating rounds; "
           f"{os.cpu_count()} CPU cores")
     print(f"{'case':<22}{'p50 ms':>10}{'p99 ms':>10}")
     for name, row in latency.items():
         print(f"{name:<22}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}")
     for name, value in ratios.items():
-        print(f"REST / in-process {name}: {value:.2f}x (target at batch 1: <= 1.5x)")
+        print(f"{name} / in-process: {value:.2f}x (target for rest at batch 1: <= 1.5x)")
     for clients, rate in rates.items():
         print(f"throughput with {clients:>2} concurrent clients: {rate:.1f} requests/s")
-    write_json_atomic(RESULTS, {"latency": latency, "ratios": ratios,
+    write_json_atomic(args.results, {"latency": latency, "ratios": ratios,
                                 "throughput_requests_per_second": rates,
                                 "requests": args.requests, "rounds": args.rounds})
-    print(f"wrote {RESULTS}")
+    print(f"wrote {args.results}")
 
 
 if __name__ == "__main__":

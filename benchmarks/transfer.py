@@ -35,19 +35,21 @@ VARIANTS = {"scratch": None, "finetune": (0, False), "finetune+freezed": (1, Fal
             "finetune+ada": (0, True), "finetune+freezed+ada": (1, True)}
 
 
-def build(variant, preset):
+def build(variant, preset, scratch_lr, finetune_lr):
     if VARIANTS[variant] is None:
-        return recipes.build_gan("dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, seed=0)
+        # The EMA warm-up that fine-tuning uses by default, so both samplers follow alike.
+        return recipes.build_gan("dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, seed=0,
+                                 learning_rate=scratch_lr, ema_warmup=True)
     freeze_d, ada = VARIANTS[variant]
     return transfer.prepare_finetune(GAN.from_preset(preset), freeze_d=freeze_d, ada=ada,
-                                     ada_speed_images=20_000)
+                                     ada_speed_images=20_000, learning_rate=finetune_lr)
 
 
 def checkpoints(steps):
-    """50, 100, 150, 225, 300, 450, 600, 900, 1200, 1500, ... up to and including `steps`."""
-    points = [50, 100, 150, 225, 300, 450, 600, 900]
+    """50, 100, 150, 225, 300, 450, 600, 900, 1200, 1500, 2000, 2500, ... up to `steps`."""
+    points = [50, 100, 150, 225, 300, 450, 600, 900, 1200, 1500]
     while points[-1] < steps:
-        points.append(points[-1] + 300)
+        points.append(points[-1] + 500)
     return [point for point in points if point < steps] + [steps]
 
 
@@ -56,8 +58,9 @@ def first_reaching(curve, fid):
     return next((point["step"] for point in curve if point["fid"] <= fid), None)
 
 
-def run(variant, preset, dataset, reference, steps, num_samples):
-    model = build(variant, preset)
+def run(variant, preset, dataset, reference, args):
+    model = build(variant, preset, args.scratch_lr, args.finetune_lr)
+    steps, num_samples = args.steps, args.num_samples
     curve, done = [], 0
     for step in checkpoints(steps):
         model.fit(dataset, epochs=1, steps_per_epoch=step - done, verbose=0, shuffle=False)
@@ -76,10 +79,16 @@ def main():
     parser.add_argument("--limit", type=int, default=1000)
     parser.add_argument("--num-samples", type=int, default=2000)
     parser.add_argument("--data", default=DATA)
+    parser.add_argument("--scratch-lr", type=float, default=2e-4)
+    parser.add_argument("--finetune-lr", type=float, default=None)
+    parser.add_argument("--directions", nargs="+", default=list(DIRECTIONS), choices=DIRECTIONS)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--results", default=RESULTS)
     args = parser.parse_args()
 
     results = {}
-    for direction, (preset, target) in DIRECTIONS.items():
+    for direction in args.directions:
+        preset, target = DIRECTIONS[direction]
         folder = os.path.join(args.data, target)
         images, labels = data.load_arrays(folder, limit=args.limit)
         dataset = data.from_arrays(images, labels, batch_size=64, seed=0).repeat()
@@ -87,8 +96,8 @@ def main():
         reference = metrics.ReferenceStatistics(to_unit_range(test_images).numpy(), target,
                                                 test_labels)
         print(direction, flush=True)
-        curves = {variant: run(variant, preset, dataset, reference, args.steps, args.num_samples)
-                  for variant in VARIANTS}
+        curves = {variant: run(variant, preset, dataset, reference, args)
+                  for variant in ["scratch"] + [v for v in args.variants if v != "scratch"]}
         scratch = curves["scratch"]
         reach = {}
         for variant, curve in curves.items():
@@ -121,8 +130,8 @@ def main():
             cells = [f"{horizon}: " + ("never" if hit is None else f"{hit} ({hit / horizon:.0%})")
                      for horizon, hit in row["steps_to_scratch_fid_at_step"].items()]
             print(f"{direction:<24}{variant:<24}" + ", ".join(cells))
-    write_json_atomic(RESULTS, {"args": vars(args), "results": results})
-    print(f"wrote {RESULTS}")
+    write_json_atomic(args.results, {"args": vars(args), "results": results})
+    print(f"wrote {args.results}")
 
 
 if __name__ == "__main__":

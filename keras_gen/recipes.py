@@ -17,29 +17,34 @@ RECIPES = {
     "dcgan": {
         "loss": "non_saturating", "g_normalization": "batch", "d_normalization": "batch",
         "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999, "d_steps": 1, "ema_decay": 0.99,
+        "ema_warmup": False,
     },
     # Class-conditional: the dcgan recipe with a projection discriminator
     # (Miyato & Koyama 2018) or an auxiliary classifier head (Odena et al. 2017).
     "cgan": {
         "loss": "non_saturating", "g_normalization": "batch", "d_normalization": "batch",
         "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999, "d_steps": 1, "ema_decay": 0.99,
+        "ema_warmup": False,
         "head": "projection",
     },
     "acgan": {
         "loss": "non_saturating", "g_normalization": "batch", "d_normalization": "batch",
         "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999, "d_steps": 1, "ema_decay": 0.99,
+        "ema_warmup": False,
         "head": "auxiliary",
     },
     # SN-GAN (Miyato et al. 2018): spectral norm in the discriminator, hinge loss.
     "sngan": {
         "loss": "hinge", "g_normalization": "batch", "d_normalization": "spectral",
         "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999, "d_steps": 1, "ema_decay": 0.99,
+        "ema_warmup": False,
     },
     # WGAN-GP (Gulrajani et al. 2017): no normalisation in the critic (the
     # penalty is per example), 5 critic steps, Adam(1e-4, 0.0, 0.9).
     "wgan_gp": {
         "loss": "wasserstein", "g_normalization": "batch", "d_normalization": None,
         "learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9, "d_steps": 5, "ema_decay": 0.999,
+        "ema_warmup": False,
     },
 }
 
@@ -101,7 +106,7 @@ def _build_networks(settings, image_shape, latent_dim, width, seed, num_classes)
     if head is None:
         return GAN(networks.dcgan_generator(image_shape, latent_dim, width, g_norm),
                    networks.dcgan_discriminator(image_shape, width, d_norm),
-                   ema_decay=settings["ema_decay"], seed=seed)
+                   ema_decay=settings["ema_decay"], ema_warmup=settings["ema_warmup"], seed=seed)
     generator = networks.conditional_dcgan_generator(image_shape, latent_dim, num_classes, width,
                                                      g_norm)
     if head == "projection":
@@ -110,7 +115,7 @@ def _build_networks(settings, image_shape, latent_dim, width, seed, num_classes)
         discriminator = networks.auxiliary_classifier_discriminator(image_shape, num_classes,
                                                                     width, d_norm)
     return ConditionalGAN(generator, discriminator, num_classes=num_classes,
-                          ema_decay=settings["ema_decay"], seed=seed)
+                          ema_decay=settings["ema_decay"], ema_warmup=settings["ema_warmup"], seed=seed)
 
 
 VAE_RECIPES = {

@@ -30,6 +30,7 @@ class ConditionalGAN(GAN):
         num_classes: int. Number of classes.
         ac_weight: float. Weight of the ACGAN classification losses.
         ema_decay: optional float. Generator EMA, as in `GAN`.
+        ema_warmup: bool. Ramp the EMA decay up, as in `GAN`.
         augment: optional augmentation layer, as in `GAN`.
         seed: int. Seed of the training noise and labels.
         **kwargs: passed to `keras.Model`.
@@ -47,7 +48,7 @@ class ConditionalGAN(GAN):
     """
 
     def __init__(self, generator, discriminator, num_classes, ac_weight=1.0, ema_decay=None,
-                 seed=0, augment=None, **kwargs):
+                 seed=0, augment=None, ema_warmup=False, **kwargs):
         if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2. Received: num_classes={num_classes!r}")
         if not isinstance(generator, keras.Model) or len(generator.inputs) != 2:
@@ -57,7 +58,7 @@ class ConditionalGAN(GAN):
                 f"{getattr(generator, 'inputs', generator)}"
             )
         super().__init__(generator, discriminator, ema_decay=ema_decay, seed=seed, augment=augment,
-                         **kwargs)
+                         ema_warmup=ema_warmup, **kwargs)
         self.num_classes = num_classes
         self.ac_weight = float(ac_weight)
         # One input (images) means an ACGAN head; two ([images, labels]) a projection head.

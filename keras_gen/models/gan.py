@@ -43,6 +43,12 @@ class GAN(PresetMixin, keras.Model):
         ema_decay: optional float in [0, 1). When set, an exponential moving
             average of the generator's weights is kept and used for sampling
             (`call`, `predict`, `generate`).
+        ema_warmup: bool. Ramp the EMA decay up as `min(ema_decay, (1 + t) / (10 + t))`
+            over generator steps `t` (the `num_updates` rule of
+            `tf.train.ExponentialMovingAverage`), so the average follows the fast
+            early changes of a fresh or fine-tuning run instead of lagging about
+            `1 / (1 - ema_decay)` steps behind. `t` counts the generator optimizer's
+            iterations, so it restarts when the model is compiled with new optimizers.
         seed: int. Seed of the training noise.
         augment: optional layer `(images, seed) -> images` applied to real and
             generated images before the discriminator during training, e.g.
@@ -66,7 +72,8 @@ class GAN(PresetMixin, keras.Model):
     Reference: Goodfellow et al. 2014, "Generative Adversarial Nets".
     """
 
-    def __init__(self, generator, discriminator, ema_decay=None, seed=0, augment=None, **kwargs):
+    def __init__(self, generator, discriminator, ema_decay=None, seed=0, augment=None,
+                 ema_warmup=False, **kwargs):
         super().__init__(**kwargs)
         for role, network in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(network, keras.Model):
@@ -92,6 +99,7 @@ class GAN(PresetMixin, keras.Model):
         self.generator = generator
         self.discriminator = discriminator
         self.ema_decay = ema_decay
+        self.ema_warmup = bool(ema_warmup)
         self.seed = seed
         self.augment = augment
         self.latent_dim = int(noise_shape[-1])
@@ -329,8 +337,15 @@ class GAN(PresetMixin, keras.Model):
             scaled = self.g_optimizer.scale_loss(loss)
         self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         if self.ema_generator is not None:
-            update_moving_average(self.ema_generator, self.generator, self.ema_decay)
+            update_moving_average(self.ema_generator, self.generator, self._current_ema_decay())
         return tf.reduce_mean(per_example)
+
+    def _current_ema_decay(self):
+        if not self.ema_warmup:
+            return self.ema_decay
+        # After apply_gradients, so the first update sees t = 1: decay 2/11.
+        step = tf.cast(self.g_optimizer.iterations, tf.float32)
+        return tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
 
     def train_step(self, data):
         real, conditions = self._unpack(data)
@@ -369,6 +384,7 @@ class GAN(PresetMixin, keras.Model):
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "ema_decay": self.ema_decay,
+            "ema_warmup": self.ema_warmup,
             "seed": self.seed,
             "augment": keras.saving.serialize_keras_object(self.augment),
         })

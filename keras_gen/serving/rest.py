@@ -31,10 +31,11 @@ def _decode_b64(value):
 def _to_array(name, value, spec):
     import tensorflow as tf
 
-    value = _decode_b64(value)
     try:
         if spec.dtype == tf.string:
-            array = np.array(value, dtype=object)
+            # Only string inputs carry {"b64": ...}; TF Serving rejects them elsewhere, and
+            # numeric inputs skip the walk over every value.
+            array = np.array(_decode_b64(value), dtype=object)
         else:
             array = np.asarray(value)
             if array.dtype == object or array.dtype.kind in "USb":

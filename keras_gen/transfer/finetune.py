@@ -6,7 +6,8 @@ from keras_gen.transfer.augment import AdaptiveAugment
 from keras_gen.transfer.freezing import freeze_discriminator_blocks
 
 
-def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, learning_rate=None):
+def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, learning_rate=None,
+                     ema_warmup=True):
     """Configures a pretrained GAN for fine-tuning on a small dataset and recompiles it.
 
     Args:
@@ -16,6 +17,9 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
         ada_speed_images: int. Images for ADA's p to move by 1 (the paper's 500k suits long
             runs; fine-tuning runs are short).
         learning_rate: optional float. Overrides both optimizers' learning rate.
+        ema_warmup: bool. Restart the generator EMA's decay ramp (see `GAN`), so the
+            sampling generator follows the adaptation from the first steps instead of
+            averaging over ~1 / (1 - ema_decay) steps that begin at the pretrained weights.
 
     Returns:
         The same model, compiled and ready for `fit`.
@@ -30,6 +34,7 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
     config = model.get_compile_config() or {}  # before set_augment marks it uncompiled
     if freeze_d:
         freeze_discriminator_blocks(model, freeze_d)
+    model.ema_warmup = ema_warmup
     if ada:
         model.set_augment(AdaptiveAugment(speed_images=ada_speed_images))
     g_optimizer = keras.optimizers.deserialize(config["g_optimizer"]) if config else None

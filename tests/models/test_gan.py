@@ -67,6 +67,19 @@ def test_ema_follows_the_formula():
             np.testing.assert_allclose(ema, new, atol=1e-6)
 
 
+def test_ema_warmup_ramps_the_decay_from_the_first_step():
+    # One generator step: t = 1, so the decay is min(0.9, 2 / 11), not 0.9.
+    gan = tiny_gan(ema_decay=0.9)
+    gan.ema_warmup = True
+    before_ema = weights_of(gan.ema_generator)
+    gan.fit(tiny_dataset(count=8, batch_size=8), epochs=1, verbose=0)
+    decay = 2 / 11
+    for ema, old, new in zip(gan.ema_generator.weights, before_ema, gan.generator.weights):
+        if new.trainable:
+            np.testing.assert_allclose(ema, decay * old + (1 - decay) * np.array(new), atol=1e-6)
+    assert GAN.from_config(gan.get_config()).ema_warmup is True
+
+
 def test_mismatched_data_names_both_shapes():
     gan = tiny_gan()
     wrong = tf.data.Dataset.from_tensor_slices(np.zeros((8, 32, 32, 3), np.float32)).batch(4)
