@@ -5,14 +5,19 @@ server on a loopback port, and measures, alternating in rounds so machine noise 
 
 - p50/p99 latency of `serving_default` at batch 1 and 64: REST (`"inputs"` format, JSON) against
   the loaded SavedModel's signature called in-process. Ratio target at batch 1: <= 1.5x.
-  `rest` is a lean keep-alive HTTP/1.1 client (`http.client`, the body encoded once as curl or a
-  load generator would send it, the answer parsed into a numpy array): the server's cost.
-  `rest_client` is the project's `keras_gen.serving.Client` (requests, retries, JSON encoding
-  of the inputs each call): what a Python user of the client sees.
+  `rest` is what a load generator (wrk, hey, curl in a loop) measures: a keep-alive HTTP/1.1
+  connection (`http.client`), the JSON body encoded once, the clock stopped when the whole answer
+  has arrived with status 200. `rest_client` is the project's `keras_gen.serving.Client`
+  (requests, retries, the inputs JSON-encoded and the answer decoded into numpy every call):
+  what a Python user of the client sees.
 - throughput (requests/s) of the `sample` signature (batch 1) with 1, 4 and 16 concurrent clients.
 
 Usage:
-    python benchmarks/serving_latency.py [--requests 200]
+    python benchmarks/serving_latency.py [--requests 200] [--tf-threads 1]
+
+`--tf-threads N` gives TensorFlow N intra-op and N inter-op threads in this process, so the
+in-process call and the server alike run as `keras-gen serve --intra-op-threads N
+--inter-op-threads N` would.
 Writes benchmarks/results/serving_latency.json.
 """
 
@@ -51,14 +56,14 @@ def timed(call):
 
 
 def lean_predict(connection, body):
-    """One `:predict` round trip on a kept-alive connection; returns the images as numpy."""
+    """One `:predict` round trip on a kept-alive connection; returns the answer's bytes."""
     connection.request("POST", "/v1/models/dcgan:predict", body=body,
                        headers={"Content-Type": "application/json"})
     response = connection.getresponse()
     payload = response.read()
     if response.status != 200:
         raise RuntimeError(f"HTTP {response.status}: {payload[:200]!r}")
-    return np.asarray(orjson.loads(payload)["outputs"], np.float32)
+    return payload
 
 
 def throughput(url, clients, per_client):
@@ -84,7 +89,10 @@ def main():
     parser.add_argument("--requests", type=int, default=200, help="latency samples per case")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--results", default=RESULTS)
+    parser.add_argument("--tf-threads", type=int, default=0, help="0 = TensorFlow's choice")
     args = parser.parse_args()
+    tf.config.threading.set_intra_op_parallelism_threads(args.tf_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.tf_threads)
 
     folder = tempfile.mkdtemp(prefix="keras_gen_serving_")
     gan = recipes.build_gan("dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32)
@@ -122,7 +130,7 @@ def main():
                                                 / latency[f"in_process_batch{batch}"]["p50_ms"], 3)
               for mode in modes[1:] for batch in (1, 64)}
     print(f"\n{args.requests} requests per case over {args.rounds} alternating rounds; "
-          f"{os.cpu_count()} CPU cores")
+          f"{os.cpu_count()} CPU cores; TensorFlow threads: {args.tf_threads or 'auto'}")
     print(f"{'case':<22}{'p50 ms':>10}{'p99 ms':>10}")
     for name, row in latency.items():
         print(f"{name:<22}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}")
@@ -132,7 +140,8 @@ def main():
         print(f"throughput with {clients:>2} concurrent clients: {rate:.1f} requests/s")
     write_json_atomic(args.results, {"latency": latency, "ratios": ratios,
                                 "throughput_requests_per_second": rates,
-                                "requests": args.requests, "rounds": args.rounds})
+                                "requests": args.requests, "rounds": args.rounds,
+                                "tf_threads": args.tf_threads or "auto"})
     print(f"wrote {args.results}")
 
 

@@ -161,12 +161,19 @@ def run_export(args):
 
 def run_serve(args):
     """Runs `keras-gen serve` until interrupted."""
+    import tensorflow as tf
+
     from keras_gen.serving import LocalServer
 
+    # Before any model loads: TensorFlow fixes its thread pools when its runtime starts.
+    tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads)
     server = LocalServer(args.model_dir, host=args.host, port=args.port, threads=args.threads,
                          max_batch=args.max_batch)
-    print(f"Serving {args.model_dir} at {server.url} (TF Serving REST API). Ctrl-C stops.",
-          flush=True)
+    print(f"Serving {args.model_dir} at {server.url} (TF Serving REST API; TensorFlow threads: "
+          f"intra-op {tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}, "
+          f"inter-op {tf.config.threading.get_inter_op_parallelism_threads() or 'auto'}). "
+          "Ctrl-C stops.", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
