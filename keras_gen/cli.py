@@ -155,6 +155,8 @@ def build_parser():
     finetune.add_argument("--freeze-d", type=int, default=0, metavar="N",
                           help="freeze the discriminator's lowest N blocks")
     finetune.add_argument("--ada", action="store_true", help="adaptive discriminator augmentation")
+    finetune.add_argument("--learning-rate", type=float, default=None,
+                          help="both optimizers' learning rate (default: the preset's recipe)")
     finetune.add_argument("--epochs", type=_positive_int, default=50)
     finetune.add_argument("--batch-size", type=_positive_int, default=64)
     finetune.add_argument("--seed", type=int, default=0)

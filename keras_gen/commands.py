@@ -117,7 +117,8 @@ def run_finetune(args):
                                       channels=model.image_shape[-1], limit=args.limit)
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
-    transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada)
+    transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
+                              learning_rate=args.learning_rate)
     out_dir = args.out or os.path.join("runs", f"finetune_{os.path.basename(args.preset)}")
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=10,
                    checkpoint_every=5, grid_seed=args.seed)

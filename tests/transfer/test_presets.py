@@ -10,6 +10,7 @@ from keras_gen import presets, transfer
 from keras_gen.cli import main
 from keras_gen.models import GAN, VAE
 from keras_gen.presets import PresetError
+from keras_gen.saving import load_model
 from tests.helpers import tiny_dataset, tiny_gan
 
 
@@ -83,8 +84,11 @@ def test_cli_presets_and_finetune(tmp_path, capsys, tiny_preset):
     assert "sha256" in json.loads(capsys.readouterr().out)["dcgan_mnist"]
     out = tmp_path / "ft"
     assert main(["finetune", folder, "--dataset", "digits", "--limit", "64", "--batch-size", "32",
-                 "--epochs", "1", "--freeze-d", "1", "--ada", "--out", str(out)]) == 0
-    assert (out / "model.keras").exists()
+                 "--epochs", "1", "--freeze-d", "1", "--ada", "--learning-rate", "3e-4",
+                 "--out", str(out)]) == 0
+    tuned = load_model(str(out / "model.keras"))
+    assert float(tuned.g_optimizer.learning_rate) == pytest.approx(3e-4)
+    assert tuned.ema_warmup  # fine-tuning restarts the EMA ramp
     assert main(["finetune", "vae_mnist", "--dataset", "digits", "--out", str(out / "x")]) == 2
     assert "takes a GAN preset" in capsys.readouterr().err
 
