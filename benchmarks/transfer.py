@@ -3,9 +3,11 @@
 Two directions: the `dcgan_mnist` preset fine-tuned on 1,000 Fashion-MNIST images, and
 `dcgan_fashion_mnist` fine-tuned on 1,000 MNIST images. For each, five runs of the same number of
 steps: from scratch (the `dcgan` recipe), and from the preset plain, with FreezeD (lowest
-discriminator block frozen), with ADA, and with both. At checkpoints spaced closely early on
-(50, 100, 150, 225, 300, 450, 600, 900, 1200, ...), FID and KID of 2,000 samples against the
-target's test split (the target domain's shipped classifier features).
+discriminator block frozen), with ADA, and with both. All runs use Adam(8e-4, 0.5) unless
+`--scratch-lr` / `--finetune-lr` say otherwise, and the generator EMA's warm-up ramp
+(`prepare_finetune`'s default; scratch gets it too). At checkpoints spaced closely early on
+(50, 100, 150, 225, 300, 450, 600, 900, 1200, 1500, then every 500), FID and KID of 2,000 samples
+against the target's test split (the target domain's shipped classifier features).
 
 Reported: FID/KID over steps and, per fine-tuning variant, the steps it needs to reach scratch's
 final FID as a fraction of scratch's steps (the issue's target: <= 25%); and the same fraction
@@ -13,6 +15,7 @@ for scratch's FID at every earlier checkpoint, since the answer depends on the h
 
 Usage:
     python benchmarks/transfer.py [--steps 1500] [--data ../shared/data]
+        [--directions mnist->fashion_mnist] [--variants finetune] [--finetune-lr 1.6e-3]
 Writes benchmarks/results/transfer.json.
 """
 
@@ -42,7 +45,7 @@ def build(variant, preset, scratch_lr, finetune_lr):
                                  learning_rate=scratch_lr, ema_warmup=True)
     freeze_d, ada = VARIANTS[variant]
     return transfer.prepare_finetune(GAN.from_preset(preset), freeze_d=freeze_d, ada=ada,
-                                     ada_speed_images=20_000, learning_rate=finetune_lr)
+                                     ada_speed_images=20_000, learning_rate=finetune_lr or None)
 
 
 def checkpoints(steps):
@@ -79,8 +82,11 @@ def main():
     parser.add_argument("--limit", type=int, default=1000)
     parser.add_argument("--num-samples", type=int, default=2000)
     parser.add_argument("--data", default=DATA)
-    parser.add_argument("--scratch-lr", type=float, default=2e-4)
-    parser.add_argument("--finetune-lr", type=float, default=None)
+    # 8e-4 for both: on 1,000 images it beat the recipe's 2e-4 from scratch (FID 4.07 against
+    # 7.24 at 1,500 steps), so the baseline is the stronger one.
+    parser.add_argument("--scratch-lr", type=float, default=8e-4)
+    parser.add_argument("--finetune-lr", type=float, default=8e-4,
+                        help="fine-tuning learning rate (0 = the preset's recipe)")
     parser.add_argument("--directions", nargs="+", default=list(DIRECTIONS), choices=DIRECTIONS)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--results", default=RESULTS)
