@@ -6,6 +6,7 @@ free loopback port.
 """
 
 import base64
+import gc
 import json
 import os
 import threading
@@ -155,6 +156,26 @@ def test_client_surfaces_server_errors_and_retries(target):
     with pytest.raises(requests.ConnectionError):
         dead.status()
     assert time.monotonic() - start >= 0.03  # two backoffs: 0.01 + 0.02
+
+
+def test_client_pauses_garbage_collection_only_while_decoding(target, monkeypatch):
+    url, models, _ = target
+    client = Client(url, "contract_gan")
+    seen = []
+    import keras_gen.serving.client as client_module
+
+    real = client_module._decode
+    monkeypatch.setattr(client_module, "_decode",
+                        lambda name, value: seen.append(gc.isenabled()) or real(name, value))
+    client.sample([1, 2])
+    assert seen and not any(seen)  # paused while the answer became numpy
+    assert gc.isenabled()  # and collecting again afterwards
+    gc.disable()
+    try:
+        client.sample([1])
+        assert not gc.isenabled()  # a caller's own choice is left alone
+    finally:
+        gc.enable()
 
 
 @local_only
