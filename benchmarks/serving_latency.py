@@ -7,7 +7,7 @@ noise hits all alike:
 - p50/p99 latency of `serving_default` at batch 1 and 64: REST (`"inputs"` format, JSON) against
   the loaded SavedModel's signature called in-process. Ratio target at batch 1: <= 1.5x.
   Three clients, each on one kept-alive HTTP/1.1 connection:
-  `rest_curl` is curl (the README's client, a C program like the load generators wrk and hey):
+  `rest_curl` is curl (the README's client, a native program as load generators such as wrk are):
   one curl process sends a round's requests, the JSON body read once from a file, and reports
   each transfer's `time_total`, the server's latency as any client sees it.
   `rest_http_client` is Python's `http.client`, the body encoded once, the clock stopped when
