@@ -39,6 +39,11 @@ def _to_array(name, value, spec):
         else:
             array = np.asarray(value)
             if array.dtype == object or array.dtype.kind in "USb":
+                first = value
+                while isinstance(first, list) and first:
+                    first = first[0]
+                if isinstance(first, dict):
+                    raise ValueError("{\"b64\": ...} objects are for string inputs; send numbers")
                 raise ValueError(f"non-numeric values ({array.dtype})")
             if spec.dtype.is_integer and array.dtype.kind == "f":
                 if not np.all(np.equal(np.mod(array, 1), 0)):

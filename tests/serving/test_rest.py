@@ -27,3 +27,16 @@ def test_row_format_pairs_each_output_per_instance_and_base64_encodes_bytes():
 def test_malformed_json_is_a_bad_request():
     with pytest.raises(BadRequest, match="not valid JSON"):
         loads(b'{"instances": [1, 2}')
+
+
+def test_base64_objects_are_decoded_for_string_inputs_and_refused_for_numbers():
+    import tensorflow as tf
+
+    from keras_gen.serving.rest import parse_request
+
+    form, arrays = parse_request({"instances": [{"b64": "aGk="}]},
+                                 {"images_bytes": tf.TensorSpec((None,), tf.string)}, 8)
+    assert form == "instances" and arrays["images_bytes"].tolist() == [b"hi"]
+    with pytest.raises(BadRequest, match=r"'z'.*b64.*for string inputs"):
+        parse_request({"inputs": {"z": [[{"b64": "AAAA"}]]}},
+                      {"z": tf.TensorSpec((None, 1), tf.float32)}, 8)
