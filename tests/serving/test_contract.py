@@ -67,8 +67,10 @@ def test_gan_default_signature_in_both_formats(target):
     expected = (np.asarray(gan(z)) + 1) / 2
     rows = post(url, "contract_gan", {"instances": z.tolist()}).json()["predictions"]
     np.testing.assert_allclose(np.array(rows, np.float32), expected, atol=1e-4)
-    columns = post(url, "contract_gan", {"inputs": {"z": z.tolist()}}).json()["outputs"]
-    np.testing.assert_allclose(np.array(columns, np.float32), expected, atol=1e-4)
+    answer = post(url, "contract_gan", {"inputs": {"z": z.tolist()}})
+    assert answer.headers["Content-Type"] == "application/json"
+    assert int(answer.headers["Content-Length"]) == len(answer.content)
+    np.testing.assert_allclose(np.array(answer.json()["outputs"], np.float32), expected, atol=1e-4)
 
 
 def test_gan_sample_returns_base64_pngs(target):
@@ -138,6 +140,7 @@ def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(target, 
     url, _, _ = target
     response = post(url, name, body, suffix)
     assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/json"
     assert isinstance(response.json()["error"], str) and response.json()["error"]
     assert_still_serving(url)
 
