@@ -1,8 +1,8 @@
 """REST serving latency and throughput against calling the same signature in-process.
 
 Exports the `dcgan` recipe's generator (28x28, width 32, the `dcgan_*` presets' architecture),
-serves it with `keras-gen serve` in its own process (as deployed) on a loopback port, and measures, in blocks of one case alternating over rounds so machine
-noise hits all alike:
+serves it with `keras-gen serve` in its own process (as deployed) on a loopback port, and
+measures, in blocks of one case alternating over rounds so machine noise hits all alike:
 
 - p50/p99 latency of `serving_default` at batch 1 and 64: REST (`"inputs"` format, JSON) against
   the loaded SavedModel's signature called in-process. Ratio target at batch 1: <= 1.5x.
