@@ -138,15 +138,15 @@ def main():
         images, labels = data.load_arrays(folder, limit=args.limit)
         dataset = data.from_arrays(images, labels, batch_size=64, seed=0).repeat()
         test_images, test_labels = data.load_arrays(folder, split="test")
-        reference = metrics.ReferenceStatistics(to_unit_range(test_images).numpy(), domain,
-                                                test_labels)
+        test_images = to_unit_range(test_images).numpy()
+        reference = metrics.ReferenceStatistics(test_images, domain, test_labels)
         print(direction, flush=True)
         grids = os.path.join(os.path.dirname(args.results), "transfer_grids",
                              direction.replace("->", "_to_"))
-        judge = pixel_fid_8x8(to_unit_range(test_images).numpy()) if target == "digits" else None
+        judge = pixel_fid_8x8(test_images) if target == "digits" else None
         if judge is not None:
-            train_pixels = to_unit_range(images).numpy()
-            print(f"  fid_8x8 of the real train images: {judge(train_pixels):.4f}", flush=True)
+            real = judge(to_unit_range(images).numpy())
+            print(f"  fid_8x8 of the real train images: {real:.4f}", flush=True)
         curves = {variant: run(variant, preset, dataset, reference, args,
                                os.path.join(grids, f"{variant}.png"), judge)
                   for variant in ["scratch"] + [v for v in args.variants if v != "scratch"]}

@@ -115,7 +115,8 @@ def _build_networks(settings, image_shape, latent_dim, width, seed, num_classes)
         discriminator = networks.auxiliary_classifier_discriminator(image_shape, num_classes,
                                                                     width, d_norm)
     return ConditionalGAN(generator, discriminator, num_classes=num_classes,
-                          ema_decay=settings["ema_decay"], ema_warmup=settings["ema_warmup"], seed=seed)
+                          ema_decay=settings["ema_decay"], ema_warmup=settings["ema_warmup"],
+                          seed=seed)
 
 
 VAE_RECIPES = {
