@@ -14,8 +14,9 @@ same number of steps: from scratch (the preset's recipe), and from the preset pl
 against the target's test split, in the features of the target domain's shipped classifier.
 
 Reported: FID/KID over steps and, per fine-tuning variant, the steps it needs to reach scratch's
-final FID as a fraction of scratch's steps (the issue's target: <= 25%); and the same fraction
-for scratch's FID at every earlier checkpoint, since the answer depends on the horizon. Each run's
+final FID as a fraction of scratch's steps (the issue's target: <= 25%), and to scratch's best FID
+(stricter where scratch's curve wanders); and the same fraction, with the lead in steps, for
+scratch's FID at every earlier checkpoint, since the answer depends on the horizon. Each run's
 final samples are saved as an 8x8 grid under `results/transfer_grids/<direction>/`.
 
 Usage:
