@@ -45,8 +45,7 @@ RESULTS = os.path.join(HERE, "results", "transfer.json")
 # direction -> (preset, its recipe for scratch, target dataset, domain classifier for FID).
 # "digits" is scikit-learn's bundled 8x8 handwritten digits (1,437 train / 360 test), scored with
 # the digits classifier (trained on the 1,437; the MNIST one classifies only 20% of these blurrier
-# digits right). "cgan_mnist->digits" fine-tunes the class-conditional preset on the labelled
-# digits: the case of a user's own labelled digits.
+# digits right). The `cgan_*` directions fine-tune with the target's labels.
 DIRECTIONS = {"mnist->fashion_mnist": ("dcgan_mnist", "dcgan", "fashion_mnist", "fashion_mnist"),
               "fashion_mnist->mnist": ("dcgan_fashion_mnist", "dcgan", "mnist", "mnist"),
               "mnist->digits": ("dcgan_mnist", "dcgan", "digits", "digits"),
@@ -77,9 +76,9 @@ def checkpoints(steps):
     return [point for point in points if point < steps] + [steps]
 
 
-def first_reaching(curve, fid):
-    """The first checkpoint of `curve` whose FID is at most `fid` (None if none is)."""
-    return next((point["step"] for point in curve if point["fid"] <= fid), None)
+def first_reaching(curve, value, score="fid"):
+    """The first checkpoint of `curve` whose `score` is at most `value` (None if none is)."""
+    return next((point["step"] for point in curve if point[score] <= value), None)
 
 
 def pixel_fid_8x8(reference_images):
@@ -187,9 +186,8 @@ def main():
                               "final_fid": curve[-1]["fid"],
                               "steps_to_scratch_fid_at_step": by_horizon}
             if judge is not None:  # the independent check: first step as close as scratch's end
-                reach[variant]["steps_to_scratch_fid_8x8"] = next(
-                    (point["step"] for point in curve
-                     if point["fid_8x8"] <= scratch[-1]["fid_8x8"]), None)
+                reach[variant]["steps_to_scratch_fid_8x8"] = first_reaching(
+                    curve, scratch[-1]["fid_8x8"], score="fid_8x8")
         results[direction] = {"preset": preset, "target": target,
                               "scratch_final_fid": scratch[-1]["fid"],
                               "curves": curves, "steps_to_reach_scratch": reach}
