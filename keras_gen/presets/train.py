@@ -2,7 +2,7 @@
 
 Usage:
     python -m keras_gen.presets.train --data ../shared/data [--presets dcgan_mnist ...]
-        [--export saved_models]
+        [--export saved_models] [--epochs 20 --out my_presets]
 
 Each preset trains its recipe on the train split of `--data/<dataset>`, is scored with
 `keras_gen.metrics.evaluate` (10,000 samples; the shipped domain classifier; the test split as
@@ -37,8 +37,30 @@ def _build(recipe):
                              num_classes=10)
 
 
-def train_preset(name, data_root, out_dir=PRESETS_DIR):
-    """Trains one preset and writes its folder; returns its metadata.
+def preset_spec(name, epochs=None):
+    """The recipe of preset `name` (a copy), with `epochs` overriding its own if given.
+
+    Example:
+
+    ```python
+    preset_spec("dcgan_mnist", epochs=20)  # {"recipe": "dcgan", "dataset": "mnist", "epochs": 20}
+    ```
+    """
+    spec = dict(PRESET_RECIPES[name])
+    if epochs is not None:
+        spec["epochs"] = epochs
+    return spec
+
+
+def train_preset(name, data_root, out_dir=PRESETS_DIR, epochs=None):
+    """Trains one preset and writes its folder; returns the model and its metadata.
+
+    Args:
+        name: str. A key of `PRESET_RECIPES`.
+        data_root: str. Folder with `mnist/` and `fashion_mnist/` (IDX files).
+        out_dir: str. The preset is written to `out_dir/name`.
+        epochs: optional int. Overrides the recipe's epochs (e.g. to study how a
+            longer-trained source transfers); the metadata records what was used.
 
     Example:
 
@@ -46,7 +68,7 @@ def train_preset(name, data_root, out_dir=PRESETS_DIR):
     train_preset("dcgan_mnist", "../shared/data")
     ```
     """
-    spec = PRESET_RECIPES[name]
+    spec = preset_spec(name, epochs)
     folder = os.path.join(data_root, spec["dataset"])
     train = data.load(folder, batch_size=BATCH_SIZE, seed=SEED)
     model = _build(spec["recipe"])
@@ -81,11 +103,20 @@ def train_preset(name, data_root, out_dir=PRESETS_DIR):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="folder with mnist/ and fashion_mnist/")
-    parser.add_argument("--presets", nargs="+", default=sorted(PRESET_RECIPES))
+    parser.add_argument("--presets", nargs="+", default=sorted(PRESET_RECIPES),
+                        choices=sorted(PRESET_RECIPES))
     parser.add_argument("--export", help="also export each preset into this saved_models folder")
+    parser.add_argument("--epochs", type=int, help="override every recipe's epochs (needs --out)")
+    parser.add_argument("--out", default=PRESETS_DIR, help="folder to write the presets into")
     args = parser.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        parser.error(f"--epochs must be >= 1. Received: {args.epochs}")
+    # The shipped presets are what their recipes and metadata say; a changed recipe goes elsewhere.
+    if args.epochs is not None and os.path.abspath(args.out) == os.path.abspath(PRESETS_DIR):
+        parser.error("--epochs changes the shipped recipes; pass --out DIR to write these "
+                     "presets somewhere other than the package's own presets folder.")
     for name in args.presets:
-        model, metadata = train_preset(name, args.data)
+        model, metadata = train_preset(name, args.data, out_dir=args.out, epochs=args.epochs)
         print(name, metadata["metrics"], flush=True)
         if args.export:
             export.export_saved_model(model, os.path.join(args.export, name))

@@ -106,3 +106,33 @@ def test_cli_exports_a_preset_and_the_whole_zoo(tmp_path, capsys, monkeypatch, t
     assert config.count("name: \"tiny_preset\"") == 1
     assert main(["export", folder, "--all-presets", "--out", str(out)]) == 2
     assert "not both or neither" in capsys.readouterr().err
+
+
+def test_preset_trainer_overrides_epochs_on_a_copy_and_keeps_the_shipped_folder(
+        monkeypatch, tmp_path, capsys):
+    from keras_gen.presets import train
+
+    assert train.preset_spec("dcgan_mnist", epochs=20) == {
+        "recipe": "dcgan", "dataset": "mnist", "epochs": 20}
+    assert train.PRESET_RECIPES["dcgan_mnist"]["epochs"] == 5
+    assert train.preset_spec("wgan_gp_mnist")["epochs"] == 2
+
+    calls = []
+
+    def record(name, data_root, out_dir, epochs):
+        calls.append((name, data_root, out_dir, epochs))
+        return None, {"metrics": {}}
+
+    monkeypatch.setattr(train, "train_preset", record)
+    out = str(tmp_path / "longer")
+    assert train.main(["--data", "d", "--presets", "dcgan_mnist", "--epochs", "20",
+                       "--out", out]) == 0
+    assert calls == [("dcgan_mnist", "d", out, 20)]
+    # A changed recipe must not overwrite the shipped presets, whose metadata says 5 epochs.
+    with pytest.raises(SystemExit):
+        train.main(["--data", "d", "--presets", "dcgan_mnist", "--epochs", "20"])
+    assert "pass --out DIR" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.main(["--data", "d", "--presets", "dcgan_mnst"])
+    assert "invalid choice: 'dcgan_mnst'" in capsys.readouterr().err
+    assert len(calls) == 1
