@@ -40,6 +40,10 @@ def _build(recipe):
 def preset_spec(name, epochs=None):
     """The recipe of preset `name` (a copy), with `epochs` overriding its own if given.
 
+    Args:
+        name: str. A key of `PRESET_RECIPES`.
+        epochs: optional int. Replaces the recipe's epochs.
+
     Example:
 
     ```python
