@@ -10,6 +10,7 @@ import sys
 from keras_gen.data import EMBEDDED_DATASET
 from keras_gen.losses import LOSS_PAIRS
 from keras_gen.recipes import RECIPES, VAE_RECIPES
+from keras_gen.utils.arguments import non_negative_int, positive_int
 
 _DESCRIPTION = """keras-gen: train, sample and inspect image generators.
 
@@ -23,20 +24,6 @@ Examples:
   keras-gen export --all-presets --out saved_models       # the whole pretrained zoo
   keras-gen serve saved_models --port 8501
 """
-
-
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or a positive integer, got {text}")
-    return value
 
 
 def build_parser():
@@ -66,19 +53,19 @@ def build_parser():
                             "(needs network), or a local path: a folder of IDX .gz files, "
                             "an .npz, or an image folder with one subfolder per class")
     train.add_argument("--loss", choices=sorted(LOSS_PAIRS), help="override the recipe's loss")
-    train.add_argument("--epochs", type=_positive_int, default=60)
-    train.add_argument("--batch-size", type=_positive_int, default=64)
-    train.add_argument("--latent-dim", type=_positive_int,
+    train.add_argument("--epochs", type=positive_int, default=60)
+    train.add_argument("--batch-size", type=positive_int, default=64)
+    train.add_argument("--latent-dim", type=positive_int,
                        help="latent size (default: 64 for GANs, 16 for the VAE family)")
-    train.add_argument("--width", type=_positive_int, default=32,
+    train.add_argument("--width", type=positive_int, default=32,
                        help="base channel width of the networks")
-    train.add_argument("--image-size", type=_positive_int,
+    train.add_argument("--image-size", type=positive_int,
                        help="resize images to this size (default: the data's own; digits: 28)")
-    train.add_argument("--limit", type=_positive_int, help="use only the first N images")
+    train.add_argument("--limit", type=positive_int, help="use only the first N images")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--grid-every", type=_positive_int, default=10,
+    train.add_argument("--grid-every", type=positive_int, default=10,
                        help="epochs between sample grids")
-    train.add_argument("--checkpoint-every", type=_positive_int, default=5,
+    train.add_argument("--checkpoint-every", type=positive_int, default=5,
                        help="epochs between checkpoints and backups")
     train.add_argument("--jit", action="store_true", help="compile the train step with XLA")
     train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
@@ -88,9 +75,9 @@ def build_parser():
         "sample", help="write a grid of samples from a .keras file",
         description="Generate images from a trained model and save them as one PNG grid.")
     sample.add_argument("model_file", help="a .keras file written by keras-gen train or model.save")
-    sample.add_argument("-n", "--num-images", type=_positive_int, default=64)
+    sample.add_argument("-n", "--num-images", type=positive_int, default=64)
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--columns", type=_positive_int, help="images per row")
+    sample.add_argument("--columns", type=positive_int, help="images per row")
     sample.add_argument("--label", type=int, help="class to generate (conditional models; "
                                                   "default: one column per class)")
     sample.add_argument("--out", default="samples.png", help="destination PNG")
@@ -102,7 +89,7 @@ def build_parser():
     reconstruct.add_argument("model_file", help="a .keras file of a vae, cvae or vaegan")
     reconstruct.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
                              metavar="NAME_OR_PATH", help="images to reconstruct (test split)")
-    reconstruct.add_argument("-n", "--num-images", type=_positive_int, default=16)
+    reconstruct.add_argument("-n", "--num-images", type=positive_int, default=16)
     reconstruct.add_argument("--seed", type=int, default=0, help="which test images")
     reconstruct.add_argument("--out", default="reconstructions.png")
 
@@ -118,7 +105,7 @@ def build_parser():
     export.add_argument("--all-presets", action="store_true",
                         help="export every shipped preset under its own name")
     export.add_argument("--out", default="saved_models", help="TF Serving model folder")
-    export.add_argument("--version", type=_positive_int,
+    export.add_argument("--version", type=positive_int,
                         help="version number (default: one more than the newest)")
 
     serve = commands.add_parser(
@@ -128,13 +115,13 @@ def build_parser():
     serve.add_argument("model_dir", nargs="?", default="saved_models")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
     serve.add_argument("--port", type=int, default=8501)
-    serve.add_argument("--max-batch", type=_positive_int, default=256)
-    serve.add_argument("--threads", type=_positive_int, default=8, help="HTTP worker threads")
-    serve.add_argument("--intra-op-threads", type=_non_negative_int, default=0,
+    serve.add_argument("--max-batch", type=positive_int, default=256)
+    serve.add_argument("--threads", type=positive_int, default=8, help="HTTP worker threads")
+    serve.add_argument("--intra-op-threads", type=non_negative_int, default=0,
                        help="TensorFlow threads inside one op (TF Serving's "
                             "--tensorflow_intra_op_parallelism; 0 = TensorFlow's choice). "
                             "1 lowers batch-1 latency on small CPUs, raises batch-64's")
-    serve.add_argument("--inter-op-threads", type=_non_negative_int, default=0,
+    serve.add_argument("--inter-op-threads", type=non_negative_int, default=0,
                        help="TensorFlow ops run at once (TF Serving's "
                             "--tensorflow_inter_op_parallelism; 0 = TensorFlow's choice)")
 
@@ -150,15 +137,15 @@ def build_parser():
     finetune.add_argument("preset", help="preset name (keras-gen presets) or preset folder")
     finetune.add_argument("--dataset", "--data", dest="dataset", required=True,
                           metavar="NAME_OR_PATH")
-    finetune.add_argument("--limit", type=_positive_int, default=1000,
+    finetune.add_argument("--limit", type=positive_int, default=1000,
                           help="use only the first N images (default 1000)")
     finetune.add_argument("--freeze-d", type=int, default=0, metavar="N",
                           help="freeze the discriminator's lowest N blocks")
     finetune.add_argument("--ada", action="store_true", help="adaptive discriminator augmentation")
     finetune.add_argument("--learning-rate", type=float, default=None,
                           help="both optimizers' learning rate (default: the preset's recipe)")
-    finetune.add_argument("--epochs", type=_positive_int, default=50)
-    finetune.add_argument("--batch-size", type=_positive_int, default=64)
+    finetune.add_argument("--epochs", type=positive_int, default=50)
+    finetune.add_argument("--batch-size", type=positive_int, default=64)
     finetune.add_argument("--seed", type=int, default=0)
     finetune.add_argument("--out", default=None, help="output folder (default: runs/finetune_PRESET)")
 
@@ -173,7 +160,7 @@ def build_parser():
                                            "inception (default: the dataset's folder name)")
     evaluate.add_argument("--inception-weights", help="InceptionV3 notop weights (.h5) for "
                                                       "--domain inception")
-    evaluate.add_argument("--num-samples", type=_positive_int, default=10000)
+    evaluate.add_argument("--num-samples", type=positive_int, default=10000)
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--out", default=None, help="JSON destination (default: MODEL_FILE "
                                                       "with .metrics.json)")

@@ -18,6 +18,7 @@ import numpy as np
 from keras_gen import data, export, metrics, recipes
 from keras_gen.data.transforms import to_unit_range
 from keras_gen.presets.io import PRESETS_DIR, save_preset
+from keras_gen.utils.arguments import positive_int
 
 PRESET_RECIPES = {
     "dcgan_mnist": {"recipe": "dcgan", "dataset": "mnist", "epochs": 5},
@@ -110,11 +111,10 @@ def main(argv=None):
     parser.add_argument("--presets", nargs="+", default=sorted(PRESET_RECIPES),
                         choices=sorted(PRESET_RECIPES))
     parser.add_argument("--export", help="also export each preset into this saved_models folder")
-    parser.add_argument("--epochs", type=int, help="override every recipe's epochs (needs --out)")
+    parser.add_argument("--epochs", type=positive_int,
+                        help="override every recipe's epochs (needs --out)")
     parser.add_argument("--out", default=PRESETS_DIR, help="folder to write the presets into")
     args = parser.parse_args(argv)
-    if args.epochs is not None and args.epochs < 1:
-        parser.error(f"--epochs must be >= 1. Received: {args.epochs}")
     # The shipped presets are what their recipes and metadata say; a changed recipe goes elsewhere.
     if args.epochs is not None and os.path.abspath(args.out) == os.path.abspath(PRESETS_DIR):
         parser.error("--epochs changes the shipped recipes; pass --out DIR to write these "

@@ -133,6 +133,9 @@ def test_preset_trainer_overrides_epochs_on_a_copy_and_keeps_the_shipped_folder(
         train.main(["--data", "d", "--presets", "dcgan_mnist", "--epochs", "20"])
     assert "pass --out DIR" in capsys.readouterr().err
     with pytest.raises(SystemExit):
+        train.main(["--data", "d", "--epochs", "0", "--out", out])
+    assert "must be a positive integer, got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
         train.main(["--data", "d", "--presets", "dcgan_mnst"])
     assert "invalid choice: 'dcgan_mnst'" in capsys.readouterr().err
     assert len(calls) == 1
