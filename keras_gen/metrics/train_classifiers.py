@@ -82,7 +82,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="folder with mnist/ and fashion_mnist/")
     parser.add_argument("--out", default=DEFAULT_OUT)
-    parser.add_argument("--domains", nargs="+", default=sorted(RECIPE))
+    parser.add_argument("--domains", nargs="+", default=sorted(RECIPE), choices=sorted(RECIPE))
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     index_path = os.path.join(args.out, "classifiers.json")

@@ -133,3 +133,13 @@ def test_inception_score_does_not_depend_on_sample_order(reference):
     images, labels = _real("train", 1000)
     ordered = images[np.argsort(labels, kind="stable")]  # one class per split if not shuffled
     assert metrics.evaluate(ordered, reference)["inception_score"] > 8.0
+
+
+def test_classifier_trainer_refuses_an_unknown_domain_with_the_known_ones(capsys):
+    from keras_gen.metrics import train_classifiers
+
+    with pytest.raises(SystemExit):
+        train_classifiers.main(["--data", "d", "--domains", "digit"])
+    error = capsys.readouterr().err
+    assert "invalid choice: 'digit'" in error
+    assert all(domain in error for domain in ("digits", "fashion_mnist", "mnist"))
