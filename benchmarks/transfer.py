@@ -36,6 +36,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 from keras_gen import data, metrics, recipes, transfer  # noqa: E402
 from keras_gen.data.transforms import to_unit_range  # noqa: E402
 from keras_gen.metrics.distances import frechet_inception_distance  # noqa: E402
@@ -60,8 +61,14 @@ DIRECTIONS = {"mnist->fashion_mnist": ("dcgan_mnist", "dcgan", "fashion_mnist", 
               "wgan_gp_mnist->digits": ("wgan_gp_mnist", "wgan_gp", "digits", "digits")}
 # The WGAN-GP directions take over twice as long (five critic steps a step), so are opt-in.
 DEFAULT_DIRECTIONS = [direction for direction in DIRECTIONS if not direction.startswith("wgan")]
-VARIANTS = {"scratch": None, "finetune": (0, False), "finetune+freezed": (1, False),
-            "finetune+ada": (0, True), "finetune+freezed+ada": (1, True)}
+# variant -> (FreezeD blocks, ADA, reset_classes init or None); scratch has no preset.
+VARIANTS = {"scratch": None, "finetune": (0, False, None), "finetune+freezed": (1, False, None),
+            "finetune+ada": (0, True, None), "finetune+freezed+ada": (1, True, None),
+            "finetune+new_classes": (0, False, "mean"),
+            "finetune+new_classes_random": (0, False, "random")}
+# The new-classes variants (`transfer.reset_classes`: fresh class embeddings, the rest of the
+# preset kept) apply to the conditional directions only, so are opt-in.
+DEFAULT_VARIANTS = [variant for variant in VARIANTS if "new_classes" not in variant]
 
 
 def build(variant, preset, recipe, scratch_lr, finetune_lr, seed):
@@ -69,9 +76,12 @@ def build(variant, preset, recipe, scratch_lr, finetune_lr, seed):
         # The EMA warm-up that fine-tuning uses by default, so both samplers follow alike.
         return recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32,
                                  seed=seed, learning_rate=scratch_lr, ema_warmup=True)
-    freeze_d, ada = VARIANTS[variant]
+    freeze_d, ada, new_classes = VARIANTS[variant]
     model = GAN.from_preset(preset)
     model.seed = seed  # the training noise's seed; read when `fit` first traces the step
+    if new_classes:
+        keras.utils.set_random_seed(seed)  # the "random" init's draw
+        model = transfer.reset_classes(model, model.num_classes, init=new_classes)
     return transfer.prepare_finetune(model, freeze_d=freeze_d, ada=ada,
                                      ada_speed_images=20_000, learning_rate=finetune_lr or None)
 
@@ -153,7 +163,7 @@ def main():
     parser.add_argument("--finetune-lr", type=float, default=8e-4,
                         help="fine-tuning learning rate (0 = the preset's recipe)")
     parser.add_argument("--directions", nargs="+", default=DEFAULT_DIRECTIONS, choices=DIRECTIONS)
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--variants", nargs="+", default=DEFAULT_VARIANTS, choices=VARIANTS)
     # Another seed repeats the comparison with other initial weights (scratch), training noise
     # and data order, to see how much of a difference is run-to-run noise.
     parser.add_argument("--seed", type=int, default=0)
@@ -180,9 +190,15 @@ def main():
         if judge is not None:
             real = judge(to_unit_range(images).numpy())
             print(f"  fid_8x8 of the real train images: {real:.4f}", flush=True)
+        variants = [v for v in args.variants if v != "scratch"]
+        if not recipe.startswith("cgan"):
+            skipped = [v for v in variants if VARIANTS[v][2]]
+            if skipped:
+                print(f"  skipped {skipped}: {preset} has no classes to reset", flush=True)
+            variants = [v for v in variants if v not in skipped]
         curves = {variant: run(variant, preset, recipe, dataset, reference, args,
                                os.path.join(grids, f"{variant}.png"), judge)
-                  for variant in ["scratch"] + [v for v in args.variants if v != "scratch"]}
+                  for variant in ["scratch"] + variants}
         scratch = curves["scratch"]
         reach = {}
         for variant, curve in curves.items():

@@ -142,6 +142,10 @@ def build_parser():
     finetune.add_argument("--freeze-d", type=int, default=0, metavar="N",
                           help="freeze the discriminator's lowest N blocks")
     finetune.add_argument("--ada", action="store_true", help="adaptive discriminator augmentation")
+    finetune.add_argument("--reset-classes", action="store_true",
+                          help="conditional presets: learn the dataset's classes afresh (new "
+                               "label embeddings, the rest of the preset kept), for classes that "
+                               "differ from the preset's in number or meaning")
     finetune.add_argument("--learning-rate", type=float, default=None,
                           help="both optimizers' learning rate (default: the preset's recipe)")
     finetune.add_argument("--epochs", type=positive_int, default=50)

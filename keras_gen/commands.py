@@ -106,6 +106,26 @@ def run_presets(args):
     return found
 
 
+def _with_dataset_classes(model, labels, args):
+    """The preset, with its classes reset to the dataset's under `--reset-classes`."""
+    from keras_gen import transfer
+
+    preset_classes = getattr(model, "num_classes", None)
+    dataset_classes = int(labels.max()) + 1
+    if args.reset_classes:
+        if preset_classes is None:
+            raise ValueError(f"--reset-classes is for conditional presets; {args.preset!r} is "
+                             "unconditional and ignores labels. Drop --reset-classes.")
+        return transfer.reset_classes(model, max(dataset_classes, 2))
+    if preset_classes is not None and dataset_classes > preset_classes:
+        raise ValueError(
+            f"The dataset {args.dataset!r} has {dataset_classes} classes (labels 0 to "
+            f"{dataset_classes - 1}), but {args.preset!r} knows {preset_classes}. Pass "
+            "--reset-classes to learn the dataset's classes afresh."
+        )
+    return model
+
+
 def run_finetune(args):
     """Runs `keras-gen finetune`; returns the output folder."""
     from keras_gen import data, presets, training, transfer
@@ -115,10 +135,11 @@ def run_finetune(args):
         raise ValueError(f"finetune takes a GAN preset; {args.preset!r} is a {type(model).__name__}.")
     images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
                                       channels=model.image_shape[-1], limit=args.limit)
+    model = _with_dataset_classes(model, labels, args)
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
-    transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
-                              learning_rate=args.learning_rate)
+    model = transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
+                                      learning_rate=args.learning_rate)
     out_dir = args.out or os.path.join("runs", f"finetune_{os.path.basename(args.preset)}")
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=10,
                    checkpoint_every=5, grid_seed=args.seed)

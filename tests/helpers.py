@@ -8,7 +8,7 @@ import tensorflow as tf
 
 import keras_gen
 from keras_gen import networks
-from keras_gen.models import GAN
+from keras_gen.models import GAN, ConditionalGAN
 
 TINY_SHAPE = (28, 28, 1)
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,6 +37,20 @@ def tiny_gan(shape=TINY_SHAPE, latent_dim=8, width=4, g_norm="batch", d_norm="sp
               networks.dcgan_discriminator(shape, width, d_norm), ema_decay=ema_decay, seed=seed)
     gan.compile(**compile_kwargs)
     return gan
+
+
+def tiny_cgan(head="projection", g_norm="batch", d_norm="spectral", seed=0, ema_decay=0.9,
+              **compile_kwargs):
+    """A compiled 10-class ConditionalGAN (projection or `"auxiliary"` head), weights fixed by `seed`."""
+    keras.utils.set_random_seed(seed)
+    generator = networks.conditional_dcgan_generator(TINY_SHAPE, 8, 10, 4, g_norm)
+    if head == "projection":
+        discriminator = networks.projection_discriminator(TINY_SHAPE, 10, 4, d_norm)
+    else:
+        discriminator = networks.auxiliary_classifier_discriminator(TINY_SHAPE, 10, 4, d_norm)
+    cgan = ConditionalGAN(generator, discriminator, num_classes=10, ema_decay=ema_decay, seed=seed)
+    cgan.compile(**compile_kwargs)
+    return cgan
 
 
 def weights_of(model):

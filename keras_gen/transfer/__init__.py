@@ -1,4 +1,4 @@
-"""Transfer learning: freezing named blocks, FreezeD, and augmentations for small data.
+"""Transfer learning: freezing named blocks, FreezeD, augmentations for small data, new classes.
 
 Example:
 
@@ -11,9 +11,10 @@ gan = GAN(g, d, augment=transfer.AdaptiveAugment())  # ADA
 """
 
 from keras_gen.transfer.augment import OPERATIONS, AdaptiveAugment, DiffAugment
+from keras_gen.transfer.classes import reset_classes
 from keras_gen.transfer.finetune import prepare_finetune
 from keras_gen.transfer.freezing import (freeze, freeze_discriminator_blocks, trainable_summary,
                                          unfreeze)
 
 __all__ = ["OPERATIONS", "AdaptiveAugment", "DiffAugment", "freeze", "freeze_discriminator_blocks",
-           "prepare_finetune", "trainable_summary", "unfreeze"]
+           "prepare_finetune", "reset_classes", "trainable_summary", "unfreeze"]

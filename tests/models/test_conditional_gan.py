@@ -8,21 +8,8 @@ import tensorflow as tf
 from keras_gen import networks
 from keras_gen.cli import main
 from keras_gen.models import ConditionalGAN
-from tests.helpers import (TINY_SHAPE, assert_weights_close, run_model_test, tiny_dataset,
-                           weights_of)
-
-
-def tiny_cgan(head="projection", g_norm="batch", d_norm="spectral", seed=0, ema_decay=0.9,
-              **compile_kwargs):
-    keras.utils.set_random_seed(seed)
-    generator = networks.conditional_dcgan_generator(TINY_SHAPE, 8, 10, 4, g_norm)
-    if head == "projection":
-        discriminator = networks.projection_discriminator(TINY_SHAPE, 10, 4, d_norm)
-    else:
-        discriminator = networks.auxiliary_classifier_discriminator(TINY_SHAPE, 10, 4, d_norm)
-    cgan = ConditionalGAN(generator, discriminator, num_classes=10, ema_decay=ema_decay, seed=seed)
-    cgan.compile(**compile_kwargs)
-    return cgan
+from tests.helpers import (TINY_SHAPE, assert_weights_close, run_model_test, tiny_cgan,
+                           tiny_dataset, weights_of)
 
 
 @pytest.mark.parametrize("head", ["projection", "auxiliary"])

@@ -1,0 +1,147 @@
+"""`reset_classes`: give a pretrained conditional GAN new classes and keep everything else."""
+
+import keras
+import numpy as np
+
+INITS = ("mean", "random")
+
+
+def _class_axis(layer, num_classes):
+    """The axis of `layer`'s weights indexed by class, or None when the layer is class-free.
+
+    The class-indexed layers of keras_gen's conditional networks are the label
+    embeddings (`Embedding(input_dim=K)`: the generator's `label_embedding`, the
+    projection discriminator's `label_projection`) and the ACGAN class head
+    (`Dense(units=K)`, possibly inside `SpectralNormalization`).
+    """
+    if isinstance(layer, keras.layers.Embedding) and layer.input_dim == num_classes:
+        return 0
+    inner = layer.layer if isinstance(layer, keras.layers.SpectralNormalization) else layer
+    if isinstance(inner, keras.layers.Dense) and inner.units == num_classes:
+        return -1
+    return None
+
+
+def _resized_layer(layer, num_classes):
+    """A fresh copy of a class-indexed layer, built for `num_classes` classes."""
+    config = layer.get_config()
+    if isinstance(layer, keras.layers.Embedding):
+        config["input_dim"] = num_classes
+    elif isinstance(layer, keras.layers.SpectralNormalization):
+        config["layer"] = {**config["layer"],
+                           "config": {**config["layer"]["config"], "units": num_classes}}
+    else:
+        config["units"] = num_classes
+    return layer.__class__.from_config(config)
+
+
+def _rebuilt(network, old_classes, new_classes):
+    """`network` with its class-indexed layers resized (fresh weights everywhere)."""
+    def clone_layer(layer):
+        if _class_axis(layer, old_classes) is not None:
+            return _resized_layer(layer, new_classes)
+        return layer.__class__.from_config(layer.get_config())
+
+    return keras.models.clone_model(network, clone_function=clone_layer)
+
+
+def _layer_pairs(old, new):
+    """`(old, new)` for two networks of the same structure, outer layers before inner ones."""
+    yield old, new
+    for old_layer, new_layer in zip(getattr(old, "layers", []), getattr(new, "layers", [])):
+        yield from _layer_pairs(old_layer, new_layer)
+
+
+def _transfer_weights(source, target, old_classes, new_classes, init):
+    """Copies `source`'s weights and frozen layers into the resized `target`.
+
+    The class rows start from `init`.
+    """
+    # Configs do not carry `trainable` through nested blocks (a frozen `Sequential`
+    # block comes back trainable), so copy it layer by layer, outer before inner.
+    for old_layer, new_layer in _layer_pairs(source, target):
+        new_layer.trainable = old_layer.trainable
+    for old_layer, new_layer in zip(source.layers, target.layers):
+        axis = _class_axis(old_layer, old_classes)
+        if axis is None:
+            new_layer.set_weights(old_layer.get_weights())
+        elif init == "mean":
+            # Every new class starts as the old classes' average, so the pretrained networks
+            # see inputs like those they were trained on; the classes then part with the data.
+            new_layer.set_weights([
+                np.repeat(weight.mean(axis=axis, keepdims=True), new_classes, axis=axis)
+                if weight.shape[axis] == old_classes else weight
+                for weight in old_layer.get_weights()])
+
+
+def reset_classes(model, num_classes, init="mean"):
+    """Returns a copy of a conditional GAN with new, untrained classes and all other weights kept.
+
+    For fine-tuning a class-conditional preset on a dataset whose classes differ from the
+    preset's, in number or in meaning (class 0 of `cgan_mnist` is a zero; of a clothing
+    dataset, a T-shirt). The label embeddings of the generator (and of its EMA copy) and of
+    the projection discriminator, or the ACGAN class head, are rebuilt for `num_classes`
+    classes; every other weight, frozen layer and the compile settings carry over. Call
+    `prepare_finetune` (or `compile`) on the result before `fit`.
+
+    Args:
+        model: a keras_gen `ConditionalGAN` (e.g. from `ConditionalGAN.from_preset`).
+        num_classes: int >= 2. The new number of classes.
+        init: `"mean"` (default) starts every new class at the average of the old ones, so the
+            first samples look like the preset's "average class" and the classes then separate
+            as the labelled data pulls them apart. `"random"` draws the class weights afresh with
+            the layers' own initializers (seed them with `keras.utils.set_random_seed`).
+
+    Returns:
+        A new `ConditionalGAN`; the input model is left unchanged.
+
+    Raises:
+        ValueError: `model` is not conditional, `num_classes` is not an int >= 2, `init` is
+            unknown, or a network has no class-indexed layer to resize.
+
+    Example:
+
+    ```python
+    cgan = ConditionalGAN.from_preset("cgan_mnist")     # 10 digit classes
+    cgan = transfer.reset_classes(cgan, num_classes=3)  # e.g. a folder with 3 class subfolders
+    transfer.prepare_finetune(cgan, ada=True)
+    cgan.fit(keras_gen.data.load("my_folder/", batch_size=64), epochs=20)
+    ```
+    """
+    old_classes = getattr(model, "num_classes", None)
+    if old_classes is None:
+        raise ValueError(f"reset_classes takes a class-conditional GAN; {model.name!r} is a "
+                         f"{type(model).__name__} without classes.")
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
+        raise ValueError(f"num_classes must be an int >= 2. Received: num_classes={num_classes!r}")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}. Received: init={init!r}")
+    networks = {"generator": model.generator, "discriminator": model.discriminator}
+    for role, network in networks.items():
+        if not any(_class_axis(layer, old_classes) is not None for layer in network.layers):
+            raise ValueError(
+                f"The {role} {network.name!r} has no layer indexed by the {old_classes} classes "
+                "(an Embedding with input_dim, or a Dense with units, equal to num_classes), so "
+                "its classes cannot be reset. Build it with keras_gen.networks."
+            )
+    rebuilt = {role: _rebuilt(network, old_classes, num_classes)
+               for role, network in networks.items()}
+    for role, network in networks.items():
+        _transfer_weights(network, rebuilt[role], old_classes, num_classes, init)
+
+    config = model.get_config()
+    for key in ("generator", "discriminator", "augment"):
+        config.pop(key)
+    config["num_classes"] = num_classes
+    augment = keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(model.augment))
+    copy = type(model)(generator=rebuilt["generator"], discriminator=rebuilt["discriminator"],
+                       augment=augment, **config)
+    if model.ema_generator is not None:  # the averaged weights are the better start for samples
+        _transfer_weights(model.ema_generator, copy.ema_generator, old_classes, num_classes, init)
+    if hasattr(model, "preset_metadata"):
+        copy.preset_metadata = model.preset_metadata
+    compile_config = model.get_compile_config()
+    if compile_config:
+        copy.compile_from_config(compile_config)
+    return copy
