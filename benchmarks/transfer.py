@@ -12,8 +12,12 @@ same number of steps: from scratch (the preset's recipe), and from the preset pl
 (lowest discriminator block frozen), with ADA, and with both. All runs use Adam at 8e-4 (with
 the recipe's betas: 0.5 for dcgan and cgan, 0.0 and 0.9 for wgan_gp) unless `--scratch-lr` /
 `--finetune-lr` say otherwise, and the generator EMA's warm-up ramp
-(`prepare_finetune`'s default; scratch gets it too). At checkpoints spaced closely early on
-(50, 100, 150, 225, 300, 450, 600, 900, 1200, 1500, then every 500), FID and KID of 2,000 samples
+(`prepare_finetune`'s default; scratch gets it too). Three more variants, opt-in (`--variants`),
+for the conditional directions: `finetune+new_classes`, `finetune+new_classes_random` and
+`finetune+new_classes+freezed+ada` fine-tune after `transfer.reset_classes` gives the preset fresh
+class embeddings (at the old classes' mean, or drawn at random), for targets whose classes mean
+other things. At checkpoints spaced closely early on (50, 100, 150, 225, 300, 375, 450, 600,
+900, 1200, 1500, then every 500; 375 is the target's 25% of 1,500), FID and KID of 2,000 samples
 against the target's test split, in the features of the target domain's shipped classifier.
 
 Reported: FID/KID over steps and, per fine-tuning variant, the steps it needs to reach scratch's
@@ -65,7 +69,8 @@ DEFAULT_DIRECTIONS = [direction for direction in DIRECTIONS if not direction.sta
 VARIANTS = {"scratch": None, "finetune": (0, False, None), "finetune+freezed": (1, False, None),
             "finetune+ada": (0, True, None), "finetune+freezed+ada": (1, True, None),
             "finetune+new_classes": (0, False, "mean"),
-            "finetune+new_classes_random": (0, False, "random")}
+            "finetune+new_classes_random": (0, False, "random"),
+            "finetune+new_classes+freezed+ada": (1, True, "mean")}
 # The new-classes variants (`transfer.reset_classes`: fresh class embeddings, the rest of the
 # preset kept) apply to the conditional directions only, so are opt-in.
 DEFAULT_VARIANTS = [variant for variant in VARIANTS if "new_classes" not in variant]
@@ -87,8 +92,8 @@ def build(variant, preset, recipe, scratch_lr, finetune_lr, seed):
 
 
 def checkpoints(steps):
-    """50, 100, 150, 225, 300, 450, 600, 900, 1200, 1500, 2000, 2500, ... up to `steps`."""
-    points = [50, 100, 150, 225, 300, 450, 600, 900, 1200, 1500]
+    """50, 100, 150, 225, 300, 375, 450, 600, 900, 1200, 1500, 2000, ... up to `steps`."""
+    points = [50, 100, 150, 225, 300, 375, 450, 600, 900, 1200, 1500]
     while points[-1] < steps:
         points.append(points[-1] + 500)
     return [point for point in points if point < steps] + [steps]
@@ -144,7 +149,7 @@ def run(variant, preset, recipe, dataset, reference, args, grid_path, judge=None
         if judge is not None:
             curve[-1]["fid_8x8"] = judge(samples)
             extra += f"  fid_8x8 {curve[-1]['fid_8x8']:.4f}"
-        print(f"  {variant:<22} step {step:>5}  fid {scores['fid']:.4f}  kid {scores['kid']:.4f}"
+        print(f"  {variant:<28} step {step:>5}  fid {scores['fid']:.4f}  kid {scores['kid']:.4f}"
               + extra, flush=True)
     save_image_grid(model.generate(64, seed=2), grid_path, columns=8)
     return curve
@@ -223,16 +228,16 @@ def main():
 
     print(f"\n{args.steps} steps, {args.limit} target images, FID of {args.num_samples} samples "
           f"(target-domain classifier features) at steps {checkpoints(args.steps)}")
-    print(f"{'direction':<28}{'variant':<24}{'final FID':>10}{'steps to scratch FID':>22}"
+    print(f"{'direction':<28}{'variant':<30}{'final FID':>10}{'steps to scratch FID':>22}"
           f"{'to its best':>13}")
     for direction, result in results.items():
-        print(f"{direction:<28}{'scratch':<24}{result['scratch_final_fid']:>10.4f}"
+        print(f"{direction:<28}{'scratch':<30}{result['scratch_final_fid']:>10.4f}"
               f"{args.steps:>22}")
         for variant, row in result["steps_to_reach_scratch"].items():
             steps = "never" if row["steps"] is None else \
                 f"{row['steps']} ({row['fraction_of_scratch']:.0%})"
             best = row["steps_to_scratch_best_fid"]
-            print(f"{'':<28}{variant:<24}{row['final_fid']:>10.4f}{steps:>22}"
+            print(f"{'':<28}{variant:<30}{row['final_fid']:>10.4f}{steps:>22}"
                   f"{'never' if best is None else best:>13}"
                   + (f"   (fid_8x8: {row['steps_to_scratch_fid_8x8']})"
                      if "steps_to_scratch_fid_8x8" in row else ""))
@@ -245,7 +250,7 @@ def main():
             cells = [f"{horizon}: " + ("never" if hit is None else
                                        f"{hit} ({hit / horizon:.0%}; {horizon - hit} ahead)")
                      for horizon, hit in row["steps_to_scratch_fid_at_step"].items()]
-            print(f"{direction:<28}{variant:<24}" + ", ".join(cells))
+            print(f"{direction:<28}{variant:<30}" + ", ".join(cells))
     write_json_atomic(args.results, {"args": vars(args), "results": results})
     print(f"wrote {args.results}")
 
