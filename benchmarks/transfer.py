@@ -149,7 +149,7 @@ def run(variant, preset, recipe, dataset, reference, args, grid_path, judge=None
         if judge is not None:
             curve[-1]["fid_8x8"] = judge(samples)
             extra += f"  fid_8x8 {curve[-1]['fid_8x8']:.4f}"
-        print(f"  {variant:<28} step {step:>5}  fid {scores['fid']:.4f}  kid {scores['kid']:.4f}"
+        print(f"  {variant:<32} step {step:>5}  fid {scores['fid']:.4f}  kid {scores['kid']:.4f}"
               + extra, flush=True)
     save_image_grid(model.generate(64, seed=2), grid_path, columns=8)
     return curve
@@ -228,16 +228,16 @@ def main():
 
     print(f"\n{args.steps} steps, {args.limit} target images, FID of {args.num_samples} samples "
           f"(target-domain classifier features) at steps {checkpoints(args.steps)}")
-    print(f"{'direction':<28}{'variant':<30}{'final FID':>10}{'steps to scratch FID':>22}"
+    print(f"{'direction':<28}{'variant':<34}{'final FID':>10}{'steps to scratch FID':>22}"
           f"{'to its best':>13}")
     for direction, result in results.items():
-        print(f"{direction:<28}{'scratch':<30}{result['scratch_final_fid']:>10.4f}"
+        print(f"{direction:<28}{'scratch':<34}{result['scratch_final_fid']:>10.4f}"
               f"{args.steps:>22}")
         for variant, row in result["steps_to_reach_scratch"].items():
             steps = "never" if row["steps"] is None else \
                 f"{row['steps']} ({row['fraction_of_scratch']:.0%})"
             best = row["steps_to_scratch_best_fid"]
-            print(f"{'':<28}{variant:<30}{row['final_fid']:>10.4f}{steps:>22}"
+            print(f"{'':<28}{variant:<34}{row['final_fid']:>10.4f}{steps:>22}"
                   f"{'never' if best is None else best:>13}"
                   + (f"   (fid_8x8: {row['steps_to_scratch_fid_8x8']})"
                      if "steps_to_scratch_fid_8x8" in row else ""))
@@ -250,7 +250,7 @@ def main():
             cells = [f"{horizon}: " + ("never" if hit is None else
                                        f"{hit} ({hit / horizon:.0%}; {horizon - hit} ahead)")
                      for horizon, hit in row["steps_to_scratch_fid_at_step"].items()]
-            print(f"{direction:<28}{variant:<30}" + ", ".join(cells))
+            print(f"{direction:<28}{variant:<34}" + ", ".join(cells))
     write_json_atomic(args.results, {"args": vars(args), "results": results})
     print(f"wrote {args.results}")
 
