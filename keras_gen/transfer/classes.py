@@ -93,7 +93,8 @@ def reset_classes(model, num_classes, init="mean"):
             the layers' own initializers (seed them with `keras.utils.set_random_seed`).
 
     Returns:
-        A new `ConditionalGAN`; the input model is left unchanged.
+        A new `ConditionalGAN`; the input model is left unchanged. The preset's
+        `preset_metadata` is not carried over: its quality was measured on the old classes.
 
     Raises:
         ValueError: `model` is not conditional, `num_classes` is not an int >= 2, `init` is
@@ -139,8 +140,6 @@ def reset_classes(model, num_classes, init="mean"):
                        augment=augment, **config)
     if model.ema_generator is not None:  # the averaged weights are the better start for samples
         _transfer_weights(model.ema_generator, copy.ema_generator, old_classes, num_classes, init)
-    if hasattr(model, "preset_metadata"):
-        copy.preset_metadata = model.preset_metadata
     compile_config = model.get_compile_config()
     if compile_config:
         copy.compile_from_config(compile_config)
