@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras_gen.models import randomness
 from keras_gen.models.gan import GAN
 from keras_gen.models.labels import check_labels
+from keras_gen.networks.conditional import check_num_classes
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -49,8 +50,7 @@ class ConditionalGAN(GAN):
 
     def __init__(self, generator, discriminator, num_classes, ac_weight=1.0, ema_decay=None,
                  seed=0, augment=None, ema_warmup=False, **kwargs):
-        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2. Received: num_classes={num_classes!r}")
+        check_num_classes(num_classes)
         if not isinstance(generator, keras.Model) or len(generator.inputs) != 2:
             raise ValueError(
                 "A ConditionalGAN generator takes [z, labels]. Build it with "

@@ -14,7 +14,15 @@ from keras_gen.networks.dcgan import (check_common, check_image_shape, discrimin
                                       generator_body, maybe_spectral)
 
 
-def _check_num_classes(num_classes):
+def check_num_classes(num_classes):
+    """Raises a `ValueError` unless `num_classes` is an int >= 2.
+
+    Example:
+
+    ```python
+    check_num_classes(10)
+    ```
+    """
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
         raise ValueError(f"num_classes must be an int >= 2. Received: num_classes={num_classes!r}")
 
@@ -48,7 +56,7 @@ def conditional_dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, num_cla
     """
     check_image_shape(image_shape)
     check_common(latent_dim, width, normalization)
-    _check_num_classes(num_classes)
+    check_num_classes(num_classes)
     z = keras.Input((latent_dim,), name="z")
     labels = keras.Input((), dtype="int32", name="labels")
     embedded = keras.layers.Embedding(num_classes, embedding_dim or latent_dim,
@@ -83,7 +91,7 @@ def projection_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64,
     """
     check_image_shape(image_shape)
     check_common(1, width, normalization)
-    _check_num_classes(num_classes)
+    check_num_classes(num_classes)
     images = keras.Input(tuple(image_shape), name="images")
     labels = keras.Input((), dtype="int32", name="labels")
     features = discriminator_body(images, image_shape, width, normalization)
@@ -118,7 +126,7 @@ def auxiliary_classifier_discriminator(image_shape=(28, 28, 1), num_classes=10, 
     """
     check_image_shape(image_shape)
     check_common(1, width, normalization)
-    _check_num_classes(num_classes)
+    check_num_classes(num_classes)
     images = keras.Input(tuple(image_shape), name="images")
     features = discriminator_body(images, image_shape, width, normalization)
     logit = maybe_spectral(keras.layers.Dense(1, name="logit"), normalization)(features)

@@ -3,6 +3,9 @@
 import keras
 import numpy as np
 
+from keras_gen.models import ConditionalGAN
+from keras_gen.networks.conditional import check_num_classes
+
 INITS = ("mean", "random")
 
 
@@ -109,12 +112,11 @@ def reset_classes(model, num_classes, init="mean"):
     cgan.fit(keras_gen.data.load("my_folder/", batch_size=64), epochs=20)
     ```
     """
-    old_classes = getattr(model, "num_classes", None)
-    if old_classes is None:
-        raise ValueError(f"reset_classes takes a class-conditional GAN; {model.name!r} is a "
-                         f"{type(model).__name__} without classes.")
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2. Received: num_classes={num_classes!r}")
+    if not isinstance(model, ConditionalGAN):
+        raise ValueError(f"reset_classes takes a class-conditional GAN (ConditionalGAN); "
+                         f"{model.name!r} is a {type(model).__name__}.")
+    check_num_classes(num_classes)
+    old_classes = model.num_classes
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}. Received: init={init!r}")
     networks = {"generator": model.generator, "discriminator": model.discriminator}

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gen import transfer
+from keras_gen import networks, transfer
 from keras_gen.cli import main
-from keras_gen.models import ConditionalGAN
+from keras_gen.models import VAE, ConditionalGAN
 from tests.helpers import TINY_SHAPE, tiny_cgan, tiny_dataset, tiny_gan, tiny_images
 
 CLASS_LAYERS = {"label_embedding", "label_projection"}
@@ -92,6 +92,10 @@ def test_random_init_draws_distinct_classes():
 def test_bad_requests_are_named():
     with pytest.raises(ValueError, match="takes a class-conditional GAN"):
         transfer.reset_classes(tiny_gan(), 3)
+    cvae = VAE(networks.vae_encoder(TINY_SHAPE, 4, 4, num_classes=10),
+               networks.vae_decoder(TINY_SHAPE, 4, 4, num_classes=10), num_classes=10)
+    with pytest.raises(ValueError, match="takes a class-conditional GAN .* is a VAE"):
+        transfer.reset_classes(cvae, 3)  # conditional, but a VAE has no generator/discriminator
     with pytest.raises(ValueError, match="num_classes must be an int >= 2"):
         transfer.reset_classes(tiny_cgan(), 1)
     with pytest.raises(ValueError, match=r"init must be one of \('mean', 'random'\)"):
