@@ -169,7 +169,8 @@ def mean_curve(curves):
     Example:
 
     ```python
-    mean_curve([[{"step": 50, "fid": 4.0}], [{"step": 50, "fid": 6.0}]])  # [{"step": 50, "fid": 5.0}]
+    mean_curve([[{"step": 50, "fid": 4.0}], [{"step": 50, "fid": 6.0}]])
+    # [{"step": 50, "fid": 5.0}]
     ```
     """
     return [{key: points[0][key] if key == "step" else float(np.mean([p[key] for p in points]))
@@ -294,6 +295,7 @@ def main():
                                          "direction's shipped preset (same recipe)")
     parser.add_argument("--results", default=RESULTS)
     args = parser.parse_args()
+    args.seed = list(dict.fromkeys(args.seed))  # a repeated seed would only rerun the same runs
 
     results = {direction: compare(direction, args) for direction in args.directions}
     print_report(results, args)
