@@ -233,8 +233,8 @@ def compare(direction, args):
                                                          args.steps, judge)
                                        for variant in variants},
             "steps_to_reach_scratch_by_seed": {
-                seed: {variant: reach_of(runs[variant], runs["scratch"], args.steps,
-                                         judge)["steps"] for variant in variants}
+                seed: {variant: first_reaching(runs[variant], runs["scratch"][-1]["fid"])
+                       for variant in variants}
                 for seed, runs in by_seed.items()},
             "curves_by_seed": by_seed}
 
