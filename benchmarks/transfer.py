@@ -77,6 +77,7 @@ VARIANTS = {"scratch": None, "finetune": (0, False, None), "finetune+freezed": (
             "finetune+ada": (0, True, None), "finetune+freezed+ada": (1, True, None),
             "finetune+new_classes": (0, False, "mean"),
             "finetune+new_classes_random": (0, False, "random"),
+            "finetune+new_classes_matched": (0, False, "matched"),
             "finetune+new_classes+freezed": (1, False, "mean"),
             "finetune+new_classes+freezed+ada": (1, True, "mean")}
 # The new-classes variants (`transfer.reset_classes`: fresh class embeddings, the rest of the
@@ -84,7 +85,7 @@ VARIANTS = {"scratch": None, "finetune": (0, False, None), "finetune+freezed": (
 DEFAULT_VARIANTS = [variant for variant in VARIANTS if "new_classes" not in variant]
 
 
-def build(variant, preset, recipe, scratch_lr, finetune_lr, seed):
+def build(variant, preset, recipe, scratch_lr, finetune_lr, seed, target):
     if VARIANTS[variant] is None:
         # The EMA warm-up that fine-tuning uses by default, so both samplers follow alike.
         return recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32,
@@ -94,6 +95,9 @@ def build(variant, preset, recipe, scratch_lr, finetune_lr, seed):
     model.seed = seed  # the training noise's seed; read when `fit` first traces the step
     if new_classes:
         keras.utils.set_random_seed(seed)  # the "random" init's draw
+        if new_classes == "matched":  # each new class as the old ones its images resemble
+            images, labels = target
+            new_classes = transfer.class_affinity(model, to_unit_range(images).numpy(), labels)
         model = transfer.reset_classes(model, model.num_classes, init=new_classes)
     return transfer.prepare_finetune(model, freeze_d=freeze_d, ada=ada,
                                      ada_speed_images=20_000, learning_rate=finetune_lr or None)
@@ -136,8 +140,10 @@ def pixel_fid_8x8(reference_images):
     return lambda images: frechet_inception_distance(reference, pixels(images))
 
 
-def run(variant, preset, recipe, dataset, reference, args, seed, grid_path, judge=None):
-    model = build(variant, preset, recipe, args.scratch_lr, args.finetune_lr, seed)
+def run(variant, preset, recipe, target, reference, args, seed, grid_path, judge=None):
+    """One variant's FID curve on `target` (images, labels), from `seed`."""
+    model = build(variant, preset, recipe, args.scratch_lr, args.finetune_lr, seed, target)
+    dataset = data.from_arrays(*target, batch_size=64, seed=seed).repeat()
     steps, num_samples = args.steps, args.num_samples
     # Conditional models generate the classes in turn (0, 1, ..., 9, 0, ...).
     requested = np.arange(num_samples) % model.num_classes if hasattr(model, "num_classes") \
@@ -220,10 +226,9 @@ def compare(direction, args):
         variants = [v for v in variants if v not in skipped]
     by_seed = {}
     for seed in args.seed:
-        dataset = data.from_arrays(images, labels, batch_size=64, seed=seed).repeat()
         suffix = "" if len(args.seed) == 1 else f"_seed{seed}"
-        by_seed[seed] = {variant: run(variant, preset, recipe, dataset, reference, args, seed,
-                                      os.path.join(grids, f"{variant}{suffix}.png"), judge)
+        by_seed[seed] = {variant: run(variant, preset, recipe, (images, labels), reference, args,
+                                      seed, os.path.join(grids, f"{variant}{suffix}.png"), judge)
                          for variant in ["scratch"] + variants}
     curves = {variant: mean_curve([runs[variant] for runs in by_seed.values()])
               for variant in ["scratch"] + variants}

@@ -55,6 +55,12 @@ def _layer_pairs(old, new):
         yield from _layer_pairs(old_layer, new_layer)
 
 
+def _blend(matrix, weight, axis):
+    """`weight`'s class slices along `axis` mixed by `matrix` (new, old), in float64."""
+    mixed = np.tensordot(np.asarray(matrix, "float64"), np.moveaxis(weight, axis, 0), axes=1)
+    return np.moveaxis(mixed, 0, axis).astype(weight.dtype)
+
+
 def _transfer_weights(source, target, old_classes, new_classes, init):
     """Copies `source`'s weights and frozen layers into the resized `target`.
 
@@ -68,13 +74,91 @@ def _transfer_weights(source, target, old_classes, new_classes, init):
         axis = _class_axis(old_layer, old_classes)
         if axis is None:
             new_layer.set_weights(old_layer.get_weights())
-        elif init == "mean":
-            # Every new class starts as the old classes' average, so the pretrained networks
-            # see inputs like those they were trained on; the classes then part with the data.
+        elif not isinstance(init, str):
+            # Every new class starts as a blend of the old ones (rows of `init` sum to 1), so
+            # the pretrained networks see inputs like those they were trained on; the classes
+            # then part with the data.
             new_layer.set_weights([
-                np.repeat(weight.mean(axis=axis, keepdims=True), new_classes, axis=axis)
-                if weight.shape[axis] == old_classes else weight
+                _blend(init, weight, axis) if weight.shape[axis] == old_classes else weight
                 for weight in old_layer.get_weights()])
+
+
+def _blend_matrix(init, new_classes, old_classes):
+    """`init` as reset_classes uses it: "random", or a `(new, old)` matrix of blend weights."""
+    if isinstance(init, str):
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS} or a (num_classes, old classes) "
+                             f"matrix such as class_affinity's. Received: init={init!r}")
+        return np.full((new_classes, old_classes), 1.0 / old_classes) if init == "mean" else init
+    matrix = np.asarray(init, dtype="float64")
+    if matrix.shape != (new_classes, old_classes) or not np.all(np.isfinite(matrix)):
+        raise ValueError(f"An init matrix has one row of finite blend weights per new class and "
+                         f"one column per old class: shape ({new_classes}, {old_classes}). "
+                         f"Received: shape {matrix.shape}")
+    return matrix
+
+
+def class_affinity(model, images, labels, num_classes=None, batch_size=256):
+    """How much each new class looks like each of a conditional GAN's own classes.
+
+    The pretrained discriminator's class posterior (the softmax over its classes of the
+    projection term, or of the ACGAN class head), averaged over the images of each new
+    class. Passed as `reset_classes(..., init=affinity)`, every new class starts as the
+    blend of old classes its images resemble (Fashion-MNIST's trousers start near the
+    ones), as in cGANTransfer (Shahbazi et al. 2021, "Efficient Conditional GAN Transfer
+    with Knowledge Propagation across Classes").
+
+    Args:
+        model: a keras_gen `ConditionalGAN` (the pretrained one, before `reset_classes`).
+        images: float array `(N, H, W, C)` in [-1, 1]: the new dataset's images.
+        labels: int array `(N,)`: their new classes, in `[0, num_classes)`.
+        num_classes: optional int. The new number of classes (default `max(labels) + 1`).
+        batch_size: int. Images per discriminator call.
+
+    Returns:
+        float32 array `(num_classes, model.num_classes)`; each row sums to 1 (a new class
+        without images gets the uniform row, i.e. the old classes' mean).
+
+    Example:
+
+    ```python
+    affinity = transfer.class_affinity(cgan, images, labels)
+    cgan = transfer.reset_classes(cgan, affinity.shape[0], init=affinity)
+    ```
+    """
+    if not isinstance(model, ConditionalGAN):
+        raise ValueError(f"class_affinity takes a class-conditional GAN (ConditionalGAN); "
+                         f"{model.name!r} is a {type(model).__name__}.")
+    images = np.asarray(images, dtype="float32")
+    labels = np.asarray(labels).astype("int64").reshape(-1)
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"class_affinity needs one label per image and at least one image. "
+                         f"Received: {len(images)} images, {len(labels)} labels")
+    num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
+    check_num_classes(num_classes)
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(f"labels must lie in [0, {num_classes}). "
+                         f"Received: labels from {labels.min()} to {labels.max()}")
+    old_classes = model.num_classes
+    posteriors = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        if model.auxiliary:
+            scores = model.discriminator(batch, training=False)[1]
+        else:
+            # D(x, y) for every old class y: the unconditional term is the same for all y,
+            # so the softmax over y is that of the projection term alone.
+            repeated = np.repeat(batch, old_classes, axis=0)
+            classes = np.tile(np.arange(old_classes, dtype="int32"), len(batch))
+            scores = np.reshape(model.discriminator([repeated, classes], training=False),
+                                (len(batch), old_classes))
+        posteriors.append(keras.ops.convert_to_numpy(keras.ops.softmax(
+            keras.ops.cast(scores, "float32"), axis=-1)))
+    posteriors = np.concatenate(posteriors)
+    affinity = np.full((num_classes, old_classes), 1.0 / old_classes, dtype="float32")
+    for new_class in np.unique(labels):
+        affinity[new_class] = posteriors[labels == new_class].mean(axis=0)
+    return affinity
 
 
 def reset_classes(model, num_classes, init="mean"):
@@ -117,8 +201,7 @@ def reset_classes(model, num_classes, init="mean"):
                          f"{model.name!r} is a {type(model).__name__}.")
     check_num_classes(num_classes)
     old_classes = model.num_classes
-    if init not in INITS:
-        raise ValueError(f"init must be one of {INITS}. Received: init={init!r}")
+    init = _blend_matrix(init, num_classes, old_classes)
     networks = {"generator": model.generator, "discriminator": model.discriminator}
     for role, network in networks.items():
         if not any(_class_axis(layer, old_classes) is not None for layer in network.layers):
