@@ -95,7 +95,7 @@ def build(variant, preset, recipe, scratch_lr, finetune_lr, seed, target):
     model.seed = seed  # the training noise's seed; read when `fit` first traces the step
     if new_classes:
         keras.utils.set_random_seed(seed)  # the "random" init's draw
-        if new_classes == "matched":  # each new class as the old ones its images resemble
+        if new_classes == "matched":  # each new class as the old ones its images resemble most
             images, labels = target
             new_classes = transfer.class_affinity(model, to_unit_range(images).numpy(), labels)
         model = transfer.reset_classes(model, model.num_classes, init=new_classes)

@@ -98,25 +98,31 @@ def _blend_matrix(init, new_classes, old_classes):
     return matrix
 
 
-def class_affinity(model, images, labels, num_classes=None, batch_size=256):
-    """How much each new class looks like each of a conditional GAN's own classes.
+def class_affinity(model, images, labels, num_classes=None, temperature=0.25, batch_size=256):
+    """How much more each new class looks like each of a conditional GAN's own classes.
 
-    The pretrained discriminator's class posterior (the softmax over its classes of the
-    projection term, or of the ACGAN class head), averaged over the images of each new
-    class. Passed as `reset_classes(..., init=affinity)`, every new class starts as the
-    blend of old classes its images resemble (Fashion-MNIST's trousers start near the
-    ones), as in cGANTransfer (Shahbazi et al. 2021, "Efficient Conditional GAN Transfer
-    with Knowledge Propagation across Classes").
+    The pretrained discriminator's class posterior `p(y | x)` (the softmax over its classes
+    of the projection term, or of the ACGAN class head) is averaged over the images of each
+    new class `c` and divided by its average over all the images: the lift
+    `p(y | c) / p(y)`, which says which old classes set `c` apart (across domains the raw
+    posterior is dominated by one old class for every image: `cgan_mnist` puts 0.7-0.8 of
+    most Fashion-MNIST classes on "0"). Each row is the lift to the power `1 / temperature`,
+    normalised to sum to 1. Passed as `reset_classes(..., init=affinity)`, every new class
+    starts as the blend of old classes that its images resemble, as in cGANTransfer
+    (Shahbazi et al. 2021, "Efficient Conditional GAN Transfer with Knowledge Propagation
+    across Classes"), instead of all starting alike at the old classes' mean.
 
     Args:
         model: a keras_gen `ConditionalGAN` (the pretrained one, before `reset_classes`).
         images: float array `(N, H, W, C)` in [-1, 1]: the new dataset's images.
         labels: int array `(N,)`: their new classes, in `[0, num_classes)`.
         num_classes: optional int. The new number of classes (default `max(labels) + 1`).
+        temperature: float > 0. Lower makes each row pick fewer old classes; 1 keeps the
+            lift's proportions.
         batch_size: int. Images per discriminator call.
 
     Returns:
-        float32 array `(num_classes, model.num_classes)`; each row sums to 1 (a new class
+        float64 array `(num_classes, model.num_classes)` whose rows sum to 1 (a new class
         without images gets the uniform row, i.e. the old classes' mean).
 
     Example:
@@ -129,6 +135,8 @@ def class_affinity(model, images, labels, num_classes=None, batch_size=256):
     if not isinstance(model, ConditionalGAN):
         raise ValueError(f"class_affinity takes a class-conditional GAN (ConditionalGAN); "
                          f"{model.name!r} is a {type(model).__name__}.")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0. Received: temperature={temperature!r}")
     images = np.asarray(images, dtype="float32")
     labels = np.asarray(labels).astype("int64").reshape(-1)
     if len(images) != len(labels) or len(images) == 0:
@@ -139,6 +147,18 @@ def class_affinity(model, images, labels, num_classes=None, batch_size=256):
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(f"labels must lie in [0, {num_classes}). "
                          f"Received: labels from {labels.min()} to {labels.max()}")
+    posterior = _class_posterior(model, images, batch_size)
+    lift = np.ones((num_classes, model.num_classes))
+    for new_class in np.unique(labels):
+        lift[new_class] = posterior[labels == new_class].mean(axis=0) / posterior.mean(axis=0)
+    # The power in log space, shifted by each row's maximum: no overflow at low temperatures.
+    logits = np.log(lift) / temperature
+    weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _class_posterior(model, images, batch_size):
+    """`p(y | x)` over the model's own classes by its discriminator: `(len(images), K)`."""
     old_classes = model.num_classes
     posteriors = []
     for start in range(0, len(images), batch_size):
@@ -154,11 +174,7 @@ def class_affinity(model, images, labels, num_classes=None, batch_size=256):
                                 (len(batch), old_classes))
         posteriors.append(keras.ops.convert_to_numpy(keras.ops.softmax(
             keras.ops.cast(scores, "float32"), axis=-1)))
-    posteriors = np.concatenate(posteriors)
-    affinity = np.full((num_classes, old_classes), 1.0 / old_classes, dtype="float32")
-    for new_class in np.unique(labels):
-        affinity[new_class] = posteriors[labels == new_class].mean(axis=0)
-    return affinity
+    return np.concatenate(posteriors).astype("float64")
 
 
 def reset_classes(model, num_classes, init="mean"):

@@ -126,20 +126,42 @@ def _posterior_one_class_at_a_time(discriminator, images, num_classes):
 
 
 @pytest.mark.parametrize("head", ["projection", "auxiliary"])
-def test_class_affinity_averages_the_pretrained_class_posterior_per_new_class(head):
+def test_class_affinity_is_the_sharpened_lift_of_the_pretrained_class_posterior(head):
     cgan = tiny_cgan(head)
     images, labels = tiny_images(12), np.array([0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0])
-    affinity = transfer.class_affinity(cgan, images, labels, num_classes=3, batch_size=5)
     if head == "projection":
         posterior = _posterior_one_class_at_a_time(cgan.discriminator, images, 10)
     else:
         posterior = np.array(keras.ops.softmax(cgan.discriminator(images)[1], axis=-1))
-    assert affinity.shape == (3, 10)
-    np.testing.assert_allclose(affinity[0], posterior[labels == 0].mean(0), rtol=1e-5)
-    np.testing.assert_allclose(affinity[1], posterior[labels == 1].mean(0), rtol=1e-5)
-    np.testing.assert_allclose(affinity[2], np.full(10, 0.1))  # no images: the old mean
-    np.testing.assert_allclose(affinity.sum(1), 1.0, rtol=1e-5)
+    overall = posterior.mean(0)
+    for temperature in (1.0, 0.5):
+        affinity = transfer.class_affinity(cgan, images, labels, num_classes=3,
+                                           temperature=temperature, batch_size=5)
+        assert affinity.shape == (3, 10)
+        for new_class in (0, 1):
+            lift = posterior[labels == new_class].mean(0) / overall
+            expected = lift ** (1 / temperature) / np.sum(lift ** (1 / temperature))
+            np.testing.assert_allclose(affinity[new_class], expected, rtol=1e-4)
+        np.testing.assert_allclose(affinity[2], np.full(10, 0.1))  # no images: the old mean
     transfer.reset_classes(cgan, 3, init=affinity).fit(_three_class_dataset(), verbose=0)
+
+
+def test_class_affinity_picks_the_old_class_a_new_one_resembles():
+    cgan = tiny_cgan()
+    # A projection that sees only one feature: D(x, y) = psi + y_sign * f(x), so old class 0
+    # scores images with f > 0 and old class 1 images with f < 0; classes 2..9 score 0.
+    projection = cgan.discriminator.get_layer("label_projection")
+    features = keras.Model(cgan.discriminator.inputs,
+                           cgan.discriminator.get_layer("projection").input[1])
+    images = tiny_images(16)
+    f = np.array(features([images, np.zeros(16, "int32")]))
+    direction = f[0] / np.linalg.norm(f[0])
+    rows = np.zeros((10, f.shape[1]), "float32")
+    rows[0], rows[1] = 50 * direction, -50 * direction
+    projection.set_weights([rows])
+    labels = (f @ direction < np.median(f @ direction)).astype("int32")  # new 1: the low half
+    affinity = transfer.class_affinity(cgan, images, labels, temperature=0.1)
+    assert affinity[0].argmax() == 0 and affinity[1].argmax() == 1
 
 
 def test_class_affinity_of_an_untrained_projection_is_uniform():
@@ -157,6 +179,8 @@ def test_class_affinity_refuses_bad_input():
         transfer.class_affinity(tiny_cgan(), tiny_images(4), [0, 1, 2])
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\). .* from 0 to 2"):
         transfer.class_affinity(tiny_cgan(), tiny_images(3), [0, 1, 2], num_classes=2)
+    with pytest.raises(ValueError, match="temperature must be > 0. Received: temperature=0"):
+        transfer.class_affinity(tiny_cgan(), tiny_images(2), [0, 1], temperature=0)
 
 
 def test_bad_requests_are_named():
