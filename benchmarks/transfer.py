@@ -12,11 +12,13 @@ same number of steps: from scratch (the preset's recipe), and from the preset pl
 (lowest discriminator block frozen), with ADA, and with both. All runs use Adam at 8e-4 (with
 the recipe's betas: 0.5 for dcgan and cgan, 0.0 and 0.9 for wgan_gp) unless `--scratch-lr` /
 `--finetune-lr` say otherwise, and the generator EMA's warm-up ramp
-(`prepare_finetune`'s default; scratch gets it too). Four more variants, opt-in (`--variants`),
+(`prepare_finetune`'s default; scratch gets it too). Five more variants, opt-in (`--variants`),
 for the conditional directions: `finetune+new_classes`, `finetune+new_classes_random`,
-`finetune+new_classes+freezed` and `finetune+new_classes+freezed+ada` fine-tune after
-`transfer.reset_classes` gives the preset fresh class embeddings (at the old classes' mean, or
-drawn at random), for targets whose classes mean other things. At checkpoints spaced closely
+`finetune+new_classes_matched`, `finetune+new_classes+freezed` and
+`finetune+new_classes+freezed+ada` fine-tune after `transfer.reset_classes` gives the preset
+fresh class embeddings (at the old classes' mean, drawn at random, or each the blend of old
+classes that `transfer.class_affinity` finds in its images), for targets whose classes mean
+other things. At checkpoints spaced closely
 early on (50, 100, 150, 225, 300, 375, 450, 600, 900, 1200, 1500, then every 500; 375 is the
 target's 25% of 1,500), FID and KID of 2,000 samples against the target's test split, in the
 features of the target domain's shipped classifier.
