@@ -18,10 +18,10 @@ for the conditional directions: `finetune+new_classes`, `finetune+new_classes_ra
 `finetune+new_classes+freezed+ada` fine-tune after `transfer.reset_classes` gives the preset
 fresh class embeddings (at the old classes' mean, drawn at random, or each the blend of old
 classes that `transfer.class_affinity` finds in its images), for targets whose classes mean
-other things. At checkpoints spaced closely
-early on (50, 100, 150, 225, 300, 375, 450, 600, 900, 1200, 1500, then every 500; 375 is the
-target's 25% of 1,500), FID and KID of 2,000 samples against the target's test split, in the
-features of the target domain's shipped classifier.
+other things. At checkpoints spaced closely early on (50, 100, 150, 225, 300, 375, 450, 600,
+900, 1200, 1500, then every 500; 375 is the target's 25% of 1,500), FID and KID of 2,000
+samples against the target's test split, in the features of the target domain's shipped
+classifier.
 
 With several seeds (`--seed 0 1 2`) every run is repeated per seed and the curves are averaged
 checkpoint by checkpoint before anything is read off them: one run's late FID moves by up to ~1

@@ -75,16 +75,16 @@ def _transfer_weights(source, target, old_classes, new_classes, init):
         if axis is None:
             new_layer.set_weights(old_layer.get_weights())
         elif not isinstance(init, str):
-            # Every new class starts as a blend of the old ones (rows of `init` sum to 1), so
-            # the pretrained networks see inputs like those they were trained on; the classes
-            # then part with the data.
+            # Every new class starts as a blend of the old ones (a row of `init`), so the
+            # pretrained networks see inputs like those they were trained on; the classes then
+            # part with the data.
             new_layer.set_weights([
                 _blend(init, weight, axis) if weight.shape[axis] == old_classes else weight
                 for weight in old_layer.get_weights()])
 
 
 def _blend_matrix(init, new_classes, old_classes):
-    """`init` as reset_classes uses it: "random", or a `(new, old)` matrix of blend weights."""
+    """`init` as `_transfer_weights` takes it: "random", or a `(new, old)` blend matrix."""
     if isinstance(init, str):
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS} or a (num_classes, old classes) "
@@ -147,7 +147,8 @@ def class_affinity(model, images, labels, num_classes=None, temperature=0.25, ba
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(f"labels must lie in [0, {num_classes}). "
                          f"Received: labels from {labels.min()} to {labels.max()}")
-    posterior = _class_posterior(model, images, batch_size)
+    # A posterior that underflowed to 0 everywhere must not make the lift 0 / 0.
+    posterior = _class_posterior(model, images, batch_size) + 1e-12
     lift = np.ones((num_classes, model.num_classes))
     for new_class in np.unique(labels):
         lift[new_class] = posterior[labels == new_class].mean(axis=0) / posterior.mean(axis=0)
@@ -193,7 +194,10 @@ def reset_classes(model, num_classes, init="mean"):
         init: `"mean"` (default) starts every new class at the average of the old ones, so the
             first samples look like the preset's "average class" and the classes then separate
             as the labelled data pulls them apart. `"random"` draws the class weights afresh with
-            the layers' own initializers (seed them with `keras.utils.set_random_seed`).
+            the layers' own initializers (seed them with `keras.utils.set_random_seed`). A
+            `(num_classes, model.num_classes)` matrix starts new class `c` as the blend of old
+            classes in row `c` (`"mean"` is the matrix of `1 / model.num_classes`); see
+            `class_affinity`.
 
     Returns:
         A new `ConditionalGAN`; the input model is left unchanged. The preset's
@@ -201,7 +205,7 @@ def reset_classes(model, num_classes, init="mean"):
 
     Raises:
         ValueError: `model` is not conditional, `num_classes` is not an int >= 2, `init` is
-            unknown, or a network has no class-indexed layer to resize.
+            unknown or a matrix of the wrong shape, or a network has no class-indexed layer.
 
     Example:
 
