@@ -146,22 +146,25 @@ def test_class_affinity_is_the_sharpened_lift_of_the_pretrained_class_posterior(
     transfer.reset_classes(cgan, 3, init=affinity).fit(_three_class_dataset(), verbose=0)
 
 
-def test_class_affinity_picks_the_old_class_a_new_one_resembles():
+def test_class_affinity_picks_the_old_class_whose_share_grows_most():
     cgan = tiny_cgan()
-    # A projection that sees only one feature: D(x, y) = psi + y_sign * f(x), so old class 0
-    # scores images with f > 0 and old class 1 images with f < 0; classes 2..9 score 0.
-    projection = cgan.discriminator.get_layer("label_projection")
+    # A projection along one feature direction: D(x, y) = psi(x) + k(x) * y, with k(x) > 0
+    # larger for some images than for others. p(y | x) grows with y, the more so the larger
+    # k(x): images with a large k give old class 9 a larger share than the average image does,
+    # those with a small k give old class 0 a larger share (the lift is monotone in y).
     features = keras.Model(cgan.discriminator.inputs,
                            cgan.discriminator.get_layer("projection").input[1])
     images = tiny_images(16)
     f = np.array(features([images, np.zeros(16, "int32")]))
-    direction = f[0] / np.linalg.norm(f[0])
-    rows = np.zeros((10, f.shape[1]), "float32")
-    rows[0], rows[1] = 50 * direction, -50 * direction
-    projection.set_weights([rows])
-    labels = (f @ direction < np.median(f @ direction)).astype("int32")  # new 1: the low half
-    affinity = transfer.class_affinity(cgan, images, labels, temperature=0.1)
-    assert affinity[0].argmax() == 0 and affinity[1].argmax() == 1
+    direction = f.mean(0) / np.linalg.norm(f.mean(0))
+    scores = f @ direction
+    slope = 5.0 / (9 * (scores.max() - scores.min()))  # k(x) * 9 spans 5 across the images
+    cgan.discriminator.get_layer("label_projection").set_weights(
+        [(slope * np.arange(10)[:, None] * direction[None, :]).astype("float32")])
+    labels = (scores < np.median(scores)).astype("int32")  # new class 1: the small-k half
+    affinity = transfer.class_affinity(cgan, images, labels, temperature=0.5)
+    assert affinity[0].argmax() == 9 and affinity[1].argmax() == 0
+    assert np.all(np.diff(affinity[0]) > 0) and np.all(np.diff(affinity[1]) < 0)
 
 
 def test_class_affinity_of_an_untrained_projection_is_uniform():
