@@ -148,10 +148,10 @@ def test_class_affinity_is_the_sharpened_lift_of_the_pretrained_class_posterior(
 
 def test_class_affinity_picks_the_old_class_whose_share_grows_most():
     cgan = tiny_cgan()
-    # A projection along one feature direction: D(x, y) = psi(x) + k(x) * y, with k(x) > 0
-    # larger for some images than for others. p(y | x) grows with y, the more so the larger
-    # k(x): images with a large k give old class 9 a larger share than the average image does,
-    # those with a small k give old class 0 a larger share (the lift is monotone in y).
+    # A projection along one feature direction d: D(x, y) = psi(x) + k(x) * y, where
+    # k(x) = slope * (phi(x) . d) is larger for some images than for others. p(y | x) is
+    # proportional to exp(k(x) * y): images with a large k give old class 9 a larger share than
+    # the average image does, those with a small k give old class 0 a larger share.
     features = keras.Model(cgan.discriminator.inputs,
                            cgan.discriminator.get_layer("projection").input[1])
     images = tiny_images(16)
