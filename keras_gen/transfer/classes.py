@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_gen.models import ConditionalGAN
+from keras_gen.models.labels import check_labels
 from keras_gen.networks.conditional import check_num_classes
 
 INITS = ("mean", "random")
@@ -56,8 +57,8 @@ def _layer_pairs(old, new):
 
 
 def _blend(matrix, weight, axis):
-    """`weight`'s class slices along `axis` mixed by `matrix` (new, old), in float64."""
-    mixed = np.tensordot(np.asarray(matrix, "float64"), np.moveaxis(weight, axis, 0), axes=1)
+    """`weight`'s class slices along `axis` mixed by the float64 `matrix` (new, old)."""
+    mixed = np.tensordot(matrix, np.moveaxis(weight, axis, 0), axes=1)
     return np.moveaxis(mixed, 0, axis).astype(weight.dtype)
 
 
@@ -141,15 +142,11 @@ def class_affinity(model, images, labels, num_classes=None, temperature=0.25, ba
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0. Received: temperature={temperature!r}")
     images = np.asarray(images, dtype="float32")
-    labels = np.asarray(labels).astype("int64").reshape(-1)
-    if len(images) != len(labels) or len(images) == 0:
-        raise ValueError(f"class_affinity needs one label per image and at least one image. "
-                         f"Received: {len(images)} images, {len(labels)} labels")
-    num_classes = int(labels.max()) + 1 if num_classes is None else num_classes
+    if len(images) == 0:
+        raise ValueError("class_affinity needs at least one image of the new dataset.")
+    num_classes = int(np.max(labels)) + 1 if num_classes is None else num_classes
     check_num_classes(num_classes)
-    if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(f"labels must lie in [0, {num_classes}). "
-                         f"Received: labels from {labels.min()} to {labels.max()}")
+    labels = check_labels(labels, num_classes, len(images))
     # A posterior that underflowed to 0 everywhere must not make the lift 0 / 0.
     posterior = _class_posterior(model, images, batch_size) + 1e-12
     lift = np.ones((num_classes, model.num_classes))

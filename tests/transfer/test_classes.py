@@ -178,12 +178,15 @@ def test_class_affinity_of_an_untrained_projection_is_uniform():
 def test_class_affinity_refuses_bad_input():
     with pytest.raises(ValueError, match="takes a class-conditional GAN"):
         transfer.class_affinity(tiny_gan(), tiny_images(2), [0, 1])
-    with pytest.raises(ValueError, match="one label per image .* 4 images, 3 labels"):
+    with pytest.raises(ValueError, match=r"one label per image: expected shape \(4,\), "
+                                         r"received \(3,\)"):
         transfer.class_affinity(tiny_cgan(), tiny_images(4), [0, 1, 2])
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\). .* from 0 to 2"):
         transfer.class_affinity(tiny_cgan(), tiny_images(3), [0, 1, 2], num_classes=2)
     with pytest.raises(ValueError, match="temperature must be > 0. Received: temperature=0"):
         transfer.class_affinity(tiny_cgan(), tiny_images(2), [0, 1], temperature=0)
+    with pytest.raises(ValueError, match="labels must be integers"):
+        transfer.class_affinity(tiny_cgan(), tiny_images(2), [0.0, 1.0])
 
 
 def test_bad_requests_are_named():
