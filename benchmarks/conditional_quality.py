@@ -1,4 +1,4 @@
-"""Does a conditional model draw the class it is asked for? And do VAEs reconstruct held-out digits?
+"""Does a conditional model draw the class it is asked for? Do VAEs reconstruct held-out digits?
 
 Trains the `cgan` and `acgan` recipes on MNIST (../shared/data/mnist) for a few epochs, asks each
 for 1,000 images of every class and reports the shipped MNIST classifier's conditional accuracy

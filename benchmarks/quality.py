@@ -71,7 +71,8 @@ def train_tutorial(images, seed, optimizer_kwargs, budget, checkpoints, clock, s
     """The tutorial's loop; calls `sample(generate_fn)` at each checkpoint fraction of `budget`."""
     keras.utils.set_random_seed(seed)
     generator, discriminator = tutorial_networks()
-    g_opt, d_opt = keras.optimizers.Adam(**optimizer_kwargs), keras.optimizers.Adam(**optimizer_kwargs)
+    g_opt = keras.optimizers.Adam(**optimizer_kwargs)
+    d_opt = keras.optimizers.Adam(**optimizer_kwargs)
     train_step = make_tutorial_step(generator, discriminator, g_opt, d_opt, 100)
 
     def generate(n, sample_seed):
@@ -165,7 +166,8 @@ def main():
                       for key in METRICS} for name, seed_runs in runs.items()}
     for name, seed_runs in runs.items():
         summary[name]["final_fid_per_seed"] = [run["checkpoints"][-1]["fid"] for run in seed_runs]
-    stronger = min(("tutorial_adam1e-4", "tutorial_adam2e-4_b0.5"), key=lambda n: summary[n]["fid"])
+    stronger = min(("tutorial_adam1e-4", "tutorial_adam2e-4_b0.5"),
+                   key=lambda n: summary[n]["fid"])
     ratio = summary["project"]["fid"] / summary[stronger]["fid"]
 
     print(f"\nbudget {args.budget_minutes} min ({args.clock} clock) per run, checkpoints "

@@ -17,9 +17,10 @@ Each variant runs with XLA off and on. Runs alternate (round robin) so machine n
 variants alike. On the 2-core machine this was written on, step times are bimodal: any variant
 sometimes falls into a ~128 ms/step "slow mode" for a whole run (seen in every variant, with and
 without the data pipeline, so it is the machine, not the code). Noise of that kind only ever adds
-time, so the best run of each variant is the figure the ratios use; medians are reported too. Achieved GFLOP/s counts the convolution and
-dense multiply-adds of each variant's step (2 FLOPs per MAC; backward = 2x forward where weights
-need gradients, 1x where only input gradients are needed) against a measured fp32 matmul peak.
+time, so the best run of each variant is the figure the ratios use; medians are reported too.
+Achieved GFLOP/s counts the convolution and dense multiply-adds of each variant's step (2 FLOPs
+per MAC; backward = 2x forward where weights need gradients, 1x where only input gradients are
+needed) against a measured fp32 matmul peak.
 
 Usage:
     python benchmarks/train_throughput.py [--steps 40] [--repeats 3] [--batch-size 128]
@@ -177,11 +178,13 @@ def main():
         # Against the tutorial's loop, per image and per FLOP (it does less work per step).
         ratios[f"fit_over_loop_tutorial_images{suffix}"] = round(
             fit["images_per_second"] / tutorial["images_per_second"], 3)
-        ratios[f"fit_over_loop_tutorial_flops{suffix}"] = round(fit["gflops"] / tutorial["gflops"], 3)
+        ratios[f"fit_over_loop_tutorial_flops{suffix}"] = round(
+            fit["gflops"] / tutorial["gflops"], 3)
 
     print(f"\nbatch {args.batch_size}, {args.steps} steps per run, best of {args.repeats}; "
           f"fp32 matmul peak {peak:.1f} GFLOP/s; {os.cpu_count()} CPU cores")
-    print(f"{'variant':<16}{'xla':<6}{'images/s':>10}{'(median)':>10}{'GFLOP/s':>10}{'of peak':>9}")
+    print(f"{'variant':<16}{'xla':<6}{'images/s':>10}{'(median)':>10}"
+          f"{'GFLOP/s':>10}{'of peak':>9}")
     for row in rows:
         print(f"{row['variant']:<16}{str(row['xla']):<6}{row['images_per_second']:>10.1f}"
               f"{row['images_per_second_median']:>10.1f}{row['gflops']:>10.2f}"

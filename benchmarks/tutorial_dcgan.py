@@ -1,4 +1,4 @@
-"""The baseline of the benchmarks: TensorFlow's DCGAN tutorial, its networks and its training step."""
+"""The benchmarks' baseline: TensorFlow's DCGAN tutorial, its networks and its training step."""
 
 import keras
 import tensorflow as tf

@@ -74,7 +74,8 @@ def build_parser():
     sample = commands.add_parser(
         "sample", help="write a grid of samples from a .keras file",
         description="Generate images from a trained model and save them as one PNG grid.")
-    sample.add_argument("model_file", help="a .keras file written by keras-gen train or model.save")
+    sample.add_argument("model_file",
+                        help="a .keras file written by keras-gen train or model.save")
     sample.add_argument("-n", "--num-images", type=positive_int, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--columns", type=positive_int, help="images per row")
@@ -84,8 +85,9 @@ def build_parser():
 
     reconstruct = commands.add_parser(
         "reconstruct", help="reconstruct test images with a VAE-family model",
-        description="Encode and decode -n test images; write a grid with each row of originals "
-                    "followed by a row of their reconstructions, and print the mean squared error.")
+        description="Encode and decode -n test images; write a grid with each row of "
+                    "originals followed by a row of their reconstructions, and print the mean "
+                    "squared error.")
     reconstruct.add_argument("model_file", help="a .keras file of a vae, cvae or vaegan")
     reconstruct.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
                              metavar="NAME_OR_PATH", help="images to reconstruct (test split)")
@@ -125,15 +127,16 @@ def build_parser():
                        help="TensorFlow ops run at once (TF Serving's "
                             "--tensorflow_inter_op_parallelism; 0 = TensorFlow's choice)")
 
-    presets = commands.add_parser("presets", help="list the shipped pretrained presets",
-                                  description="List the shipped presets with their measured quality.")
+    presets = commands.add_parser(
+        "presets", help="list the shipped pretrained presets",
+        description="List the shipped presets with their measured quality.")
     presets.add_argument("--json", action="store_true", help="print the full metadata as JSON")
 
     finetune = commands.add_parser(
         "finetune", help="fine-tune a GAN preset on a (small) dataset",
         description="Start from a preset, optionally freeze the discriminator's lowest blocks "
-                    "(FreezeD) and add adaptive discriminator augmentation (ADA), and train; writes "
-                    "the same outputs as `train`.")
+                    "(FreezeD) and add adaptive discriminator augmentation (ADA), and train; "
+                    "writes the same outputs as `train`.")
     finetune.add_argument("preset", help="preset name (keras-gen presets) or preset folder")
     finetune.add_argument("--dataset", "--data", dest="dataset", required=True,
                           metavar="NAME_OR_PATH")
@@ -151,12 +154,14 @@ def build_parser():
     finetune.add_argument("--epochs", type=positive_int, default=50)
     finetune.add_argument("--batch-size", type=positive_int, default=64)
     finetune.add_argument("--seed", type=int, default=0)
-    finetune.add_argument("--out", default=None, help="output folder (default: runs/finetune_PRESET)")
+    finetune.add_argument("--out", default=None,
+                          help="output folder (default: runs/finetune_PRESET)")
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model's samples: FID, KID, precision/recall, coverage, ...",
         description="Generate --num-samples images and score them against the test split of "
-                    "--dataset with a feature extractor (--domain). Prints a table and writes JSON.")
+                    "--dataset with a feature extractor (--domain). Prints a table and writes "
+                    "JSON.")
     evaluate.add_argument("model_file", help="a .keras file")
     evaluate.add_argument("--dataset", "--data", dest="dataset", required=True,
                           metavar="NAME_OR_PATH", help="reference data (its test split is used)")

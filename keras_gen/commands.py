@@ -99,7 +99,8 @@ def run_presets(args):
     for name, meta in found.items():
         m = meta.get("metrics", {})
         accuracy = m.get("conditional_accuracy")
-        print(f"{name:<22}{meta['class']:<16}{meta['params']:>10}{m.get('fid', float('nan')):>9.3f}"
+        print(f"{name:<22}{meta['class']:<16}{meta['params']:>10}"
+              f"{m.get('fid', float('nan')):>9.3f}"
               f"{m.get('kid', float('nan')):>9.4f}{m.get('coverage', float('nan')):>10.3f}"
               f"{m.get('classes_covered', '-'):>9}"
               f"{'-' if accuracy is None else f'{accuracy:.3f}':>10}")
@@ -132,7 +133,8 @@ def run_finetune(args):
 
     model = presets.load_preset(args.preset)
     if not hasattr(model, "discriminator") or not hasattr(model, "set_augment"):
-        raise ValueError(f"finetune takes a GAN preset; {args.preset!r} is a {type(model).__name__}.")
+        raise ValueError(f"finetune takes a GAN preset; {args.preset!r} is a "
+                         f"{type(model).__name__}.")
     images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
                                       channels=model.image_shape[-1], limit=args.limit)
     model = _with_dataset_classes(model, labels, args)

@@ -58,7 +58,8 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int. Received: epochs={epochs!r}")
     if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
-        raise ValueError(f"checkpoint_every must be a positive int. Received: {checkpoint_every!r}")
+        raise ValueError(
+            f"checkpoint_every must be a positive int. Received: {checkpoint_every!r}")
     save_freq = _save_frequency(dataset, checkpoint_every)
     backup_dir = os.path.join(out_dir, "backup")
     resuming = os.path.isdir(backup_dir)

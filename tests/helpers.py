@@ -41,7 +41,7 @@ def tiny_gan(shape=TINY_SHAPE, latent_dim=8, width=4, g_norm="batch", d_norm="sp
 
 def tiny_cgan(head="projection", g_norm="batch", d_norm="spectral", seed=0, ema_decay=0.9,
               **compile_kwargs):
-    """A compiled 10-class ConditionalGAN (projection or `"auxiliary"` head), weights fixed by `seed`."""
+    """A compiled 10-class ConditionalGAN (projection or `"auxiliary"` head), seeded by `seed`."""
     keras.utils.set_random_seed(seed)
     generator = networks.conditional_dcgan_generator(TINY_SHAPE, 8, 10, 4, g_norm)
     if head == "projection":

@@ -28,7 +28,8 @@ class QualityMonitor(keras.callbacks.Callback):
 
     ```python
     reference = ReferenceStatistics(test_images, domain="mnist")
-    gan.fit(dataset, epochs=20, callbacks=[QualityMonitor(reference, every=5, best_path="best.keras")])
+    monitor = QualityMonitor(reference, every=5, best_path="best.keras")
+    gan.fit(dataset, epochs=20, callbacks=[monitor])
     ```
     """
 

@@ -117,7 +117,8 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
         description: str. Named in error messages.
 
     Returns:
-        A cached, shuffled, prefetched `tf.data.Dataset` of `(float32 images in [-1, 1], int32 labels)`.
+        A cached, shuffled, prefetched `tf.data.Dataset` of
+        `(float32 images in [-1, 1], int32 labels)`.
 
     Example:
 

@@ -1,4 +1,4 @@
-"""`models.config`: TensorFlow Serving's `ModelServerConfig`, written for every model in a folder."""
+"""`models.config`: TensorFlow Serving's `ModelServerConfig` for every model in a folder."""
 
 import os
 

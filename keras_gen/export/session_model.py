@@ -88,9 +88,10 @@ class SessionModel:
         specs = self.input_specs(signature)
         outputs = sorted(definition.outputs)
         with self._lock:
+            tensor = self._graph.get_tensor_by_name
             function = self._session.make_callable(
-                [self._graph.get_tensor_by_name(definition.outputs[name].name) for name in outputs],
-                [self._graph.get_tensor_by_name(definition.inputs[name].name) for name in names])
+                [tensor(definition.outputs[name].name) for name in outputs],
+                [tensor(definition.inputs[name].name) for name in names])
             bound = (outputs, function, [specs[name].dtype.as_numpy_dtype for name in names])
             self._callables[(signature, names)] = bound
         return bound

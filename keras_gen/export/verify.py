@@ -35,7 +35,8 @@ def probe_cases(model, seeds=(0, 1)):
                     for s, l in zip(seeds, labels)]
         z = model.sample_noise(len(seeds), seed=7).numpy()
         default = np.asarray(model([z, labels]) if conditional else model(z))
-        return [("sample", {"seed": seeds, **extra}, {"images": (np.concatenate(per_seed) + 1) / 2}),
+        sampled = (np.concatenate(per_seed) + 1) / 2
+        return [("sample", {"seed": seeds, **extra}, {"images": sampled}),
                 ("serving_default", {"z": z, **extra}, {"images": (default + 1) / 2})]
     if isinstance(model, VAE):
         labels = None if model.num_classes is None else np.arange(2, dtype=np.int32)

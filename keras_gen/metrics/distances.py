@@ -126,6 +126,7 @@ def kernel_inception_distance(real_activations, fake_activations, num_subsets=10
         k_xx = (x @ x.T / dim + 1) ** 3
         k_yy = (y @ y.T / dim + 1) ** 3
         k_xy = (x @ y.T / dim + 1) ** 3
-        off_diagonal = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (size * (size - 1))
+        off_diagonal = ((k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy))
+                        / (size * (size - 1)))
         estimates.append(off_diagonal - 2 * k_xy.mean())
     return float(np.mean(estimates)), float(np.std(estimates))

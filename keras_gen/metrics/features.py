@@ -16,7 +16,8 @@ CLASSIFIERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "clas
 INCEPTION_WEIGHTS_HINT = (
     "InceptionV3 weights are not bundled and cannot be downloaded offline. Download "
     "'inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5' (Keras applications) on a "
-    "machine with network access and pass its path: InceptionFeatures(weights='/path/to/file.h5'). "
+    "machine with network access and pass its path: "
+    "InceptionFeatures(weights='/path/to/file.h5'). "
     "For MNIST-like data, domain='mnist', 'fashion_mnist' or 'digits' needs no download."
 )
 
@@ -118,7 +119,8 @@ class InceptionFeatures:
         import keras
 
         if not weights or not os.path.isfile(weights):
-            raise DataError(f"No InceptionV3 weights file at {weights!r}. {INCEPTION_WEIGHTS_HINT}")
+            raise DataError(
+                f"No InceptionV3 weights file at {weights!r}. {INCEPTION_WEIGHTS_HINT}")
         self.batch_size = batch_size
         self.model = keras.applications.InceptionV3(include_top=False, weights=None,
                                                     pooling="avg", input_shape=(299, 299, 3))

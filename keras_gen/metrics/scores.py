@@ -58,7 +58,7 @@ def _kth_neighbour_radii(points, k):
 
 
 def _ball_membership_counts(centres, radii, queries):
-    """For each query, how many balls (centre, radius) contain it; for each ball, whether any query does."""
+    """Per query, how many balls (centre, radius) contain it; per ball, whether any query does."""
     counts = np.zeros(len(queries), np.int64)
     hit = np.zeros(len(centres), bool)
     for start in range(0, len(centres), _CHUNK):
@@ -72,7 +72,8 @@ def _ball_membership_counts(centres, radii, queries):
 def _check_sets(real, fake, k):
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
     if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
-        raise ValueError(f"real and fake must be (N, d) with one d. Received {real.shape}, {fake.shape}")
+        raise ValueError(
+            f"real and fake must be (N, d) with one d. Received {real.shape}, {fake.shape}")
     if not isinstance(k, int) or k < 1 or k >= min(len(real), len(fake)):
         raise ValueError(f"k must be an int in [1, min(N, M)). Received: k={k!r}")
     return real, fake

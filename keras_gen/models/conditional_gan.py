@@ -1,4 +1,4 @@
-"""`ConditionalGAN`: class-conditional GANs (projection discriminator or ACGAN) trained with `fit`."""
+"""`ConditionalGAN`: class-conditional GANs (projection or ACGAN discriminator), trained by fit."""
 
 import keras
 import numpy as np
@@ -74,7 +74,7 @@ class ConditionalGAN(GAN):
         return generator(list(inputs), training=training)
 
     def generate(self, num_images, labels=None, seed=None, batch_size=256):
-        """Generates images of the requested classes; the same seed and labels give the same images.
+        """Generates images of the requested classes; one seed and labels give the same images.
 
         Args:
             num_images: int. How many images.

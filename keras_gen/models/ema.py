@@ -35,13 +35,16 @@ def update_moving_average(average_model, model, decay):
     # trainable/non-trainable split does not match the trained model's.
     pairs = [(a.value, w.value, w.trainable) for a, w in zip(average_model.weights, model.weights)]
 
+    def blend(average, weight):
+        return average.assign(decay * average + (1.0 - decay) * tf.cast(weight, average.dtype))
+
+    def copy(average, weight):  # Non-trainable weights (BatchNorm statistics) are copied.
+        return average.assign(tf.cast(weight, average.dtype))
+
     def apply(strategy):
         for average, weight, trainable in pairs:
-            if trainable:
-                update = lambda a, w: a.assign(decay * a + (1.0 - decay) * tf.cast(w, a.dtype))  # noqa: E731
-            else:
-                update = lambda a, w: a.assign(tf.cast(w, a.dtype))  # noqa: E731
-            strategy.extended.update(average, update, args=(weight,), group=False)
+            strategy.extended.update(average, blend if trainable else copy, args=(weight,),
+                                     group=False)
 
     context = tf.distribute.get_replica_context()
     if context is None:  # Already in cross-replica context.

@@ -16,7 +16,8 @@ from keras_gen.models.trainable_guard import check_trainable_unchanged, trainabl
 if keras.backend.backend() != "tensorflow":
     # The training steps use GradientTape and tf.distribute directly.
     raise ImportError(
-        f"keras_gen needs Keras' TensorFlow backend, but Keras runs on {keras.backend.backend()!r}. "
+        "keras_gen needs Keras' TensorFlow backend, but Keras runs on "
+        f"{keras.backend.backend()!r}. "
         "Set KERAS_BACKEND=tensorflow before importing keras (or keras_gen first)."
     )
 
@@ -93,7 +94,8 @@ class GAN(PresetMixin, keras.Model):
                 f"takes {d_input}. Build both networks for the same image_shape."
             )
         if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1) or None. Received: ema_decay={ema_decay}")
+            raise ValueError(
+                f"ema_decay must be in [0, 1) or None. Received: ema_decay={ema_decay}")
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ValueError(f"seed must be an int. Received: seed={seed!r}")
         self.generator = generator

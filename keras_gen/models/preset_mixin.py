@@ -33,7 +33,7 @@ class PresetMixin:
         return model
 
     def save_to_preset(self, folder, metadata=None):
-        """Writes this model as a preset folder; returns the metadata (with the weights' sha256)."""
+        """Writes this model as a preset folder; returns the metadata, with the weights' sha256."""
         from keras_gen.presets import save_preset
 
         return save_preset(self, folder, metadata)

@@ -52,7 +52,9 @@ class Reparameterization(keras.layers.Layer):
 
 
 def kl_divergence(z_mean, z_log_var):
-    """Per-example `KL(N(mean, exp(log_var)) || N(0, I)) = -0.5 * sum(1 + log_var - mean^2 - exp(log_var))`.
+    """Per-example `KL(N(mean, exp(log_var)) || N(0, I))`.
+
+    That is `-0.5 * sum(1 + log_var - mean^2 - exp(log_var))`.
 
     Kingma & Welling 2014, appendix B.
 
@@ -168,7 +170,7 @@ class VAE(PresetMixin, keras.Model):
         return list(self._trackers.values())
 
     def compile(self, optimizer="adam", **kwargs):
-        """Configures training with one optimizer for encoder and decoder (as `keras.Model.compile`).
+        """Configures training: one optimizer for encoder and decoder (as `keras.Model.compile`).
 
         Example:
 
@@ -276,7 +278,7 @@ class VAE(PresetMixin, keras.Model):
         return tf.clip_by_value(decoded, -1.0, 1.0)
 
     def call(self, inputs, training=False):
-        """Reconstructs images (the mean of the posterior, decoded): `predict` and export use this."""
+        """Reconstructs images (the posterior's mean, decoded): `predict` and export use this."""
         if self.num_classes is None:
             images, labels = inputs, None
         elif isinstance(inputs, (list, tuple)) and len(inputs) == 2:
@@ -352,7 +354,8 @@ class VAE(PresetMixin, keras.Model):
         seed = secrets.randbits(31) if seed is None else seed
         z = tf.random.stateless_normal((num_images, self.latent_dim), seed=[seed, 0]).numpy()
         return np.concatenate([
-            self.decode(z[i : i + batch_size], None if labels is None else labels[i : i + batch_size])
+            self.decode(z[i : i + batch_size],
+                        None if labels is None else labels[i : i + batch_size])
             for i in range(0, num_images, batch_size)])
 
     def interpolate(self, start, end, steps=8, labels=None):

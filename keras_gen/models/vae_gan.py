@@ -110,8 +110,8 @@ class VAEGAN(VAE):
     def train_step(self, data):
         images, _ = self._unpack(data)
         with tf.GradientTape(persistent=True) as tape:
-            terms, real_logits, prior_logits = self._loss_terms(images, self.d_optimizer.iterations,
-                                                            training=True)
+            terms, real_logits, prior_logits = self._loss_terms(
+                images, self.d_optimizer.iterations, training=True)
             per_network = {
                 "e_optimizer": self.beta * terms["kl"] + terms["feature_reconstruction"],
                 "g_optimizer": self.gamma * terms["feature_reconstruction"] + terms["g_loss"],
@@ -134,7 +134,8 @@ class VAEGAN(VAE):
     def _update_gan_metrics(self, terms, real_logits, prior_logits):
         values = {name: tf.reduce_mean(value) for name, value in terms.items()}
         values["loss"] = tf.add_n(list(values.values()))
-        values["d_real"], values["d_fake"] = tf.reduce_mean(real_logits), tf.reduce_mean(prior_logits)
+        values["d_real"] = tf.reduce_mean(real_logits)
+        values["d_fake"] = tf.reduce_mean(prior_logits)
         for name, value in values.items():
             self._trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self._trackers.items()}

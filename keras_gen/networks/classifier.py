@@ -1,4 +1,4 @@
-"""A small convolutional classifier whose penultimate layer serves as a domain feature extractor."""
+"""A small convolutional classifier; its penultimate layer serves as a domain feature extractor."""
 
 import keras
 

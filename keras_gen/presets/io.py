@@ -105,7 +105,8 @@ def load_preset(name_or_dir, load_weights=True, compile=True):
     import keras_gen  # noqa: F401  Registers the serializable classes.
 
     folder = resolve(name_or_dir)
-    paths = {name: os.path.join(folder, name) for name in (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE)}
+    paths = {name: os.path.join(folder, name)
+             for name in (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE)}
     missing = [name for name, path in paths.items() if not os.path.isfile(path)
                and (load_weights or name != WEIGHTS_FILE)]
     if missing:

@@ -8,7 +8,8 @@ import json
 import os
 import sys
 
-from keras_gen.presets.io import METADATA_FILE, PRESETS_DIR, builtin_presets, load_preset, save_preset
+from keras_gen.presets.io import (METADATA_FILE, PRESETS_DIR, builtin_presets, load_preset,
+                                  save_preset)
 
 _DERIVED = ("class", "sha256", "weights_bytes", "params")
 

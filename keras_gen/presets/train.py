@@ -33,7 +33,8 @@ SEED, BATCH_SIZE, NUM_SAMPLES = 0, 64, 10_000
 
 def _build(recipe):
     if recipe in recipes.VAE_RECIPES:
-        return recipes.build_vae(recipe, image_shape=(28, 28, 1), latent_dim=16, width=32, seed=SEED)
+        return recipes.build_vae(recipe, image_shape=(28, 28, 1), latent_dim=16, width=32,
+                                 seed=SEED)
     return recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32, seed=SEED,
                              num_classes=10)
 
@@ -91,7 +92,8 @@ def train_preset(name, data_root, out_dir=PRESETS_DIR, epochs=None):
         scores = metrics.evaluate(model.generate(NUM_SAMPLES, seed=SEED), reference)
     if hasattr(model, "reconstruct"):
         held_out = to_unit_range(test_images[:1000]).numpy()
-        scores["reconstruction_mse"] = float(np.mean((model.reconstruct(held_out) - held_out) ** 2))
+        error = model.reconstruct(held_out) - held_out
+        scores["reconstruction_mse"] = float(np.mean(error ** 2))
     metadata = {
         "description": f"{spec['recipe']} recipe trained on {spec['dataset']} (28x28x1)",
         "dataset": spec["dataset"], "image_shape": [28, 28, 1],

@@ -9,7 +9,7 @@ import numpy as np
 
 
 class ServingError(RuntimeError):
-    """The server answered with an error; `status` is the HTTP code, the message is the server's."""
+    """The server answered with an error: `status` is the HTTP code, the message the server's."""
 
     def __init__(self, status, message):
         super().__init__(f"HTTP {status}: {message}")

@@ -1,4 +1,4 @@
-"""`ModelRepository`: the SavedModels under a folder, loaded lazily, new versions picked up live."""
+"""`ModelRepository`: the SavedModels under a folder, loaded lazily, new versions found live."""
 
 import os
 import threading

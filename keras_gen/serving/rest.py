@@ -1,9 +1,9 @@
 """TF Serving's REST request and response formats: "instances" (row) and "inputs" (columnar).
 
-Follows the semantics documented for TF Serving's REST API: a signature with one input accepts bare values;
-`{"b64": ...}` objects carry bytes for string inputs; outputs whose name ends in `_bytes` come
-back as `{"b64": ...}`; "instances" answers `{"predictions": ...}`, "inputs" answers
-`{"outputs": ...}`.
+Follows the semantics documented for TF Serving's REST API: a signature with one input accepts
+bare values; `{"b64": ...}` objects carry bytes for string inputs; outputs whose name ends in
+`_bytes` come back as `{"b64": ...}`; "instances" answers `{"predictions": ...}`, "inputs"
+answers `{"outputs": ...}`.
 """
 
 import base64
@@ -18,7 +18,8 @@ class BadRequest(ValueError):
 def _decode_b64(value):
     if isinstance(value, dict):
         if set(value) != {"b64"}:
-            raise BadRequest(f"An object input must be {{\"b64\": ...}}; received keys {sorted(value)}")
+            raise BadRequest(
+                f"An object input must be {{\"b64\": ...}}; received keys {sorted(value)}")
         try:
             return base64.b64decode(value["b64"], validate=True)
         except (ValueError, TypeError) as error:
@@ -54,10 +55,11 @@ def _to_array(name, value, spec):
                          f"{_shape_text(spec)}: {error}") from error
     expected = spec.shape
     if expected.rank is not None:
-        if array.ndim != expected.rank or any(
-                want is not None and want != got for want, got in zip(expected.as_list(), array.shape)):
-            raise BadRequest(f"Input {name!r} has shape {list(array.shape)}; the signature expects "
-                             f"{_shape_text(spec)} (-1 = any).")
+        mismatched = any(want is not None and want != got
+                         for want, got in zip(expected.as_list(), array.shape))
+        if array.ndim != expected.rank or mismatched:
+            raise BadRequest(f"Input {name!r} has shape {list(array.shape)}; the signature "
+                             f"expects {_shape_text(spec)} (-1 = any).")
     return array
 
 
@@ -83,7 +85,8 @@ def parse_request(body, input_specs, max_batch):
     ```
     """
     if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object with \"instances\" or \"inputs\".")
+        raise BadRequest(
+            "The request body must be a JSON object with \"instances\" or \"inputs\".")
     has_rows, has_columns = "instances" in body, "inputs" in body
     if has_rows and has_columns:
         raise BadRequest("Send either \"instances\" (row format) or \"inputs\" (columnar format), "
@@ -103,8 +106,9 @@ def parse_request(body, input_specs, max_batch):
         else:
             for row in rows:
                 if not isinstance(row, dict) or set(row) != set(names):
+                    received = sorted(row) if isinstance(row, dict) else row
                     raise BadRequest(f"Each instance must be an object with exactly the inputs "
-                                     f"{names}; received {row if not isinstance(row, dict) else sorted(row)}.")
+                                     f"{names}; received {received}.")
             columns = {name: [row[name] for row in rows] for name in names}
         form = "instances"
     else:
@@ -140,7 +144,7 @@ def _jsonable(name, array):
 
 
 def format_response(form, outputs):
-    """Builds the response body for `outputs` (dict of name -> numpy array) in the request's format.
+    """Builds the response body for `outputs` (name -> numpy array) in the request's format.
 
     Numeric outputs stay numpy arrays; serialize with `dumps` below (or any JSON encoder that
     takes numpy arrays).

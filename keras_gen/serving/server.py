@@ -41,7 +41,8 @@ class ServingApp:
     """
 
     def __init__(self, repository, max_batch=256, max_body_bytes=32 * 1024 * 1024):
-        self.repository, self.max_batch, self.max_body_bytes = repository, max_batch, max_body_bytes
+        self.repository = repository
+        self.max_batch, self.max_body_bytes = max_batch, max_body_bytes
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -89,8 +90,8 @@ class ServingApp:
         _, model = self.repository.get(name, version, label)
         definition = model.signature_defs.get(signature_name)
         if definition is None:
-            raise BadRequest(f"Serving signature name: \"{signature_name}\" not found in signature "
-                             f"def; available: {_predict_signatures(model)}")
+            raise BadRequest(f"Serving signature name: \"{signature_name}\" not found in "
+                             f"signature def; available: {_predict_signatures(model)}")
         if definition.method_name != PREDICT_METHOD:
             raise BadRequest(f"Expected prediction signature method_name to be "
                              f"{PREDICT_METHOD}. Was: {definition.method_name!r}; available: "

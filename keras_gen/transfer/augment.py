@@ -51,7 +51,8 @@ def translation(images, seed, ratio=0.125):
     dy = tf.round(offsets[:, 0] * shift_y)
     dx = tf.round(offsets[:, 1] * shift_x)
     ones, zeros = tf.ones_like(dx), tf.zeros_like(dx)
-    # Projective transform rows [a0 a1 a2 b0 b1 b2 c0 c1]: output (x, y) reads input (x - dx, y - dy).
+    # Projective transform rows [a0 a1 a2 b0 b1 b2 c0 c1]:
+    # output (x, y) reads input (x - dx, y - dy).
     transform = tf.stack([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], axis=1)
     return tf.raw_ops.ImageProjectiveTransformV3(
         images=images, transforms=transform, output_shape=tf.shape(images)[1:3],
@@ -195,7 +196,10 @@ class AdaptiveAugment(keras.layers.Layer):
             self._count.assign(0.0)
             return r_t
 
-        return tf.cond(due, adjust, lambda: self._sign_sum.value / tf.maximum(self._count.value, 1.0))
+        def running_mean():
+            return self._sign_sum.value / tf.maximum(self._count.value, 1.0)
+
+        return tf.cond(due, adjust, running_mean)
 
     def get_config(self):
         return {**super().get_config(), "operations": list(self.operations), "target": self.target,

@@ -15,8 +15,9 @@ from tests.models.test_conditional_gan import tiny_cgan
 from tests.models.test_vae import tiny_vae, tiny_vaegan
 
 
-@pytest.mark.parametrize("build", [lambda: tiny_cgan("auxiliary"), lambda: tiny_vae(num_classes=10),
-                                   tiny_vaegan], ids=["acgan", "cvae", "vaegan"])
+@pytest.mark.parametrize("build", [lambda: tiny_cgan("auxiliary"),
+                                   lambda: tiny_vae(num_classes=10), tiny_vaegan],
+                         ids=["acgan", "cvae", "vaegan"])
 def test_every_family_exports_and_matches_through_the_session_loader(build, tmp_path):
     model = build()
     path = export.export_saved_model(model, str(tmp_path / "model"))  # verify=True checks it
@@ -31,13 +32,15 @@ def test_sample_signature_png_bytes_decode_to_the_images(tmp_path):
     path = export.export_saved_model(gan, str(tmp_path / "gan"))
     outputs = export.run_with_session_loader(path, "sample", {"seed": np.array([5, 6], np.int64)})
     assert outputs["images"].dtype == np.float32 and outputs["images"].shape == (2, 28, 28, 1)
-    np.testing.assert_allclose(outputs["images"][1], (gan.generate(1, seed=6)[0] + 1) / 2, atol=1e-5)
+    np.testing.assert_allclose(outputs["images"][1], (gan.generate(1, seed=6)[0] + 1) / 2,
+                               atol=1e-5)
     png = tf.io.decode_png(outputs["images_png_bytes"][0]).numpy()
     np.testing.assert_array_equal(png, np.round(outputs["images"][0] * 255).astype(np.uint8))
     # Only the sampling generator's weights ship: no discriminator, no training-only generator.
     exported = tf.train.load_checkpoint(os.path.join(path, "variables", "variables"))
-    exported_values = sum(int(np.prod(shape)) for name, shape in
-                          exported.get_variable_to_shape_map().items() if "OBJECT_GRAPH" not in name)
+    shapes = exported.get_variable_to_shape_map()
+    exported_values = sum(int(np.prod(shape)) for name, shape in shapes.items()
+                          if "OBJECT_GRAPH" not in name)
     assert exported_values == gan.sampling_generator.count_params()
 
 

@@ -99,15 +99,16 @@ def test_inception_needs_a_local_weights_file(tmp_path):
     path = str(tmp_path / "inception_notop.weights.h5")
     keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg",
                                    input_shape=(299, 299, 3)).save_weights(path)
-    features, logits = metrics.InceptionFeatures(weights=path)(np.zeros((2, 28, 28, 1), np.float32))
+    extractor = metrics.InceptionFeatures(weights=path)
+    features, logits = extractor(np.zeros((2, 28, 28, 1), np.float32))
     assert features.shape == (2, 2048) and logits is None
 
 
 @needs_mnist
 def test_quality_monitor_logs_and_keeps_the_best(tmp_path, reference):
     gan = tiny_gan()
-    monitor = QualityMonitor(reference, num_samples=200, every=1, best_path=str(tmp_path / "best.keras"),
-                             log_dir=str(tmp_path / "tb"))
+    monitor = QualityMonitor(reference, num_samples=200, every=1,
+                             best_path=str(tmp_path / "best.keras"), log_dir=str(tmp_path / "tb"))
     history = gan.fit(tiny_dataset(), epochs=2, verbose=0, callbacks=[monitor]).history
     assert len(history["fid"]) == 2 and min(history["fid"]) == monitor.best_fid
     assert "coverage" in history and os.path.exists(tmp_path / "best.keras")

@@ -31,8 +31,8 @@ def test_labels_steer_the_generator():
 def test_call_takes_noise_and_labels():
     cgan = tiny_cgan()
     z = cgan.sample_noise(2, seed=5)
-    np.testing.assert_allclose(cgan([z, np.array([1, 2])]), cgan.generate(2, labels=[1, 2], seed=5),
-                               atol=1e-6)
+    np.testing.assert_allclose(cgan([z, np.array([1, 2])]),
+                               cgan.generate(2, labels=[1, 2], seed=5), atol=1e-6)
     with pytest.raises(ValueError, match=r"called on \[z, labels\]"):
         cgan(z)
 
@@ -67,7 +67,8 @@ def test_generator_must_take_labels():
 def test_mirrored_strategy_matches_one_device(head, mirrored_strategy):
     def two_steps(strategy):
         with strategy.scope():
-            cgan = tiny_cgan(head, g_norm=None, d_norm=None, g_optimizer=keras.optimizers.SGD(0.05),
+            cgan = tiny_cgan(head, g_norm=None, d_norm=None,
+                             g_optimizer=keras.optimizers.SGD(0.05),
                              d_optimizer=keras.optimizers.SGD(0.05))
         cgan.fit(tiny_dataset(count=16, batch_size=8), epochs=1, verbose=0)
         return cgan
@@ -75,8 +76,8 @@ def test_mirrored_strategy_matches_one_device(head, mirrored_strategy):
     mirrored = two_steps(mirrored_strategy)
     single = two_steps(tf.distribute.get_strategy())
     for part in ("generator", "discriminator", "ema_generator"):
-        assert_weights_close(weights_of(getattr(mirrored, part)), weights_of(getattr(single, part)),
-                             atol=1e-5)
+        assert_weights_close(weights_of(getattr(mirrored, part)),
+                             weights_of(getattr(single, part)), atol=1e-5)
 
 
 def test_cli_trains_and_samples_a_class(tmp_path, capsys):

@@ -89,7 +89,8 @@ def test_mismatched_data_names_both_shapes():
 
 def test_mismatched_networks_name_both_shapes():
     with pytest.raises(ValueError, match=r"\(28, 28, 1\).*\(32, 32, 3\)"):
-        GAN(networks.dcgan_generator((28, 28, 1), 8, 4), networks.dcgan_discriminator((32, 32, 3), 4))
+        GAN(networks.dcgan_generator((28, 28, 1), 8, 4),
+            networks.dcgan_discriminator((32, 32, 3), 4))
 
 
 @pytest.mark.parametrize("kwargs, match", [({"loss": "lsgan"}, "loss must be one of"),
@@ -102,7 +103,8 @@ def test_bad_compile_arguments(kwargs, match):
 
 
 def test_bad_constructor_arguments():
-    g, d = networks.dcgan_generator((28, 28, 1), 8, 4), networks.dcgan_discriminator((28, 28, 1), 4)
+    g = networks.dcgan_generator((28, 28, 1), 8, 4)
+    d = networks.dcgan_discriminator((28, 28, 1), 4)
     with pytest.raises(ValueError, match="ema_decay must be"):
         GAN(g, d, ema_decay=1.5)
     with pytest.raises(ValueError, match="generator must be a keras.Model"):

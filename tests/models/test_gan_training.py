@@ -29,8 +29,8 @@ def test_mirrored_strategy_matches_one_device(loss, mirrored_strategy):
     single = _two_step_weights(tf.distribute.get_strategy(), **kwargs)
     assert mirrored.g_optimizer.iterations.numpy() == single.g_optimizer.iterations.numpy() == 2
     for part in ("generator", "discriminator", "ema_generator"):
-        assert_weights_close(weights_of(getattr(mirrored, part)), weights_of(getattr(single, part)),
-                             atol=1e-5)
+        assert_weights_close(weights_of(getattr(mirrored, part)),
+                             weights_of(getattr(single, part)), atol=1e-5)
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])

@@ -1,4 +1,4 @@
-"""VAE family: ELBO terms by hand, beta and warm-up, conditional VAE, VAE-GAN, errors, distribution."""
+"""VAE family: ELBO terms by hand, beta and warm-up, conditional VAE, VAE-GAN, errors, strategy."""
 
 import math
 
@@ -10,7 +10,8 @@ import tensorflow as tf
 from keras_gen import data, networks, recipes
 from keras_gen.cli import main
 from keras_gen.models import VAE, VAEGAN, Reparameterization, kl_divergence, reconstruction_loss
-from tests.helpers import TINY_SHAPE, assert_weights_close, run_model_test, tiny_dataset, weights_of
+from tests.helpers import (TINY_SHAPE, assert_weights_close, run_model_test, tiny_dataset,
+                           weights_of)
 
 
 def tiny_vae(num_classes=None, seed=0, **kwargs):
@@ -31,7 +32,8 @@ def tiny_vaegan(seed=0):
 
 
 def test_kl_by_hand():
-    # mean (1, 0), log_var (0, log 2): -0.5 * [(1 + 0 - 1 - 1) + (1 + log 2 - 0 - 2)] = 1 - log(2) / 2
+    # mean (1, 0), log_var (0, log 2):
+    # -0.5 * [(1 + 0 - 1 - 1) + (1 + log 2 - 0 - 2)] = 1 - log(2) / 2
     kl = kl_divergence(np.array([[1.0, 0.0]]), np.array([[0.0, math.log(2.0)]]))
     np.testing.assert_allclose(kl, [1.0 - math.log(2.0) / 2], rtol=1e-6)
     np.testing.assert_allclose(kl_divergence(np.zeros((3, 4)), np.zeros((3, 4))), [0.0] * 3)
@@ -53,7 +55,8 @@ def test_reparameterization_is_seeded_by_step():
     np.testing.assert_array_equal(layer(mean, log_var, step=5), layer(mean, log_var, step=5))
     assert not np.allclose(layer(mean, log_var, step=5), layer(mean, log_var, step=6))
     # Zero variance collapses onto the mean.
-    np.testing.assert_allclose(layer(tf.ones((2, 2)), tf.fill((2, 2), -100.0), step=0), 1.0, atol=1e-6)
+    collapsed = layer(tf.ones((2, 2)), tf.fill((2, 2), -100.0), step=0)
+    np.testing.assert_allclose(collapsed, 1.0, atol=1e-6)
 
 
 @pytest.mark.parametrize("build", [lambda: tiny_vae(), lambda: tiny_vae(num_classes=10),
@@ -75,7 +78,8 @@ def test_beta_weights_the_kl_and_warmup_ramps_it():
 
 def test_validation_reports_reconstruction_and_kl():
     vae = tiny_vae()
-    logs = vae.fit(tiny_dataset(), validation_data=tiny_dataset(seed=1), epochs=1, verbose=0).history
+    logs = vae.fit(tiny_dataset(), validation_data=tiny_dataset(seed=1), epochs=1,
+                   verbose=0).history
     assert {"val_reconstruction", "val_kl", "val_loss"} <= set(logs)
 
 

@@ -26,12 +26,14 @@ def test_normalization_layers_are_keras_own():
     block = spectral.get_layer("block_1")
     assert isinstance(block.layers[0], keras.layers.SpectralNormalization)
     batch = networks.dcgan_discriminator((28, 28, 1), width=4, normalization="batch")
-    assert any(isinstance(l, keras.layers.BatchNormalization) for l in batch.get_layer("block_1").layers)
+    assert any(isinstance(l, keras.layers.BatchNormalization)
+               for l in batch.get_layer("block_1").layers)
     # DCGAN leaves the discriminator's first block unnormalised.
     assert not any(isinstance(l, keras.layers.BatchNormalization)
                    for l in batch.get_layer("block_0").layers)
     plain = networks.dcgan_generator((28, 28, 1), 8, 4, normalization=None)
-    assert not any(isinstance(l, (keras.layers.BatchNormalization, keras.layers.SpectralNormalization))
+    normalizations = (keras.layers.BatchNormalization, keras.layers.SpectralNormalization)
+    assert not any(isinstance(l, normalizations)
                    for block in plain.layers if isinstance(block, keras.Sequential)
                    for l in block.layers)
 

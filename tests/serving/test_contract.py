@@ -137,7 +137,8 @@ def test_vae_signatures_with_float_and_png_inputs(target):
     ("contract_gan", {"instances": [[0.0] * 7]}, "", 400),
     ("contract_cgan", {"signature_name": "sample", "inputs": {"seed": [1]}}, "", 400),
     ("contract_gan", {"instances": [[0.0] * 8], "inputs": [[0.0] * 8]}, "", 400),
-    ("contract_gan", {"signature_name": "sample", "instances": list(range(MAX_BATCH + 1))}, "", 400),
+    ("contract_gan", {"signature_name": "sample", "instances": list(range(MAX_BATCH + 1))}, "",
+     400),
     ("contract_gan", {"signature_name": "sample", "instances": [1.5]}, "", 400),
     ("contract_vae", {"signature_name": "reconstruct_png", "instances": [{"b64": "bm90IGEgcG5n"}]},
      "", 400),
@@ -215,7 +216,8 @@ def test_new_versions_and_labels_are_picked_up_without_restart(target):
     time.sleep(0.3)
     assert requests.get(f"{url}/v1/models/contract_gan/labels/stable",
                         timeout=30).json()["model_version_status"][0]["version"] == "1"
-    assert requests.get(f"{url}/v1/models/contract_gan/labels/canary", timeout=30).status_code == 404
+    canary = requests.get(f"{url}/v1/models/contract_gan/labels/canary", timeout=30)
+    assert canary.status_code == 404
 
 
 def test_bounded_concurrent_load_has_no_errors(target):

@@ -1,4 +1,4 @@
-"""TF Serving's JSON formats, unit by unit: response shapes, base64 bytes, float32 text, bad JSON."""
+"""TF Serving's JSON formats by unit: response shapes, base64 bytes, float32 text, bad JSON."""
 
 import numpy as np
 import pytest

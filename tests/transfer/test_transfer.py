@@ -97,7 +97,8 @@ def test_ada_probability_follows_the_overfitting_signal():
 
 def test_gan_with_ada_logs_p_and_round_trips(tmp_path):
     keras.utils.set_random_seed(0)
-    gan = GAN(networks.dcgan_generator(TINY_SHAPE, 8, 4), networks.dcgan_discriminator(TINY_SHAPE, 4),
+    gan = GAN(networks.dcgan_generator(TINY_SHAPE, 8, 4),
+              networks.dcgan_discriminator(TINY_SHAPE, 4),
               augment=transfer.AdaptiveAugment(interval=1, speed_images=16, initial_p=0.2))
     gan.compile()
     loaded = run_model_test(gan, tiny_dataset(), tmp_path)
@@ -109,8 +110,8 @@ def test_gan_with_ada_logs_p_and_round_trips(tmp_path):
 
 def test_gan_with_diffaugment_trains():
     keras.utils.set_random_seed(0)
-    gan = GAN(networks.dcgan_generator(TINY_SHAPE, 8, 4), networks.dcgan_discriminator(TINY_SHAPE, 4),
-              augment=transfer.DiffAugment())
+    gan = GAN(networks.dcgan_generator(TINY_SHAPE, 8, 4),
+              networks.dcgan_discriminator(TINY_SHAPE, 4), augment=transfer.DiffAugment())
     gan.compile()
     logs = gan.fit(tiny_dataset(), verbose=0).history
     assert all(np.isfinite(v[-1]) for v in logs.values())
