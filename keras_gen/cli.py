@@ -156,6 +156,15 @@ def build_parser():
     finetune.add_argument("--seed", type=int, default=0)
     finetune.add_argument("--out", default=None,
                           help="output folder (default: runs/finetune_PRESET)")
+    finetune.add_argument("--monitor-every", type=non_negative_int, default=0, metavar="N",
+                          help="every N epochs, score FID, KID, ... against held-out images and "
+                               "keep the best-FID model as OUT/best.keras (default 0: off)")
+    finetune.add_argument("--reference", metavar="NAME_OR_PATH",
+                          help="held-out images for --monitor-every: a dataset (its test split) "
+                               "or a folder of images (default: --dataset's test split)")
+    finetune.add_argument("--monitor-samples", type=positive_int, default=2000,
+                          help="generated images per --monitor-every score (default 2000)")
+    _add_feature_arguments(finetune, "the reference")
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model's samples: FID, KID, precision/recall, coverage, ...",
@@ -165,15 +174,20 @@ def build_parser():
     evaluate.add_argument("model_file", help="a .keras file")
     evaluate.add_argument("--dataset", "--data", dest="dataset", required=True,
                           metavar="NAME_OR_PATH", help="reference data (its test split is used)")
-    evaluate.add_argument("--domain", help="feature extractor: mnist, fashion_mnist, digits or "
-                                           "inception (default: the dataset's folder name)")
-    evaluate.add_argument("--inception-weights", help="InceptionV3 notop weights (.h5) for "
-                                                      "--domain inception")
+    _add_feature_arguments(evaluate, "the dataset")
     evaluate.add_argument("--num-samples", type=positive_int, default=10000)
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--out", default=None, help="JSON destination (default: MODEL_FILE "
                                                       "with .metrics.json)")
     return parser
+
+
+def _add_feature_arguments(parser, whose):
+    """Adds --domain and --inception-weights: the feature extractor that FID etc. use."""
+    parser.add_argument("--domain", help="feature extractor: mnist, fashion_mnist, digits or "
+                                         f"inception (default: {whose}'s name or folder name)")
+    parser.add_argument("--inception-weights", help="InceptionV3 notop weights (.h5) for "
+                                                    "--domain inception")
 
 
 def main(argv=None):

@@ -143,10 +143,63 @@ def run_finetune(args):
     model = transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
                                       learning_rate=args.learning_rate)
     out_dir = args.out or os.path.join("runs", f"finetune_{os.path.basename(args.preset)}")
+    # Built before training, so a bad --reference or --domain fails in seconds, not after it.
+    monitor = _finetune_monitor(args, model.image_shape, os.path.join(out_dir, "best.keras"))
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=10,
-                   checkpoint_every=5, grid_seed=args.seed)
+                   checkpoint_every=5, grid_seed=args.seed,
+                   callbacks=[monitor] if monitor else ())
     print(f"Fine-tuned {args.preset} on {len(images)} images of {args.dataset}; wrote {out_dir}")
+    if monitor and monitor.best_epoch:
+        print(f"Best FID {monitor.best_fid:.3f} at epoch {monitor.best_epoch}: "
+              f"{monitor.best_path}")
     return out_dir
+
+
+def _finetune_monitor(args, image_shape, best_path):
+    """The `QualityMonitor` that `--monitor-every` asks for, or None."""
+    from keras_gen.callbacks import QualityMonitor
+
+    if not args.monitor_every:
+        if args.reference or args.domain or args.inception_weights:
+            raise ValueError("--reference, --domain and --inception-weights choose what "
+                             "--monitor-every scores against; add --monitor-every N.")
+        return None
+    from keras_gen.data import is_image_folder
+
+    if not args.reference and is_image_folder(args.dataset):
+        raise ValueError(
+            f"--monitor-every scores against held-out images, and {args.dataset!r} is an image "
+            "folder (one split, all used for training): pass --reference with a folder of "
+            "held-out images, or a dataset with a test split.")
+    # Fine-tuning overshoots on small sets (FID rises again after ~1,500 steps on 1,000
+    # Fashion-MNIST images), so the best checkpoint is worth keeping, not only the last.
+    source = args.reference or args.dataset
+    # A dataset's test split; a folder of images, all of it (it is held out by the user).
+    split = "train" if is_image_folder(source) else "test"
+    reference = _reference_statistics(source, args.domain, args.inception_weights, image_shape,
+                                      split)
+    return QualityMonitor(reference, num_samples=args.monitor_samples, every=args.monitor_every,
+                          seed=args.seed, best_path=best_path)
+
+
+def _reference_statistics(source, domain, inception_weights, image_shape=None, split="test"):
+    """`ReferenceStatistics` of one split of `source` (the test split by default).
+
+    The features are `domain`'s, which defaults to the source's name or folder name (`"mnist"`
+    for `../shared/data/mnist`); `image_shape` resizes the images to a model's (None: as stored).
+    """
+    from keras_gen import data, metrics
+    from keras_gen.data.transforms import to_unit_range
+
+    domain = domain or os.path.basename(os.path.normpath(source))
+    if domain != "inception" and domain not in metrics.classifier_index():
+        raise ValueError(
+            f"Cannot tell the feature extractor for {source!r}: pass --domain "
+            f"({', '.join(sorted(metrics.classifier_index()))} or inception).")
+    size, channels = (None, None) if image_shape is None else (image_shape[0], image_shape[-1])
+    images, labels = data.load_arrays(source, split=split, image_size=size, channels=channels)
+    return metrics.ReferenceStatistics(to_unit_range(images).numpy(), domain, labels,
+                                       inception_weights)
 
 
 def _export_one(model_file, name, out, version=None):
@@ -206,20 +259,12 @@ def run_serve(args):
 
 def run_evaluate(args):
     """Runs `keras-gen evaluate`; returns the scores dict."""
-    from keras_gen import data, metrics
-    from keras_gen.data.transforms import to_unit_range
+    from keras_gen import metrics
     from keras_gen.saving import load_model
     from keras_gen.utils import write_json_atomic
 
-    domain = args.domain or os.path.basename(os.path.normpath(args.dataset))
-    if domain != "inception" and domain not in metrics.classifier_index():
-        raise ValueError(
-            f"Cannot tell the feature extractor for {args.dataset!r}: pass --domain "
-            f"({', '.join(sorted(metrics.classifier_index()))} or inception).")
+    reference = _reference_statistics(args.dataset, args.domain, args.inception_weights)
     model = load_model(args.model_file)
-    images, labels = data.load_arrays(args.dataset, split="test")
-    reference = metrics.ReferenceStatistics(to_unit_range(images).numpy(), domain, labels,
-                                            args.inception_weights)
     scores = metrics.evaluate(model.generate(args.num_samples, seed=args.seed), reference)
     scores.update({"model_file": args.model_file, "dataset": args.dataset, "seed": args.seed})
     out = args.out or os.path.splitext(args.model_file)[0] + ".metrics.json"

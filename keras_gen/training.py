@@ -73,8 +73,9 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
                               save_freq=save_freq),
         ImageGrid(os.path.join(out_dir, "samples"), seed=grid_seed, every=grid_every,
                   log_dir=log_dir),
-        JsonHistory(os.path.join(out_dir, "history.json"), resume=resuming),
+        # Ahead of JsonHistory, so what they add to the logs (QualityMonitor's fid) is kept.
         *callbacks,
+        JsonHistory(os.path.join(out_dir, "history.json"), resume=resuming),
     ]
     if log_dir:
         all_callbacks.append(keras.callbacks.TensorBoard(log_dir))

@@ -111,4 +111,15 @@ def run_model_test(model, dataset, tmp_path, generate_kwargs=None):
     return loaded
 
 
+def write_png_folder(root, classes, per_class=8):
+    """Writes `root/<class>/<i>.png`: `per_class` random 28x28 grey images per class name."""
+    rng = np.random.default_rng(0)
+    for name in classes:
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = rng.integers(0, 256, (28, 28, 1), dtype=np.uint8)
+            (root / name / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+
+
 __all__ = ["keras_gen", "run_model_test", "tiny_dataset", "tiny_gan", "tiny_images"]
+

@@ -14,7 +14,8 @@ class QualityMonitor(keras.callbacks.Callback):
     Adds `fid`, `kid`, `precision`, `recall` and `coverage` (and, for domain
     classifiers, `classes_covered`) to the epoch logs every `every` epochs, so
     they appear in `History`, `CSVLogger` and `EarlyStopping(monitor="fid")`.
-    With `best_path`, the model is saved (atomically) whenever FID improves.
+    With `best_path`, the model is saved (atomically) whenever FID improves;
+    `best_fid` and `best_epoch` (1-based) say when that last happened.
 
     Args:
         reference: `keras_gen.metrics.ReferenceStatistics` of real images.
@@ -42,7 +43,7 @@ class QualityMonitor(keras.callbacks.Callback):
             raise ValueError(f"every must be an int >= 1. Received: every={every!r}")
         self.reference, self.num_samples, self.every = reference, num_samples, every
         self.seed, self.log_dir, self.best_path = seed, log_dir, best_path
-        self.best_fid = math.inf
+        self.best_fid, self.best_epoch = math.inf, None
         self._writer = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -57,10 +58,11 @@ class QualityMonitor(keras.callbacks.Callback):
             logs.update(values)
         if self.log_dir:
             self._write_summaries(epoch, values)
-        if self.best_path and values["fid"] < self.best_fid:
-            self.best_fid = values["fid"]
-            with atomic_path(self.best_path) as temporary:
-                self.model.save(temporary)
+        if values["fid"] < self.best_fid:
+            self.best_fid, self.best_epoch = values["fid"], epoch + 1
+            if self.best_path:
+                with atomic_path(self.best_path) as temporary:
+                    self.model.save(temporary)
 
     def _write_summaries(self, epoch, values):
         import tensorflow as tf

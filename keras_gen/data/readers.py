@@ -59,9 +59,27 @@ def read_local(path, split="train", image_size=None, channels=None):
             f"Cannot read {path!r}: a dataset file must be an .npz with x_train/y_train "
             "(and x_test/y_test). For other files, point at their folder instead."
         )
-    if any(_find_idx_file(path, s, "images") for s in SPLITS):
-        return read_idx_folder(path, split)
-    return read_image_folder(path, split, image_size=image_size, channels=channels)
+    if is_image_folder(path):
+        return read_image_folder(path, split, image_size=image_size, channels=channels)
+    return read_idx_folder(path, split)
+
+
+def is_image_folder(path):
+    """Whether `read_local` reads `path` as a folder of class subfolders (one split only).
+
+    Args:
+        path: str. Any path.
+
+    Returns:
+        bool. True for a folder without MNIST-format IDX files.
+
+    Example:
+
+    ```python
+    split = "train" if is_image_folder(path) else "test"
+    ```
+    """
+    return os.path.isdir(path) and not any(_find_idx_file(path, s, "images") for s in SPLITS)
 
 
 def read_idx_folder(folder, split="train"):

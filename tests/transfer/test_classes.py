@@ -8,7 +8,8 @@ import tensorflow as tf
 from keras_gen import networks, transfer
 from keras_gen.cli import main
 from keras_gen.models import VAE, ConditionalGAN
-from tests.helpers import TINY_SHAPE, tiny_cgan, tiny_dataset, tiny_gan, tiny_images
+from tests.helpers import (TINY_SHAPE, tiny_cgan, tiny_dataset, tiny_gan, tiny_images,
+                           write_png_folder)
 
 CLASS_LAYERS = {"label_embedding", "label_projection"}
 
@@ -212,20 +213,11 @@ def test_bad_requests_are_named():
         transfer.reset_classes(cgan, 3)
 
 
-def _write_png_folder(root, classes, per_class=8):
-    rng = np.random.default_rng(0)
-    for name in classes:
-        (root / name).mkdir(parents=True)
-        for i in range(per_class):
-            pixels = rng.integers(0, 256, (28, 28, 1), dtype=np.uint8)
-            (root / name / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
-
-
 def test_cli_finetune_resets_classes_to_the_dataset_or_says_how(tmp_path, capsys):
     preset = str(tmp_path / "preset")
     tiny_cgan().save_to_preset(preset)
     many = tmp_path / "twelve_classes"
-    _write_png_folder(many, [f"class_{k:02d}" for k in range(12)], per_class=2)
+    write_png_folder(many, [f"class_{k:02d}" for k in range(12)], per_class=2)
     args = ["finetune", preset, "--dataset", str(many), "--batch-size", "8", "--epochs", "1"]
     assert main(args + ["--out", str(tmp_path / "a")]) == 2
     err = capsys.readouterr().err

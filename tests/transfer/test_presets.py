@@ -6,12 +6,12 @@ import os
 import numpy as np
 import pytest
 
-from keras_gen import presets, transfer
+from keras_gen import data, metrics, presets, transfer
 from keras_gen.cli import main
 from keras_gen.models import GAN, VAE
 from keras_gen.presets import PresetError
 from keras_gen.saving import load_model
-from tests.helpers import tiny_dataset, tiny_gan
+from tests.helpers import tiny_dataset, tiny_gan, write_png_folder
 
 
 @pytest.fixture()
@@ -91,6 +91,47 @@ def test_cli_presets_and_finetune(tmp_path, capsys, tiny_preset):
     assert tuned.ema_warmup  # fine-tuning restarts the EMA ramp
     assert main(["finetune", "vae_mnist", "--dataset", "digits", "--out", str(out / "x")]) == 2
     assert "takes a GAN preset" in capsys.readouterr().err
+
+
+def test_cli_finetune_monitor_keeps_the_best_fid_model(tmp_path, capsys, tiny_preset):
+    _, folder = tiny_preset
+    out = tmp_path / "ft"
+    assert main(["finetune", folder, "--dataset", "digits", "--limit", "64", "--batch-size", "32",
+                 "--epochs", "3", "--monitor-every", "1", "--monitor-samples", "100",
+                 "--out", str(out)]) == 0
+    fids = json.loads((out / "history.json").read_text())["fid"]
+    assert len(fids) == 3
+    best_epoch = int(np.argmin(fids)) + 1
+    assert f"Best FID {min(fids):.3f} at epoch {best_epoch}" in capsys.readouterr().out
+    # best.keras is the model of that epoch: its samples (same seed, 0) score that FID again, in
+    # the digits classifier's features against the digits test split (the defaults).
+    images, labels = data.load_arrays("digits", split="test")
+    reference = metrics.ReferenceStatistics(images.astype(np.float32) / 127.5 - 1, "digits",
+                                            labels)
+    best = load_model(str(out / "best.keras"))
+    rescored = metrics.evaluate(best.generate(100, seed=0), reference)["fid"]
+    assert rescored == pytest.approx(min(fids), rel=1e-3)
+
+
+def test_cli_finetune_monitor_says_what_it_needs(tmp_path, capsys, tiny_preset):
+    _, folder = tiny_preset
+    args = ["finetune", folder, "--limit", "64", "--batch-size", "4", "--epochs", "1",
+            "--out", str(tmp_path / "ft")]
+    assert main(args + ["--dataset", "digits", "--domain", "digits"]) == 2
+    assert "add --monitor-every N" in capsys.readouterr().err
+    assert main(args + ["--dataset", "digits", "--monitor-every", "1",
+                        "--reference", str(tmp_path)]) == 2  # named like no domain
+    assert "Cannot tell the feature extractor" in capsys.readouterr().err
+    # An image folder is all training data: the monitor needs held-out images named.
+    write_png_folder(tmp_path / "images", ["a", "b"], per_class=2)
+    assert main(args + ["--dataset", str(tmp_path / "images"), "--monitor-every", "1"]) == 2
+    assert "pass --reference with a folder of held-out images" in capsys.readouterr().err
+    assert not (tmp_path / "ft").exists()  # refused before any training
+    # Named as the reference, the folder's images are all held out.
+    write_png_folder(tmp_path / "held_out", ["a", "b"], per_class=16)
+    assert main(args + ["--dataset", "digits", "--monitor-every", "1", "--monitor-samples", "32",
+                        "--reference", str(tmp_path / "held_out"), "--domain", "digits"]) == 0
+    assert "Best FID" in capsys.readouterr().out and (tmp_path / "ft" / "best.keras").exists()
 
 
 def test_cli_exports_a_preset_and_the_whole_zoo(tmp_path, capsys, monkeypatch, tiny_preset):
