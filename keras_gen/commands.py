@@ -144,7 +144,7 @@ def run_finetune(args):
                                       learning_rate=args.learning_rate)
     out_dir = args.out or os.path.join("runs", f"finetune_{os.path.basename(args.preset)}")
     # Built before training, so a bad --reference or --domain fails in seconds, not after it.
-    monitor = _finetune_monitor(args, model.image_shape, os.path.join(out_dir, "best.keras"))
+    monitor = _finetune_monitor(args, model.image_shape, out_dir)
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=10,
                    checkpoint_every=5, grid_seed=args.seed,
                    callbacks=[monitor] if monitor else ())
@@ -155,8 +155,8 @@ def run_finetune(args):
     return out_dir
 
 
-def _finetune_monitor(args, image_shape, best_path):
-    """The `QualityMonitor` that `--monitor-every` asks for, or None."""
+def _finetune_monitor(args, image_shape, out_dir):
+    """The `QualityMonitor` that `--monitor-every` asks for (best model: OUT/best.keras), or None."""
     from keras_gen.callbacks import QualityMonitor
 
     if not args.monitor_every:
@@ -178,8 +178,29 @@ def _finetune_monitor(args, image_shape, best_path):
     split = "train" if is_image_folder(source) else "test"
     reference = _reference_statistics(source, args.domain, args.inception_weights, image_shape,
                                       split)
-    return QualityMonitor(reference, num_samples=args.monitor_samples, every=args.monitor_every,
-                          seed=args.seed, best_path=best_path)
+    monitor = QualityMonitor(reference, num_samples=args.monitor_samples,
+                             every=args.monitor_every, seed=args.seed,
+                             best_path=os.path.join(out_dir, "best.keras"))
+    if os.path.isdir(os.path.join(out_dir, "backup")) and os.path.isfile(monitor.best_path):
+        # `train` resumes an interrupted run: start from the best FID it recorded, so the first
+        # score after the resume does not replace a better best.keras.
+        monitor.best_fid, monitor.best_epoch = _recorded_best_fid(out_dir)
+    return monitor
+
+
+def _recorded_best_fid(out_dir):
+    """The lowest FID in OUT/history.json and its epoch, or (inf, None)."""
+    import json
+    import math
+
+    try:
+        with open(os.path.join(out_dir, "history.json")) as handle:
+            history = json.load(handle)
+    except (OSError, ValueError):
+        return math.inf, None
+    scored = [(fid, epoch) for fid, epoch in zip(history.get("fid", []), history.get("epoch", []))
+              if fid is not None]
+    return min(scored) if scored else (math.inf, None)
 
 
 def _reference_statistics(source, domain, inception_weights, image_shape=None, split="test"):

@@ -113,6 +113,22 @@ def test_cli_finetune_monitor_keeps_the_best_fid_model(tmp_path, capsys, tiny_pr
     assert rescored == pytest.approx(min(fids), rel=1e-3)
 
 
+def test_cli_finetune_monitor_resumed_keeps_the_better_best_model(tmp_path, capsys, tiny_preset):
+    # An interrupted run (its backup folder left) that had scored FID 0.5 at epoch 1: the tiny
+    # model's FID (hundreds) must not replace that best.keras after the resume.
+    _, folder = tiny_preset
+    out = tmp_path / "ft"
+    (out / "backup").mkdir(parents=True)
+    (out / "history.json").write_text(json.dumps({"epoch": [1, 2], "fid": [0.5, None]}))
+    (out / "best.keras").write_bytes(b"the better model")
+    assert main(["finetune", folder, "--dataset", "digits", "--limit", "64", "--batch-size", "32",
+                 "--epochs", "2", "--monitor-every", "2", "--monitor-samples", "100",
+                 "--out", str(out)]) == 0
+    assert (out / "best.keras").read_bytes() == b"the better model"
+    assert "Best FID 0.500 at epoch 1" in capsys.readouterr().out
+    assert json.loads((out / "history.json").read_text())["fid"][1] > 0.5
+
+
 def test_cli_finetune_monitor_says_what_it_needs(tmp_path, capsys, tiny_preset):
     _, folder = tiny_preset
     args = ["finetune", folder, "--limit", "64", "--batch-size", "4", "--epochs", "1",
