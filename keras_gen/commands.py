@@ -156,7 +156,7 @@ def run_finetune(args):
 
 
 def _finetune_monitor(args, image_shape, out_dir):
-    """The `QualityMonitor` that `--monitor-every` asks for (best model: OUT/best.keras), or None."""
+    """The `QualityMonitor` that `--monitor-every` asks for (best: OUT/best.keras), or None."""
     from keras_gen.callbacks import QualityMonitor
 
     if not args.monitor_every:
