@@ -40,6 +40,19 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_train_command(commands)
+    _add_sample_command(commands)
+    _add_reconstruct_command(commands)
+    _add_export_command(commands)
+    _add_serve_command(commands)
+    _add_presets_command(commands)
+    _add_finetune_command(commands)
+    _add_evaluate_command(commands)
+    return parser
+
+
+def _add_train_command(commands):
+    """Adds `keras-gen train` to the subcommands."""
     train = commands.add_parser(
         "train", help="train a model from a recipe",
         description="Train a model and write checkpoints, sample grids, history.json and "
@@ -71,6 +84,9 @@ def build_parser():
     train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
 
+
+def _add_sample_command(commands):
+    """Adds `keras-gen sample` to the subcommands."""
     sample = commands.add_parser(
         "sample", help="write a grid of samples from a .keras file",
         description="Generate images from a trained model and save them as one PNG grid.")
@@ -83,6 +99,9 @@ def build_parser():
                                                   "default: one column per class)")
     sample.add_argument("--out", default="samples.png", help="destination PNG")
 
+
+def _add_reconstruct_command(commands):
+    """Adds `keras-gen reconstruct` to the subcommands."""
     reconstruct = commands.add_parser(
         "reconstruct", help="reconstruct test images with a VAE-family model",
         description="Encode and decode -n test images; write a grid with each row of "
@@ -95,6 +114,9 @@ def build_parser():
     reconstruct.add_argument("--seed", type=int, default=0, help="which test images")
     reconstruct.add_argument("--out", default="reconstructions.png")
 
+
+def _add_export_command(commands):
+    """Adds `keras-gen export` to the subcommands."""
     export = commands.add_parser(
         "export", help="export a model or preset as a TF Serving SavedModel version",
         description="Write OUT/NAME/<version>/ (atomically, checked through TF Serving's loader "
@@ -110,6 +132,9 @@ def build_parser():
     export.add_argument("--version", type=positive_int,
                         help="version number (default: one more than the newest)")
 
+
+def _add_serve_command(commands):
+    """Adds `keras-gen serve` to the subcommands."""
     serve = commands.add_parser(
         "serve", help="serve exported models over TF Serving's REST API (no Docker needed)",
         description="A local server speaking TensorFlow Serving's REST API for every model under "
@@ -127,11 +152,17 @@ def build_parser():
                        help="TensorFlow ops run at once (TF Serving's "
                             "--tensorflow_inter_op_parallelism; 0 = TensorFlow's choice)")
 
+
+def _add_presets_command(commands):
+    """Adds `keras-gen presets` to the subcommands."""
     presets = commands.add_parser(
         "presets", help="list the shipped pretrained presets",
         description="List the shipped presets with their measured quality.")
     presets.add_argument("--json", action="store_true", help="print the full metadata as JSON")
 
+
+def _add_finetune_command(commands):
+    """Adds `keras-gen finetune` to the subcommands."""
     finetune = commands.add_parser(
         "finetune", help="fine-tune a GAN preset on a (small) dataset",
         description="Start from a preset, optionally freeze the discriminator's lowest blocks "
@@ -166,6 +197,9 @@ def build_parser():
                           help="generated images per --monitor-every score (default 2000)")
     _add_feature_arguments(finetune, "the reference")
 
+
+def _add_evaluate_command(commands):
+    """Adds `keras-gen evaluate` to the subcommands."""
     evaluate = commands.add_parser(
         "evaluate", help="score a model's samples: FID, KID, precision/recall, coverage, ...",
         description="Generate --num-samples images and score them against the test split of "
@@ -179,7 +213,6 @@ def build_parser():
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--out", default=None, help="JSON destination (default: MODEL_FILE "
                                                       "with .metrics.json)")
-    return parser
 
 
 def _add_feature_arguments(parser, whose):
