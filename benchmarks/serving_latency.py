@@ -183,7 +183,11 @@ def main():
                         predict_url, body_files[batch], per_round)
         rates = {clients: round(throughput(url, clients, max(10, args.requests // clients)), 1)
                  for clients in (1, 4, 16)}
+    report(samples, rates, args)
 
+
+def report(samples, rates, args):
+    """Prints percentiles, ratios to the in-process baselines and throughput; writes the JSON."""
     latency = {f"{mode}_batch{batch}": percentiles(values)
                for (mode, batch), values in samples.items()}
     ratios = {}
