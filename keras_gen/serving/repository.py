@@ -18,7 +18,8 @@ class ModelRepository:
 
     The folder is rescanned at most every `poll_seconds`, so a version
     exported while the server runs is served from the next request on,
-    without a restart. Version labels come from `base_dir/models.config`.
+    without a restart, and a deleted version is unloaded. Version labels
+    come from `base_dir/models.config`.
 
     Args:
         base_dir: str. The `saved_models/` folder.
@@ -50,6 +51,10 @@ class ModelRepository:
         self._versions = {name: v for name, v in self._versions.items() if v}
         self._labels = {name: entry["version_labels"]
                         for name, entry in read_models_config(self.base_dir).items()}
+        # A version deleted from disk leaves memory too, as TF Serving unloads it; requests
+        # still running on it hold their own reference until they finish.
+        self._loaded = {key: model for key, model in self._loaded.items()
+                        if key[1] in self._versions.get(key[0], ())}
         self._scanned_at = time.monotonic()
 
     def models(self):
