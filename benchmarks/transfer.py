@@ -253,7 +253,7 @@ def print_report(results, args):
           f"(target-domain classifier features) at steps {checkpoints(args.steps)}, "
           f"averaged over seeds {seeds}")
     print(f"{'direction':<28}{'variant':<34}{'final FID':>10}{'steps to scratch FID':>22}"
-          f"{'to its best':>13}{'per seed':>18}")
+          f"{'to its best':>13}  {'per seed':>20}")
     for direction, result in results.items():
         print(f"{direction:<28}{'scratch':<34}{result['scratch_final_fid']:>10.4f}"
               f"{args.steps:>22}")
@@ -264,7 +264,7 @@ def print_report(results, args):
             per_seed = " / ".join(str(runs[variant] or "never")
                                   for runs in result["steps_to_reach_scratch_by_seed"].values())
             print(f"{'':<28}{variant:<34}{row['final_fid']:>10.4f}{steps:>22}"
-                  f"{'never' if best is None else best:>13}{per_seed:>18}"
+                  f"{'never' if best is None else best:>13}  {per_seed:>20}"
                   + (f"   (fid_8x8: {row['steps_to_scratch_fid_8x8']})"
                      if "steps_to_scratch_fid_8x8" in row else ""))
     # The lead in steps shows whether fine-tuning only starts ahead (the lead stays put and the
