@@ -10,8 +10,11 @@ def write_models_config(saved_models_dir, container_root="/models"):
     """Writes `saved_models_dir/models.config` listing every model folder that has a version.
 
     Each model is served from `container_root/<name>` (where the container
-    mounts `saved_models/`) with the latest-version policy. Version labels
-    already in the file are kept. The file is TF Serving's text format,
+    mounts `saved_models/`). A model already in the file keeps its version
+    policy (e.g. `specific` versions for a canary) and those of its version
+    labels that point to a version the policy serves (TF Serving refuses a
+    label on a version it has not loaded); a new model gets TF Serving's
+    default, the latest version. The file is TF Serving's text format,
     produced with its own protocol buffer (`tensorflow-serving-api`).
 
     Args:
@@ -31,11 +34,11 @@ def write_models_config(saved_models_dir, container_root="/models"):
     from tensorflow_serving.config import model_server_config_pb2
 
     path = os.path.join(saved_models_dir, "models.config")
-    labels = {}
+    old = {}
     if os.path.exists(path):
         with open(path) as handle:
-            old = text_format.Parse(handle.read(), model_server_config_pb2.ModelServerConfig())
-        labels = {c.name: dict(c.version_labels) for c in old.model_config_list.config}
+            parsed = text_format.Parse(handle.read(), model_server_config_pb2.ModelServerConfig())
+        old = {c.name: c for c in parsed.model_config_list.config}
     config = model_server_config_pb2.ModelServerConfig()
     config.model_config_list.SetInParent()  # an empty list, not a missing one, when no models
     for name in sorted(os.listdir(saved_models_dir)):
@@ -46,9 +49,13 @@ def write_models_config(saved_models_dir, container_root="/models"):
         entry.name = name
         entry.base_path = f"{container_root.rstrip('/')}/{name}"
         entry.model_platform = "tensorflow"
-        entry.model_version_policy.latest.num_versions = 1
-        for label, version in labels.get(name, {}).items():
-            if version in versions:
+        if name in old and old[name].model_version_policy.WhichOneof("policy_choice"):
+            entry.model_version_policy.CopyFrom(old[name].model_version_policy)
+        else:
+            entry.model_version_policy.latest.num_versions = 1
+        served = served_versions(_policy_of(entry), versions)
+        for label, version in (old[name].version_labels.items() if name in old else ()):
+            if version in served:
                 entry.version_labels[label] = version
     with atomic_path(path) as temporary:
         with open(temporary, "w") as handle:
@@ -57,7 +64,14 @@ def write_models_config(saved_models_dir, container_root="/models"):
 
 
 def read_models_config(saved_models_dir):
-    """Returns `{name: {"base_path": ..., "version_labels": {...}}}` from `models.config`.
+    """Reads `saved_models_dir/models.config` (`{}` when there is none).
+
+    Args:
+        saved_models_dir: str. The folder `write_models_config` wrote to.
+
+    Returns:
+        `{name: {"base_path": str, "version_labels": {label: version},
+        "version_policy": {"latest": n} | {"specific": [versions]} | {"all": True}}}`.
 
     Example:
 
@@ -73,5 +87,43 @@ def read_models_config(saved_models_dir):
         return {}
     with open(path) as handle:
         config = text_format.Parse(handle.read(), model_server_config_pb2.ModelServerConfig())
-    return {c.name: {"base_path": c.base_path, "version_labels": dict(c.version_labels)}
+    return {c.name: {"base_path": c.base_path, "version_labels": dict(c.version_labels),
+                     "version_policy": _policy_of(c)}
             for c in config.model_config_list.config}
+
+
+def served_versions(policy, versions):
+    """The versions TF Serving serves of those on disk, under a version policy.
+
+    Args:
+        policy: dict. `{"latest": n}`, `{"specific": [versions]}` or `{"all": True}`,
+            as `read_models_config` returns (None: TF Serving's default, the latest one).
+        versions: sorted list of int. The versions on disk.
+
+    Returns:
+        Sorted list of int.
+
+    Example:
+
+    ```python
+    served_versions({"latest": 1}, [1, 2, 3])  # [3]
+    served_versions({"specific": [1, 3, 9]}, [1, 2, 3])  # [1, 3]
+    ```
+    """
+    policy = policy or {"latest": 1}
+    if "all" in policy:
+        return list(versions)
+    if "specific" in policy:
+        return [version for version in versions if version in policy["specific"]]
+    return list(versions)[-policy["latest"]:]
+
+
+def _policy_of(model_config):
+    policy = model_config.model_version_policy
+    choice = policy.WhichOneof("policy_choice")
+    if choice == "specific":
+        return {"specific": sorted(policy.specific.versions)}
+    if choice == "all":
+        return {"all": True}
+    # An unset policy and `latest {}` both mean the latest one (TF Serving's default).
+    return {"latest": (policy.latest.num_versions or 1) if choice == "latest" else 1}

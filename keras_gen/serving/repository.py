@@ -4,7 +4,7 @@ import os
 import threading
 import time
 
-from keras_gen.export.models_config import read_models_config
+from keras_gen.export.models_config import read_models_config, served_versions
 from keras_gen.export.saved_model import existing_versions
 from keras_gen.export.session_model import SessionModel
 
@@ -14,12 +14,14 @@ class NotFound(LookupError):
 
 
 class ModelRepository:
-    """Serves `base_dir/<name>/<version>/` SavedModels with TF Serving's latest-version policy.
+    """Serves `base_dir/<name>/<version>/` SavedModels as TF Serving would with `models.config`.
 
-    The folder is rescanned at most every `poll_seconds`, so a version
-    exported while the server runs is served from the next request on,
-    without a restart, and a deleted version is unloaded. Version labels
-    come from `base_dir/models.config`.
+    Each model's version policy and labels come from `base_dir/models.config`;
+    a model it does not list gets TF Serving's default policy, the latest
+    version only. The folder is rescanned at most every `poll_seconds`, so a
+    version exported while the server runs is served from the next request
+    on, without a restart, and a version no longer served (deleted, or
+    superseded under the policy) is unloaded.
 
     Args:
         base_dir: str. The `saved_models/` folder.
@@ -45,13 +47,15 @@ class ModelRepository:
     def _rescan(self):
         if time.monotonic() - self._scanned_at < self.poll_seconds:
             return
-        self._versions = {name: existing_versions(os.path.join(self.base_dir, name))
-                          for name in sorted(os.listdir(self.base_dir))
-                          if os.path.isdir(os.path.join(self.base_dir, name))}
-        self._versions = {name: v for name, v in self._versions.items() if v}
-        self._labels = {name: entry["version_labels"]
-                        for name, entry in read_models_config(self.base_dir).items()}
-        # A version deleted from disk leaves memory too, as TF Serving unloads it; requests
+        config = read_models_config(self.base_dir)
+        on_disk = {name: existing_versions(os.path.join(self.base_dir, name))
+                   for name in sorted(os.listdir(self.base_dir))
+                   if os.path.isdir(os.path.join(self.base_dir, name))}
+        served = {name: served_versions(config.get(name, {}).get("version_policy"), versions)
+                  for name, versions in on_disk.items()}
+        self._versions = {name: versions for name, versions in served.items() if versions}
+        self._labels = {name: entry["version_labels"] for name, entry in config.items()}
+        # A version no longer served leaves memory too, as TF Serving unloads it; requests
         # still running on it hold their own reference until they finish.
         self._loaded = {key: model for key, model in self._loaded.items()
                         if key[1] in self._versions.get(key[0], ())}
@@ -71,7 +75,8 @@ class ModelRepository:
             if not versions:
                 raise NotFound(f"Servable not found for request: Latest({name})")
             if label is not None:
-                if label not in self._labels.get(name, {}):
+                # TF Serving only labels versions it serves (it refuses such a config).
+                if self._labels.get(name, {}).get(label) not in versions:
                     raise NotFound(f"Unrecognized servable version label: {label}")
                 version = self._labels[name][label]
             if version is None:

@@ -67,7 +67,7 @@ def test_a_failed_export_leaves_no_version(tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "gan") == []
 
 
-def test_models_config_lists_every_model_and_keeps_labels(tmp_path):
+def test_models_config_lists_every_model_and_keeps_policies_and_labels(tmp_path):
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 
@@ -82,11 +82,24 @@ def test_models_config_lists_every_model_and_keeps_labels(tmp_path):
     entries = {c.name: c for c in config.model_config_list.config}
     assert sorted(entries) == ["a_model", "b_model"]
     assert entries["a_model"].base_path == "/models/a_model"
-    assert entries["a_model"].model_version_policy.HasField("latest")
+    assert export.read_models_config(str(tmp_path))["a_model"]["version_policy"] == {"latest": 1}
+    # A canary set up by hand: versions 1 and 2 served, labelled. A re-export keeps both.
+    export.export_saved_model(gan, str(tmp_path / "a_model"), verify=False)  # version 2
+    entries["a_model"].model_version_policy.specific.versions.extend([1, 2])
     entries["a_model"].version_labels["stable"] = 1
+    entries["a_model"].version_labels["canary"] = 2
+    entries["b_model"].version_labels["stable"] = 1
     (tmp_path / "models.config").write_text(text_format.MessageToString(config))
+    export.export_saved_model(gan, str(tmp_path / "b_model"), verify=False)  # version 2
     export.write_models_config(str(tmp_path))
-    assert export.read_models_config(str(tmp_path))["a_model"]["version_labels"] == {"stable": 1}
+    read = export.read_models_config(str(tmp_path))
+    assert read["a_model"]["version_policy"] == {"specific": [1, 2]}
+    assert read["a_model"]["version_labels"] == {"stable": 1, "canary": 2}
+    # b_model serves its latest only, now version 2, so a label on 1 would be refused by TF
+    # Serving: it is dropped.
+    assert read["b_model"]["version_policy"] == {"latest": 1}
+    assert read["b_model"]["version_labels"] == {}
+    assert export.served_versions({"latest": 2}, [1, 2, 3]) == [2, 3]
 
 
 def test_saved_model_cli_runs_the_export(tmp_path):

@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 import requests
 import tensorflow as tf
+from google.protobuf import text_format
+from tensorflow_serving.config import model_server_config_pb2
 
 from keras_gen import export
 from keras_gen.serving import Client, LocalServer, ServingError
@@ -204,16 +206,20 @@ def test_new_versions_and_labels_are_picked_up_without_restart(target):
             break
         time.sleep(0.1)
     assert status["model_version_status"][0]["version"] == "2"
-    assert post(url, "contract_gan", {"signature_name": "sample", "instances": [1]},
-                "/versions/1").status_code == 200
+    sample = {"signature_name": "sample", "instances": [1]}
+    # models.config's policy is TF Serving's default, the latest version: 1 is unloaded.
+    assert post(url, "contract_gan", sample, "/versions/1").status_code == 404
+    # A canary set-up, as a user writes it: serve versions 1 and 2, label 1 "stable".
     config_path = os.path.join(folder, "models.config")
     with open(config_path) as handle:
-        text = handle.read()
-    text = text.replace('name: "contract_gan"', 'name: "contract_gan"\n    version_labels {\n'
-                        '      key: "stable"\n      value: 1\n    }', 1)
+        config = text_format.Parse(handle.read(), model_server_config_pb2.ModelServerConfig())
+    entry = next(c for c in config.model_config_list.config if c.name == "contract_gan")
+    entry.model_version_policy.specific.versions.extend([1, 2])
+    entry.version_labels["stable"] = 1
     with open(config_path, "w") as handle:
-        handle.write(text)
+        handle.write(text_format.MessageToString(config))
     time.sleep(0.3)
+    assert post(url, "contract_gan", sample, "/versions/1").status_code == 200
     assert requests.get(f"{url}/v1/models/contract_gan/labels/stable",
                         timeout=30).json()["model_version_status"][0]["version"] == "1"
     canary = requests.get(f"{url}/v1/models/contract_gan/labels/canary", timeout=30)

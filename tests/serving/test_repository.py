@@ -1,7 +1,6 @@
-"""`ModelRepository`: latest-version lookup, and deleted versions leaving memory."""
+"""`ModelRepository`: TF Serving's version policies and labels, and versions leaving memory."""
 
 import gc
-import os
 import shutil
 import weakref
 
@@ -12,18 +11,70 @@ from keras_gen.serving.repository import ModelRepository, NotFound
 from tests.helpers import tiny_gan
 
 
-def test_a_deleted_version_is_unloaded_and_no_longer_served(tmp_path):
+@pytest.fixture()
+def three_versions(tmp_path):
     gan = tiny_gan()
-    for version in (1, 2):
+    for version in (1, 2, 3):
         export.export_saved_model(gan, str(tmp_path / "tiny"), version=version, verify=False)
-    repository = ModelRepository(str(tmp_path), poll_seconds=0.0)  # rescans at every call
-    assert repository.get("tiny")[0] == 2  # the latest, as TF Serving's default policy
+    return tmp_path
+
+
+def write_policy(folder, policy_text, labels=()):
+    """Rewrites models.config: one model's `model_version_policy` and labels, as a user would."""
+    label_text = "".join(f"    version_labels {{ key: \"{key}\" value: {value} }}\n"
+                         for key, value in labels)
+    (folder / "models.config").write_text(
+        "model_config_list {\n  config {\n    name: \"tiny\"\n    base_path: \"/models/tiny\"\n"
+        f"    model_platform: \"tensorflow\"\n    model_version_policy {{ {policy_text} }}\n"
+        f"{label_text}  }}\n}}\n")
+
+
+def test_the_default_policy_serves_the_latest_version_only(three_versions):
+    export.write_models_config(str(three_versions))  # new models: `latest { num_versions: 1 }`
+    repository = ModelRepository(str(three_versions), poll_seconds=0.0)  # rescans at every call
+    assert repository.models() == {"tiny": [3]}
+    assert repository.get("tiny")[0] == 3
+    with pytest.raises(NotFound, match=r"Specific\(tiny, 2\)"):
+        repository.get("tiny", version=2)
+
+
+@pytest.mark.parametrize("policy, served", [("latest { num_versions: 2 }", [2, 3]),
+                                            ("specific { versions: 1 versions: 3 }", [1, 3]),
+                                            ("all {}", [1, 2, 3])])
+def test_version_policies_from_models_config(three_versions, policy, served):
+    write_policy(three_versions, policy)
+    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    assert repository.models() == {"tiny": served}
+    assert repository.get("tiny")[0] == 3
+
+
+def test_labels_resolve_only_to_served_versions(three_versions):
+    write_policy(three_versions, "specific { versions: 1 versions: 2 }",
+                 labels=[("stable", 1), ("canary", 2), ("stale", 3)])
+    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    assert repository.resolve("tiny", label="stable") == 1
+    assert repository.resolve("tiny", label="canary") == 2
+    assert repository.resolve("tiny") == 2  # the latest of those served
+    for label in ("stale", "unknown"):  # TF Serving would not load a label on version 3
+        with pytest.raises(NotFound, match=f"Unrecognized servable version label: {label}"):
+            repository.resolve("tiny", label=label)
+
+
+def test_a_version_no_longer_served_is_unloaded(three_versions):
+    write_policy(three_versions, "all {}")
+    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
     _, first = repository.get("tiny", version=1)
     released = weakref.ref(first)
     del first
-    shutil.rmtree(tmp_path / "tiny" / "1")
+    shutil.rmtree(three_versions / "tiny" / "1")
     with pytest.raises(NotFound, match=r"Specific\(tiny, 1\)"):
         repository.get("tiny", version=1)
     gc.collect()
     assert released() is None  # the repository let go of version 1's session
-    assert repository.get("tiny")[0] == 2 and os.path.isdir(tmp_path / "tiny" / "2")
+    _, second = repository.get("tiny", version=2)
+    released = weakref.ref(second)
+    del second
+    write_policy(three_versions, "latest {}")  # superseded: only version 3 is served now
+    assert repository.models() == {"tiny": [3]}
+    gc.collect()
+    assert released() is None
