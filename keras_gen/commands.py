@@ -178,29 +178,8 @@ def _finetune_monitor(args, image_shape, out_dir):
     split = "train" if is_image_folder(source) else "test"
     reference = _reference_statistics(source, args.domain, args.inception_weights, image_shape,
                                       split)
-    monitor = QualityMonitor(reference, num_samples=args.monitor_samples,
-                             every=args.monitor_every, seed=args.seed,
-                             best_path=os.path.join(out_dir, "best.keras"))
-    if os.path.isdir(os.path.join(out_dir, "backup")) and os.path.isfile(monitor.best_path):
-        # `train` resumes an interrupted run: start from the best FID it recorded, so the first
-        # score after the resume does not replace a better best.keras.
-        monitor.best_fid, monitor.best_epoch = _recorded_best_fid(out_dir)
-    return monitor
-
-
-def _recorded_best_fid(out_dir):
-    """The lowest FID in OUT/history.json and its epoch, or (inf, None)."""
-    import json
-    import math
-
-    try:
-        with open(os.path.join(out_dir, "history.json")) as handle:
-            history = json.load(handle)
-    except (OSError, ValueError):
-        return math.inf, None
-    scored = [(fid, epoch) for fid, epoch in zip(history.get("fid", []), history.get("epoch", []))
-              if fid is not None]
-    return min(scored) if scored else (math.inf, None)
+    return QualityMonitor(reference, num_samples=args.monitor_samples, every=args.monitor_every,
+                          seed=args.seed, best_path=os.path.join(out_dir, "best.keras"))
 
 
 def _reference_statistics(source, domain, inception_weights, image_shape=None, split="test"):

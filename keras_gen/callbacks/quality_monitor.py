@@ -1,5 +1,6 @@
 """`QualityMonitor`: FID/KID on a fixed sample every N epochs, in the history and TensorBoard."""
 
+import json
 import math
 import os
 
@@ -45,6 +46,37 @@ class QualityMonitor(keras.callbacks.Callback):
         self.seed, self.log_dir, self.best_path = seed, log_dir, best_path
         self.best_fid, self.best_epoch = math.inf, None
         self._writer = None
+
+    def restore_best(self, history_path):
+        """Resumes from a run's `history.json`: its lowest FID becomes `best_fid`.
+
+        So the first score after a resume does not replace a better `best_path`.
+        `training.train` calls this when it resumes an interrupted run.
+
+        Args:
+            history_path: str. A `JsonHistory` file (`{"epoch": [...], "fid": [...]}`).
+
+        Returns:
+            None. Nothing changes without `best_path` on disk or a readable history.
+
+        Example:
+
+        ```python
+        monitor.restore_best("runs/finetune_cgan_mnist/history.json")
+        ```
+        """
+        if not self.best_path or not os.path.isfile(self.best_path):
+            return
+        try:
+            with open(history_path) as handle:
+                history = json.load(handle)
+        except (OSError, ValueError):
+            return
+        scored = [(fid, epoch) for fid, epoch in zip(history.get("fid", []),
+                                                     history.get("epoch", []))
+                  if fid is not None]
+        if scored:
+            self.best_fid, self.best_epoch = min(scored)
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
