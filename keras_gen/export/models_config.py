@@ -34,11 +34,7 @@ def write_models_config(saved_models_dir, container_root="/models"):
     from tensorflow_serving.config import model_server_config_pb2
 
     path = os.path.join(saved_models_dir, "models.config")
-    old = {}
-    if os.path.exists(path):
-        with open(path) as handle:
-            parsed = text_format.Parse(handle.read(), model_server_config_pb2.ModelServerConfig())
-        old = {c.name: c for c in parsed.model_config_list.config}
+    old = {c.name: c for c in _parse(path).model_config_list.config}
     config = model_server_config_pb2.ModelServerConfig()
     config.model_config_list.SetInParent()  # an empty list, not a missing one, when no models
     for name in sorted(os.listdir(saved_models_dir)):
@@ -73,20 +69,16 @@ def read_models_config(saved_models_dir):
         `{name: {"base_path": str, "version_labels": {label: version},
         "version_policy": {"latest": n} | {"specific": [versions]} | {"all": True}}}`.
 
+    Raises:
+        ValueError: the file is not TF Serving's text format; the message says where.
+
     Example:
 
     ```python
     read_models_config("saved_models")["dcgan_digits"]["version_labels"]  # {"stable": 1}
     ```
     """
-    from google.protobuf import text_format
-    from tensorflow_serving.config import model_server_config_pb2
-
-    path = os.path.join(saved_models_dir, "models.config")
-    if not os.path.exists(path):
-        return {}
-    with open(path) as handle:
-        config = text_format.Parse(handle.read(), model_server_config_pb2.ModelServerConfig())
+    config = _parse(os.path.join(saved_models_dir, "models.config"))
     return {c.name: {"base_path": c.base_path, "version_labels": dict(c.version_labels),
                      "version_policy": _policy_of(c)}
             for c in config.model_config_list.config}
@@ -116,6 +108,24 @@ def served_versions(policy, versions):
     if "specific" in policy:
         return [version for version in versions if version in policy["specific"]]
     return list(versions)[-policy["latest"]:]
+
+
+def _parse(path):
+    """The `ModelServerConfig` in `path`: empty when there is no file, ValueError if unreadable."""
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    config = model_server_config_pb2.ModelServerConfig()
+    if not os.path.exists(path):
+        return config
+    with open(path) as handle:
+        text = handle.read()
+    try:
+        return text_format.Parse(text, config)
+    except text_format.ParseError as error:
+        raise ValueError(
+            f"{path} is not a TF Serving ModelServerConfig: {error} (line:column). Fix that "
+            "line, or delete the file and run `keras-gen export` to write a new one.") from None
 
 
 def _policy_of(model_config):

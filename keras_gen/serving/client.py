@@ -79,7 +79,12 @@ class Client:
             return convert(payload) if convert else payload
 
     def status(self, version=None, label=None):
-        """GET the model's version status."""
+        """GET the model's version status: every version, newest first, or `version` only.
+
+        TF Serving answers a status request by label for all versions, as if
+        no label were given; `metadata(label=...)["model_spec"]["version"]`
+        is the version a label points to.
+        """
         return self._call("GET", self._url(version, label))
 
     def metadata(self, version=None, label=None):

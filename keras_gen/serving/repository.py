@@ -1,5 +1,6 @@
 """`ModelRepository`: the SavedModels under a folder, loaded lazily, new versions found live."""
 
+import logging
 import os
 import threading
 import time
@@ -7,6 +8,8 @@ import time
 from keras_gen.export.models_config import read_models_config, served_versions
 from keras_gen.export.saved_model import existing_versions
 from keras_gen.export.session_model import SessionModel
+
+log = logging.getLogger(__name__)
 
 
 class NotFound(LookupError):
@@ -21,7 +24,9 @@ class ModelRepository:
     version only. The folder is rescanned at most every `poll_seconds`, so a
     version exported while the server runs is served from the next request
     on, without a restart, and a version no longer served (deleted, or
-    superseded under the policy) is unloaded.
+    superseded under the policy) is unloaded. A `models.config` that does not
+    parse stops the start; edited into one while serving, it is logged and
+    the last one that parsed stays in force, as in TF Serving's config polling.
 
     Args:
         base_dir: str. The `saved_models/` folder.
@@ -43,11 +48,24 @@ class ModelRepository:
         self._lock = threading.Lock()
         self._loaded = {}
         self._versions, self._labels, self._scanned_at = {}, {}, 0.0
+        self._config, self._config_error = read_models_config(base_dir), None
+        # Every version ever served and its state, "AVAILABLE" or "END" once unloaded: what
+        # TF Serving's servable state monitor remembers and its model status lists.
+        self._states = {}
+
+    def _read_config(self):
+        try:
+            self._config, self._config_error = read_models_config(self.base_dir), None
+        except (OSError, ValueError) as error:
+            if str(error) != self._config_error:  # once per new error, not at every rescan
+                log.error("%s Serving on under the last models.config that parsed.", error)
+                self._config_error = str(error)
+        return self._config
 
     def _rescan(self):
         if time.monotonic() - self._scanned_at < self.poll_seconds:
             return
-        config = read_models_config(self.base_dir)
+        config = self._read_config()
         on_disk = {name: existing_versions(os.path.join(self.base_dir, name))
                    for name in sorted(os.listdir(self.base_dir))
                    if os.path.isdir(os.path.join(self.base_dir, name))}
@@ -59,6 +77,12 @@ class ModelRepository:
         # still running on it hold their own reference until they finish.
         self._loaded = {key: model for key, model in self._loaded.items()
                         if key[1] in self._versions.get(key[0], ())}
+        for name, states in self._states.items():
+            for version in states:
+                if version not in self._versions.get(name, ()):
+                    states[version] = "END"
+        for name, versions in self._versions.items():
+            self._states.setdefault(name, {}).update(dict.fromkeys(versions, "AVAILABLE"))
         self._scanned_at = time.monotonic()
 
     def models(self):
@@ -66,6 +90,33 @@ class ModelRepository:
         with self._lock:
             self._rescan()
             return dict(self._versions)
+
+    def status(self, name, version=None):
+        """Returns `[(version, state)]`, newest first, as TF Serving's model status lists them.
+
+        Args:
+            name: str. Model name.
+            version: optional int. Only this version (it may be "END": served once, unloaded).
+
+        Returns:
+            list of `(int, str)`: every version served since the start, or the one asked for.
+
+        Example:
+
+        ```python
+        repository.status("dcgan_digits")  # [(2, "AVAILABLE"), (1, "END")]
+        ```
+        """
+        with self._lock:
+            self._rescan()
+            states = self._states.get(name, {})
+            if version is None:
+                if not states:
+                    raise NotFound(f"Could not find any versions of model {name}")
+                return sorted(states.items(), reverse=True)
+            if version not in states:
+                raise NotFound(f"Could not find version {version} of model {name}")
+            return [(version, states[version])]
 
     def resolve(self, name, version=None, label=None):
         """Returns the version number a request for `name` (and version or label) means."""

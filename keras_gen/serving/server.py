@@ -76,12 +76,14 @@ class ServingApp:
             return 200, self.predict(request, name, version, label)
         if request.method != "GET":
             raise BadRequest(f"{request.path} takes GET requests.")
-        resolved = self.repository.resolve(name, version, label)
         if action == "/metadata":
-            return 200, self.metadata(name, resolved)
-        return 200, {"model_version_status": [{
-            "version": str(resolved), "state": "AVAILABLE",
-            "status": {"error_code": "OK", "error_message": ""}}]}
+            return 200, self.metadata(name, self.repository.resolve(name, version, label))
+        # TF Serving's status answer ignores a label (get_model_status_impl.cc looks at the
+        # version only) and lists all versions; /labels/L/metadata tells which one L means.
+        return 200, {"model_version_status": [
+            {"version": str(number), "state": state,
+             "status": {"error_code": "OK", "error_message": ""}}
+            for number, state in self.repository.status(name, version)]}
 
     def predict(self, request, name, version, label):
         body = loads(request.get_data(cache=False))

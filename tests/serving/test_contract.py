@@ -199,15 +199,19 @@ def test_new_versions_and_labels_are_picked_up_without_restart(target):
     url, models, folder = target
     export.export_saved_model(models["contract_gan"], os.path.join(folder, "contract_gan"),
                               version=2)
+
+    def states(suffix=""):
+        answer = requests.get(f"{url}/v1/models/contract_gan{suffix}", timeout=30).json()
+        return [(entry["version"], entry["state"]) for entry in answer["model_version_status"]]
+
+    # models.config's policy is TF Serving's default, the latest version: 1 is unloaded, and
+    # the status lists every version it has served, newest first.
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        status = requests.get(f"{url}/v1/models/contract_gan", timeout=30).json()
-        if status["model_version_status"][0]["version"] == "2":
-            break
+    while states() != [("2", "AVAILABLE"), ("1", "END")] and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert status["model_version_status"][0]["version"] == "2"
+    assert states() == [("2", "AVAILABLE"), ("1", "END")]
+    assert states("/versions/1") == [("1", "END")]
     sample = {"signature_name": "sample", "instances": [1]}
-    # models.config's policy is TF Serving's default, the latest version: 1 is unloaded.
     assert post(url, "contract_gan", sample, "/versions/1").status_code == 404
     # A canary set-up, as a user writes it: serve versions 1 and 2, label 1 "stable".
     config_path = os.path.join(folder, "models.config")
@@ -220,10 +224,12 @@ def test_new_versions_and_labels_are_picked_up_without_restart(target):
         handle.write(text_format.MessageToString(config))
     time.sleep(0.3)
     assert post(url, "contract_gan", sample, "/versions/1").status_code == 200
-    assert requests.get(f"{url}/v1/models/contract_gan/labels/stable",
-                        timeout=30).json()["model_version_status"][0]["version"] == "1"
-    canary = requests.get(f"{url}/v1/models/contract_gan/labels/canary", timeout=30)
+    stable = requests.get(f"{url}/v1/models/contract_gan/labels/stable/metadata", timeout=30)
+    assert stable.json()["model_spec"]["version"] == "1"
+    canary = requests.get(f"{url}/v1/models/contract_gan/labels/canary/metadata", timeout=30)
     assert canary.status_code == 404
+    # A status request ignores the label, in TF Serving too (get_model_status_impl.cc).
+    assert states("/labels/stable") == [("2", "AVAILABLE"), ("1", "AVAILABLE")]
 
 
 def test_bounded_concurrent_load_has_no_errors(target):

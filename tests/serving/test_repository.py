@@ -78,3 +78,37 @@ def test_a_version_no_longer_served_is_unloaded(three_versions):
     assert repository.models() == {"tiny": [3]}
     gc.collect()
     assert released() is None
+
+
+def test_status_lists_every_version_served_newest_first(three_versions):
+    export.write_models_config(str(three_versions))  # the default: version 3 only
+    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    assert repository.status("tiny") == [(3, "AVAILABLE")]
+    # On disk but never served: TF Serving's state monitor has not heard of it either.
+    with pytest.raises(NotFound, match="Could not find version 1 of model tiny"):
+        repository.status("tiny", version=1)
+    with pytest.raises(NotFound, match="Could not find any versions of model nope"):
+        repository.status("nope")
+    write_policy(three_versions, "all {}")
+    assert repository.status("tiny") == [(3, "AVAILABLE"), (2, "AVAILABLE"), (1, "AVAILABLE")]
+    write_policy(three_versions, "specific { versions: 2 }")
+    assert repository.status("tiny") == [(3, "END"), (2, "AVAILABLE"), (1, "END")]
+    assert repository.status("tiny", version=3) == [(3, "END")]
+
+
+def test_a_models_config_that_does_not_parse(three_versions, caplog):
+    (three_versions / "models.config").write_text("model_config_list {\n  config { nme: 1 }\n}\n")
+    with pytest.raises(ValueError, match=r"models.config is not a TF Serving ModelServerConfig: "
+                                         r"2:.*nme.*delete the file and run `keras-gen export`"):
+        ModelRepository(str(three_versions))
+    write_policy(three_versions, "all {}")
+    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    # Broken while serving: logged once, and the last config that parsed stays in force.
+    (three_versions / "models.config").write_text("model_config_list { config {")
+    with caplog.at_level("ERROR", logger="keras_gen.serving.repository"):
+        assert repository.models() == {"tiny": [1, 2, 3]}
+        assert repository.get("tiny", version=1)[0] == 1
+    errors = [record.getMessage() for record in caplog.records]
+    assert len(errors) == 1 and "Serving on under the last models.config" in errors[0]
+    write_policy(three_versions, "latest {}")  # fixed: it applies at the next rescan
+    assert repository.models() == {"tiny": [3]}
