@@ -33,3 +33,13 @@ def test_serve_command_sets_tensorflow_threads_and_answers(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_refuses_a_models_config_that_does_not_parse(tmp_path):
+    export.export_saved_model(tiny_gan(), str(tmp_path / "tiny"), version=1, verify=False)
+    (tmp_path / "models.config").write_text("model_config_list { config {")
+    result = subprocess.run([sys.executable, "-m", "keras_gen.cli", "serve", str(tmp_path),
+                             "--port", "0"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 2, result.stderr
+    assert "models.config is not a TF Serving ModelServerConfig" in result.stderr
