@@ -16,7 +16,7 @@ import os
 
 import keras
 
-from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid, JsonHistory, QualityMonitor
+from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid, JsonHistory
 from keras_gen.utils.files import atomic_path
 
 
@@ -64,11 +64,6 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     backup_dir = os.path.join(out_dir, "backup")
     resuming = os.path.isdir(backup_dir)
     log_dir = os.path.join(out_dir, "logs") if tensorboard else None
-    history_path = os.path.join(out_dir, "history.json")
-    if resuming:  # A monitor's best model so far is kept unless a later one beats it.
-        for callback in callbacks:
-            if isinstance(callback, QualityMonitor):
-                callback.restore_best(history_path)
     all_callbacks = [
         keras.callbacks.TerminateOnNaN(),
         # Backups every epoch; double_checkpoint keeps the previous one in case a
@@ -80,7 +75,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
                   log_dir=log_dir),
         # Ahead of JsonHistory, so what they add to the logs (QualityMonitor's fid) is kept.
         *callbacks,
-        JsonHistory(history_path, resume=resuming),
+        JsonHistory(os.path.join(out_dir, "history.json"), resume=resuming),
     ]
     if log_dir:
         all_callbacks.append(keras.callbacks.TensorBoard(log_dir))

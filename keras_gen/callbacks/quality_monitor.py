@@ -6,7 +6,7 @@ import os
 
 import keras
 
-from keras_gen.utils.files import atomic_path
+from keras_gen.utils.files import atomic_path, write_json_atomic
 
 
 class QualityMonitor(keras.callbacks.Callback):
@@ -15,8 +15,12 @@ class QualityMonitor(keras.callbacks.Callback):
     Adds `fid`, `kid`, `precision`, `recall` and `coverage` (and, for domain
     classifiers, `classes_covered`) to the epoch logs every `every` epochs, so
     they appear in `History`, `CSVLogger` and `EarlyStopping(monitor="fid")`.
-    With `best_path`, the model is saved (atomically) whenever FID improves;
-    `best_fid` and `best_epoch` (1-based) say when that last happened.
+    With `best_path`, the model is saved (atomically) whenever FID improves,
+    and its scores and epoch beside it (`best.keras` -> `best.json`);
+    `best_fid` and `best_epoch` (1-based) say when that last happened. A fit
+    that starts past epoch 0 continues a run (`BackupAndRestore`,
+    `initial_epoch`), so the monitor takes the best score from that file and
+    a later model replaces `best_path` only if it beats it.
 
     Args:
         reference: `keras_gen.metrics.ReferenceStatistics` of real images.
@@ -45,38 +49,32 @@ class QualityMonitor(keras.callbacks.Callback):
         self.reference, self.num_samples, self.every = reference, num_samples, every
         self.seed, self.log_dir, self.best_path = seed, log_dir, best_path
         self.best_fid, self.best_epoch = math.inf, None
-        self._writer = None
+        self._writer, self._first_epoch = None, True
 
-    def restore_best(self, history_path):
-        """Resumes from a run's `history.json`: its lowest FID becomes `best_fid`.
+    @property
+    def record_path(self):
+        """str or None. The JSON file of the best model's scores, beside `best_path`."""
+        return os.path.splitext(self.best_path)[0] + ".json" if self.best_path else None
 
-        So the first score after a resume does not replace a better `best_path`.
-        `training.train` calls this when it resumes an interrupted run.
+    def on_train_begin(self, logs=None):
+        self._first_epoch = True
 
-        Args:
-            history_path: str. A `JsonHistory` file (`{"epoch": [...], "fid": [...]}`).
+    def on_epoch_begin(self, epoch, logs=None):
+        # Keras restores weights and the epoch on a resume, not callbacks' state: the best
+        # score so far comes from the record, so a worse model does not replace best_path.
+        if self._first_epoch and epoch > 0 and self.best_fid == math.inf:
+            self._restore_best()
+        self._first_epoch = False
 
-        Returns:
-            None. Nothing changes without `best_path` on disk or a readable history.
-
-        Example:
-
-        ```python
-        monitor.restore_best("runs/finetune_cgan_mnist/history.json")
-        ```
-        """
-        if not self.best_path or not os.path.isfile(self.best_path):
+    def _restore_best(self):
+        if not os.path.isfile(self.best_path or ""):
             return
         try:
-            with open(history_path) as handle:
-                history = json.load(handle)
-        except (OSError, ValueError):
-            return
-        scored = [(fid, epoch) for fid, epoch in zip(history.get("fid", []),
-                                                     history.get("epoch", []))
-                  if fid is not None]
-        if scored:
-            self.best_fid, self.best_epoch = min(scored)
+            with open(self.record_path) as handle:
+                record = json.load(handle)
+            self.best_fid, self.best_epoch = float(record["fid"]), int(record["epoch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no usable record: the run goes on as a new one
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
@@ -95,6 +93,7 @@ class QualityMonitor(keras.callbacks.Callback):
             if self.best_path:
                 with atomic_path(self.best_path) as temporary:
                     self.model.save(temporary)
+                write_json_atomic(self.record_path, {"epoch": epoch + 1, **values})
 
     def _write_summaries(self, epoch, values):
         import tensorflow as tf

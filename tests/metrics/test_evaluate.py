@@ -112,6 +112,40 @@ def test_quality_monitor_logs_and_keeps_the_best(tmp_path, reference):
     history = gan.fit(tiny_dataset(), epochs=2, verbose=0, callbacks=[monitor]).history
     assert len(history["fid"]) == 2 and min(history["fid"]) == monitor.best_fid
     assert "coverage" in history and os.path.exists(tmp_path / "best.keras")
+    record = json.loads((tmp_path / "best.json").read_text())
+    assert record["fid"] == monitor.best_fid and record["epoch"] == monitor.best_epoch
+    assert record["epoch"] == 1 + history["fid"].index(monitor.best_fid)
+
+
+@needs_mnist
+def test_quality_monitor_resumed_keeps_the_better_best_model(tmp_path, reference):
+    from tests.models.test_gan_training import _StopAt
+
+    best = tmp_path / "best.keras"
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+
+    def monitor():  # a new process builds its callbacks anew
+        return QualityMonitor(reference, num_samples=100, best_path=str(best))
+
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        tiny_gan().fit(tiny_dataset(), epochs=3, verbose=0,
+                       callbacks=[backup, monitor(), _StopAt(1, 0)])
+    record = json.loads((tmp_path / "best.json").read_text())
+    assert record["epoch"] == 1 and best.exists()
+    # Say epoch 1's model had scored far better than the tiny model ever does (FID ~100s).
+    (tmp_path / "best.json").write_text(json.dumps({**record, "fid": 0.5}))
+    best.write_bytes(b"the better model")
+    resumed = monitor()
+    history = tiny_gan().fit(tiny_dataset(), epochs=3, verbose=0,
+                             callbacks=[backup, resumed]).history
+    assert len(history["fid"]) == 2 and min(history["fid"]) > 0.5  # epochs 2 and 3 only
+    assert best.read_bytes() == b"the better model"
+    assert (resumed.best_fid, resumed.best_epoch) == (0.5, 1)
+    # A fit from epoch 0 is a new run: its first score replaces the old best.
+    fresh = monitor()
+    tiny_gan().fit(tiny_dataset(), epochs=1, verbose=0, callbacks=[fresh])
+    assert fresh.best_epoch == 1 and best.read_bytes() != b"the better model"
+    assert json.loads((tmp_path / "best.json").read_text())["fid"] == fresh.best_fid
 
 
 @needs_mnist
