@@ -153,17 +153,31 @@ def main():
             start = time.perf_counter()
             variant.run()
             variant.seconds.append(time.perf_counter() - start)
+    rows = [summarize(variant, args.steps * args.batch_size, peak) for variant in variants]
+    ratios = compare(rows)
+    report(rows, ratios, args, peak)
+    payload = {"batch_size": args.batch_size, "steps": args.steps, "repeats": args.repeats,
+               "matmul_peak_gflops": round(peak, 2), "generator_macs_per_image": mg,
+               "discriminator_macs_per_image": md, "rows": rows, "ratios": ratios,
+               "tensorflow": tf.__version__, "keras": keras.__version__}
+    write_json_atomic(RESULTS, payload)
+    print(f"wrote {RESULTS}")
 
-    rows = []
-    for variant in variants:
-        best, median = min(variant.seconds), statistics.median(variant.seconds)
-        images_per_second = args.steps * args.batch_size / best
-        gflops = images_per_second * variant.macs_per_image * 2 / 1e9
-        rows.append({"variant": variant.name, "xla": variant.jit,
-                     "images_per_second": round(images_per_second, 1),
-                     "images_per_second_median": round(args.steps * args.batch_size / median, 1),
-                     "seconds_per_run": [round(s, 3) for s in variant.seconds],
-                     "gflops": round(gflops, 2), "fraction_of_peak": round(gflops / peak, 3)})
+
+def summarize(variant, images_per_run, peak):
+    """One variant's row: images/s of its best and median run, GFLOP/s, fraction of peak."""
+    best, median = min(variant.seconds), statistics.median(variant.seconds)
+    images_per_second = images_per_run / best
+    gflops = images_per_second * variant.macs_per_image * 2 / 1e9
+    return {"variant": variant.name, "xla": variant.jit,
+            "images_per_second": round(images_per_second, 1),
+            "images_per_second_median": round(images_per_run / median, 1),
+            "seconds_per_run": [round(s, 3) for s in variant.seconds],
+            "gflops": round(gflops, 2), "fraction_of_peak": round(gflops / peak, 3)}
+
+
+def compare(rows):
+    """The ratios the benchmark reports, with and without XLA."""
     by_key = {(row["variant"], row["xla"]): row for row in rows}
     ratios = {}
     for jit in (False, True):
@@ -180,7 +194,10 @@ def main():
             fit["images_per_second"] / tutorial["images_per_second"], 3)
         ratios[f"fit_over_loop_tutorial_flops{suffix}"] = round(
             fit["gflops"] / tutorial["gflops"], 3)
+    return ratios
 
+
+def report(rows, ratios, args, peak):
     print(f"\nbatch {args.batch_size}, {args.steps} steps per run, best of {args.repeats}; "
           f"fp32 matmul peak {peak:.1f} GFLOP/s; {os.cpu_count()} CPU cores")
     print(f"{'variant':<16}{'xla':<6}{'images/s':>10}{'(median)':>10}"
@@ -191,12 +208,6 @@ def main():
               f"{row['fraction_of_peak']:>9.1%}")
     for name, value in ratios.items():
         print(f"{name}: {value:.3f}")
-    payload = {"batch_size": args.batch_size, "steps": args.steps, "repeats": args.repeats,
-               "matmul_peak_gflops": round(peak, 2), "generator_macs_per_image": mg,
-               "discriminator_macs_per_image": md, "rows": rows, "ratios": ratios,
-               "tensorflow": tf.__version__, "keras": keras.__version__}
-    write_json_atomic(RESULTS, payload)
-    print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":
