@@ -82,8 +82,8 @@ class ServingApp:
         # version only) and lists all versions; /labels/L/metadata tells which one L means.
         return 200, {"model_version_status": [
             {"version": str(number), "state": state,
-             "status": {"error_code": "OK", "error_message": ""}}
-            for number, state in self.repository.status(name, version)]}
+             "status": {"error_code": code, "error_message": message}}
+            for number, state, code, message in self.repository.status(name, version)]}
 
     def predict(self, request, name, version, label):
         body = loads(request.get_data(cache=False))

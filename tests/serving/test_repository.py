@@ -80,20 +80,47 @@ def test_a_version_no_longer_served_is_unloaded(three_versions):
     assert released() is None
 
 
+def states(repository, name, version=None):
+    return [(number, state) for number, state, code, _ in repository.status(name, version)
+            if code == "OK"]
+
+
 def test_status_lists_every_version_served_newest_first(three_versions):
     export.write_models_config(str(three_versions))  # the default: version 3 only
     repository = ModelRepository(str(three_versions), poll_seconds=0.0)
-    assert repository.status("tiny") == [(3, "AVAILABLE")]
+    assert repository.status("tiny") == [(3, "AVAILABLE", "OK", "")]
     # On disk but never served: TF Serving's state monitor has not heard of it either.
     with pytest.raises(NotFound, match="Could not find version 1 of model tiny"):
         repository.status("tiny", version=1)
     with pytest.raises(NotFound, match="Could not find any versions of model nope"):
         repository.status("nope")
     write_policy(three_versions, "all {}")
-    assert repository.status("tiny") == [(3, "AVAILABLE"), (2, "AVAILABLE"), (1, "AVAILABLE")]
+    assert states(repository, "tiny") == [(3, "AVAILABLE"), (2, "AVAILABLE"), (1, "AVAILABLE")]
     write_policy(three_versions, "specific { versions: 2 }")
-    assert repository.status("tiny") == [(3, "END"), (2, "AVAILABLE"), (1, "END")]
-    assert repository.status("tiny", version=3) == [(3, "END")]
+    assert states(repository, "tiny") == [(3, "END"), (2, "AVAILABLE"), (1, "END")]
+    assert states(repository, "tiny", 3) == [(3, "END")]
+
+
+def test_a_version_that_fails_to_load_leaves_the_last_one_serving(three_versions, caplog):
+    export.write_models_config(str(three_versions))
+    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    assert repository.get("tiny")[0] == 3
+    broken = three_versions / "tiny" / "4"
+    broken.mkdir()
+    (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
+    with caplog.at_level("ERROR", logger="keras_gen.serving.repository"):
+        # Version 4 is the one the policy names now, but it did not load: 3 keeps serving,
+        # as TF Serving's availability-preserving policy keeps it.
+        assert repository.get("tiny")[0] == 3
+        assert repository.get("tiny")[0] == 3
+    assert len(caplog.records) == 1  # tried once, not at every rescan, until the files change
+    (version, state, code, message), = repository.status("tiny", version=4)
+    assert (version, state) == (4, "END") and code != "OK" and message
+    assert states(repository, "tiny") == [(3, "AVAILABLE")]
+    shutil.rmtree(broken)  # replaced by a good export: served, and 3 unloaded
+    export.export_saved_model(tiny_gan(), str(three_versions / "tiny"), version=4, verify=False)
+    assert repository.get("tiny")[0] == 4
+    assert states(repository, "tiny")[:2] == [(4, "AVAILABLE"), (3, "END")]
 
 
 def test_a_models_config_that_does_not_parse(three_versions, caplog):
