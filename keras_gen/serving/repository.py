@@ -101,7 +101,7 @@ class ModelRepository:
         self._scanned_at = time.monotonic()
 
     def _load(self, name, version):
-        """Loads a version unless loaded already; False if it fails (tried again once changed)."""
+        """Loads a version unless loaded already; False if it fails (retried when files change)."""
         key, path = (name, version), os.path.join(self.base_dir, name, str(version))
         if key in self._loaded:
             return True
@@ -185,11 +185,15 @@ class ModelRepository:
 
 
 def _modified(path):
-    """The version's `saved_model.pb` modification time (None while it is missing)."""
-    try:
-        return os.stat(os.path.join(path, "saved_model.pb")).st_mtime_ns
-    except OSError:
-        return None
+    """The version folder's file count and newest modification time: changes as files land."""
+    times = []
+    for folder, _, names in os.walk(path):
+        for name in names:
+            try:
+                times.append(os.stat(os.path.join(folder, name)).st_mtime_ns)
+            except OSError:  # removed while walking: the next scan sees the change
+                pass
+    return len(times), max(times, default=0)
 
 
 def _error_code(error):

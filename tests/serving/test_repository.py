@@ -1,6 +1,7 @@
 """`ModelRepository`: TF Serving's version policies and labels, and versions leaving memory."""
 
 import gc
+import os
 import shutil
 import weakref
 
@@ -101,13 +102,16 @@ def test_status_lists_every_version_served_newest_first(three_versions):
     assert states(repository, "tiny", 3) == [(3, "END")]
 
 
-def test_a_version_that_fails_to_load_leaves_the_last_one_serving(three_versions, caplog):
+def test_a_version_that_fails_to_load_leaves_the_last_one_serving(three_versions, tmp_path,
+                                                                 caplog):
     export.write_models_config(str(three_versions))
     repository = ModelRepository(str(three_versions), poll_seconds=0.0)
     assert repository.get("tiny")[0] == 3
-    broken = three_versions / "tiny" / "4"
-    broken.mkdir()
-    (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
+    # Version 4 copied in file by file (not moved in whole): the scan finds it half there.
+    complete = export.export_saved_model(tiny_gan(), str(tmp_path / "elsewhere"), verify=False)
+    copying = three_versions / "tiny" / "4"
+    copying.mkdir()
+    shutil.copy2(os.path.join(complete, "saved_model.pb"), copying)
     with caplog.at_level("ERROR", logger="keras_gen.serving.repository"):
         # Version 4 is the one the policy names now, but it did not load: 3 keeps serving,
         # as TF Serving's availability-preserving policy keeps it.
@@ -117,8 +121,9 @@ def test_a_version_that_fails_to_load_leaves_the_last_one_serving(three_versions
     (version, state, code, message), = repository.status("tiny", version=4)
     assert (version, state) == (4, "END") and code != "OK" and message
     assert states(repository, "tiny") == [(3, "AVAILABLE")]
-    shutil.rmtree(broken)  # replaced by a good export: served, and 3 unloaded
-    export.export_saved_model(tiny_gan(), str(three_versions / "tiny"), version=4, verify=False)
+    # The rest of the files land (copy2 keeps their old times; their number changed): loaded,
+    # and 3 unloaded.
+    shutil.copytree(os.path.join(complete, "variables"), copying / "variables")
     assert repository.get("tiny")[0] == 4
     assert states(repository, "tiny")[:2] == [(4, "AVAILABLE"), (3, "END")]
 
