@@ -2,7 +2,6 @@
 
 import logging
 import os
-import re
 import threading
 import time
 
@@ -198,7 +197,7 @@ def _modified(path):
 
 def _error_code(error):
     """TF Serving's status code name for a load error: `NotFoundError` -> "NOT_FOUND"."""
-    name = type(error).__name__
-    if getattr(error, "error_code", None) is None or not name.endswith("Error"):
-        return "UNKNOWN"
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name[:-len("Error")]).upper()
+    from tensorflow.core.protobuf import error_codes_pb2
+
+    code = getattr(error, "error_code", None)  # set on TensorFlow's OpError family
+    return error_codes_pb2.Code.Name(code) if code is not None else "UNKNOWN"
