@@ -77,7 +77,7 @@ class ServingApp:
         if request.method != "GET":
             raise BadRequest(f"{request.path} takes GET requests.")
         if action == "/metadata":
-            return 200, self.metadata(name, self.repository.resolve(name, version, label))
+            return 200, self.metadata(name, version, label)
         # TF Serving's status answer ignores a label (get_model_status_impl.cc looks at the
         # version only) and lists all versions; /labels/L/metadata tells which one L means.
         return 200, {"model_version_status": [
@@ -108,11 +108,11 @@ class ServingApp:
             raise BadRequest(f"The model rejected the inputs: {message}") from error
         return format_response(form, outputs)
 
-    def metadata(self, name, version):
+    def metadata(self, name, version=None, label=None):
         """TF Serving's metadata answer: the SavedModel's SignatureDefs as protobuf JSON."""
         from tensorflow.core.framework import types_pb2
 
-        _, model = self.repository.get(name, version)
+        version, model = self.repository.get(name, version, label)
 
         def tensor_info(info):
             dims = [{"size": str(dim.size), "name": dim.name} for dim in info.tensor_shape.dim]
