@@ -1,12 +1,15 @@
 """`QualityMonitor`: FID/KID on a fixed sample every N epochs, in the history and TensorBoard."""
 
 import json
+import logging
 import math
 import os
 
 import keras
 
-from keras_gen.utils.files import atomic_path, write_json_atomic
+from keras_gen.utils.files import atomic_path, sha256_of, write_json_atomic
+
+log = logging.getLogger(__name__)
 
 
 class QualityMonitor(keras.callbacks.Callback):
@@ -16,11 +19,14 @@ class QualityMonitor(keras.callbacks.Callback):
     classifiers, `classes_covered`) to the epoch logs every `every` epochs, so
     they appear in `History`, `CSVLogger` and `EarlyStopping(monitor="fid")`.
     With `best_path`, the model is saved (atomically) whenever FID improves,
-    and its scores and epoch beside it (`best.keras` -> `best.json`);
+    and its scores, epoch and sha256 beside it (`best.keras` -> `best.json`);
     `best_fid` and `best_epoch` (1-based) say when that last happened. A fit
     that starts past epoch 0 continues a run (`BackupAndRestore`,
     `initial_epoch`), so the monitor takes the best score from that file and
-    a later model replaces `best_path` only if it beats it.
+    a later model replaces `best_path` only if it beats it. A record that
+    does not describe the model there (a crash between the two writes, or a
+    model copied in by hand) is not trusted: that model is scored again
+    (`best_epoch` is then None).
 
     Args:
         reference: `keras_gen.metrics.ReferenceStatistics` of real images.
@@ -72,18 +78,34 @@ class QualityMonitor(keras.callbacks.Callback):
         try:
             with open(self.record_path) as handle:
                 record = json.load(handle)
-            self.best_fid, self.best_epoch = float(record["fid"]), int(record["epoch"])
+            if record["sha256"] == sha256_of(self.best_path):
+                self.best_fid, self.best_epoch = float(record["fid"]), int(record["epoch"])
+                return
         except (OSError, ValueError, KeyError, TypeError):
-            pass  # no usable record: the run goes on as a new one
+            pass  # no usable record: the model is scored below
+        # The model and its record are two files written one after the other: a crash
+        # between the two leaves a record of another model. Score the one that is there.
+        log.warning("%s does not describe %s; scoring that model again.", self.record_path,
+                    self.best_path)
+        try:
+            model = keras.saving.load_model(self.best_path)
+        except Exception as error:  # Keras raises several kinds for a file it cannot read
+            raise ValueError(
+                f"Cannot load {self.best_path} to score it ({type(error).__name__}: {error}). "
+                "Move it away to keep it, or delete it, and resume again.") from error
+        self.best_fid, self.best_epoch = self._score(model)["fid"], None
+
+    def _score(self, model):
+        from keras_gen.metrics.evaluate import evaluate
+
+        scores = evaluate(model.generate(self.num_samples, seed=self.seed), self.reference,
+                          kid_subsets=10)
+        return {key: float(scores[key]) for key in self.KEYS if key in scores}
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        from keras_gen.metrics.evaluate import evaluate
-
-        scores = evaluate(self.model.generate(self.num_samples, seed=self.seed), self.reference,
-                          kid_subsets=10)
-        values = {key: float(scores[key]) for key in self.KEYS if key in scores}
+        values = self._score(self.model)
         if logs is not None:
             logs.update(values)
         if self.log_dir:
@@ -93,7 +115,9 @@ class QualityMonitor(keras.callbacks.Callback):
             if self.best_path:
                 with atomic_path(self.best_path) as temporary:
                     self.model.save(temporary)
-                write_json_atomic(self.record_path, {"epoch": epoch + 1, **values})
+                    digest = sha256_of(temporary)
+                write_json_atomic(self.record_path,
+                                  {"epoch": epoch + 1, "sha256": digest, **values})
 
     def _write_summaries(self, epoch, values):
         import tensorflow as tf

@@ -14,6 +14,7 @@ from keras_gen.callbacks import QualityMonitor
 from keras_gen.cli import main
 from keras_gen.data.transforms import to_unit_range
 from keras_gen.metrics import features as features_module
+from keras_gen.utils import sha256_of
 from tests.helpers import SHARED_DATA, tiny_dataset, tiny_gan
 
 MNIST = os.path.join(SHARED_DATA, "mnist")
@@ -131,10 +132,11 @@ def test_quality_monitor_resumed_keeps_the_better_best_model(tmp_path, reference
         tiny_gan().fit(tiny_dataset(), epochs=3, verbose=0,
                        callbacks=[backup, monitor(), _StopAt(1, 0)])
     record = json.loads((tmp_path / "best.json").read_text())
-    assert record["epoch"] == 1 and best.exists()
+    assert record["epoch"] == 1 and record["sha256"] == sha256_of(str(best))
     # Say epoch 1's model had scored far better than the tiny model ever does (FID ~100s).
-    (tmp_path / "best.json").write_text(json.dumps({**record, "fid": 0.5}))
     best.write_bytes(b"the better model")
+    (tmp_path / "best.json").write_text(
+        json.dumps({**record, "fid": 0.5, "sha256": sha256_of(str(best))}))
     resumed = monitor()
     history = tiny_gan().fit(tiny_dataset(), epochs=3, verbose=0,
                              callbacks=[backup, resumed]).history
@@ -146,6 +148,36 @@ def test_quality_monitor_resumed_keeps_the_better_best_model(tmp_path, reference
     tiny_gan().fit(tiny_dataset(), epochs=1, verbose=0, callbacks=[fresh])
     assert fresh.best_epoch == 1 and best.read_bytes() != b"the better model"
     assert json.loads((tmp_path / "best.json").read_text())["fid"] == fresh.best_fid
+
+
+@needs_mnist
+def test_quality_monitor_resumed_scores_a_model_its_record_does_not_describe(tmp_path,
+                                                                               reference):
+    from tests.models.test_gan_training import _StopAt
+
+    best, record_path = tmp_path / "best.keras", tmp_path / "best.json"
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+
+    def monitor():
+        return QualityMonitor(reference, num_samples=100, best_path=str(best))
+
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        tiny_gan().fit(tiny_dataset(), epochs=3, verbose=0,
+                       callbacks=[backup, monitor(), _StopAt(1, 0)])
+    scored = json.loads(record_path.read_text())["fid"]
+    # A crash between the model's write and its record's: the record is an older model's.
+    record_path.write_text(json.dumps({"epoch": 1, "fid": 0.5, "sha256": "0" * 64}))
+    resumed = monitor()
+    resumed.set_model(tiny_gan())
+    resumed.on_train_begin()
+    resumed.on_epoch_begin(1)
+    # Scored again from the file: the same samples (seed 0) of the same weights.
+    assert resumed.best_fid == pytest.approx(scored, rel=1e-4) and resumed.best_epoch is None
+    best.write_bytes(b"not a model")
+    broken = monitor()
+    broken.on_train_begin()
+    with pytest.raises(ValueError, match="Cannot load .*best.keras to score it.*Move it away"):
+        broken.on_epoch_begin(1)
 
 
 @needs_mnist
