@@ -3,7 +3,6 @@
 import logging
 import os
 import threading
-import time
 
 from keras_gen.export.models_config import read_models_config, served_versions
 from keras_gen.export.saved_model import existing_versions
@@ -21,26 +20,32 @@ class ModelRepository:
 
     Each model's version policy and labels come from `base_dir/models.config`;
     a model it does not list gets TF Serving's default policy, the latest
-    version only. The folder is rescanned at most every `poll_seconds`: a
-    version the policy names is loaded at the first scan that finds it, so a
-    version exported while the server runs is served without a restart, and
-    a version no longer served (deleted, or superseded under the policy) is
-    unloaded. As in TF Serving (its availability-preserving policy), a
-    superseded version keeps serving until a newer one has loaded, so a
-    version that fails to load (its error is in the status) does not take the
-    model down. A `models.config` that does not parse stops the start; edited
-    into one while serving, it is logged and the last one that parsed stays
-    in force, as in TF Serving's config polling.
+    version only. Everything the policies name is loaded before the
+    constructor returns, as TF Serving loads before it answers. Then a
+    background thread rescans the folder every `poll_seconds`: a version the
+    policy names is loaded when a scan finds it, so a version exported while
+    the server runs is served without a restart, and a version no longer
+    served (deleted, or superseded under the policy) is unloaded. Loading
+    happens beside the requests, which go on to the versions already loaded
+    (the new one is `LOADING` in the status meanwhile). As in TF Serving (its
+    availability-preserving policy), a superseded version keeps serving until
+    a newer one has loaded, so a version that fails to load (its error is in
+    the status) does not take the model down. A `models.config` that does not
+    parse stops the start; edited into one while serving, it is logged and
+    the last one that parsed stays in force, as in TF Serving's config polling.
 
     Args:
         base_dir: str. The `saved_models/` folder.
-        poll_seconds: float. Minimum time between rescans.
+        poll_seconds: float. Time between rescans; 0 scans once, at the start
+            (`rescan()` scans on demand), as TF Serving's
+            `--file_system_poll_wait_seconds=0`.
 
     Example:
 
     ```python
     repository = ModelRepository("saved_models")
     version, model = repository.get("dcgan_digits")
+    repository.close()  # stops the rescans
     ```
     """
 
@@ -49,15 +54,35 @@ class ModelRepository:
             raise FileNotFoundError(f"No model folder at {base_dir!r}; export a model with "
                                     "`keras-gen export MODEL_FILE --name NAME --out DIR` first.")
         self.base_dir, self.poll_seconds = base_dir, poll_seconds
-        self._lock = threading.Lock()
+        # `_lock` guards what requests read and is never held during a load; `_scan_lock`
+        # lets one scan run at a time.
+        self._lock, self._scan_lock = threading.Lock(), threading.Lock()
         self._loaded, self._failed = {}, {}
-        self._versions, self._labels, self._scanned_at = {}, {}, 0.0
+        self._versions, self._labels = {}, {}
         self._config, self._config_error = read_models_config(base_dir), None
         # Every version ever served or tried, as `(state, error code, error message)`: what
         # TF Serving's servable state monitor remembers and its model status lists.
         self._states = {}
-        with self._lock:  # Loaded before the first request, as TF Serving starts.
-            self._rescan()
+        self.rescan()
+        self._stopped, self._poller = threading.Event(), None
+        if poll_seconds > 0:
+            self._poller = threading.Thread(target=self._poll, daemon=True,
+                                            name=f"rescan {base_dir}")
+            self._poller.start()
+
+    def _poll(self):
+        while not self._stopped.wait(self.poll_seconds):
+            try:
+                self.rescan()
+            except Exception:  # e.g. a folder removed while it was listed: the poller lives on
+                log.exception("Rescanning %s failed; trying again in %s s.", self.base_dir,
+                              self.poll_seconds)
+
+    def close(self):
+        """Stops the rescans (the loaded versions keep answering)."""
+        self._stopped.set()
+        if self._poller is not None:
+            self._poller.join(timeout=30)
 
     def _read_config(self):
         try:
@@ -68,20 +93,54 @@ class ModelRepository:
                 self._config_error = str(error)
         return self._config
 
-    def _rescan(self):
-        if time.monotonic() - self._scanned_at < self.poll_seconds:
+    def rescan(self):
+        """Rereads `models.config` and the folder; loads and unloads versions to match them."""
+        with self._scan_lock:
+            config = self._read_config()
+            on_disk = {name: existing_versions(os.path.join(self.base_dir, name))
+                       for name in sorted(os.listdir(self.base_dir))
+                       if os.path.isdir(os.path.join(self.base_dir, name))}
+            aspired = {name: served_versions(config.get(name, {}).get("version_policy"), versions)
+                       for name, versions in on_disk.items()}
+            for name, versions in aspired.items():
+                for version in versions:
+                    self._load(name, version)
+            with self._lock:
+                self._serve(config, on_disk, aspired)
+
+    def _load(self, name, version):
+        """Loads a version unless it is loaded, or failed and its files have not changed since."""
+        key, path = (name, version), os.path.join(self.base_dir, name, str(version))
+        with self._lock:
+            if key in self._loaded:
+                return
+        stamp = _modified(path)
+        if self._failed.get(key) == stamp:
             return
-        config = self._read_config()
-        on_disk = {name: existing_versions(os.path.join(self.base_dir, name))
-                   for name in sorted(os.listdir(self.base_dir))
-                   if os.path.isdir(os.path.join(self.base_dir, name))}
+        with self._lock:
+            self._states.setdefault(name, {})[version] = ("LOADING", "OK", "")
+        try:
+            model = SessionModel(path)  # outside the lock: requests go on meanwhile
+        except Exception as error:  # Any broken export: reported, never fatal to the server.
+            code = _error_code(error)
+            message = f"{type(error).__name__}: {str(error).strip().splitlines()[0]}"
+            log.error("Loading %s failed (%s): %s", path, code, message)
+            self._failed[key] = stamp
+            with self._lock:
+                self._states[name][version] = ("END", code, message)
+            return
+        self._failed.pop(key, None)
+        with self._lock:
+            self._loaded[key] = model
+
+    def _serve(self, config, on_disk, aspired):
+        """Swaps in what is served now, from the versions on disk and those loaded."""
         self._versions = {}
         for name, versions in on_disk.items():
-            aspired = served_versions(config.get(name, {}).get("version_policy"), versions)
-            ready = [version for version in aspired if self._load(name, version)]
+            ready = [version for version in aspired[name] if (name, version) in self._loaded]
             # Availability preserving: the versions on their way out stay while none of those
             # the policy names has loaded (unless it names none).
-            kept = ready if ready or not aspired else [
+            kept = ready if ready or not aspired[name] else [
                 version for version in versions if (name, version) in self._loaded]
             if kept:
                 self._versions[name] = kept
@@ -97,32 +156,10 @@ class ModelRepository:
         for name, versions in self._versions.items():
             self._states.setdefault(name, {}).update(
                 dict.fromkeys(versions, ("AVAILABLE", "OK", "")))
-        self._scanned_at = time.monotonic()
-
-    def _load(self, name, version):
-        """Loads a version unless loaded already; False if it fails (retried when files change)."""
-        key, path = (name, version), os.path.join(self.base_dir, name, str(version))
-        if key in self._loaded:
-            return True
-        stamp = _modified(path)
-        if self._failed.get(key) == stamp:
-            return False
-        try:
-            self._loaded[key] = SessionModel(path)
-        except Exception as error:  # Any broken export: reported, never fatal to the server.
-            code = _error_code(error)
-            message = f"{type(error).__name__}: {str(error).strip().splitlines()[0]}"
-            log.error("Loading %s failed (%s): %s", path, code, message)
-            self._failed[key] = stamp
-            self._states.setdefault(name, {})[version] = ("END", code, message)
-            return False
-        self._failed.pop(key, None)
-        return True
 
     def models(self):
         """Returns `{name: [versions]}` of everything servable now."""
         with self._lock:
-            self._rescan()
             return dict(self._versions)
 
     def status(self, name, version=None):
@@ -135,7 +172,8 @@ class ModelRepository:
 
         Returns:
             list of `(int, str, str, str)`: every version served or tried since the start,
-            or the one asked for. The error code is "OK" unless loading failed.
+            or the one asked for: "LOADING", "AVAILABLE", or "END" (unloaded, or failed to
+            load). The error code is "OK" unless loading failed.
 
         Example:
 
@@ -144,7 +182,6 @@ class ModelRepository:
         ```
         """
         with self._lock:
-            self._rescan()
             states = self._states.get(name, {})
             if version is None:
                 if not states:
@@ -157,7 +194,6 @@ class ModelRepository:
     def resolve(self, name, version=None, label=None):
         """Returns the version number a request for `name` (and version or label) means."""
         with self._lock:
-            self._rescan()
             return self._resolve(name, version, label)
 
     def _resolve(self, name, version, label):
@@ -178,7 +214,6 @@ class ModelRepository:
     def get(self, name, version=None, label=None):
         """Returns `(version, SessionModel)` of a served version."""
         with self._lock:
-            self._rescan()
             version = self._resolve(name, version, label)
             return version, self._loaded[(name, version)]
 

@@ -142,6 +142,7 @@ class LocalServer:
         host: str. Interface to bind; loopback by default.
         port: int. TCP port; 0 picks a free one (see `self.port`).
         threads: int. Worker threads.
+        poll_seconds: float. Time between rescans of `base_dir` (`ModelRepository`).
         **app_kwargs: passed to `ServingApp` (`max_batch`, `max_body_bytes`).
 
     Example:
@@ -173,6 +174,7 @@ class LocalServer:
 
     def stop(self):
         self._server.close()
+        self.app.repository.close()
         if self._thread is not None:
             self._thread.join(timeout=5)
 

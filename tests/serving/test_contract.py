@@ -222,7 +222,10 @@ def test_new_versions_and_labels_are_picked_up_without_restart(target):
     entry.version_labels["stable"] = 1
     with open(config_path, "w") as handle:
         handle.write(text_format.MessageToString(config))
-    time.sleep(0.3)
+    # Version 1 is loaded again at the next scan, beside the requests: wait until it answers.
+    deadline = time.monotonic() + 10
+    while states()[-1] != ("1", "AVAILABLE") and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert post(url, "contract_gan", sample, "/versions/1").status_code == 200
     stable = requests.get(f"{url}/v1/models/contract_gan/labels/stable/metadata", timeout=30)
     assert stable.json()["model_spec"]["version"] == "1"

@@ -3,6 +3,8 @@
 import gc
 import os
 import shutil
+import threading
+import time
 import weakref
 
 import pytest
@@ -32,7 +34,7 @@ def write_policy(folder, policy_text, labels=()):
 
 def test_the_default_policy_serves_the_latest_version_only(three_versions):
     export.write_models_config(str(three_versions))  # new models: `latest { num_versions: 1 }`
-    repository = ModelRepository(str(three_versions), poll_seconds=0.0)  # rescans at every call
+    repository = ModelRepository(str(three_versions), poll_seconds=0)  # rescans only when asked
     assert repository.models() == {"tiny": [3]}
     assert repository.get("tiny")[0] == 3
     with pytest.raises(NotFound, match=r"Specific\(tiny, 2\)"):
@@ -44,7 +46,7 @@ def test_the_default_policy_serves_the_latest_version_only(three_versions):
                                             ("all {}", [1, 2, 3])])
 def test_version_policies_from_models_config(three_versions, policy, served):
     write_policy(three_versions, policy)
-    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    repository = ModelRepository(str(three_versions), poll_seconds=0)
     assert repository.models() == {"tiny": served}
     assert repository.get("tiny")[0] == 3
 
@@ -52,7 +54,7 @@ def test_version_policies_from_models_config(three_versions, policy, served):
 def test_labels_resolve_only_to_served_versions(three_versions):
     write_policy(three_versions, "specific { versions: 1 versions: 2 }",
                  labels=[("stable", 1), ("canary", 2), ("stale", 3)])
-    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    repository = ModelRepository(str(three_versions), poll_seconds=0)
     assert repository.resolve("tiny", label="stable") == 1
     assert repository.resolve("tiny", label="canary") == 2
     assert repository.resolve("tiny") == 2  # the latest of those served
@@ -63,11 +65,12 @@ def test_labels_resolve_only_to_served_versions(three_versions):
 
 def test_a_version_no_longer_served_is_unloaded(three_versions):
     write_policy(three_versions, "all {}")
-    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    repository = ModelRepository(str(three_versions), poll_seconds=0)
     _, first = repository.get("tiny", version=1)
     released = weakref.ref(first)
     del first
     shutil.rmtree(three_versions / "tiny" / "1")
+    repository.rescan()
     with pytest.raises(NotFound, match=r"Specific\(tiny, 1\)"):
         repository.get("tiny", version=1)
     gc.collect()
@@ -76,6 +79,7 @@ def test_a_version_no_longer_served_is_unloaded(three_versions):
     released = weakref.ref(second)
     del second
     write_policy(three_versions, "latest {}")  # superseded: only version 3 is served now
+    repository.rescan()
     assert repository.models() == {"tiny": [3]}
     gc.collect()
     assert released() is None
@@ -88,7 +92,7 @@ def states(repository, name, version=None):
 
 def test_status_lists_every_version_served_newest_first(three_versions):
     export.write_models_config(str(three_versions))  # the default: version 3 only
-    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    repository = ModelRepository(str(three_versions), poll_seconds=0)
     assert repository.status("tiny") == [(3, "AVAILABLE", "OK", "")]
     # On disk but never served: TF Serving's state monitor has not heard of it either.
     with pytest.raises(NotFound, match="Could not find version 1 of model tiny"):
@@ -96,8 +100,10 @@ def test_status_lists_every_version_served_newest_first(three_versions):
     with pytest.raises(NotFound, match="Could not find any versions of model nope"):
         repository.status("nope")
     write_policy(three_versions, "all {}")
+    repository.rescan()
     assert states(repository, "tiny") == [(3, "AVAILABLE"), (2, "AVAILABLE"), (1, "AVAILABLE")]
     write_policy(three_versions, "specific { versions: 2 }")
+    repository.rescan()
     assert states(repository, "tiny") == [(3, "END"), (2, "AVAILABLE"), (1, "END")]
     assert states(repository, "tiny", 3) == [(3, "END")]
 
@@ -105,7 +111,7 @@ def test_status_lists_every_version_served_newest_first(three_versions):
 def test_a_version_that_fails_to_load_leaves_the_last_one_serving(three_versions, tmp_path,
                                                                  caplog):
     export.write_models_config(str(three_versions))
-    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    repository = ModelRepository(str(three_versions), poll_seconds=0)
     assert repository.get("tiny")[0] == 3
     # Version 4 copied in file by file (not moved in whole): the scan finds it half there.
     complete = export.export_saved_model(tiny_gan(), str(tmp_path / "elsewhere"), verify=False)
@@ -115,7 +121,9 @@ def test_a_version_that_fails_to_load_leaves_the_last_one_serving(three_versions
     with caplog.at_level("ERROR", logger="keras_gen.serving.repository"):
         # Version 4 is the one the policy names now, but it did not load: 3 keeps serving,
         # as TF Serving's availability-preserving policy keeps it.
+        repository.rescan()
         assert repository.get("tiny")[0] == 3
+        repository.rescan()
         assert repository.get("tiny")[0] == 3
     assert len(caplog.records) == 1  # tried once, not at every rescan, until the files change
     (version, state, code, message), = repository.status("tiny", version=4)
@@ -124,6 +132,7 @@ def test_a_version_that_fails_to_load_leaves_the_last_one_serving(three_versions
     # The rest of the files land (copy2 keeps their old times; their number changed): loaded,
     # and 3 unloaded.
     shutil.copytree(os.path.join(complete, "variables"), copying / "variables")
+    repository.rescan()
     assert repository.get("tiny")[0] == 4
     assert states(repository, "tiny")[:2] == [(4, "AVAILABLE"), (3, "END")]
 
@@ -134,13 +143,49 @@ def test_a_models_config_that_does_not_parse(three_versions, caplog):
                                          r"2:.*nme.*delete the file and run `keras-gen export`"):
         ModelRepository(str(three_versions))
     write_policy(three_versions, "all {}")
-    repository = ModelRepository(str(three_versions), poll_seconds=0.0)
+    repository = ModelRepository(str(three_versions), poll_seconds=0)
     # Broken while serving: logged once, and the last config that parsed stays in force.
     (three_versions / "models.config").write_text("model_config_list { config {")
     with caplog.at_level("ERROR", logger="keras_gen.serving.repository"):
+        repository.rescan()
+        repository.rescan()
         assert repository.models() == {"tiny": [1, 2, 3]}
         assert repository.get("tiny", version=1)[0] == 1
     errors = [record.getMessage() for record in caplog.records]
     assert len(errors) == 1 and "Serving on under the last models.config" in errors[0]
     write_policy(three_versions, "latest {}")  # fixed: it applies at the next rescan
+    repository.rescan()
     assert repository.models() == {"tiny": [3]}
+
+
+def test_requests_are_answered_while_a_new_version_loads(three_versions, tmp_path, monkeypatch):
+    from keras_gen.serving import repository as repository_module
+
+    export.write_models_config(str(three_versions))
+    repository = ModelRepository(str(three_versions), poll_seconds=0.05)
+    started, release = threading.Event(), threading.Event()
+
+    class SlowSessionModel(repository_module.SessionModel):
+        def __init__(self, path):
+            started.set()
+            assert release.wait(timeout=60)
+            super().__init__(path)
+
+    monkeypatch.setattr(repository_module, "SessionModel", SlowSessionModel)
+    try:
+        export.export_saved_model(tiny_gan(), str(three_versions / "tiny"), version=4,
+                                  verify=False)
+        assert started.wait(timeout=30)  # the poller found version 4 and is loading it
+        # Version 3 answers meanwhile, without waiting for the load.
+        assert repository.get("tiny")[0] == 3
+        assert states(repository, "tiny")[:2] == [(4, "LOADING"), (3, "AVAILABLE")]
+        release.set()
+        deadline = time.monotonic() + 30
+        while repository.models() != {"tiny": [4]} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert repository.get("tiny")[0] == 4
+        assert states(repository, "tiny")[:2] == [(4, "AVAILABLE"), (3, "END")]
+    finally:
+        release.set()
+        repository.close()
+    assert not any(thread.name == f"rescan {three_versions}" for thread in threading.enumerate())
