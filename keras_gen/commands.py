@@ -149,9 +149,10 @@ def run_finetune(args):
                    checkpoint_every=5, grid_seed=args.seed,
                    callbacks=[monitor] if monitor else ())
     print(f"Fine-tuned {args.preset} on {len(images)} images of {args.dataset}; wrote {out_dir}")
-    if monitor and monitor.best_epoch:
-        print(f"Best FID {monitor.best_fid:.3f} at epoch {monitor.best_epoch}: "
-              f"{monitor.best_path}")
+    if monitor and monitor.best_fid < float("inf"):
+        # The epoch is unknown when a resume had to score the best model again.
+        when = f" at epoch {monitor.best_epoch}" if monitor.best_epoch else ""
+        print(f"Best FID {monitor.best_fid:.3f}{when}: {monitor.best_path}")
     return out_dir
 
 
