@@ -116,6 +116,7 @@ def freeze_discriminator_blocks(gan, num_blocks):
     """
     blocks = [layer.name for layer in gan.discriminator.layers if layer.name.startswith("block_")]
     if not isinstance(num_blocks, int) or not 1 <= num_blocks <= len(blocks):
-        raise ValueError(f"num_blocks must be in [1, {len(blocks)}] for this discriminator "
-                         f"(blocks {blocks}). Received: {num_blocks!r}")
+        raise ValueError(f"Cannot freeze {num_blocks!r} discriminator blocks: this one has "
+                         f"{len(blocks)} ({', '.join(blocks)}). Pass 1 to {len(blocks)} "
+                         "(FreezeD: `freeze_d=` in prepare_finetune, `--freeze-d` in the CLI).")
     return freeze(gan.discriminator, up_to=f"block_{num_blocks - 1}")

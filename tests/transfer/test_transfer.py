@@ -30,7 +30,8 @@ def test_bad_selections_are_named():
         transfer.freeze(discriminator, up_to="block_7")
     with pytest.raises(ValueError, match="exactly one"):
         transfer.freeze(discriminator, up_to="block_0", layers=["logit"])
-    with pytest.raises(ValueError, match=r"num_blocks must be in \[1, 2\]"):
+    with pytest.raises(ValueError, match=r"Cannot freeze 3 discriminator blocks: this one has "
+                                         r"2 \(block_0, block_1\)\. Pass 1 to 2"):
         transfer.freeze_discriminator_blocks(tiny_gan(), 3)
 
 
