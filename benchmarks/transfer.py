@@ -20,10 +20,10 @@ fresh class embeddings (at the old classes' mean, drawn at random, or each the b
 classes that `transfer.class_affinity` finds in its images), for targets whose classes mean
 other things. Two more, opt-in, ask which half of the preset carries what it transfers:
 `finetune+fresh_d` keeps the preset's generator and starts the discriminator as scratch's run
-starts it, `finetune+fresh_g` the other way round. At checkpoints spaced closely early on (50, 100, 150, 225, 300, 375, 450, 600,
-900, 1200, 1500, then every 500; 375 is the target's 25% of 1,500), FID and KID of 2,000
-samples against the target's test split, in the features of the target domain's shipped
-classifier.
+starts it, `finetune+fresh_g` the other way round. At checkpoints spaced closely early on (50,
+100, 150, 225, 300, 375, 450, 600, 900, 1200, 1500, then every 500; 375 is the target's 25% of
+1,500), FID and KID of 2,000 samples against the target's test split, in the features of the
+target domain's shipped classifier.
 
 With several seeds (`--seed 0 1 2`) every run is repeated per seed and the curves are averaged
 checkpoint by checkpoint before anything is read off them: one run's late FID moves by up to ~1
