@@ -1,6 +1,7 @@
 """Shared test helpers: tiny seeded models and the one model test every family passes."""
 
 import os
+import time
 
 import keras
 import numpy as np
@@ -13,6 +14,16 @@ from keras_gen.models import GAN, ConditionalGAN
 TINY_SHAPE = (28, 28, 1)
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data")
+
+
+def wait_until(condition, timeout=10.0, interval=0.1):
+    """Polls `condition()` until it holds or `timeout` seconds pass; the caller asserts after.
+
+    For what a server does in the background (a rescan, a load), which a test cannot join.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(interval)
 
 
 def tiny_images(count=16, shape=TINY_SHAPE, seed=0):

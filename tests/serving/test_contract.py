@@ -21,6 +21,7 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from keras_gen import export
 from keras_gen.serving import Client, LocalServer, ServingError
+from tests.helpers import wait_until
 from tests.serving.contract_models import MAX_BATCH, build_models, export_models
 
 EXTERNAL = os.environ.get("KERAS_GEN_SERVING_URL")
@@ -206,9 +207,7 @@ def test_new_versions_and_labels_are_picked_up_without_restart(target):
 
     # models.config's policy is TF Serving's default, the latest version: 1 is unloaded, and
     # the status lists every version it has served, newest first.
-    deadline = time.monotonic() + 10
-    while states() != [("2", "AVAILABLE"), ("1", "END")] and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: states() == [("2", "AVAILABLE"), ("1", "END")])
     assert states() == [("2", "AVAILABLE"), ("1", "END")]
     assert states("/versions/1") == [("1", "END")]
     sample = {"signature_name": "sample", "instances": [1]}
@@ -223,9 +222,7 @@ def test_new_versions_and_labels_are_picked_up_without_restart(target):
     with open(config_path, "w") as handle:
         handle.write(text_format.MessageToString(config))
     # Version 1 is loaded again at the next scan, beside the requests: wait until it answers.
-    deadline = time.monotonic() + 10
-    while states()[-1] != ("1", "AVAILABLE") and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: states()[-1] == ("1", "AVAILABLE"))
     assert post(url, "contract_gan", sample, "/versions/1").status_code == 200
     stable = requests.get(f"{url}/v1/models/contract_gan/labels/stable/metadata", timeout=30)
     assert stable.json()["model_spec"]["version"] == "1"

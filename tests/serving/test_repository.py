@@ -4,14 +4,13 @@ import gc
 import os
 import shutil
 import threading
-import time
 import weakref
 
 import pytest
 
 from keras_gen import export
 from keras_gen.serving.repository import ModelRepository, NotFound
-from tests.helpers import tiny_gan
+from tests.helpers import tiny_gan, wait_until
 
 
 @pytest.fixture()
@@ -158,7 +157,7 @@ def test_a_models_config_that_does_not_parse(three_versions, caplog):
     assert repository.models() == {"tiny": [3]}
 
 
-def test_requests_are_answered_while_a_new_version_loads(three_versions, tmp_path, monkeypatch):
+def test_requests_are_answered_while_a_new_version_loads(three_versions, monkeypatch):
     from keras_gen.serving import repository as repository_module
 
     export.write_models_config(str(three_versions))
@@ -180,9 +179,7 @@ def test_requests_are_answered_while_a_new_version_loads(three_versions, tmp_pat
         assert repository.get("tiny")[0] == 3
         assert states(repository, "tiny")[:2] == [(4, "LOADING"), (3, "AVAILABLE")]
         release.set()
-        deadline = time.monotonic() + 30
-        while repository.models() != {"tiny": [4]} and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: repository.models() == {"tiny": [4]}, timeout=30)
         assert repository.get("tiny")[0] == 4
         assert states(repository, "tiny")[:2] == [(4, "AVAILABLE"), (3, "END")]
     finally:
