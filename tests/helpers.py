@@ -68,6 +68,14 @@ def weights_of(model):
     return [np.array(w) for w in model.weights]
 
 
+def batch_norm_layers(model):
+    """Every `BatchNormalization` inside `model`, so a test can ask how they compute statistics."""
+    layers = [layer for layer in model._flatten_layers(include_self=False)
+              if isinstance(layer, keras.layers.BatchNormalization)]
+    assert layers, f"{model.name} has no batch norm: the test would check nothing"
+    return layers
+
+
 def _variables_of(optimizer):
     return [np.array(v) for v in optimizer.variables]
 

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
+from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.ema import update_moving_average
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
@@ -175,6 +176,10 @@ class GAN(PresetMixin, keras.Model):
             steps_per_execution: int. Batches per compiled call.
             run_eagerly: bool. Run the step eagerly, for debugging.
 
+        Under a strategy with several replicas, the networks' batch-norm layers
+        are switched to statistics over the global batch
+        (`synchronize_batch_norm`), so N devices train as one does.
+
         Example:
 
         ```python
@@ -201,6 +206,7 @@ class GAN(PresetMixin, keras.Model):
         # Build optimizer state now so BackupAndRestore and load_model find it.
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
+        synchronize_batch_norm(self)
         self._trainable_at_compile = trainable_snapshot(self)
 
     def fit(self, *args, **kwargs):

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.models import randomness
+from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.labels import check_labels
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
@@ -172,6 +173,9 @@ class VAE(PresetMixin, keras.Model):
     def compile(self, optimizer="adam", **kwargs):
         """Configures training: one optimizer for encoder and decoder (as `keras.Model.compile`).
 
+        Under a strategy with several replicas, batch-norm layers are switched to
+        statistics over the global batch (`synchronize_batch_norm`).
+
         Example:
 
         ```python
@@ -183,6 +187,7 @@ class VAE(PresetMixin, keras.Model):
             # Build optimizer state now, so BackupAndRestore and load_model find it.
             self.optimizer.build(self.encoder.trainable_variables +
                                  self.decoder.trainable_variables)
+        synchronize_batch_norm(self)
         self._trainable_at_compile = trainable_snapshot(self)
 
     def fit(self, *args, **kwargs):

@@ -8,8 +8,8 @@ import tensorflow as tf
 from keras_gen import networks
 from keras_gen.cli import main
 from keras_gen.models import ConditionalGAN
-from tests.helpers import (TINY_SHAPE, assert_weights_close, run_model_test, tiny_cgan,
-                           tiny_dataset, weights_of)
+from tests.helpers import (TINY_SHAPE, assert_weights_close, batch_norm_layers, run_model_test,
+                           tiny_cgan, tiny_dataset, weights_of)
 
 
 @pytest.mark.parametrize("head", ["projection", "auxiliary"])
@@ -67,7 +67,7 @@ def test_generator_must_take_labels():
 def test_mirrored_strategy_matches_one_device(head, mirrored_strategy):
     def two_steps(strategy):
         with strategy.scope():
-            cgan = tiny_cgan(head, g_norm=None, d_norm=None,
+            cgan = tiny_cgan(head, g_norm="batch", d_norm="batch",
                              g_optimizer=keras.optimizers.SGD(0.05),
                              d_optimizer=keras.optimizers.SGD(0.05))
         cgan.fit(tiny_dataset(count=16, batch_size=8), epochs=1, verbose=0)
@@ -75,6 +75,7 @@ def test_mirrored_strategy_matches_one_device(head, mirrored_strategy):
 
     mirrored = two_steps(mirrored_strategy)
     single = two_steps(tf.distribute.get_strategy())
+    assert all(layer.synchronized for layer in batch_norm_layers(mirrored))
     for part in ("generator", "discriminator", "ema_generator"):
         assert_weights_close(weights_of(getattr(mirrored, part)),
                              weights_of(getattr(single, part)), atol=1e-5)

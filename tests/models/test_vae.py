@@ -10,8 +10,8 @@ import tensorflow as tf
 from keras_gen import data, networks, recipes
 from keras_gen.cli import main
 from keras_gen.models import VAE, VAEGAN, Reparameterization, kl_divergence, reconstruction_loss
-from tests.helpers import (TINY_SHAPE, assert_weights_close, run_model_test, tiny_dataset,
-                           weights_of)
+from tests.helpers import (TINY_SHAPE, assert_weights_close, batch_norm_layers, run_model_test,
+                           tiny_dataset, weights_of)
 
 
 def tiny_vae(num_classes=None, seed=0, **kwargs):
@@ -23,10 +23,10 @@ def tiny_vae(num_classes=None, seed=0, **kwargs):
     return vae
 
 
-def tiny_vaegan(seed=0):
+def tiny_vaegan(seed=0, d_norm=None):
     keras.utils.set_random_seed(seed)
     model = VAEGAN(networks.vae_encoder(TINY_SHAPE, 4, 4), networks.vae_decoder(TINY_SHAPE, 4, 4),
-                   networks.feature_discriminator(TINY_SHAPE, 4), seed=seed)
+                   networks.feature_discriminator(TINY_SHAPE, 4, d_norm), seed=seed)
     model.compile()
     return model
 
@@ -133,9 +133,11 @@ def test_mirrored_strategy_matches_one_device(family, mirrored_strategy):
             if family == "cvae":
                 model = tiny_vae(num_classes=10)
                 model.compile(optimizer=keras.optimizers.SGD(0.01))
-            else:
-                model = tiny_vaegan()
+            else:  # with a batch-norm discriminator: compile() synchronizes its statistics
+                model = tiny_vaegan(d_norm="batch")
                 model.compile(*(keras.optimizers.SGD(0.01) for _ in range(3)))
+                assert all(layer.synchronized for layer in batch_norm_layers(model)) == (
+                    strategy is mirrored_strategy)
         model.fit(tiny_dataset(count=16, batch_size=8), epochs=1, verbose=0)
         return model
 
