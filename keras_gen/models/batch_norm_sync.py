@@ -1,4 +1,4 @@
-"""Batch-norm statistics over the global batch, so N `tf.distribute` replicas train as one device."""
+"""Batch-norm statistics over the global batch, so N `tf.distribute` replicas train as one."""
 
 import keras
 
@@ -26,7 +26,8 @@ def synchronize_batch_norm(model):
     ```python
     with tf.distribute.MirroredStrategy().scope():
         gan = GAN(generator, discriminator)
-        keras_gen.models.synchronize_batch_norm(gan)  # ["norm", "stem_norm", ...]; compile() does this itself
+        # compile() does this itself; returns ["stem_norm", "norm", ...]
+        keras_gen.models.synchronize_batch_norm(gan)
     ```
     """
     if model.distribute_strategy.num_replicas_in_sync <= 1:
