@@ -141,4 +141,3 @@ def write_png_folder(root, classes, per_class=8):
 
 
 __all__ = ["keras_gen", "run_model_test", "tiny_dataset", "tiny_gan", "tiny_images"]
-

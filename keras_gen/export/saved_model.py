@@ -82,4 +82,3 @@ def export_saved_model(model, base_dir, version=None, verify=True):
         if os.path.exists(temporary):
             shutil.rmtree(temporary)
     return target
-

@@ -113,8 +113,9 @@ def generator_body(x, image_shape, width, normalization, output_activation="tanh
     """
     start, num_blocks = check_image_shape(image_shape)
     stem_channels = width * 2 ** (num_blocks - 1) * 2
-    stem = [maybe_spectral(keras.layers.Dense(start * start * stem_channels, use_bias=False,
-                                               name="stem_dense"), normalization)]
+    stem_dense = keras.layers.Dense(start * start * stem_channels, use_bias=False,
+                                    name="stem_dense")
+    stem = [maybe_spectral(stem_dense, normalization)]
     if normalization == "batch":
         stem.append(keras.layers.BatchNormalization(name="stem_norm"))
     stem += [keras.layers.ReLU(name="stem_relu"),
