@@ -10,7 +10,7 @@ import sys
 from keras_gen.data import EMBEDDED_DATASET
 from keras_gen.losses import LOSS_PAIRS
 from keras_gen.recipes import RECIPES, VAE_RECIPES
-from keras_gen.utils.arguments import non_negative_int, positive_int
+from keras_gen.utils.arguments import non_negative_float, non_negative_int, positive_int
 
 _DESCRIPTION = """keras-gen: train, sample and inspect image generators.
 
@@ -151,6 +151,12 @@ def _add_serve_command(commands):
     serve.add_argument("--inter-op-threads", type=non_negative_int, default=0,
                        help="TensorFlow ops run at once (TF Serving's "
                             "--tensorflow_inter_op_parallelism; 0 = TensorFlow's choice)")
+    serve.add_argument("--max-load-retries", type=non_negative_int, default=5,
+                       help="tries after a failed model load before giving up (TF Serving's "
+                            "--max_num_load_retries; default 5)")
+    serve.add_argument("--load-retry-seconds", type=non_negative_float, default=60.0,
+                       help="seconds between those tries (TF Serving's "
+                            "--load_retry_interval_micros / 1e6; default 60)")
 
 
 def _add_presets_command(commands):

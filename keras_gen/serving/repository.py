@@ -3,6 +3,7 @@
 import logging
 import os
 import threading
+import time
 
 from keras_gen.export.models_config import read_models_config, served_versions
 from keras_gen.export.saved_model import existing_versions
@@ -13,6 +14,10 @@ log = logging.getLogger(__name__)
 
 class NotFound(LookupError):
     """No such model, version or label (HTTP 404)."""
+
+
+class NotAvailable(ValueError):
+    """A version named at the start did not load, so the server does not start (as TF Serving)."""
 
 
 class ModelRepository:
@@ -29,16 +34,27 @@ class ModelRepository:
     happens beside the requests, which go on to the versions already loaded
     (the new one is `LOADING` in the status meanwhile). As in TF Serving (its
     availability-preserving policy), a superseded version keeps serving until
-    a newer one has loaded, so a version that fails to load (its error is in
-    the status) does not take the model down. A `models.config` that does not
-    parse stops the start; edited into one while serving, it is logged and
-    the last one that parsed stays in force, as in TF Serving's config polling.
+    a newer one has loaded, so a version that fails to load does not take the
+    model down. A failed load is tried again `max_load_retries` times,
+    `load_retry_seconds` apart (a copy still under way gets time to finish),
+    and stays `LOADING` meanwhile; then the version is `END` with the error in
+    the status and is not tried again until the policy drops it and names it
+    anew (say it was deleted and exported again), as TF Serving's
+    `--max_num_load_retries` / `--load_retry_interval_micros` do. A version
+    the start needs that still fails then stops the start (`NotAvailable`),
+    as the container refuses to start. A `models.config` that does not parse
+    stops the start too; edited into one while serving, it is logged and the
+    last one that parsed stays in force, as in TF Serving's config polling.
 
     Args:
         base_dir: str. The `saved_models/` folder.
         poll_seconds: float. Time between rescans; 0 scans once, at the start
             (`rescan()` scans on demand), as TF Serving's
             `--file_system_poll_wait_seconds=0`.
+        max_load_retries: int. Tries after a failed load before giving up
+            (TF Serving's default: 5).
+        load_retry_seconds: float. Time between those tries (TF Serving's
+            default: 60).
 
     Example:
 
@@ -49,26 +65,50 @@ class ModelRepository:
     ```
     """
 
-    def __init__(self, base_dir, poll_seconds=1.0):
+    def __init__(self, base_dir, poll_seconds=1.0, max_load_retries=5, load_retry_seconds=60.0):
         if not os.path.isdir(base_dir):
             raise FileNotFoundError(f"No model folder at {base_dir!r}; export a model with "
                                     "`keras-gen export MODEL_FILE --name NAME --out DIR` first.")
+        if not isinstance(max_load_retries, int) or max_load_retries < 0:
+            raise ValueError("max_load_retries must be an int >= 0. "
+                             f"Received: max_load_retries={max_load_retries!r}")
+        if not load_retry_seconds >= 0:
+            raise ValueError("load_retry_seconds must be >= 0. "
+                             f"Received: load_retry_seconds={load_retry_seconds!r}")
         self.base_dir, self.poll_seconds = base_dir, poll_seconds
+        self.max_load_retries, self.load_retry_seconds = max_load_retries, load_retry_seconds
         # `_lock` guards what requests read and is never held during a load; `_scan_lock`
         # lets one scan run at a time.
         self._lock, self._scan_lock = threading.Lock(), threading.Lock()
-        self._loaded, self._failed = {}, {}
+        self._loaded = {}
+        # `{(name, version): (failed tries, time.monotonic() of the next try)}` for the loads
+        # that failed; guarded by `_scan_lock`, as only scans load.
+        self._failures = {}
         self._versions, self._labels = {}, {}
         self._config, self._config_error = read_models_config(base_dir), None
         # Every version ever served or tried, as `(state, error code, error message)`: what
         # TF Serving's servable state monitor remembers and its model status lists.
         self._states = {}
-        self.rescan()
+        self._start()
         self._stopped, self._poller = threading.Event(), None
         if poll_seconds > 0:
             self._poller = threading.Thread(target=self._poll, daemon=True,
                                             name=f"rescan {base_dir}")
             self._poller.start()
+
+    def _start(self):
+        """Loads what the policies name, waiting out the retries; refuses a start that failed."""
+        self.rescan()
+        while pending := [retry_at for tries, retry_at in self._failures.values()
+                          if tries <= self.max_load_retries]:
+            time.sleep(max(0.0, min(pending) - time.monotonic()))
+            self.rescan()
+        failed = [f"{name} version {version}" for (name, version) in sorted(self._failures)]
+        if failed:
+            raise NotAvailable(
+                f"{len(failed)} servable(s) did not become available: {', '.join(failed)} "
+                f"(tried {self.max_load_retries + 1} times; the errors are logged above). "
+                "Export those models again, or delete their version folders, then start again.")
 
     def _poll(self):
         while not self._stopped.wait(self.poll_seconds):
@@ -102,6 +142,10 @@ class ModelRepository:
                        if os.path.isdir(os.path.join(self.base_dir, name))}
             aspired = {name: served_versions(config.get(name, {}).get("version_policy"), versions)
                        for name, versions in on_disk.items()}
+            # A failed version the policy no longer names is forgotten: named anew (exported
+            # again after a delete), it gets fresh tries, as TF Serving re-aspires it.
+            self._failures = {key: failure for key, failure in self._failures.items()
+                              if key[1] in aspired.get(key[0], ())}
             for name, versions in aspired.items():
                 for version in versions:
                     self._load(name, version)
@@ -109,29 +153,39 @@ class ModelRepository:
                 self._serve(config, on_disk, aspired)
 
     def _load(self, name, version):
-        """Loads a version unless it is loaded, or failed and its files have not changed since."""
+        """Loads a version unless it is loaded, waiting for its next try, or given up on."""
         key, path = (name, version), os.path.join(self.base_dir, name, str(version))
         with self._lock:
             if key in self._loaded:
                 return
-        stamp = _modified(path)
-        if self._failed.get(key) == stamp:
+        tries, retry_at = self._failures.get(key, (0, 0.0))
+        if tries > self.max_load_retries or time.monotonic() < retry_at:
             return
         with self._lock:
             self._states.setdefault(name, {})[version] = ("LOADING", "OK", "")
         try:
             model = SessionModel(path)  # outside the lock: requests go on meanwhile
         except Exception as error:  # Any broken export: reported, never fatal to the server.
-            code = _error_code(error)
-            message = f"{type(error).__name__}: {str(error).strip().splitlines()[0]}"
-            log.error("Loading %s failed (%s): %s", path, code, message)
-            self._failed[key] = stamp
-            with self._lock:
-                self._states[name][version] = ("END", code, message)
+            self._record_failure(key, path, tries + 1, error)
             return
-        self._failed.pop(key, None)
+        self._failures.pop(key, None)
         with self._lock:
             self._loaded[key] = model
+
+    def _record_failure(self, key, path, tries, error):
+        """Schedules the next try of a failed load, or gives up on it after the last one."""
+        code = _error_code(error)
+        message = f"{type(error).__name__}: {str(error).strip().splitlines()[0]}"
+        self._failures[key] = (tries, time.monotonic() + self.load_retry_seconds)
+        said = message.rstrip(".")
+        if tries <= self.max_load_retries:  # still LOADING, as while TF Serving's retrier waits
+            log.warning("Loading %s failed (%s): %s. Retry %d of %d in %g s.", path, code, said,
+                        tries, self.max_load_retries, self.load_retry_seconds)
+            return
+        log.error("Loading %s failed (%s): %s. Gave up after %d tries, as TF Serving does: "
+                  "export the model again as a new version.", path, code, said, tries)
+        with self._lock:
+            self._states[key[0]][key[1]] = ("END", code, message)
 
     def _serve(self, config, on_disk, aspired):
         """Swaps in what is served now, from the versions on disk and those loaded."""
@@ -216,18 +270,6 @@ class ModelRepository:
         with self._lock:
             version = self._resolve(name, version, label)
             return version, self._loaded[(name, version)]
-
-
-def _modified(path):
-    """The version folder's file count and newest modification time: changes as files land."""
-    times = []
-    for folder, _, names in os.walk(path):
-        for name in names:
-            try:
-                times.append(os.stat(os.path.join(folder, name)).st_mtime_ns)
-            except OSError:  # removed while walking: the next scan sees the change
-                pass
-    return len(times), max(times, default=0)
 
 
 def _error_code(error):

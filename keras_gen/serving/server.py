@@ -143,6 +143,8 @@ class LocalServer:
         port: int. TCP port; 0 picks a free one (see `self.port`).
         threads: int. Worker threads.
         poll_seconds: float. Time between rescans of `base_dir` (`ModelRepository`).
+        max_load_retries: int. Tries after a failed load (`ModelRepository`).
+        load_retry_seconds: float. Time between those tries.
         **app_kwargs: passed to `ServingApp` (`max_batch`, `max_body_bytes`).
 
     Example:
@@ -154,10 +156,11 @@ class LocalServer:
     """
 
     def __init__(self, base_dir, host="127.0.0.1", port=8501, threads=8, poll_seconds=1.0,
-                 **app_kwargs):
+                 max_load_retries=5, load_retry_seconds=60.0, **app_kwargs):
         from waitress.server import create_server
 
-        self.app = ServingApp(ModelRepository(base_dir, poll_seconds), **app_kwargs)
+        repository = ModelRepository(base_dir, poll_seconds, max_load_retries, load_retry_seconds)
+        self.app = ServingApp(repository, **app_kwargs)
         self._server = create_server(self.app, host=host, port=port, threads=threads,
                                      ident="keras-gen")
         self.host, self.port = host, self._server.effective_port

@@ -31,3 +31,18 @@ def non_negative_int(text):
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or a positive integer, got {text}")
     return value
+
+
+def non_negative_float(text):
+    """An `argparse` type: a float >= 0, else a usage error naming the value.
+
+    Example:
+
+    ```python
+    parser.add_argument("--load-retry-seconds", type=non_negative_float, default=60.0)
+    ```
+    """
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value

@@ -4,12 +4,13 @@ import gc
 import os
 import shutil
 import threading
+import time
 import weakref
 
 import pytest
 
 from keras_gen import export
-from keras_gen.serving.repository import ModelRepository, NotFound
+from keras_gen.serving.repository import ModelRepository, NotAvailable, NotFound
 from tests.helpers import tiny_gan, wait_until
 
 
@@ -107,33 +108,72 @@ def test_status_lists_every_version_served_newest_first(three_versions):
     assert states(repository, "tiny", 3) == [(3, "END")]
 
 
-def test_a_version_that_fails_to_load_leaves_the_last_one_serving(three_versions, tmp_path,
-                                                                 caplog):
+def test_a_failed_load_is_tried_again_after_the_retry_interval(three_versions, tmp_path,
+                                                              caplog):
     export.write_models_config(str(three_versions))
-    repository = ModelRepository(str(three_versions), poll_seconds=0)
+    repository = ModelRepository(str(three_versions), poll_seconds=0, max_load_retries=2,
+                                 load_retry_seconds=2.0)
     assert repository.get("tiny")[0] == 3
     # Version 4 copied in file by file (not moved in whole): the scan finds it half there.
     complete = export.export_saved_model(tiny_gan(), str(tmp_path / "elsewhere"), verify=False)
     copying = three_versions / "tiny" / "4"
     copying.mkdir()
     shutil.copy2(os.path.join(complete, "saved_model.pb"), copying)
-    with caplog.at_level("ERROR", logger="keras_gen.serving.repository"):
-        # Version 4 is the one the policy names now, but it did not load: 3 keeps serving,
-        # as TF Serving's availability-preserving policy keeps it.
+    with caplog.at_level("WARNING", logger="keras_gen.serving.repository"):
         repository.rescan()
-        assert repository.get("tiny")[0] == 3
-        repository.rescan()
-        assert repository.get("tiny")[0] == 3
-    assert len(caplog.records) == 1  # tried once, not at every rescan, until the files change
-    (version, state, code, message), = repository.status("tiny", version=4)
-    assert (version, state) == (4, "END") and code != "OK" and message
-    assert states(repository, "tiny") == [(3, "AVAILABLE")]
-    # The rest of the files land (copy2 keeps their old times; their number changed): loaded,
-    # and 3 unloaded.
+        repository.rescan()  # within the retry interval: not tried again
+    assert [record.levelname for record in caplog.records] == ["WARNING"]
+    assert "Retry 1 of 2 in 2 s" in caplog.records[0].getMessage()
+    # Version 4 is the one the policy names now, but it has not loaded: 3 keeps serving, as
+    # TF Serving's availability-preserving policy keeps it, and 4 is LOADING while it waits.
+    assert repository.get("tiny")[0] == 3
+    assert states(repository, "tiny") == [(4, "LOADING"), (3, "AVAILABLE")]
+    # The rest of the files land; the next try after the interval loads them, and 3 goes.
     shutil.copytree(os.path.join(complete, "variables"), copying / "variables")
+    time.sleep(2.0)
     repository.rescan()
     assert repository.get("tiny")[0] == 4
     assert states(repository, "tiny")[:2] == [(4, "AVAILABLE"), (3, "END")]
+
+
+def test_a_load_that_keeps_failing_is_given_up_until_exported_again(three_versions, caplog):
+    export.write_models_config(str(three_versions))
+    repository = ModelRepository(str(three_versions), poll_seconds=0, max_load_retries=1,
+                                 load_retry_seconds=0)
+    broken = three_versions / "tiny" / "4"
+    broken.mkdir()
+    (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
+    with caplog.at_level("WARNING", logger="keras_gen.serving.repository"):
+        repository.rescan()  # the first try
+        assert states(repository, "tiny")[0] == (4, "LOADING")
+        repository.rescan()  # the one retry: given up
+        repository.rescan()  # and not tried again, as TF Serving does not
+    assert [record.levelname for record in caplog.records] == ["WARNING", "ERROR"]
+    assert "Gave up after 2 tries" in caplog.records[1].getMessage()
+    (version, state, code, message), = repository.status("tiny", version=4)
+    assert (version, state) == (4, "END") and code != "OK" and message
+    assert repository.get("tiny")[0] == 3
+    # Deleted, then exported again: the policy names version 4 anew, and it gets fresh tries.
+    shutil.rmtree(broken)
+    repository.rescan()
+    export.export_saved_model(tiny_gan(), str(three_versions / "tiny"), version=4, verify=False)
+    repository.rescan()
+    assert repository.get("tiny")[0] == 4
+    assert states(repository, "tiny")[:2] == [(4, "AVAILABLE"), (3, "END")]
+
+
+def test_the_start_waits_out_the_retries_then_refuses_a_version_that_does_not_load(tmp_path):
+    broken = tmp_path / "tiny" / "1"
+    broken.mkdir(parents=True)
+    (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
+    started = time.monotonic()
+    with pytest.raises(NotAvailable, match=r"^1 servable\(s\) did not become available: "
+                                           r"tiny version 1 \(tried 3 times"):
+        ModelRepository(str(tmp_path), max_load_retries=2, load_retry_seconds=0.2)
+    assert time.monotonic() - started >= 0.4  # two waits between the three tries
+    with pytest.raises(ValueError, match=r"max_load_retries must be an int >= 0. "
+                                         r"Received: max_load_retries=-1"):
+        ModelRepository(str(tmp_path), max_load_retries=-1)
 
 
 def test_a_models_config_that_does_not_parse(three_versions, caplog):

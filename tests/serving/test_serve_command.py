@@ -43,3 +43,17 @@ def test_serve_refuses_a_models_config_that_does_not_parse(tmp_path):
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 2, result.stderr
     assert "models.config is not a TF Serving ModelServerConfig" in result.stderr
+
+
+def test_serve_refuses_to_start_when_a_model_does_not_load(tmp_path):
+    # As the container: "N servable(s) did not become available", after the retries.
+    broken = tmp_path / "tiny" / "1"
+    broken.mkdir(parents=True)
+    (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
+    result = subprocess.run([sys.executable, "-m", "keras_gen.cli", "serve", str(tmp_path),
+                             "--port", "0", "--max-load-retries", "1",
+                             "--load-retry-seconds", "0.1"], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 2, result.stderr
+    assert "Retry 1 of 1 in 0.1 s" in result.stderr
+    assert "1 servable(s) did not become available: tiny version 1 (tried 2 times" in result.stderr
