@@ -108,8 +108,7 @@ def test_status_lists_every_version_served_newest_first(three_versions):
     assert states(repository, "tiny", 3) == [(3, "END")]
 
 
-def test_a_failed_load_is_tried_again_after_the_retry_interval(three_versions, tmp_path,
-                                                              caplog):
+def test_a_failed_load_is_tried_again_after_the_retry_interval(three_versions, tmp_path, caplog):
     export.write_models_config(str(three_versions))
     repository = ModelRepository(str(three_versions), poll_seconds=0, max_load_retries=2,
                                  load_retry_seconds=2.0)
