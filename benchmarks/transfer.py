@@ -18,12 +18,13 @@ for the conditional directions: `finetune+new_classes`, `finetune+new_classes_ra
 `finetune+new_classes+freezed+ada` fine-tune after `transfer.reset_classes` gives the preset
 fresh class embeddings (at the old classes' mean, drawn at random, or each the blend of old
 classes that `transfer.class_affinity` finds in its images), for targets whose classes mean
-other things. Two more, opt-in, ask which half of the preset carries what it transfers:
+other things. Three more, opt-in, ask which part of the preset carries what it transfers:
 `finetune+fresh_d` keeps the preset's generator and starts the discriminator as scratch's run
-starts it, `finetune+fresh_g` the other way round. At checkpoints spaced closely early on (50,
-100, 150, 225, 300, 375, 450, 600, 900, 1200, 1500, then every 500; 375 is the target's 25% of
-1,500), FID and KID of 2,000 samples against the target's test split, in the features of the
-target domain's shipped classifier.
+starts it, `finetune+fresh_g` the other way round, and `finetune+fresh_d_head` starts only the
+discriminator's last (logit) layer afresh, keeping its features. At checkpoints spaced closely
+early on (50, 100, 150, 225, 300, 375, 450, 600, 900, 1200, 1500, then every 500; 375 is the
+target's 25% of 1,500), FID and KID of 2,000 samples against the target's test split, in the
+features of the target domain's shipped classifier.
 
 With several seeds (`--seed 0 1 2`) every run is repeated per seed and the curves are averaged
 checkpoint by checkpoint before anything is read off them: one run's late FID moves by up to ~1
@@ -77,7 +78,7 @@ DIRECTIONS = {"mnist->fashion_mnist": ("dcgan_mnist", "dcgan", "fashion_mnist", 
               "wgan_gp_mnist->digits": ("wgan_gp_mnist", "wgan_gp", "digits", "digits")}
 # The WGAN-GP directions take over twice as long (five critic steps a step), so are opt-in.
 DEFAULT_DIRECTIONS = [direction for direction in DIRECTIONS if not direction.startswith("wgan")]
-# variant -> (FreezeD blocks, ADA, reset_classes init or None, the network that starts from
+# variant -> (FreezeD blocks, ADA, reset_classes init or None, the part that starts from
 # scratch's initial weights instead of the preset's, or None); scratch has no preset.
 VARIANTS = {"scratch": None, "finetune": (0, False, None, None),
             "finetune+freezed": (1, False, None, None), "finetune+ada": (0, True, None, None),
@@ -88,10 +89,11 @@ VARIANTS = {"scratch": None, "finetune": (0, False, None, None),
             "finetune+new_classes+freezed": (1, False, "mean", None),
             "finetune+new_classes+freezed+ada": (1, True, "mean", None),
             "finetune+fresh_d": (0, False, None, "discriminator"),
-            "finetune+fresh_g": (0, False, None, "generator")}
+            "finetune+fresh_g": (0, False, None, "generator"),
+            "finetune+fresh_d_head": (0, False, None, "discriminator_head")}
 # The new-classes variants (`transfer.reset_classes`: fresh class embeddings, the rest of the
-# preset kept) apply to the conditional directions only, and the fresh-network ones ask which
-# half of the preset carries what it transfers: both opt-in.
+# preset kept) apply to the conditional directions only, and the fresh ones ask which part of
+# the preset carries what it transfers: both opt-in.
 DEFAULT_VARIANTS = [variant for variant in VARIANTS
                     if "new_classes" not in variant and "fresh" not in variant]
 
@@ -104,13 +106,17 @@ def build(variant, preset, recipe, scratch_lr, finetune_lr, seed, target):
     freeze_d, ada, new_classes, fresh = VARIANTS[variant]
     model = GAN.from_preset(preset)
     model.seed = seed  # the training noise's seed; read when `fit` first traces the step
-    if fresh:  # that network as scratch's run starts it (same recipe and seed), the other kept
+    if fresh:  # that part as scratch's run starts it (same recipe and seed), the rest kept
         start = recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32,
                                   seed=seed)
-        targets = {"discriminator": [model.discriminator],
-                   "generator": [model.generator, model.ema_generator]}[fresh]
-        for network in filter(None, targets):
-            network.set_weights(getattr(start, fresh).get_weights())
+        if fresh == "discriminator_head":  # the dense logit only: the features are kept
+            model.discriminator.get_layer("logit").set_weights(
+                start.discriminator.get_layer("logit").get_weights())
+        else:
+            targets = {"discriminator": [model.discriminator],
+                       "generator": [model.generator, model.ema_generator]}[fresh]
+            for network in filter(None, targets):
+                network.set_weights(getattr(start, fresh).get_weights())
     if new_classes:
         keras.utils.set_random_seed(seed)  # the "random" init's draw
         if new_classes == "matched":  # each new class as the old ones its images resemble most
