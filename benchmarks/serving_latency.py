@@ -210,9 +210,9 @@ def report(samples, rates, args):
     for clients, rate in rates.items():
         print(f"throughput with {clients:>2} concurrent clients: {rate:.1f} requests/s")
     write_json_atomic(args.results, {"latency": latency, "ratios": ratios,
-                                "throughput_requests_per_second": rates,
-                                "requests": args.requests, "rounds": args.rounds,
-                                "tf_threads": args.tf_threads or "auto"})
+                                     "throughput_requests_per_second": rates,
+                                     "requests": args.requests, "rounds": args.rounds,
+                                     "tf_threads": args.tf_threads or "auto"})
     print(f"wrote {args.results}")
 
 

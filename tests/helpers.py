@@ -36,8 +36,8 @@ def tiny_dataset(count=16, batch_size=8, shape=TINY_SHAPE, seed=0):
     """An unshuffled `(images, labels)` dataset, so runs are exactly repeatable."""
     images = tiny_images(count, shape, seed)
     labels = np.arange(count, dtype=np.int32) % 10
-    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size,
-                                                                     drop_remainder=True)
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    return dataset.batch(batch_size, drop_remainder=True)
 
 
 def tiny_gan(shape=TINY_SHAPE, latent_dim=8, width=4, g_norm="batch", d_norm="spectral",

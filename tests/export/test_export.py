@@ -104,8 +104,8 @@ def test_models_config_lists_every_model_and_keeps_policies_and_labels(tmp_path)
 
 def test_saved_model_cli_runs_the_export(tmp_path):
     path = export.export_saved_model(tiny_gan(), str(tmp_path / "gan"), verify=False)
-    tool = shutil.which("saved_model_cli") or os.path.join(os.path.dirname(sys.executable),
-                                                          "saved_model_cli")
+    beside_python = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    tool = shutil.which("saved_model_cli") or beside_python
     result = subprocess.run([tool, "run", "--dir", path, "--tag_set", "serve", "--signature_def",
                              "sample", "--input_exprs", "seed=[0, 1]"],
                             capture_output=True, text=True, timeout=300)

@@ -24,7 +24,10 @@ def test_non_saturating_at_zero_logits_is_log_two_per_term():
 
 def test_non_saturating_matches_cross_entropy_formula():
     real, fake = np.array([[2.0]], np.float32), np.array([[-1.0]], np.float32)
-    sigmoid = lambda x: 1.0 / (1.0 + math.exp(-x))  # noqa: E731
+
+    def sigmoid(x):
+        return 1.0 / (1.0 + math.exp(-x))
+
     expected_d = -math.log(sigmoid(2.0)) - math.log(1.0 - sigmoid(-1.0))
     expected_g = -math.log(sigmoid(-1.0))
     np.testing.assert_allclose(_np(losses.non_saturating_discriminator_loss(real, fake)),

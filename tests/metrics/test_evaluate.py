@@ -151,8 +151,8 @@ def test_quality_monitor_resumed_keeps_the_better_best_model(tmp_path, reference
 
 
 @needs_mnist
-def test_quality_monitor_resumed_scores_a_model_its_record_does_not_describe(tmp_path,
-                                                                               reference):
+def test_quality_monitor_resumed_scores_a_model_its_record_does_not_describe(
+        tmp_path, reference):
     from tests.models.test_gan_training import _StopAt
 
     best, record_path = tmp_path / "best.keras", tmp_path / "best.json"

@@ -15,8 +15,9 @@ def test_shapes_and_named_blocks(shape, blocks, normalization):
     assert generator.output_shape == (None, *shape)
     assert discriminator.output_shape == (None, 1)
     expected = [f"block_{i}" for i in range(blocks)]
-    assert [l.name for l in generator.layers if l.name.startswith("block_")] == expected
-    assert [l.name for l in discriminator.layers if l.name.startswith("block_")] == expected
+    for model in (generator, discriminator):
+        names = [layer.name for layer in model.layers]
+        assert [name for name in names if name.startswith("block_")] == expected
     images = generator(np.zeros((2, 8), np.float32))
     assert np.all(np.abs(np.asarray(images)) <= 1.0)  # tanh range
 
@@ -26,16 +27,16 @@ def test_normalization_layers_are_keras_own():
     block = spectral.get_layer("block_1")
     assert isinstance(block.layers[0], keras.layers.SpectralNormalization)
     batch = networks.dcgan_discriminator((28, 28, 1), width=4, normalization="batch")
-    assert any(isinstance(l, keras.layers.BatchNormalization)
-               for l in batch.get_layer("block_1").layers)
+    assert any(isinstance(layer, keras.layers.BatchNormalization)
+               for layer in batch.get_layer("block_1").layers)
     # DCGAN leaves the discriminator's first block unnormalised.
-    assert not any(isinstance(l, keras.layers.BatchNormalization)
-                   for l in batch.get_layer("block_0").layers)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization)
+                   for layer in batch.get_layer("block_0").layers)
     plain = networks.dcgan_generator((28, 28, 1), 8, 4, normalization=None)
     normalizations = (keras.layers.BatchNormalization, keras.layers.SpectralNormalization)
-    assert not any(isinstance(l, normalizations)
+    assert not any(isinstance(layer, normalizations)
                    for block in plain.layers if isinstance(block, keras.Sequential)
-                   for l in block.layers)
+                   for layer in block.layers)
 
 
 def test_width_doubles_through_the_discriminator():

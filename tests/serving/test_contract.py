@@ -146,11 +146,11 @@ def test_vae_signatures_with_float_and_png_inputs(target):
     ("contract_vae", {"signature_name": "reconstruct_png", "instances": [{"b64": "bm90IGEgcG5n"}]},
      "", 400),
 ], ids=["malformed-json", "unknown-model", "unknown-version", "unknown-signature",
-         "init-op-not-a-predict-signature", "wrong-dtype",
+        "init-op-not-a-predict-signature", "wrong-dtype",
         "wrong-rank", "wrong-width", "missing-input", "both-formats", "oversized-batch",
         "fractional-seed", "not-a-png"])
-def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(target, name, body,
-                                                                       suffix, status):
+def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(
+        target, name, body, suffix, status):
     url, _, _ = target
     response = post(url, name, body, suffix)
     assert response.status_code == status, response.text
