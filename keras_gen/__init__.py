@@ -19,6 +19,15 @@ import os
 # so Keras must run on the TensorFlow backend. Respect an explicit choice.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import keras  # noqa: E402
+
+if keras.backend.backend() != "tensorflow":
+    raise ImportError(
+        "keras_gen needs Keras' TensorFlow backend, but Keras runs on "
+        f"{keras.backend.backend()!r}. "
+        "Set KERAS_BACKEND=tensorflow before importing keras (or keras_gen first)."
+    )
+
 from keras_gen.errors import DataError  # noqa: E402
 from keras_gen import callbacks, data, losses, metrics, models, networks, presets  # noqa: E402
 

@@ -1,6 +1,52 @@
 """Exponential moving average of a network's weights, safe under `tf.distribute`."""
 
+import keras
 import tensorflow as tf
+
+
+def moving_average_copy(model):
+    """A frozen copy of `model` (same architecture and weights) to hold its moving average.
+
+    Args:
+        model: `keras.Model`. The network to average.
+
+    Returns:
+        `keras.Model` named `ema_<model.name>`, not trainable.
+
+    Example:
+
+    ```python
+    ema_generator = moving_average_copy(generator)
+    ```
+    """
+    average = keras.models.clone_model(model)
+    average.name = f"ema_{model.name}"
+    average.set_weights(model.get_weights())
+    average.trainable = False
+    return average
+
+
+def warmed_up_decay(decay, step):
+    """`min(decay, (1 + step) / (10 + step))`, the ramp of `tf.train.ExponentialMovingAverage`.
+
+    Early in a run (or a fine-tuning run) the average then follows the fast changes
+    instead of lagging about `1 / (1 - decay)` steps behind.
+
+    Args:
+        decay: float in [0, 1). The decay the ramp rises to.
+        step: int or scalar tensor. Updates done so far (`num_updates`).
+
+    Returns:
+        float32 scalar tensor.
+
+    Example:
+
+    ```python
+    warmed_up_decay(0.999, 1)  # 2 / 11
+    ```
+    """
+    step = tf.cast(step, tf.float32)
+    return tf.minimum(decay, (1.0 + step) / (10.0 + step))
 
 
 def update_moving_average(average_model, model, decay):

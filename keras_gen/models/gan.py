@@ -9,18 +9,10 @@ import tensorflow as tf
 from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
-from keras_gen.models.ema import update_moving_average
+from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
-
-if keras.backend.backend() != "tensorflow":
-    # The training steps use GradientTape and tf.distribute directly.
-    raise ImportError(
-        "keras_gen needs Keras' TensorFlow backend, but Keras runs on "
-        f"{keras.backend.backend()!r}. "
-        "Set KERAS_BACKEND=tensorflow before importing keras (or keras_gen first)."
-    )
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -107,12 +99,7 @@ class GAN(PresetMixin, keras.Model):
         self.augment = augment
         self.latent_dim = int(noise_shape[-1])
         self.image_shape = image_shape
-        self.ema_generator = None
-        if ema_decay is not None:
-            self.ema_generator = keras.models.clone_model(generator)
-            self.ema_generator.name = f"ema_{generator.name}"
-            self.ema_generator.set_weights(generator.get_weights())
-            self.ema_generator.trainable = False
+        self.ema_generator = None if ema_decay is None else moving_average_copy(generator)
         names = ["loss", "g_loss", "d_loss", "d_real", "d_fake"]
         if hasattr(augment, "update"):  # adaptive augmentation reports its probability
             names.append("ada_p")
@@ -352,8 +339,7 @@ class GAN(PresetMixin, keras.Model):
         if not self.ema_warmup:
             return self.ema_decay
         # After apply_gradients, so the first update sees t = 1: decay 2/11.
-        step = tf.cast(self.g_optimizer.iterations, tf.float32)
-        return tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        return warmed_up_decay(self.ema_decay, self.g_optimizer.iterations)
 
     def train_step(self, data):
         real, conditions = self._unpack(data)

@@ -3,10 +3,11 @@
 import keras
 import tensorflow as tf
 
+from keras_gen.losses.variational import kl_divergence
 from keras_gen.models import randomness
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.trainable_guard import trainable_snapshot
-from keras_gen.models.vae import VAE, kl_divergence
+from keras_gen.models.vae import VAE
 
 _OPTIMIZERS = ("e_optimizer", "g_optimizer", "d_optimizer")
 

@@ -1,6 +1,4 @@
-"""VAE family: ELBO terms by hand, beta and warm-up, conditional VAE, VAE-GAN, errors, strategy."""
-
-import math
+"""VAE family: reparameterisation, beta and warm-up, conditional VAE, VAE-GAN, errors, strategy."""
 
 import keras
 import numpy as np
@@ -9,7 +7,7 @@ import tensorflow as tf
 
 from keras_gen import data, networks, recipes
 from keras_gen.cli import main
-from keras_gen.models import VAE, VAEGAN, Reparameterization, kl_divergence, reconstruction_loss
+from keras_gen.models import VAE, VAEGAN, Reparameterization
 from tests.helpers import (TINY_SHAPE, assert_weights_close, batch_norm_layers, run_model_test,
                            tiny_dataset, weights_of)
 
@@ -29,24 +27,6 @@ def tiny_vaegan(seed=0, d_norm=None):
                    networks.feature_discriminator(TINY_SHAPE, 4, d_norm), seed=seed)
     model.compile()
     return model
-
-
-def test_kl_by_hand():
-    # mean (1, 0), log_var (0, log 2):
-    # -0.5 * [(1 + 0 - 1 - 1) + (1 + log 2 - 0 - 2)] = 1 - log(2) / 2
-    kl = kl_divergence(np.array([[1.0, 0.0]]), np.array([[0.0, math.log(2.0)]]))
-    np.testing.assert_allclose(kl, [1.0 - math.log(2.0) / 2], rtol=1e-6)
-    np.testing.assert_allclose(kl_divergence(np.zeros((3, 4)), np.zeros((3, 4))), [0.0] * 3)
-
-
-def test_reconstruction_by_hand():
-    images = np.ones((2, 2, 2, 1), np.float32)  # pixel intensity (1 + 1) / 2 = 1
-    # Bernoulli: logits 0 -> -log(sigmoid(0)) = log 2 per pixel, 4 pixels.
-    np.testing.assert_allclose(reconstruction_loss(images, np.zeros_like(images), "bernoulli"),
-                               [4 * math.log(2.0)] * 2, rtol=1e-6)
-    # Gaussian: 0.5 * (1 - 0)^2 per pixel.
-    np.testing.assert_allclose(reconstruction_loss(images, np.zeros_like(images), "gaussian"),
-                               [2.0, 2.0])
 
 
 def test_reparameterization_is_seeded_by_step():
