@@ -60,25 +60,9 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
         raise ValueError(
             f"checkpoint_every must be a positive int. Received: {checkpoint_every!r}")
-    save_freq = _save_frequency(dataset, checkpoint_every)
-    backup_dir = os.path.join(out_dir, "backup")
-    resuming = os.path.isdir(backup_dir)
-    log_dir = os.path.join(out_dir, "logs") if tensorboard else None
-    all_callbacks = [
-        keras.callbacks.TerminateOnNaN(),
-        # Backups every epoch; double_checkpoint keeps the previous one in case a
-        # crash hits mid-write.
-        keras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq, double_checkpoint=True),
-        FiniteModelCheckpoint(os.path.join(out_dir, "checkpoints", "last.keras"),
-                              save_freq=save_freq),
-        ImageGrid(os.path.join(out_dir, "samples"), seed=grid_seed, every=grid_every,
-                  log_dir=log_dir),
-        # Ahead of JsonHistory, so what they add to the logs (QualityMonitor's fid) is kept.
-        *callbacks,
-        JsonHistory(os.path.join(out_dir, "history.json"), resume=resuming),
-    ]
-    if log_dir:
-        all_callbacks.append(keras.callbacks.TensorBoard(log_dir))
+    resuming = os.path.isdir(os.path.join(out_dir, "backup"))
+    all_callbacks = _callbacks(out_dir, _save_frequency(dataset, checkpoint_every), grid_every,
+                               grid_seed, tensorboard, resuming, callbacks)
     # shuffle=False: the tf.data pipeline already shuffles (Keras would warn).
     history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
                         shuffle=False)
@@ -93,6 +77,25 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     with atomic_path(os.path.join(out_dir, "model.keras")) as temporary:
         model.save(temporary)
     return history
+
+
+def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, resuming, extra):
+    """The callbacks of a `train()` run, writing the layout in the module docstring."""
+    log_dir = os.path.join(out_dir, "logs") if tensorboard else None
+    return [
+        keras.callbacks.TerminateOnNaN(),
+        # double_checkpoint keeps the previous backup in case a crash hits mid-write.
+        keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup"), save_freq=save_freq,
+                                         double_checkpoint=True),
+        FiniteModelCheckpoint(os.path.join(out_dir, "checkpoints", "last.keras"),
+                              save_freq=save_freq),
+        ImageGrid(os.path.join(out_dir, "samples"), seed=grid_seed, every=grid_every,
+                  log_dir=log_dir),
+        # Ahead of JsonHistory, so what they add to the logs (QualityMonitor's fid) is kept.
+        *extra,
+        JsonHistory(os.path.join(out_dir, "history.json"), resume=resuming),
+        *([keras.callbacks.TensorBoard(log_dir)] if log_dir else []),
+    ]
 
 
 def _save_frequency(dataset, checkpoint_every):

@@ -95,31 +95,9 @@ def parse_request(body, input_specs, max_batch):
         raise BadRequest("Missing \"instances\" or \"inputs\" in the request body.")
     names = sorted(input_specs)
     if has_rows:
-        rows = body["instances"]
-        if not isinstance(rows, list) or not rows:
-            raise BadRequest("\"instances\" must be a non-empty list, one entry per example.")
-        if len(rows) > max_batch:
-            raise BadRequest(f"Batch of {len(rows)} instances exceeds this server's limit of "
-                             f"{max_batch}; split the request.")
-        if len(names) == 1 and not (isinstance(rows[0], dict) and set(rows[0]) == set(names)):
-            columns = {names[0]: rows}
-        else:
-            for row in rows:
-                if not isinstance(row, dict) or set(row) != set(names):
-                    received = sorted(row) if isinstance(row, dict) else row
-                    raise BadRequest(f"Each instance must be an object with exactly the inputs "
-                                     f"{names}; received {received}.")
-            columns = {name: [row[name] for row in rows] for name in names}
-        form = "instances"
+        form, columns = "instances", _columns_of_instances(body["instances"], names, max_batch)
     else:
-        inputs = body["inputs"]
-        if isinstance(inputs, dict) and not (len(names) == 1 and set(inputs) == {"b64"}):
-            columns = inputs
-        elif len(names) == 1:
-            columns = {names[0]: inputs}
-        else:
-            raise BadRequest(f"\"inputs\" must be an object with the inputs {names}.")
-        form = "inputs"
+        form, columns = "inputs", _columns_of_inputs(body["inputs"], names)
     missing, unknown = set(names) - set(columns), set(columns) - set(names)
     if missing or unknown:
         raise BadRequest(f"The signature takes inputs {names}; missing {sorted(missing)}, "
@@ -132,6 +110,33 @@ def parse_request(body, input_specs, max_batch):
         raise BadRequest(f"Batch of {max(sizes.values())} exceeds this server's limit of "
                          f"{max_batch}; split the request.")
     return form, arrays
+
+
+def _columns_of_instances(rows, names, max_batch):
+    """The row format's `{input name: list of values}` (a bare list for a one-input signature)."""
+    if not isinstance(rows, list) or not rows:
+        raise BadRequest("\"instances\" must be a non-empty list, one entry per example.")
+    if len(rows) > max_batch:
+        raise BadRequest(f"Batch of {len(rows)} instances exceeds this server's limit of "
+                         f"{max_batch}; split the request.")
+    if len(names) == 1 and not (isinstance(rows[0], dict) and set(rows[0]) == set(names)):
+        return {names[0]: rows}
+    for row in rows:
+        if not isinstance(row, dict) or set(row) != set(names):
+            received = sorted(row) if isinstance(row, dict) else row
+            raise BadRequest(f"Each instance must be an object with exactly the inputs "
+                             f"{names}; received {received}.")
+    return {name: [row[name] for row in rows] for name in names}
+
+
+def _columns_of_inputs(inputs, names):
+    """The columnar format's `{input name: value}` (a bare value for a one-input signature)."""
+    # {"b64": ...} is one binary value, not an object of named inputs.
+    if isinstance(inputs, dict) and not (len(names) == 1 and set(inputs) == {"b64"}):
+        return inputs
+    if len(names) == 1:
+        return {names[0]: inputs}
+    raise BadRequest(f"\"inputs\" must be an object with the inputs {names}.")
 
 
 def _jsonable(name, array):

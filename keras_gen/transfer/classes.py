@@ -178,6 +178,17 @@ def _class_posterior(model, images, batch_size):
     return np.concatenate(posteriors).astype("float64")
 
 
+def _check_class_layers(networks, num_classes):
+    """Refuses networks (role -> network) without a layer indexed by their classes."""
+    for role, network in networks.items():
+        if not any(_class_axis(layer, num_classes) is not None for layer in network.layers):
+            raise ValueError(
+                f"The {role} {network.name!r} has no layer indexed by the {num_classes} classes "
+                "(an Embedding with input_dim, or a Dense with units, equal to num_classes), so "
+                "its classes cannot be reset. Build it with keras_gen.networks."
+            )
+
+
 def reset_classes(model, num_classes, init="mean"):
     """Returns a copy of a conditional GAN with new, untrained classes and all other weights kept.
 
@@ -223,28 +234,27 @@ def reset_classes(model, num_classes, init="mean"):
     old_classes = model.num_classes
     init = _blend_matrix(init, num_classes, old_classes)
     networks = {"generator": model.generator, "discriminator": model.discriminator}
-    for role, network in networks.items():
-        if not any(_class_axis(layer, old_classes) is not None for layer in network.layers):
-            raise ValueError(
-                f"The {role} {network.name!r} has no layer indexed by the {old_classes} classes "
-                "(an Embedding with input_dim, or a Dense with units, equal to num_classes), so "
-                "its classes cannot be reset. Build it with keras_gen.networks."
-            )
+    _check_class_layers(networks, old_classes)
     rebuilt = {role: _rebuilt(network, old_classes, num_classes)
                for role, network in networks.items()}
     for role, network in networks.items():
         _transfer_weights(network, rebuilt[role], old_classes, num_classes, init)
+    copy = _model_around(model, rebuilt, num_classes)
+    if model.ema_generator is not None:  # the averaged weights are the better start for samples
+        _transfer_weights(model.ema_generator, copy.ema_generator, old_classes, num_classes, init)
+    return copy
 
+
+def _model_around(model, networks, num_classes):
+    """A model like `model` (settings, augmentation, compile) around the resized networks."""
     config = model.get_config()
     for key in ("generator", "discriminator", "augment"):
         config.pop(key)
     config["num_classes"] = num_classes
     augment = keras.saving.deserialize_keras_object(
         keras.saving.serialize_keras_object(model.augment))
-    copy = type(model)(generator=rebuilt["generator"], discriminator=rebuilt["discriminator"],
+    copy = type(model)(generator=networks["generator"], discriminator=networks["discriminator"],
                        augment=augment, **config)
-    if model.ema_generator is not None:  # the averaged weights are the better start for samples
-        _transfer_weights(model.ema_generator, copy.ema_generator, old_classes, num_classes, init)
     compile_config = model.get_compile_config()
     if compile_config:
         copy.compile_from_config(compile_config)
