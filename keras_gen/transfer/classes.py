@@ -114,7 +114,7 @@ def class_affinity(model, images, labels, num_classes=None, temperature=0.25, ba
     that its images resemble, as in cGANTransfer (Shahbazi et al. 2021, "Efficient
     Conditional GAN Transfer with Knowledge Propagation across Classes"), instead of all
     starting alike at the old classes' mean. Measured on `cgan_mnist` <-> `cgan_fashion_mnist`
-    (README): ahead of the mean for the first ~150 steps, level or behind from ~225.
+    (benchmarks/README.md): ahead of the mean for the first ~150 steps, level or behind from ~225.
 
     Args:
         model: a keras_gen `ConditionalGAN` (the pretrained one, before `reset_classes`).
