@@ -28,10 +28,27 @@ if keras.backend.backend() != "tensorflow":
         "Set KERAS_BACKEND=tensorflow before importing keras (or keras_gen first)."
     )
 
+import importlib  # noqa: E402
+
 from keras_gen.errors import DataError  # noqa: E402
-from keras_gen import callbacks, data, losses, metrics, models, networks, presets  # noqa: E402
+from keras_gen import (  # noqa: E402
+    callbacks, data, export, losses, metrics, models, networks, presets, recipes, saving,
+    training, transfer, utils)
 
 __version__ = "0.1.0"
 
-__all__ = ["DataError", "callbacks", "data", "losses", "metrics", "models", "networks", "presets",
+__all__ = ["DataError", "callbacks", "data", "export", "losses", "metrics", "models", "networks",
+           "presets", "recipes", "saving", "serving", "training", "transfer", "utils",
            "__version__"]
+
+
+def __getattr__(name):
+    # `serving` needs the [serve] extra (werkzeug, waitress, orjson, requests), so it is
+    # imported on first use: `import keras_gen` works without it.
+    if name != "serving":
+        raise AttributeError(f"module 'keras_gen' has no attribute {name!r}")
+    try:
+        return importlib.import_module("keras_gen.serving")
+    except ModuleNotFoundError as error:
+        raise ImportError(f"keras_gen.serving needs {error.name.split('.')[0]!r}, from the serve "
+                          "extra: pip install 'keras_gen[serve]'") from error
