@@ -1,16 +1,18 @@
-"""The README's Python examples run as written, so the docs cannot drift from the API.
+"""The README's examples run as written, so the docs cannot drift from the API.
 
 Each ```python block of README.md is executed in a fresh folder, with every `epochs=N` cut to
 `epochs=1` (the examples train for minutes; what is checked here is that every call exists and
-takes the arguments shown).
+takes the arguments shown). Every `keras-gen` command of its bash blocks is parsed by the CLI.
 """
 
 import os
 import re
+import shlex
 
 import numpy as np
 
 import keras_gen
+from keras_gen.cli import build_parser
 from tests.helpers import REPO_ROOT, tiny_dataset
 
 
@@ -52,3 +54,30 @@ def test_readme_python_quickstart(tmp_path, monkeypatch):
     assert images.shape == (16, 28, 28, 1)
     assert np.all(np.abs(images) <= 1.0)
     assert (tmp_path / "dcgan.keras").is_file()
+
+
+def _keras_gen_commands():
+    """Every `keras-gen ...` command in the README's bash blocks, as argument lists."""
+    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as readme:
+        blocks = re.findall(r"```bash\n(.*?)```", readme.read(), flags=re.S)
+    commands = []
+    for block in blocks:
+        for line in block.replace("\\\n", " ").splitlines():
+            command = []
+            for word in shlex.split(line, comments=True) + ["&&"]:  # `a && b` is two commands
+                if word != "&&":
+                    command.append(word)
+                    continue
+                if command[:1] == ["keras-gen"]:
+                    commands.append(command[1:])
+                command = []
+    return commands
+
+
+def test_readme_keras_gen_commands_parse():
+    commands = _keras_gen_commands()
+    # train, sample, reconstruct, evaluate, presets, finetune, export and serve are shown.
+    assert {words[0] for words in commands} == {"train", "sample", "reconstruct", "evaluate",
+                                                "presets", "finetune", "export", "serve"}
+    for words in commands:
+        build_parser().parse_args(words)  # argparse exits on an unknown flag or a bad value
