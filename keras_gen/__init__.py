@@ -6,8 +6,7 @@ Example:
 import keras_gen
 
 dataset = keras_gen.data.load("digits", batch_size=64)
-gan = keras_gen.models.GAN.dcgan(image_shape=(28, 28, 1), latent_dim=64)
-gan.compile()
+gan = keras_gen.recipes.build_gan("dcgan", image_shape=(28, 28, 1), latent_dim=64)  # compiled
 gan.fit(dataset, epochs=1)
 images = gan.generate(16, seed=0)
 ```

@@ -1,10 +1,14 @@
 """`import keras_gen` gives the whole library, and `keras_gen.serving` asks for its extra."""
 
+import importlib
+import pathlib
+import re
 import sys
 
 import pytest
 
 import keras_gen
+from tests.helpers import REPO_ROOT
 
 
 def test_import_keras_gen_reaches_every_module_the_docs_call():
@@ -26,3 +30,35 @@ def test_serving_without_its_extra_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "werkzeug", None)  # as if not installed
     with pytest.raises(ImportError, match=r"needs 'werkzeug'.*pip install 'keras_gen\[serve\]'"):
         keras_gen.serving
+
+
+def test_the_package_docstring_example_runs():
+    (example,) = re.findall(r"```python\n(.*?)```", keras_gen.__doc__, flags=re.S)
+    namespace = {}
+    exec(compile(example, "<keras_gen docstring>", "exec"), namespace)
+    assert namespace["images"].shape == (16, 28, 28, 1)
+
+
+def _resolves(dotted):
+    """Whether `keras_gen.a.b.c` names something: an attribute, or a module to import."""
+    parts, found = dotted.split("."), keras_gen
+    for depth, part in enumerate(parts[1:], start=2):
+        if hasattr(found, part):
+            found = getattr(found, part)
+            continue
+        try:
+            found = importlib.import_module(".".join(parts[:depth]))
+        except ImportError:
+            return False
+    return True
+
+
+def test_every_keras_gen_name_in_the_docs_exists():
+    root = pathlib.Path(REPO_ROOT)
+    documents = [root / "README.md", root / "benchmarks" / "README.md",
+                 *root.glob("notebooks/*.ipynb"), *root.glob("keras_gen/**/*.py")]
+    named = {(str(path.relative_to(root)), match)
+             for path in documents
+             for match in re.findall(r"keras_gen(?:\.[A-Za-z_]\w*)+", path.read_text())}
+    assert len(named) > 50  # the scan reads what it should
+    assert [(path, name) for path, name in sorted(named) if not _resolves(name)] == []
