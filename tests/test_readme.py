@@ -2,7 +2,8 @@
 
 Each ```python block of README.md is executed in a fresh folder, with every `epochs=N` cut to
 `epochs=1` (the examples train for minutes; what is checked here is that every call exists and
-takes the arguments shown). Every `keras-gen` command of its bash blocks is parsed by the CLI.
+takes the arguments shown). Every `keras-gen` command in the bash blocks of the READMEs
+is parsed by the CLI.
 """
 
 import os
@@ -10,6 +11,7 @@ import re
 import shlex
 
 import numpy as np
+import pytest
 
 import keras_gen
 from keras_gen.cli import build_parser
@@ -56,13 +58,15 @@ def test_readme_python_quickstart(tmp_path, monkeypatch):
     assert (tmp_path / "dcgan.keras").is_file()
 
 
-def _keras_gen_commands():
-    """Every `keras-gen ...` command in the README's bash blocks, as argument lists."""
-    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as readme:
-        blocks = re.findall(r"```bash\n(.*?)```", readme.read(), flags=re.S)
+def _keras_gen_commands(readme):
+    """Every `keras-gen ...` command in a README's bash blocks, as argument lists."""
+    with open(os.path.join(REPO_ROOT, readme), encoding="utf-8") as text:
+        blocks = re.findall(r"```bash\n(.*?)```", text.read(), flags=re.S)
     commands = []
     for block in blocks:
         for line in block.replace("\\\n", " ").splitlines():
+            if "keras-gen" not in line:  # curl bodies may span lines inside their quotes
+                continue
             command = []
             for word in shlex.split(line, comments=True) + ["&&"]:  # `a && b` is two commands
                 if word != "&&":
@@ -74,10 +78,14 @@ def _keras_gen_commands():
     return commands
 
 
-def test_readme_keras_gen_commands_parse():
-    commands = _keras_gen_commands()
-    # train, sample, reconstruct, evaluate, presets, finetune, export and serve are shown.
-    assert {words[0] for words in commands} == {"train", "sample", "reconstruct", "evaluate",
-                                                "presets", "finetune", "export", "serve"}
+@pytest.mark.parametrize("readme, shown", [
+    ("README.md", {"train", "sample", "reconstruct", "evaluate", "presets", "finetune", "export",
+                   "serve"}),
+    ("serving/README.md", {"train", "export", "serve"}),
+    ("saved_models/README.md", {"export"}),
+])
+def test_readme_keras_gen_commands_parse(readme, shown):
+    commands = _keras_gen_commands(readme)
+    assert {words[0] for words in commands} == shown
     for words in commands:
         build_parser().parse_args(words)  # argparse exits on an unknown flag or a bad value
