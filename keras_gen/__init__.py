@@ -12,6 +12,7 @@ images = gan.generate(16, seed=0)
 ```
 """
 
+import importlib
 import os
 
 # keras_gen's training steps use TensorFlow ops (GradientTape, tf.distribute),
@@ -26,8 +27,6 @@ if keras.backend.backend() != "tensorflow":
         f"{keras.backend.backend()!r}. "
         "Set KERAS_BACKEND=tensorflow before importing keras (or keras_gen first)."
     )
-
-import importlib  # noqa: E402
 
 from keras_gen.errors import DataError  # noqa: E402
 from keras_gen import (  # noqa: E402
