@@ -60,9 +60,8 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
         raise ValueError(
             f"checkpoint_every must be a positive int. Received: {checkpoint_every!r}")
-    resuming = os.path.isdir(os.path.join(out_dir, "backup"))
     all_callbacks = _callbacks(out_dir, _save_frequency(dataset, checkpoint_every), grid_every,
-                               grid_seed, tensorboard, resuming, callbacks)
+                               grid_seed, tensorboard, callbacks)
     # shuffle=False: the tf.data pipeline already shuffles (Keras would warn).
     history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
                         shuffle=False)
@@ -79,14 +78,15 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     return history
 
 
-def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, resuming, extra):
+def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, extra):
     """The callbacks of a `train()` run, writing the layout in the module docstring."""
+    backup_dir = os.path.join(out_dir, "backup")
+    resuming = os.path.isdir(backup_dir)  # before BackupAndRestore creates it
     log_dir = os.path.join(out_dir, "logs") if tensorboard else None
     return [
         keras.callbacks.TerminateOnNaN(),
         # double_checkpoint keeps the previous backup in case a crash hits mid-write.
-        keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup"), save_freq=save_freq,
-                                         double_checkpoint=True),
+        keras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq, double_checkpoint=True),
         FiniteModelCheckpoint(os.path.join(out_dir, "checkpoints", "last.keras"),
                               save_freq=save_freq),
         ImageGrid(os.path.join(out_dir, "samples"), seed=grid_seed, every=grid_every,
