@@ -1,6 +1,7 @@
 """Shared test helpers: tiny seeded models and the one model test every family passes."""
 
 import os
+import re
 import time
 
 import keras
@@ -141,3 +142,14 @@ def write_png_folder(root, classes, per_class=8):
 
 
 __all__ = ["keras_gen", "run_model_test", "tiny_dataset", "tiny_gan", "tiny_images"]
+
+
+def fenced_blocks(text, language):
+    """The bodies of the ```<language> code blocks in a Markdown text (or docstring)."""
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+def read_repo_file(path):
+    """The text of a file of the repository, by its path from the repository root."""
+    with open(os.path.join(REPO_ROOT, path), encoding="utf-8") as file:
+        return file.read()

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import keras_gen
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, fenced_blocks
 
 
 def test_import_keras_gen_reaches_every_module_the_docs_call():
@@ -40,7 +40,7 @@ def test_serving_without_its_extra_names_the_extra(monkeypatch):
 
 
 def test_the_package_docstring_example_runs():
-    (example,) = re.findall(r"```python\n(.*?)```", keras_gen.__doc__, flags=re.S)
+    (example,) = fenced_blocks(keras_gen.__doc__, "python")
     namespace = {}
     exec(compile(example, "<keras_gen docstring>", "exec"), namespace)
     assert namespace["images"].shape == (16, 28, 28, 1)

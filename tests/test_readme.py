@@ -15,12 +15,16 @@ import pytest
 
 import keras_gen
 from keras_gen.cli import build_parser
-from tests.helpers import REPO_ROOT, tiny_dataset
+from tests.helpers import fenced_blocks, read_repo_file, tiny_dataset
+
+
+# What marks each of the README's Python examples.
+FINE_TUNING = "GAN.from_preset(\"cgan_mnist\")"
+QUICKSTART = "from keras_gen.models import GAN"
 
 
 def _python_blocks():
-    with open(os.path.join(REPO_ROOT, "README.md"), encoding="utf-8") as readme:
-        return re.findall(r"```python\n(.*?)```", readme.read(), flags=re.S)
+    return fenced_blocks(read_repo_file("README.md"), "python")
 
 
 def _run_block(marker, namespace, tmp_path, monkeypatch):
@@ -34,14 +38,12 @@ def _run_block(marker, namespace, tmp_path, monkeypatch):
 
 
 def test_every_readme_python_block_is_run_here():
-    markers = ["GAN.from_preset(\"cgan_mnist\")", "from keras_gen.models import GAN"]
-    assert all(any(marker in block for marker in markers) for block in _python_blocks())
+    assert all(FINE_TUNING in block or QUICKSTART in block for block in _python_blocks())
 
 
 def test_readme_fine_tuning_example(tmp_path, monkeypatch):
     # The README leaves the reader's data unnamed: a labelled set of 28x28 images will do.
-    namespace = _run_block("GAN.from_preset(\"cgan_mnist\")",
-                           {"keras_gen": keras_gen, "small_dataset": tiny_dataset()},
+    namespace = _run_block(FINE_TUNING, {"keras_gen": keras_gen, "small_dataset": tiny_dataset()},
                            tmp_path, monkeypatch)
     assert namespace["sevens"].shape == (16, 28, 28, 1)
     assert namespace["gan"].discriminator.get_layer("block_0").trainable is False  # FreezeD
@@ -51,7 +53,7 @@ def test_readme_fine_tuning_example(tmp_path, monkeypatch):
 
 def test_readme_python_quickstart(tmp_path, monkeypatch):
     # The block asserts itself that the saved model generates the same images.
-    namespace = _run_block("from keras_gen.models import GAN", {}, tmp_path, monkeypatch)
+    namespace = _run_block(QUICKSTART, {}, tmp_path, monkeypatch)
     images = namespace["images"]
     assert images.shape == (16, 28, 28, 1)
     assert np.all(np.abs(images) <= 1.0)
@@ -60,10 +62,8 @@ def test_readme_python_quickstart(tmp_path, monkeypatch):
 
 def _keras_gen_commands(readme):
     """Every `keras-gen ...` command in a README's bash blocks, as argument lists."""
-    with open(os.path.join(REPO_ROOT, readme), encoding="utf-8") as text:
-        blocks = re.findall(r"```bash\n(.*?)```", text.read(), flags=re.S)
     commands = []
-    for block in blocks:
+    for block in fenced_blocks(read_repo_file(readme), "bash"):
         for line in block.replace("\\\n", " ").splitlines():
             if "keras-gen" not in line:  # curl bodies may span lines inside their quotes
                 continue
