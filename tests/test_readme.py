@@ -3,7 +3,8 @@
 Each ```python block of README.md is executed in a fresh folder, with every `epochs=N` cut to
 `epochs=1` (the examples train for minutes; what is checked here is that every call exists and
 takes the arguments shown). Every `keras-gen` command in the bash blocks of the READMEs
-is parsed by the CLI.
+is parsed by the CLI. The READMEs' curl requests run against a server in
+`tests/serving/test_readme_requests.py`.
 """
 
 import os
