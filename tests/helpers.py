@@ -1,5 +1,6 @@
 """Shared test helpers: tiny seeded models and the one model test every family passes."""
 
+import contextlib
 import os
 import re
 import time
@@ -153,3 +154,18 @@ def read_repo_file(path):
     """The text of a file of the repository, by its path from the repository root."""
     with open(os.path.join(REPO_ROOT, path), encoding="utf-8") as file:
         return file.read()
+
+
+@contextlib.contextmanager
+def hand_edited_models_config(saved_models_dir):
+    """Yields `models.config`'s entries, `{model name: ModelConfig}`, to edit as a user edits the
+    file by hand (a canary's versions, labels); writes the file back when the block ends."""
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    path = os.path.join(saved_models_dir, "models.config")
+    with open(path) as handle:
+        config = text_format.Parse(handle.read(), model_server_config_pb2.ModelServerConfig())
+    yield {entry.name: entry for entry in config.model_config_list.config}
+    with open(path, "w") as handle:
+        handle.write(text_format.MessageToString(config))

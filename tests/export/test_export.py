@@ -10,7 +10,7 @@ import pytest
 
 from keras_gen import export
 from keras_gen.cli import main
-from tests.helpers import tiny_gan
+from tests.helpers import hand_edited_models_config, tiny_gan
 from tests.models.test_conditional_gan import tiny_cgan
 from tests.models.test_vae import tiny_vae, tiny_vaegan
 
@@ -68,28 +68,21 @@ def test_a_failed_export_leaves_no_version(tmp_path, monkeypatch):
 
 
 def test_models_config_lists_every_model_and_keeps_policies_and_labels(tmp_path):
-    from google.protobuf import text_format
-    from tensorflow_serving.config import model_server_config_pb2
-
     gan = tiny_gan()
     for name in ("b_model", "a_model"):
         export.export_saved_model(gan, str(tmp_path / name), verify=False)
     (tmp_path / "not_a_model").mkdir()
     export.write_models_config(str(tmp_path))
-    with open(tmp_path / "models.config") as handle:
-        text = handle.read()
-    config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
-    entries = {c.name: c for c in config.model_config_list.config}
-    assert sorted(entries) == ["a_model", "b_model"]
-    assert entries["a_model"].base_path == "/models/a_model"
     assert export.read_models_config(str(tmp_path))["a_model"]["version_policy"] == {"latest": 1}
     # A canary set up by hand: versions 1 and 2 served, labelled. A re-export keeps both.
-    export.export_saved_model(gan, str(tmp_path / "a_model"), verify=False)  # version 2
-    entries["a_model"].model_version_policy.specific.versions.extend([1, 2])
-    entries["a_model"].version_labels["stable"] = 1
-    entries["a_model"].version_labels["canary"] = 2
-    entries["b_model"].version_labels["stable"] = 1
-    (tmp_path / "models.config").write_text(text_format.MessageToString(config))
+    with hand_edited_models_config(str(tmp_path)) as entries:
+        assert sorted(entries) == ["a_model", "b_model"]
+        assert entries["a_model"].base_path == "/models/a_model"
+        export.export_saved_model(gan, str(tmp_path / "a_model"), verify=False)  # version 2
+        entries["a_model"].model_version_policy.specific.versions.extend([1, 2])
+        entries["a_model"].version_labels["stable"] = 1
+        entries["a_model"].version_labels["canary"] = 2
+        entries["b_model"].version_labels["stable"] = 1
     export.export_saved_model(gan, str(tmp_path / "b_model"), verify=False)  # version 2
     export.write_models_config(str(tmp_path))
     read = export.read_models_config(str(tmp_path))

@@ -16,12 +16,10 @@ import numpy as np
 import pytest
 import requests
 import tensorflow as tf
-from google.protobuf import text_format
-from tensorflow_serving.config import model_server_config_pb2
 
 from keras_gen import export
 from keras_gen.serving import Client, LocalServer, ServingError
-from tests.helpers import wait_until
+from tests.helpers import hand_edited_models_config, wait_until
 from tests.serving.contract_models import MAX_BATCH, build_models, export_models
 
 EXTERNAL = os.environ.get("KERAS_GEN_SERVING_URL")
@@ -213,14 +211,9 @@ def test_new_versions_and_labels_are_picked_up_without_restart(target):
     sample = {"signature_name": "sample", "instances": [1]}
     assert post(url, "contract_gan", sample, "/versions/1").status_code == 404
     # A canary set-up, as a user writes it: serve versions 1 and 2, label 1 "stable".
-    config_path = os.path.join(folder, "models.config")
-    with open(config_path) as handle:
-        config = text_format.Parse(handle.read(), model_server_config_pb2.ModelServerConfig())
-    entry = next(c for c in config.model_config_list.config if c.name == "contract_gan")
-    entry.model_version_policy.specific.versions.extend([1, 2])
-    entry.version_labels["stable"] = 1
-    with open(config_path, "w") as handle:
-        handle.write(text_format.MessageToString(config))
+    with hand_edited_models_config(folder) as entries:
+        entries["contract_gan"].model_version_policy.specific.versions.extend([1, 2])
+        entries["contract_gan"].version_labels["stable"] = 1
     # Version 1 is loaded again at the next scan, beside the requests: wait until it answers.
     wait_until(lambda: states()[-1] == ("1", "AVAILABLE"))
     assert post(url, "contract_gan", sample, "/versions/1").status_code == 200

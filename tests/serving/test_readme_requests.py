@@ -17,13 +17,11 @@ import subprocess
 import numpy as np
 import pytest
 import tensorflow as tf
-from google.protobuf import text_format
-from tensorflow_serving.config import model_server_config_pb2
 
-from keras_gen import export, networks
-from keras_gen.models import GAN
+from keras_gen import export
 from keras_gen.serving import LocalServer
-from tests.helpers import TINY_SHAPE, fenced_blocks, read_repo_file, tiny_cgan
+from tests.helpers import (TINY_SHAPE, fenced_blocks, hand_edited_models_config, read_repo_file,
+                           tiny_cgan, tiny_gan)
 from tests.models.test_vae import tiny_vae
 
 EXAMPLE_URL = "http://127.0.0.1:8501"
@@ -44,41 +42,29 @@ def _request_blocks():
     return found
 
 
-def _example_gan():
-    # The README's explicit-noise example sends 64 numbers per instance.
-    latent_dim = 64
-    gan = GAN(networks.dcgan_generator(TINY_SHAPE, latent_dim, 4),
-              networks.dcgan_discriminator(TINY_SHAPE, 4), seed=0)
-    gan.compile()
-    return gan
-
-
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory):
     folder = str(tmp_path_factory.mktemp("saved_models"))
-    models = {"dcgan_digits": _example_gan(), "cgan_digits": tiny_cgan(),
+    # The README's explicit-noise example sends 64 numbers per instance.
+    models = {"dcgan_digits": tiny_gan(latent_dim=64), "cgan_digits": tiny_cgan(),
               "vae_digits": tiny_vae()}
     for name, model in models.items():
         export.export_saved_model(model, os.path.join(folder, name), version=1)
-    config_path = export.write_models_config(folder)
-    # The label the metadata example asks for, set by hand as a user sets it.
-    with open(config_path) as handle:
-        config = text_format.Parse(handle.read(), model_server_config_pb2.ModelServerConfig())
-    entry = next(c for c in config.model_config_list.config if c.name == "dcgan_digits")
-    entry.version_labels["stable"] = 1
-    with open(config_path, "w") as handle:
-        handle.write(text_format.MessageToString(config))
+    export.write_models_config(folder)
+    with hand_edited_models_config(folder) as entries:  # the label the metadata example asks for
+        entries["dcgan_digits"].version_labels["stable"] = 1
     with LocalServer(folder, port=0) as server:
         yield server.url
 
 
 def _json_documents(text):
     """Every JSON value printed one after another in `text` (curl adds no separators)."""
-    decoder, documents, position = json.JSONDecoder(), [], 0
-    while text[position:].strip():
-        position += len(text[position:]) - len(text[position:].lstrip())
+    decoder, whitespace, documents = json.JSONDecoder(), re.compile(r"\s*"), []
+    position = whitespace.match(text).end()
+    while position < len(text):
         document, position = decoder.raw_decode(text, position)
         documents.append(document)
+        position = whitespace.match(text, position).end()
     return documents
 
 
