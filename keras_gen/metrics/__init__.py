@@ -17,9 +17,10 @@ from keras_gen.metrics.evaluate import ReferenceStatistics, evaluate
 from keras_gen.metrics.features import (DomainFeatures, InceptionFeatures, classifier_index,
                                         get_extractor)
 from keras_gen.metrics.scores import (conditional_accuracy, density_coverage, inception_score,
-                                      mode_coverage, precision_recall)
+                                      kth_neighbour_radii, mode_coverage, precision_recall)
 
 __all__ = ["DomainFeatures", "InceptionFeatures", "ReferenceStatistics", "classifier_index",
            "conditional_accuracy", "density_coverage", "evaluate", "frechet_distance",
            "frechet_inception_distance", "get_extractor", "inception_score",
-           "kernel_inception_distance", "mode_coverage", "precision_recall"]
+           "kernel_inception_distance", "kth_neighbour_radii", "mode_coverage",
+           "precision_recall"]

@@ -5,7 +5,7 @@ import numpy as np
 from keras_gen.metrics.distances import frechet_inception_distance, kernel_inception_distance
 from keras_gen.metrics.features import get_extractor
 from keras_gen.metrics.scores import (conditional_accuracy, density_coverage, inception_score,
-                                      mode_coverage, precision_recall)
+                                      kth_neighbour_radii, mode_coverage, precision_recall)
 
 
 class ReferenceStatistics:
@@ -35,6 +35,32 @@ class ReferenceStatistics:
             self.classes = np.asarray(labels)
         elif self.logits is not None:
             self.classes = self.logits.argmax(axis=1)
+        self._radii = {}
+
+    def neighbour_radii(self, k):
+        """The features' k-th nearest-neighbour distances, computed on the first call per k.
+
+        `evaluate` scores many generated sets against one reference (a `QualityMonitor`
+        every few epochs, a benchmark at every checkpoint); these radii depend only on the
+        reference and are most of the work of precision, recall, density and coverage.
+
+        Args:
+            k: int. Which neighbour.
+
+        Returns:
+            read-only float64 array `(N,)`: see `keras_gen.metrics.kth_neighbour_radii`.
+
+        Example:
+
+        ```python
+        radii = reference.neighbour_radii(3)  # again: the same array, not computed again
+        ```
+        """
+        if k not in self._radii:
+            radii = kth_neighbour_radii(self.features, k)
+            radii.setflags(write=False)  # shared by every later call
+            self._radii[k] = radii
+        return self._radii[k]
 
 
 def evaluate(images, reference, domain="mnist", reference_labels=None, requested_labels=None,
@@ -76,8 +102,10 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
     fid = frechet_inception_distance(reference.features, features)
     kid, kid_std = kernel_inception_distance(reference.features, features, kid_subsets,
                                              kid_subset_size, seed)
-    precision, recall = precision_recall(reference.features, features, k)
-    density, coverage = density_coverage(reference.features, features, k + 2)
+    precision, recall = precision_recall(reference.features, features, k,
+                                         reference.neighbour_radii(k))
+    density, coverage = density_coverage(reference.features, features, k + 2,
+                                         reference.neighbour_radii(k + 2))
     results = {"domain": reference.domain, "num_samples": int(len(features)),
                "num_reference": int(len(reference.features)), "fid": fid, "kid": kid,
                "kid_std": kid_std, "precision": precision, "recall": recall,

@@ -48,7 +48,31 @@ def _pairwise_distances(a, b):
     return np.sqrt(np.clip(squared, 0.0, None))
 
 
-def _kth_neighbour_radii(points, k):
+def kth_neighbour_radii(points, k):
+    """Each point's distance to its k-th nearest neighbour in the same set (itself excluded).
+
+    These radii make the balls of `precision_recall` and `density_coverage`. For a reference
+    set scored against many generated sets, compute them once and pass them as `real_radii`
+    (`ReferenceStatistics.neighbour_radii` does): on 10,000 points that is most of the work.
+
+    Args:
+        points: array `(N, d)`.
+        k: int. Which neighbour, in [1, N).
+
+    Returns:
+        float64 array `(N,)`.
+
+    Example:
+
+    ```python
+    kth_neighbour_radii(np.array([[0.0], [1.0], [3.0], [7.0]]), k=1)  # [1., 1., 2., 4.]
+    ```
+    """
+    points = np.asarray(points, np.float64)
+    if points.ndim != 2:
+        raise ValueError(f"points must be (N, d). Received shape {points.shape}")
+    if not isinstance(k, int) or not 1 <= k < len(points):
+        raise ValueError(f"k must be an int in [1, N={len(points)}). Received: k={k!r}")
     radii = np.empty(len(points))
     for start in range(0, len(points), _CHUNK):
         distances = _pairwise_distances(points[start : start + _CHUNK], points)
@@ -69,17 +93,25 @@ def _ball_membership_counts(centres, radii, queries):
     return counts, hit
 
 
-def _check_sets(real, fake, k):
+def _check_sets(real, fake, k, real_radii):
+    """The sets as float64 arrays and the real radii (computed here unless given)."""
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
     if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
         raise ValueError(
             f"real and fake must be (N, d) with one d. Received {real.shape}, {fake.shape}")
     if not isinstance(k, int) or k < 1 or k >= min(len(real), len(fake)):
         raise ValueError(f"k must be an int in [1, min(N, M)). Received: k={k!r}")
-    return real, fake
+    if real_radii is None:
+        return real, fake, kth_neighbour_radii(real, k)
+    real_radii = np.asarray(real_radii, np.float64)
+    if real_radii.shape != (len(real),):
+        raise ValueError(
+            f"real_radii must hold one radius per real point, shape ({len(real)},). Received "
+            f"{real_radii.shape}. Compute them with metrics.kth_neighbour_radii(real, k={k}).")
+    return real, fake, real_radii
 
 
-def precision_recall(real, fake, k=3):
+def precision_recall(real, fake, k=3, real_radii=None):
     """Improved precision and recall of a generated set (Kynkäänniemi et al. 2019).
 
     Each set's manifold is the union of balls around its points with radius the
@@ -93,6 +125,8 @@ def precision_recall(real, fake, k=3):
         real: array `(N, d)`. Real features.
         fake: array `(M, d)`. Generated features.
         k: int. Neighbourhood size.
+        real_radii: optional array `(N,)`. The real points' `kth_neighbour_radii(real, k)`,
+            when already computed; computed here otherwise.
 
     Returns:
         `(precision, recall)`, floats in [0, 1].
@@ -103,13 +137,13 @@ def precision_recall(real, fake, k=3):
     precision, recall = precision_recall(real_features, fake_features, k=3)
     ```
     """
-    real, fake = _check_sets(real, fake, k)
-    fake_in_real, _ = _ball_membership_counts(real, _kth_neighbour_radii(real, k), fake)
-    real_in_fake, _ = _ball_membership_counts(fake, _kth_neighbour_radii(fake, k), real)
+    real, fake, real_radii = _check_sets(real, fake, k, real_radii)
+    fake_in_real, _ = _ball_membership_counts(real, real_radii, fake)
+    real_in_fake, _ = _ball_membership_counts(fake, kth_neighbour_radii(fake, k), real)
     return float(np.mean(fake_in_real > 0)), float(np.mean(real_in_fake > 0))
 
 
-def density_coverage(real, fake, k=5):
+def density_coverage(real, fake, k=5, real_radii=None):
     """Density and coverage of a generated set (Naeem et al. 2020).
 
     With balls around real points of radius their k-th neighbour distance:
@@ -122,6 +156,8 @@ def density_coverage(real, fake, k=5):
         real: array `(N, d)`.
         fake: array `(M, d)`.
         k: int. Neighbourhood size.
+        real_radii: optional array `(N,)`. The real points' `kth_neighbour_radii(real, k)`,
+            when already computed; computed here otherwise.
 
     Returns:
         `(density, coverage)`, floats.
@@ -132,8 +168,8 @@ def density_coverage(real, fake, k=5):
     density, coverage = density_coverage(real_features, fake_features)
     ```
     """
-    real, fake = _check_sets(real, fake, k)
-    counts, covered = _ball_membership_counts(real, _kth_neighbour_radii(real, k), fake)
+    real, fake, real_radii = _check_sets(real, fake, k, real_radii)
+    counts, covered = _ball_membership_counts(real, real_radii, fake)
     return float(counts.sum() / (k * len(fake))), float(np.mean(covered))
 
 

@@ -1,6 +1,7 @@
 """Feature extractors, evaluate(), QualityMonitor and `keras-gen evaluate` on real MNIST."""
 
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ from keras_gen.callbacks import QualityMonitor
 from keras_gen.cli import main
 from keras_gen.data.transforms import to_unit_range
 from keras_gen.metrics import features as features_module
+from keras_gen.metrics import scores as scores_module
 from keras_gen.utils import sha256_of
 from tests.helpers import SHARED_DATA, tiny_dataset, tiny_gan
 
@@ -78,6 +80,30 @@ def test_rankings_of_good_collapsed_and_noisy_sets(reference):
     assert scores["collapsed"]["recall"] < 0.2 and scores["collapsed"]["coverage"] < 0.2
     assert scores["collapsed"]["classes_covered"] <= 5
     assert scores["noisy"]["precision"] < scores["good"]["precision"]
+
+
+@needs_mnist
+def test_reference_radii_are_computed_once_and_score_as_computed_afresh(reference, monkeypatch):
+    images, _ = _real("train", 500)
+    features, _ = reference.extractor(images)
+    scores = metrics.evaluate(images, reference)
+    precision, recall = metrics.precision_recall(reference.features, features, k=3)
+    density, coverage = metrics.density_coverage(reference.features, features, k=5)
+    assert (scores["precision"], scores["recall"], scores["density"], scores["coverage"]) == (
+        precision, recall, density, coverage)
+    assert not reference.neighbour_radii(3).flags.writeable  # shared, so not to be changed
+
+    sizes, compute = [], scores_module.kth_neighbour_radii  # sizes of the sets from here on
+
+    def recording(points, k):
+        sizes.append(len(points))
+        return compute(points, k)
+
+    # keras_gen.metrics.evaluate is the function; the modules are reached by name.
+    for module in ("keras_gen.metrics.evaluate", "keras_gen.metrics.scores"):
+        monkeypatch.setattr(importlib.import_module(module), "kth_neighbour_radii", recording)
+    assert metrics.evaluate(images, reference)["coverage"] == coverage
+    assert sizes == [500]  # the generated set's own radii (for recall); the reference's are kept
 
 
 def test_a_damaged_classifier_file_is_refused(tmp_path, monkeypatch):

@@ -74,6 +74,24 @@ def test_precision_recall_by_hand():
     assert recall == 1.0      # the 9.5-ball around 0.5 holds every real point
 
 
+def test_kth_neighbour_radii_by_hand():
+    points = np.array([[0.0], [1.0], [3.0], [7.0]])
+    np.testing.assert_array_equal(metrics.kth_neighbour_radii(points, 1), [1.0, 1.0, 2.0, 4.0])
+    np.testing.assert_array_equal(metrics.kth_neighbour_radii(points, 2), [3.0, 2.0, 3.0, 6.0])
+    with pytest.raises(ValueError, match=r"k must be an int in \[1, N=4\)"):
+        metrics.kth_neighbour_radii(points, 4)
+
+
+def test_given_real_radii_replace_the_computed_ones():
+    real = np.array([[0.0], [1.0], [2.0], [3.0]])   # computed k=1 radii: 1 each
+    fake = np.array([[0.5], [10.0], [11.0], [12.0]])
+    narrow = np.full(4, 0.4)  # 0.5 is 0.5 from the nearest real point: in no ball now
+    assert metrics.precision_recall(real, fake, k=1, real_radii=narrow) == (0.0, 1.0)
+    assert metrics.density_coverage(real, fake, k=1, real_radii=narrow) == (0.0, 0.0)
+    with pytest.raises(ValueError, match=r"one radius per real point, shape \(4,\)"):
+        metrics.precision_recall(real, fake, k=1, real_radii=np.ones(3))
+
+
 def test_density_coverage_by_hand():
     real = np.array([[0.0], [1.0], [2.0], [3.0]])
     fake = np.array([[0.5], [10.0], [11.0], [12.0]])
