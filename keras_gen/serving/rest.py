@@ -3,7 +3,9 @@
 Follows the semantics documented for TF Serving's REST API: a signature with one input accepts
 bare values; `{"b64": ...}` objects carry bytes for string inputs; outputs whose name ends in
 `_bytes` come back as `{"b64": ...}`; "instances" answers `{"predictions": ...}`, "inputs"
-answers `{"outputs": ...}`.
+answers `{"outputs": ...}`. Numbers convert by TF Serving's rules (`tensorflow_serving/util/
+json_tensor.cc`): integer inputs take JSON integers within their type's range, float inputs
+refuse what the float type cannot hold.
 """
 
 import base64
@@ -46,10 +48,11 @@ def _to_array(name, value, spec):
                 if isinstance(first, dict):
                     raise ValueError("{\"b64\": ...} objects are for string inputs; send numbers")
                 raise ValueError(f"non-numeric values ({array.dtype})")
-            if spec.dtype.is_integer and array.dtype.kind == "f":
-                if not np.all(np.equal(np.mod(array, 1), 0)):
-                    raise ValueError("fractional values for an integer input")
-            array = array.astype(spec.dtype.as_numpy_dtype)
+            if spec.dtype.is_integer:
+                array = _exact_integers(value, spec.dtype.as_numpy_dtype)
+            else:
+                _check_fits_float(array, spec.dtype.as_numpy_dtype)
+                array = array.astype(spec.dtype.as_numpy_dtype)
     except (ValueError, TypeError, OverflowError) as error:
         raise BadRequest(f"Input {name!r} must be {spec.dtype.name} shaped "
                          f"{_shape_text(spec)}: {error}") from error
@@ -61,6 +64,46 @@ def _to_array(name, value, spec):
             raise BadRequest(f"Input {name!r} has shape {list(array.shape)}; the signature "
                              f"expects {_shape_text(spec)} (-1 = any).")
     return array
+
+
+def _exact_integers(value, dtype):
+    """`value` as a `dtype` array, if every number in it is a JSON integer within its range.
+
+    As TF Serving (rapidjson's `IsInt64()`/`IsInt()`): `1.0` is not an integer, and a value
+    outside the range is refused rather than wrapped around (label 4294967303 would become
+    int32 label 7).
+    """
+    array = np.asarray(value, dtype=object)  # the JSON numbers themselves: int or float
+    numbers = array.reshape(-1)
+    not_integer = next((number for number in numbers if type(number) is not int), None)
+    if not_integer is not None:
+        raise ValueError(f"{not_integer!r} is not an integer; send whole numbers without a "
+                         f"decimal point or exponent")
+    limits = np.iinfo(dtype)
+    low, high = int(limits.min), int(limits.max)  # iinfo computes them on every access
+    outside = next((number for number in numbers if not low <= number <= high), None)
+    if outside is not None:
+        raise ValueError(f"{outside} is outside {limits.dtype}'s range [{low}, {high}]")
+    return array.astype(dtype)
+
+
+def _check_fits_float(array, dtype):
+    """Refuses numbers that `dtype` cannot hold, as TF Serving does ("without loss of precision").
+
+    Its rule: a decimal must lie within the type's finite range (1e39 would become float32
+    infinity, and the images NaN), and an integer must be at most 2**24 - 1 for float32
+    (2**53 - 1 for float64).
+    """
+    if not array.size:
+        return
+    limits = np.finfo(dtype)
+    if array.dtype.kind in "iu":
+        largest = 2 ** (limits.nmant + 1) - 1
+        if (array > largest).any() or (array < -largest).any():
+            raise ValueError(f"integers beyond +-{largest} are refused for {limits.dtype} "
+                             f"(TF Serving's lossless limit); send them as decimals")
+    elif not (np.abs(array) <= limits.max).all():
+        raise ValueError(f"values beyond +-{float(limits.max):.4g} do not fit {limits.dtype}")
 
 
 def _shape_text(spec):

@@ -1,5 +1,7 @@
 """TF Serving's JSON formats by unit: response shapes, base64 bytes, float32 text, bad JSON."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,51 @@ def test_base64_objects_are_decoded_for_string_inputs_and_refused_for_numbers():
     with pytest.raises(BadRequest, match=r"'z'.*b64.*for string inputs"):
         parse_request({"inputs": {"z": [[{"b64": "AAAA"}]]}},
                       {"z": tf.TensorSpec((None, 1), tf.float32)}, 8)
+
+
+def test_integer_inputs_take_only_json_integers_within_their_range():
+    import tensorflow as tf
+
+    from keras_gen.serving.rest import parse_request
+
+    specs = {"seed": tf.TensorSpec((None,), tf.int64), "labels": tf.TensorSpec((None,), tf.int32)}
+
+    def parse(seed, label):
+        return parse_request({"inputs": {"seed": [seed], "labels": [label]}}, specs, 8)[1]
+
+    # The ends of each range pass exactly.
+    arrays = parse(2 ** 63 - 1, -2 ** 31)
+    assert arrays["seed"].dtype == np.int64 and arrays["seed"].tolist() == [2 ** 63 - 1]
+    assert arrays["labels"].dtype == np.int32 and arrays["labels"].tolist() == [-2 ** 31]
+    # One past them is refused, not wrapped: 2**32 + 7 would be int32 label 7.
+    with pytest.raises(BadRequest, match=r"'labels'.*4294967303 is outside int32's range "
+                                         r"\[-2147483648, 2147483647\]"):
+        parse(0, 2 ** 32 + 7)
+    with pytest.raises(BadRequest, match=r"'seed'.*9223372036854775808 is outside int64"):
+        parse(2 ** 63, 0)
+    # A decimal is not an integer even when whole (TF Serving refuses 1.0 and 1e30 too).
+    for seed, shown in [(1.0, "1.0"), (1e30, "1e+30"), (1.5, "1.5")]:
+        with pytest.raises(BadRequest, match=rf"'seed'.*{re.escape(shown)} is not an integer"):
+            parse(seed, 0)
+
+
+def test_float_inputs_refuse_numbers_float32_cannot_hold():
+    import tensorflow as tf
+
+    from keras_gen.serving.rest import parse_request
+
+    specs = {"z": tf.TensorSpec((None, 2), tf.float32)}
+
+    def parse(row):
+        return parse_request({"instances": [row]}, specs, 8)[1]["z"]
+
+    # float32's largest finite value and integers up to 2**24 - 1 pass...
+    largest = float(np.finfo(np.float32).max)
+    assert parse([largest, 2 ** 24 - 1]).tolist() == [[largest, 16777215.0]]
+    # ...beyond them a value would turn into infinity or another integer (2**24 + 1 -> 2**24).
+    with pytest.raises(BadRequest, match=r"'z'.*beyond \+-3\.403e\+38 do not fit float32"):
+        parse([1e39, 0.0])
+    with pytest.raises(BadRequest, match=r"'z'.*integers beyond \+-16777215 are refused"):
+        parse([0, 2 ** 24 + 1])
+    # The same number written as a decimal is accepted, as TF Serving accepts it.
+    assert parse([0.0, 16777217.0]).tolist() == [[0.0, 16777216.0]]
