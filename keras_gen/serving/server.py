@@ -104,8 +104,7 @@ class ServingApp:
         try:
             outputs = model.run(signature_name, arrays)
         except (tf.errors.InvalidArgumentError, ValueError, TypeError) as error:
-            message = getattr(error, "message", str(error)).split("\n")[0]
-            raise BadRequest(f"The model rejected the inputs: {message}") from error
+            raise BadRequest(f"The model rejected the inputs: {_reason(error)}") from error
         return format_response(form, outputs)
 
     def metadata(self, name, version=None, label=None):
@@ -127,6 +126,18 @@ class ServingApp:
             for signature_name, definition in model.signature_defs.items()}
         return {"model_spec": {"name": name, "signature_name": "", "version": str(version)},
                 "metadata": {"signature_def": {"signature_def": signatures}}}
+
+
+def _reason(error):
+    """The line of a TensorFlow error that says what was wrong.
+
+    A session run's message starts with "Graph execution error:" and a blank line, and ends with
+    the failing node (`[[{{node map/while/DecodePng}}]]`); the reason is in between.
+    """
+    lines = [line.strip() for line in getattr(error, "message", str(error)).splitlines()]
+    reasons = [line for line in lines
+               if line and line != "Graph execution error:" and not line.startswith("[[")]
+    return reasons[0] if reasons else lines[0] if lines else type(error).__name__
 
 
 def _predict_signatures(model):

@@ -9,6 +9,7 @@ import base64
 import gc
 import json
 import os
+import re
 import threading
 import time
 
@@ -160,6 +161,37 @@ def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"] == "application/json"
     assert isinstance(response.json()["error"], str) and response.json()["error"]
+    assert_still_serving(url)
+
+
+def _png_declaring(height, width):
+    """A PNG whose header declares height x width, with no pixel data after it (none is read)."""
+    import struct
+    import zlib
+
+    header = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + header
+            + struct.pack(">I", zlib.crc32(header)))
+
+
+def test_png_inputs_are_checked_before_decoding_and_the_reason_is_returned(target):
+    url, models, _ = target
+    height, width, _ = models["contract_vae"].image_shape
+
+    def error(data):
+        response = post(url, "contract_vae", {"signature_name": "reconstruct_png", "instances": [
+            {"b64": base64.b64encode(data).decode()}]})
+        assert response.status_code == 400, response.text
+        return response.json()["error"]
+
+    jpeg = tf.io.encode_jpeg(np.zeros((height, width, 1), np.uint8)).numpy()
+    for not_png in [b"not a png", jpeg]:
+        assert "images_bytes must be PNG files" in error(not_png)
+    # Refused from its header alone: 20000x20000 would be 400 MB and 1.4 s of decoding.
+    assert re.search(rf"must be {height}x{width} .*received\] \[20000\] \[20000\]",
+                     error(_png_declaring(20000, 20000)))
+    small = tf.io.encode_png(np.zeros((height - 1, width, 1), np.uint8)).numpy()
+    assert re.search(rf"received\] \[{height - 1}\] \[{width}\]", error(small))
     assert_still_serving(url)
 
 
