@@ -76,6 +76,17 @@ def _decode_pngs(png_bytes, image_shape):
     return tf.map_fn(decode, png_bytes, fn_output_signature=tf.float32)
 
 
+def _checked_labels(labels, num_classes):
+    """`labels`, once each lies in [0, num_classes); the graph's own check, for any device."""
+    # On CPU the embedding lookup refuses an unknown class with a node-level message; on GPU
+    # tf.gather returns zeros for it, so TF Serving there would answer with an image.
+    in_range = tf.reduce_all(tf.logical_and(labels >= 0, labels < num_classes))
+    check = tf.debugging.Assert(
+        in_range, [f"labels must lie in [0, {num_classes}); received", labels], summarize=8)
+    with tf.control_dependencies([check]):
+        return tf.identity(labels)
+
+
 def _spec(shape, dtype, name):
     return tf.TensorSpec(shape, dtype, name=name)
 
@@ -100,10 +111,12 @@ def conditional_gan_signatures(model):
     labels_spec = _spec((None,), tf.int32, "labels")
 
     def serving_default(z, labels):
+        labels = _checked_labels(labels, model.num_classes)
         return {"images": _to_unit(generator([z, labels], training=False))}
 
     def sample(seed, labels):
         z = _noise_from_seeds(seed, latent)
+        labels = _checked_labels(labels, model.num_classes)
         return _images_out(generator([z, labels], training=False))
 
     return [("serving_default", serving_default,
@@ -120,7 +133,7 @@ def vae_signatures(model):
     extra = [_spec((None,), tf.int32, "labels")] if conditional else []
 
     def inputs(x, labels):
-        return [x, labels] if conditional else x
+        return [x, _checked_labels(labels, model.num_classes)] if conditional else x
 
     def encode(images, labels=None):
         z_mean, z_log_var = model.encoder(inputs(images, labels), training=False)

@@ -25,6 +25,21 @@ def test_every_family_exports_and_matches_through_the_session_loader(build, tmp_
     assert os.path.exists(os.path.join(path, "saved_model.pb"))
 
 
+def test_conditional_vae_signatures_refuse_labels_outside_the_classes(tmp_path):
+    import tensorflow as tf
+
+    vae = tiny_vae(num_classes=10)
+    path = export.export_saved_model(vae, str(tmp_path / "cvae"))
+    z = np.zeros((2, vae.latent_dim), np.float32)
+    decoded = export.run_with_session_loader(path, "decode", {"z": z, "labels": np.array([0, 9])})
+    assert decoded["images"].shape == (2, 28, 28, 1)
+    # -1 would otherwise be served as class 9 (the embedding lookup wraps negative indices).
+    for labels in [[0, -1], [10, 0]]:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"labels must lie in \[0, 10\); received"):
+            export.run_with_session_loader(path, "decode", {"z": z, "labels": np.array(labels)})
+
+
 def test_sample_signature_png_bytes_decode_to_the_images(tmp_path):
     import tensorflow as tf
 

@@ -195,6 +195,21 @@ def test_png_inputs_are_checked_before_decoding_and_the_reason_is_returned(targe
     assert_still_serving(url)
 
 
+def test_labels_outside_the_classes_are_refused_by_the_exported_graph(target):
+    # The check is in the SavedModel, so TF Serving on a GPU (where a gather past the end
+    # returns zeros instead of failing) refuses them too.
+    url, models, _ = target
+    num_classes = models["contract_cgan"].num_classes
+    for signature, instance in [("sample", {"seed": 1}), ("serving_default", {"z": [0.0] * 8})]:
+        for label in [-1, num_classes]:
+            response = post(url, "contract_cgan", {"signature_name": signature,
+                                                   "instances": [{**instance, "labels": label}]})
+            assert response.status_code == 400, response.text
+            assert (f"labels must lie in [0, {num_classes}); received] [{label}]"
+                    in response.json()["error"])
+    assert_still_serving(url)
+
+
 def test_client_surfaces_server_errors_and_retries(target):
     url, models, _ = target
     client = Client(url, "contract_cgan")
