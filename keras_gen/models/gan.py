@@ -1,7 +1,5 @@
 """`GAN`: trains any generator/discriminator pair with `model.fit`."""
 
-import secrets
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -244,7 +242,7 @@ class GAN(PresetMixin, keras.Model):
     def _prepare_noise(self, num_images, seed):
         if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 1:
             raise ValueError(f"num_images must be a positive int. Received: {num_images!r}")
-        return self.sample_noise(num_images, secrets.randbits(31) if seed is None else seed)
+        return self.sample_noise(num_images, randomness.sampling_seed(seed))
 
     def _check_images(self, real):
         if tuple(real.shape[1:]) != self.image_shape:

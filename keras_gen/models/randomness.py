@@ -6,6 +6,9 @@ batch runs on one device or is split across `tf.distribute` replicas (each
 replica draws the whole global batch and keeps its own slice).
 """
 
+import secrets
+
+import numpy as np
 import tensorflow as tf
 
 # Separate random streams inside one training step.
@@ -73,3 +76,29 @@ def replica_seed(seed):
     replica_id = context.replica_id_in_sync_group if context is not None else 0
     return seed + tf.stack([tf.constant(0, tf.int64),
                             tf.cast(replica_id, tf.int64) * 1_000_003])
+
+
+def sampling_seed(seed):
+    """The seed `generate()` draws its noise with: `seed` once checked, or a fresh one for `None`.
+
+    Args:
+        seed: `None`, or an int (Python or numpy) that fits int64.
+
+    Returns:
+        int.
+
+    Example:
+
+    ```python
+    z = tf.random.stateless_normal((4, 64), seed=[sampling_seed(7), 0])
+    ```
+    """
+    if seed is None:
+        return secrets.randbits(31)
+    if isinstance(seed, np.integer):
+        seed = int(seed)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"seed must be an int, or None for a fresh one. Received: seed={seed!r}")
+    if not -2 ** 63 <= seed < 2 ** 63:
+        raise ValueError(f"seed must fit int64, [-2**63, 2**63 - 1]. Received: seed={seed}")
+    return seed

@@ -9,6 +9,7 @@ from keras_gen import networks
 from keras_gen.models import GAN
 from tests.helpers import (assert_weights_close, run_model_test, tiny_dataset, tiny_gan,
                            weights_of)
+from tests.models.test_vae import tiny_vae
 
 
 def test_shared_model_test(tmp_path):
@@ -109,6 +110,20 @@ def test_bad_constructor_arguments():
         GAN(g, d, ema_decay=1.5)
     with pytest.raises(ValueError, match="generator must be a keras.Model"):
         GAN("generator", d)
+
+
+def test_generate_seeds_are_ints_that_fit_int64():
+    gan, vae = tiny_gan(), tiny_vae()
+    for model in (gan, vae):
+        # numpy ints and both ends of int64 are seeds like any other.
+        np.testing.assert_array_equal(model.generate(1, seed=np.int64(3)),
+                                      model.generate(1, seed=3))
+        assert model.generate(1, seed=-2 ** 63).shape == model.generate(1, seed=2 ** 63 - 1).shape
+        with pytest.raises(ValueError, match=r"seed must fit int64.*seed=9223372036854775808"):
+            model.generate(1, seed=2 ** 63)
+        for seed in ["7", 7.0, True]:
+            with pytest.raises(ValueError, match="seed must be an int, or None"):
+                model.generate(1, seed=seed)
 
 
 def test_loaded_model_keeps_compile_settings(tmp_path):

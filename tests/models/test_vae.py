@@ -100,6 +100,21 @@ def test_bad_input_is_named():
         tiny_vae(likelihood="poisson")
 
 
+def test_encode_takes_only_finite_float_images_in_minus_one_to_one():
+    vae = tiny_vae()
+    # The ends of the range pass, and within 0.001 of them (float arithmetic's slack).
+    edges = np.array([-1.0, 1.0, -1.0005, 1.0005] * 196, np.float32).reshape(1, 28, 28, 1)
+    assert vae.encode(edges).shape == (1, 4)
+    with pytest.raises(ValueError, match=r"float images in \[-1, 1\]; received uint8.*/ 127\.5"):
+        vae.encode(np.full((1, 28, 28, 1), 255, np.uint8))
+    with pytest.raises(ValueError, match=r"received values from 0 to 255\. Scale 0-255"):
+        vae.reconstruct(np.linspace(0, 255, 784, dtype=np.float32).reshape(1, 28, 28, 1))
+    with pytest.raises(ValueError, match="received values from -1.01 to 1"):
+        vae.encode(np.where(edges < 0, -1.01, 1.0).astype(np.float32))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        vae.encode(np.where(edges < 0, np.nan, 1.0).astype(np.float32))
+
+
 def test_vaegan_needs_a_feature_discriminator():
     with pytest.raises(ValueError, match="\\[logits, features\\]"):
         VAEGAN(networks.vae_encoder(TINY_SHAPE, 4, 4), networks.vae_decoder(TINY_SHAPE, 4, 4),
