@@ -78,8 +78,8 @@ def _decode_pngs(png_bytes, image_shape):
 
 def _checked_labels(labels, num_classes):
     """`labels`, once each lies in [0, num_classes); the graph's own check, for any device."""
-    # On CPU the embedding lookup refuses an unknown class with a node-level message; on GPU
-    # tf.gather returns zeros for it, so TF Serving there would answer with an image.
+    # Left to the embedding lookup, label -1 becomes the last class (negative indices wrap),
+    # and on a GPU a label past the end becomes a zero vector: both would answer with an image.
     in_range = tf.reduce_all(tf.logical_and(labels >= 0, labels < num_classes))
     check = tf.debugging.Assert(
         in_range, [f"labels must lie in [0, {num_classes}); received", labels], summarize=8)
