@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from keras_gen.errors import DataError
+from keras_gen.utils.images import model_range_images
 
 CLASSIFIERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifiers")
 INCEPTION_WEIGHTS_HINT = (
@@ -87,7 +88,7 @@ class DomainFeatures:
                                   self.classifier.output])
 
     def __call__(self, images):
-        images = np.asarray(images, np.float32)
+        images = model_range_images(images, f"The {self.domain} classifier")
         if images.shape[1:] != self.image_shape:
             raise DataError(
                 f"The {self.domain} classifier takes images of shape {self.image_shape} in "
@@ -133,7 +134,7 @@ class InceptionFeatures:
     def __call__(self, images):
         import tensorflow as tf
 
-        images = np.asarray(images, np.float32)
+        images = model_range_images(images, "InceptionV3")
         features = []
         for start in range(0, len(images), self.batch_size):
             batch = tf.convert_to_tensor(images[start : start + self.batch_size])

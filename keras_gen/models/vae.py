@@ -10,25 +10,7 @@ from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.labels import check_labels
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
-
-
-def _model_range_images(images):
-    """`images` as float32, once they are finite floats in [-1, 1] (what the encoder was fit on)."""
-    images = np.asarray(images)
-    if images.dtype.kind in "biu":
-        raise ValueError(
-            f"encode takes float images in [-1, 1]; received {images.dtype} values. Scale 0-255 "
-            "images with images / 127.5 - 1 (keras_gen.data.transforms.to_unit_range).")
-    images = images.astype(np.float32)
-    if images.size and not np.isfinite(images).all():
-        raise ValueError("encode takes float images in [-1, 1]; received NaN or infinite values.")
-    # A little slack for images computed in float arithmetic; 0-255 or [0, 1.5] are not that.
-    if images.size and (images.min() < -1.001 or images.max() > 1.001):
-        raise ValueError(
-            f"encode takes float images in [-1, 1]; received values from {images.min():g} to "
-            f"{images.max():g}. Scale 0-255 images with images / 127.5 - 1, [0, 1] ones with "
-            "images * 2 - 1.")
-    return images
+from keras_gen.utils.images import model_range_images
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -265,7 +247,7 @@ class VAE(PresetMixin, keras.Model):
         codes = vae.encode(test_images)
         ```
         """
-        images = _model_range_images(images)
+        images = model_range_images(images, "encode")
         self._check_images(images, "the images passed to encode")
         labels = self._concrete_labels(labels, len(images))
         z_mean, _ = self._with_labels(lambda x: self.encoder(x, training=False), images, labels)

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from keras_gen.errors import DataError
 from keras_gen.utils.files import atomic_path
 
 
@@ -24,6 +25,44 @@ def to_uint8(images):
     """
     images = np.asarray(images, dtype=np.float32)
     return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def model_range_images(images, consumer):
+    """`images` as float32, once they are finite floats in [-1, 1] (keras_gen's image range).
+
+    Args:
+        images: array-like `(N, H, W, C)`.
+        consumer: str. What takes the images, named in the error (e.g. `"encode"`).
+
+    Returns:
+        float32 numpy array.
+
+    Raises:
+        DataError: for integer dtypes (0-255 images), NaN or infinite values, or values more
+            than 0.001 outside [-1, 1]; the message says how to scale.
+
+    Example:
+
+    ```python
+    images = model_range_images(images, "the mnist classifier")
+    ```
+    """
+    images = np.asarray(images)
+    if images.dtype.kind in "biu":
+        raise DataError(
+            f"{consumer} takes float images in [-1, 1]; received {images.dtype} values. Scale "
+            "0-255 images with images / 127.5 - 1 (keras_gen.data.transforms.to_unit_range).")
+    images = images.astype(np.float32)
+    if images.size and not np.isfinite(images).all():
+        raise DataError(f"{consumer} takes float images in [-1, 1]; received NaN or infinite "
+                        "values.")
+    # A little slack for images computed in float arithmetic; 0-255 or [0, 1.5] are not that.
+    if images.size and (images.min() < -1.001 or images.max() > 1.001):
+        raise DataError(
+            f"{consumer} takes float images in [-1, 1]; received values from {images.min():g} "
+            f"to {images.max():g}. Scale 0-255 images with images / 127.5 - 1, [0, 1] ones with "
+            "images * 2 - 1.")
+    return images
 
 
 def make_grid(images, columns=None, padding=2):

@@ -119,6 +119,21 @@ def test_a_damaged_classifier_file_is_refused(tmp_path, monkeypatch):
         metrics.DomainFeatures("cifar10")
 
 
+def test_images_outside_the_model_range_are_refused_not_scored():
+    # 0-255 images scored FID ~1.5 million and NaN ones 766, without a word; now neither scores.
+    images, labels = data.load_arrays("digits", split="test")
+    reference = metrics.ReferenceStatistics(to_unit_range(images).numpy(), "digits", labels)
+    with pytest.raises(DataError, match=r"The digits classifier takes float images in \[-1, 1\]; "
+                                        r"received uint8 values\. Scale 0-255"):
+        metrics.evaluate(images, reference)
+    with pytest.raises(DataError, match="received values from 0 to 255"):
+        metrics.evaluate(images.astype(np.float32), reference)
+    with pytest.raises(DataError, match="NaN or infinite"):
+        metrics.evaluate(np.full((4, 28, 28, 1), np.nan, np.float32), reference)
+    with pytest.raises(DataError, match="received uint8"):
+        metrics.ReferenceStatistics(images, "digits", labels)
+
+
 def test_inception_needs_a_local_weights_file(tmp_path):
     with pytest.raises(DataError, match="cannot be downloaded offline.*weights="):
         metrics.InceptionFeatures(weights=None)
