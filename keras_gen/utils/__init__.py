@@ -1,4 +1,4 @@
-"""Small helpers: image grids, atomic file writes, file hashes."""
+"""Small helpers: image grids, the image range check, atomic file writes, file hashes."""
 
 from keras_gen.utils.files import atomic_path, sha256_of, write_json_atomic
 from keras_gen.utils.images import make_grid, model_range_images, save_image_grid, to_uint8

@@ -1,4 +1,4 @@
-"""Image conversion and grids for looking at samples."""
+"""Image conversion, the [-1, 1] range check, and grids for looking at samples."""
 
 import math
 
