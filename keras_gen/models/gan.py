@@ -11,6 +11,7 @@ from keras_gen.models.ema import moving_average_copy, update_moving_average, war
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
+from keras_gen.utils.images import refuse_integer_images
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -245,6 +246,7 @@ class GAN(PresetMixin, keras.Model):
         return self.sample_noise(num_images, randomness.sampling_seed(seed))
 
     def _check_images(self, real):
+        refuse_integer_images(real, type(self).__name__)
         if tuple(real.shape[1:]) != self.image_shape:
             raise ValueError(
                 f"The dataset's images have shape {tuple(real.shape[1:])} but the networks "

@@ -10,7 +10,7 @@ from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.labels import check_labels
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
-from keras_gen.utils.images import model_range_images
+from keras_gen.utils.images import model_range_images, refuse_integer_images
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -145,6 +145,7 @@ class VAE(PresetMixin, keras.Model):
         return network(data if self.num_classes is None else [data, labels])
 
     def _check_images(self, images, where="the data"):
+        refuse_integer_images(images, type(self).__name__)
         if tuple(images.shape[1:]) != self.image_shape:
             raise ValueError(
                 f"This VAE takes images of shape {self.image_shape}; {where} has "

@@ -65,6 +65,33 @@ def model_range_images(images, consumer):
     return images
 
 
+def refuse_integer_images(images, consumer):
+    """Refuses a batch of integer images (a uint8 dataset) by its dtype, before any value is seen.
+
+    Called where a model's `train_step` is traced, so it costs nothing per step: a uint8 dataset
+    otherwise trains without an error, on 0-255 values (a GAN's discriminator separates them at
+    once, a VAE's loss runs to NaN).
+
+    Args:
+        images: a tensor or array; only its dtype is read.
+        consumer: str. The model, named in the error.
+
+    Example:
+
+    ```python
+    refuse_integer_images(real, "GAN")  # in train_step; DataError for uint8
+    ```
+    """
+    import tensorflow as tf
+
+    dtype = tf.as_dtype(images.dtype)
+    if dtype.is_integer or dtype.is_bool:
+        raise DataError(
+            f"{consumer} takes float images in [-1, 1]; the dataset yields {dtype.name} images. "
+            "Map them with keras_gen.data.transforms.to_unit_range (x / 127.5 - 1), or load "
+            "them with keras_gen.data.load, which does.")
+
+
 def make_grid(images, columns=None, padding=2):
     """Tiles a batch of images into one image, row by row.
 
