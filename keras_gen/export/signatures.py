@@ -46,10 +46,10 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def _declared_png_size(data):
     """(height, width) as a PNG's header declares them, read without decoding the pixels."""
     # The IHDR chunk follows the 8-byte signature; its data starts with the width and height,
-    # big-endian uint32, at bytes 16-23 (PNG specification, 11.2.2).
-    digits = tf.cast(tf.io.decode_raw(tf.strings.substr(data, 16, 8), tf.uint8), tf.int64)
-    place = tf.constant([1 << 24, 1 << 16, 1 << 8, 1], tf.int64)
-    return tf.reduce_sum(digits[4:] * place), tf.reduce_sum(digits[:4] * place)
+    # big-endian, at bytes 16-23 (PNG specification, 11.2.2; both below 2**31, so int32 holds
+    # every valid one).
+    width_height = tf.io.decode_raw(tf.strings.substr(data, 16, 8), tf.int32, little_endian=False)
+    return width_height[1], width_height[0]
 
 
 def _decode_pngs(png_bytes, image_shape):
