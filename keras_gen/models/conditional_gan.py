@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.models import randomness
+from keras_gen.models.checked_fit import step_labels
 from keras_gen.models.gan import GAN
 from keras_gen.models.labels import check_labels
 from keras_gen.networks.conditional import check_num_classes
@@ -105,15 +106,7 @@ class ConditionalGAN(GAN):
                 "ConditionalGAN trains on (images, labels) batches, but the dataset yields "
                 "images only. keras_gen.data.load(...) yields both."
             )
-        labels = tf.cast(labels, tf.int32)
-        if not self.jit_compile:  # XLA has no runtime assertions
-            message = (f"Training labels must lie in [0, {self.num_classes}): check the "
-                       "dataset's labels and num_classes")
-            checks = [tf.debugging.assert_non_negative(labels, message=message),
-                      tf.debugging.assert_less(labels, self.num_classes, message=message)]
-            with tf.control_dependencies(checks):
-                labels = tf.identity(labels)
-        return real, labels
+        return real, step_labels(self, labels)
 
     def _fake_conditions(self, batch, counter, stream):
         seed = randomness.step_seed(self.seed, counter, stream)

@@ -7,15 +7,16 @@ import tensorflow as tf
 from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
+from keras_gen.models.checked_fit import CheckedFitMixin, after_batch
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
-from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
+from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.utils.images import refuse_integer_images
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(PresetMixin, keras.Model):
+class GAN(PresetMixin, CheckedFitMixin, keras.Model):
     """A generative adversarial network trained with `fit`.
 
     `train_step` runs `d_steps` discriminator updates and one generator update
@@ -195,10 +196,6 @@ class GAN(PresetMixin, keras.Model):
         synchronize_batch_norm(self)
         self._trainable_at_compile = trainable_snapshot(self)
 
-    def fit(self, *args, **kwargs):
-        check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
-        return super().fit(*args, **kwargs)
-
     def call(self, z, training=False):
         generator = self.generator if training else self.sampling_generator
         return generator(z, training=training)
@@ -344,9 +341,10 @@ class GAN(PresetMixin, keras.Model):
     def train_step(self, data):
         real, conditions = self._unpack(data)
         self._check_images(real)
-        for _ in range(self.d_steps):
-            d_loss, real_logits, fake_logits = self._discriminator_step(real, conditions)
-        g_loss = self._generator_step(tf.shape(real)[0])
+        with after_batch(data):
+            for _ in range(self.d_steps):
+                d_loss, real_logits, fake_logits = self._discriminator_step(real, conditions)
+            g_loss = self._generator_step(tf.shape(real)[0])
         return self._update_metrics(g_loss, d_loss, real_logits, fake_logits)
 
     def test_step(self, data):

@@ -7,9 +7,10 @@ import tensorflow as tf
 from keras_gen.losses.variational import LIKELIHOODS, kl_divergence, reconstruction_loss
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
+from keras_gen.models.checked_fit import CheckedFitMixin, after_batch, step_labels
 from keras_gen.models.labels import check_labels
 from keras_gen.models.preset_mixin import PresetMixin
-from keras_gen.models.trainable_guard import check_trainable_unchanged, trainable_snapshot
+from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.utils.images import model_range_images, refuse_integer_images
 
 
@@ -51,7 +52,7 @@ class Reparameterization(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class VAE(PresetMixin, keras.Model):
+class VAE(PresetMixin, CheckedFitMixin, keras.Model):
     """A variational autoencoder; beta-VAE with `beta`, a conditional VAE with `num_classes`.
 
     Trains on the ELBO, `reconstruction + beta_t * KL`, where `beta_t` rises
@@ -133,10 +134,6 @@ class VAE(PresetMixin, keras.Model):
         synchronize_batch_norm(self)
         self._trainable_at_compile = trainable_snapshot(self)
 
-    def fit(self, *args, **kwargs):
-        check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
-        return super().fit(*args, **kwargs)
-
     def compile_from_config(self, config):
         # Keras skips custom compile() methods when loading; this one is safe to call.
         self.compile(**keras.saving.deserialize_keras_object(config))
@@ -192,18 +189,19 @@ class VAE(PresetMixin, keras.Model):
         if labels is None:
             raise ValueError("A conditional VAE trains on (images, labels) batches; the dataset "
                              "yields images only.")
-        return images, tf.cast(labels, tf.int32)
+        return images, step_labels(self, labels)
 
     def train_step(self, data):
         images, labels = self._unpack(data)
-        step = self.optimizer.iterations
-        beta = self.current_beta(step)
-        with tf.GradientTape() as tape:
-            reconstruction, kl = self._elbo_terms(images, labels, step, training=True)
-            loss = tf.nn.compute_average_loss(reconstruction + beta * kl)
-            scaled = self.optimizer.scale_loss(loss)
-        variables = self.encoder.trainable_variables + self.decoder.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        with after_batch(data):
+            step = self.optimizer.iterations
+            beta = self.current_beta(step)
+            with tf.GradientTape() as tape:
+                reconstruction, kl = self._elbo_terms(images, labels, step, training=True)
+                loss = tf.nn.compute_average_loss(reconstruction + beta * kl)
+                scaled = self.optimizer.scale_loss(loss)
+            variables = self.encoder.trainable_variables + self.decoder.trainable_variables
+            self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         return self._update_metrics(reconstruction, kl, beta)
 
     def test_step(self, data):

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from keras_gen.losses.variational import kl_divergence
 from keras_gen.models import randomness
+from keras_gen.models.checked_fit import after_batch
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.models.vae import VAE
@@ -110,21 +111,22 @@ class VAEGAN(VAE):
 
     def train_step(self, data):
         images, _ = self._unpack(data)
-        with tf.GradientTape(persistent=True) as tape:
-            terms, real_logits, prior_logits = self._loss_terms(
-                images, self.d_optimizer.iterations, training=True)
-            per_network = {
-                "e_optimizer": self.beta * terms["kl"] + terms["feature_reconstruction"],
-                "g_optimizer": self.gamma * terms["feature_reconstruction"] + terms["g_loss"],
-                "d_optimizer": terms["d_loss"],
-            }
-            scaled = {name: getattr(self, name).scale_loss(tf.nn.compute_average_loss(loss))
-                      for name, loss in per_network.items()}
-        for name, network in zip(_OPTIMIZERS, (self.encoder, self.decoder, self.discriminator)):
-            variables = network.trainable_variables
-            getattr(self, name).apply_gradients(zip(tape.gradient(scaled[name], variables),
-                                                    variables))
-        del tape
+        with after_batch(data):
+            with tf.GradientTape(persistent=True) as tape:
+                terms, real_logits, prior_logits = self._loss_terms(
+                    images, self.d_optimizer.iterations, training=True)
+                per_network = {
+                    "e_optimizer": self.beta * terms["kl"] + terms["feature_reconstruction"],
+                    "g_optimizer": self.gamma * terms["feature_reconstruction"] + terms["g_loss"],
+                    "d_optimizer": terms["d_loss"],
+                }
+                scaled = {name: getattr(self, name).scale_loss(tf.nn.compute_average_loss(loss))
+                          for name, loss in per_network.items()}
+            for name, network in zip(_OPTIMIZERS, (self.encoder, self.decoder, self.discriminator)):
+                variables = network.trainable_variables
+                getattr(self, name).apply_gradients(zip(tape.gradient(scaled[name], variables),
+                                                        variables))
+            del tape
         return self._update_gan_metrics(terms, real_logits, prior_logits)
 
     def test_step(self, data):

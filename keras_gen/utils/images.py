@@ -52,7 +52,7 @@ def model_range_images(images, consumer):
         raise DataError(
             f"{consumer} takes float images in [-1, 1]; received {images.dtype} values. Scale "
             "0-255 images with images / 127.5 - 1 (keras_gen.data.transforms.to_unit_range).")
-    images = images.astype(np.float32)
+    images = images.astype(np.float32, copy=False)
     if images.size and not np.isfinite(images).all():
         raise DataError(f"{consumer} takes float images in [-1, 1]; received NaN or infinite "
                         "values.")

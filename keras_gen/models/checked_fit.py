@@ -1,0 +1,217 @@
+"""`CheckedFitMixin`: `fit` checks the values it trains on (images in [-1, 1], labels in [0, K)).
+
+A GAN fitted on 0-255 float images, or a conditional model on 1-based labels, trains without an
+error and learns nothing of use (measured: a GAN's discriminator told 0-255 images from its tanh
+samples at once, `d_real` ~49). `refuse_integer_images` reads only the dtype when the step is
+traced, and a value check inside the compiled step is dropped under XLA (tf2xla ignores `Assert`),
+which Keras turns on by default on a GPU. So values are checked where they enter `fit`:
+
+- arrays (numpy, tensors) in full, before the first step;
+- a `tf.data.Dataset` batch by batch, in a `map` ahead of the step: XLA does not compile it, and it
+  leaves the dataset's order alone (peeking at a first batch would start another iteration, which
+  reshuffles a seeded dataset differently and changes the run).
+
+Generators and `PyDataset`s pass unchecked: their values cannot be read ahead without consuming
+them.
+"""
+
+import contextlib
+import re
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gen.errors import DataError
+from keras_gen.models.trainable_guard import check_trainable_unchanged
+from keras_gen.utils.images import model_range_images
+
+# Marks the assertion messages of the dataset check, so a failure can be told from other errors.
+_MARKER = "(keras_gen data check)"
+_SLACK = 1.001  # as in model_range_images: float arithmetic, not 0-255 or [0, 1.5] images
+_SCALING = ("Scale 0-255 images with images / 127.5 - 1 (keras_gen.data.transforms."
+            "to_unit_range), [0, 1] ones with images * 2 - 1.")
+
+
+class CheckedFitMixin:
+    """Gives a keras_gen model a `fit` that checks what it is about to train on, then trains.
+
+    It refuses trainable flags changed since `compile()` (`trainable_guard`), checks the training
+    data's values (`checked_training_data`) and raises a failed check as one `DataError`.
+
+    Example:
+
+    ```python
+    class GAN(PresetMixin, CheckedFitMixin, keras.Model):
+        ...
+    ```
+    """
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, after the checks above; it takes the same arguments."""
+        check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
+        x, y = checked_training_data(self, x, y)
+        with data_errors_raised_clearly():
+            return super().fit(x, y, *args, **kwargs)
+
+
+def after_batch(data):
+    """A context in which a train step's ops wait for its batch, under XLA or not.
+
+    Without XLA, TensorFlow runs a step's ops as soon as their own inputs are ready, so the parts
+    that read no batch (a GAN's generator update, the optimizers' step counters) ran even when
+    reading the batch failed, e.g. when the data check refused it: one step taken on no data.
+
+    Args:
+        data: the step's batch, any nest of tensors.
+
+    Example:
+
+    ```python
+    with after_batch(data):
+        ...  # the step's updates
+    ```
+    """
+    return tf.control_dependencies(tf.nest.flatten(data))
+
+
+def step_labels(model, labels):
+    """A conditional model's labels inside its train/test step: int32, class ids shaped `(N,)`.
+
+    The shape is checked when the step is traced (one-hot labels would otherwise fail in a
+    network with Keras' "Invalid input shape"); the range only without XLA, which drops
+    assertions: `fit` has already checked arrays and datasets, this catches other sources.
+
+    Args:
+        model: the model; `num_classes` and `jit_compile` are read.
+        labels: the batch's labels tensor.
+
+    Returns:
+        int32 tensor `(N,)`.
+
+    Example:
+
+    ```python
+    labels = step_labels(self, labels)  # in _unpack
+    ```
+    """
+    consumer = type(model).__name__
+    if labels.shape.rank != 1:
+        raise DataError(
+            f"{consumer} takes labels as class ids shaped (batch,); the dataset yields shape "
+            f"{tuple(labels.shape)}. For one-hot labels map them with tf.argmax(labels, axis=-1).")
+    labels = tf.cast(labels, tf.int32)
+    if model.jit_compile:
+        return labels
+    with tf.control_dependencies([_label_range_assert(labels, model.num_classes, consumer)]):
+        return tf.identity(labels)
+
+
+def checked_training_data(model, x, y=None):
+    """Returns `(x, y)` for `fit`, with arrays checked now and a dataset checked as it is read.
+
+    Args:
+        model: the keras_gen model that will train; its class names the errors, and its
+            `num_classes` (if any) bounds the labels.
+        x: what `fit` received as `x`.
+        y: what `fit` received as `y`.
+
+    Returns:
+        `(x, y)`; a `tf.data.Dataset` comes back mapped through the check.
+
+    Raises:
+        DataError: for arrays outside the model's range, with the fix. A dataset's batches raise
+            inside `fit`; `data_errors_raised_clearly` turns that into a `DataError`.
+
+    Example:
+
+    ```python
+    x, y = checked_training_data(gan, images)  # DataError for 0-255 floats
+    ```
+    """
+    consumer = f"{type(model).__name__}.fit"
+    num_classes = getattr(model, "num_classes", None)
+    if isinstance(x, tf.data.Dataset):
+        return _checked_dataset(x, consumer, num_classes), y
+    if isinstance(x, (np.ndarray, tf.Tensor)):
+        model_range_images(x, consumer)
+        if num_classes is not None and isinstance(y, (np.ndarray, tf.Tensor, list)):
+            _check_label_array(np.asarray(y), num_classes, consumer)
+    return x, y
+
+
+@contextlib.contextmanager
+def data_errors_raised_clearly():
+    """Turns a failed dataset check inside `fit` into one `DataError` with its message.
+
+    TensorFlow raises it as an `InvalidArgumentError` from the iterator, wrapped in "Graph
+    execution error:" and the names of the nodes.
+
+    Example:
+
+    ```python
+    with data_errors_raised_clearly():
+        history = keras.Model.fit(model, dataset)
+    ```
+    """
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as error:
+        found = re.search(r"assertion failed: \[(.*) " + re.escape(_MARKER) + r"\]", str(error))
+        if not found:
+            raise
+        raise DataError(found.group(1)) from None
+
+
+def _check_label_array(labels, num_classes, consumer):
+    if labels.ndim != 1:
+        raise DataError(
+            f"{consumer} takes labels as class ids shaped (N,); received shape {labels.shape}. "
+            "For one-hot labels pass labels.argmax(axis=-1).")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise DataError(
+            f"{consumer} takes labels in [0, {num_classes}); received labels from "
+            f"{labels.min()} to {labels.max()}. Shift 1-based labels by -1, or build the model "
+            "with num_classes covering them.")
+
+
+def _checked_dataset(dataset, consumer, num_classes):
+    spec = dataset.element_spec
+
+    def check(*parts):
+        element = parts if isinstance(spec, tuple) else parts[0]
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(element)
+        checks = []
+        # Integer images are refused by dtype when the step is traced, with their own message;
+        # other structures (a dict) by the step, which takes an image tensor.
+        if isinstance(images, tf.Tensor) and images.dtype.is_floating:
+            checks += _image_range_asserts(images, consumer)
+        if num_classes is not None and isinstance(labels, tf.Tensor) and labels.shape.rank == 1:
+            checks.append(_label_range_assert(labels, num_classes, consumer))
+        with tf.control_dependencies(checks):
+            return tf.nest.map_structure(tf.identity, element)
+
+    return dataset.map(check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def _image_range_asserts(images, consumer):
+    finite = tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(images)), [
+        f"{consumer} takes float images in [-1, 1]; a batch has NaN or infinite values. {_MARKER}"])
+    with tf.control_dependencies([finite]):  # NaN first: it would also fail the range check
+        low, high = tf.reduce_min(images), tf.reduce_max(images)
+    # An empty batch's minimum and maximum are +inf and -inf: in range.
+    in_range = ((low >= -_SLACK) & (high <= _SLACK)) | (tf.size(images) == 0)
+    message = tf.strings.format(
+        f"{consumer} takes float images in [-1, 1]; a batch has values from {{}} to {{}}. "
+        f"{_SCALING} {_MARKER}", (low, high))
+    return [tf.debugging.Assert(in_range, [message])]
+
+
+def _label_range_assert(labels, num_classes, consumer):
+    low, high = tf.reduce_min(labels), tf.reduce_max(labels)
+    message = tf.strings.format(
+        f"{consumer} takes labels in [0, {num_classes}); a batch has labels from {{}} to {{}}. "
+        f"Shift 1-based labels by -1, or build the model with num_classes covering them. "
+        f"{_MARKER}", (low, high))
+    in_range = ((low >= 0) & (high < num_classes)) | (tf.size(labels) == 0)
+    return tf.debugging.Assert(in_range, [message])

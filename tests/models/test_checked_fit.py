@@ -1,0 +1,113 @@
+"""`fit` checks the values it trains on (images in [-1, 1], labels in [0, K)), under XLA too."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_gen.errors import DataError
+from tests.helpers import tiny_cgan, tiny_gan, tiny_images, weights_of
+from tests.models.test_vae import tiny_vae, tiny_vaegan
+
+
+def _optimizer(model):
+    return model.d_optimizer if hasattr(model, "d_optimizer") else model.optimizer
+
+
+def _batches(*arrays):
+    return tf.data.Dataset.from_tensor_slices(arrays if len(arrays) > 1 else arrays[0]).batch(4)
+
+
+def _models(num_classes=None):
+    """A GAN and a VAE (conditional ones with `num_classes`), and a VAEGAN, without XLA."""
+    if num_classes is not None:
+        return tiny_cgan(jit_compile=False), tiny_vae(num_classes=num_classes)
+    return tiny_gan(jit_compile=False), tiny_vae(), tiny_vaegan()
+
+
+def test_images_outside_minus_one_to_one_are_refused_before_a_step():
+    # 0-255 float images trained a GAN without an error (its d_real at ~49).
+    images = tiny_images(8)
+    images[0, 0, 0, 0], images[1, 5, 5, 0] = 255.0, -3.0
+    with_nan = tiny_images(8)
+    with_nan[2, 1, 2, 0] = np.nan
+    for model in _models():
+        name = type(model).__name__
+        with pytest.raises(DataError, match=rf"^{name}\.fit takes float images in \[-1, 1\]; a "
+                                            r"batch has values from -3 to 255\. Scale 0-255 "
+                                            r"images with images / 127\.5 - 1"):
+            model.fit(_batches(images), verbose=0)
+        with pytest.raises(DataError, match=rf"^{name}\.fit takes float images in \[-1, 1\]; "
+                                            r"received values from -3 to 255\. Scale"):
+            model.fit(images, batch_size=4, verbose=0)
+        with pytest.raises(DataError, match=r"a batch has NaN or infinite values\.$"):
+            model.fit(_batches(with_nan), verbose=0)
+        with pytest.raises(DataError, match=r"received NaN or infinite values\.$"):
+            model.fit(with_nan, batch_size=4, verbose=0)
+        # Not even the parts of the step that read no batch ran (a GAN's generator update).
+        assert int(_optimizer(model).iterations) == 0
+
+
+def test_labels_outside_the_classes_are_refused_before_a_step():
+    images, labels = tiny_images(8), np.array([10, 1, 2, 3, 4, 5, 6, 7], np.int32)
+    for model in _models(num_classes=10):
+        name = type(model).__name__
+        with pytest.raises(DataError, match=rf"^{name}\.fit takes labels in \[0, 10\); a batch "
+                                            r"has labels from 1 to 10\. Shift 1-based labels"):
+            model.fit(_batches(images, labels), verbose=0)
+        with pytest.raises(DataError, match=rf"^{name}\.fit takes labels in \[0, 10\); received "
+                                            r"labels from 1 to 10\. Shift"):
+            model.fit(images, labels, batch_size=4, verbose=0)
+        assert int(_optimizer(model).iterations) == 0
+
+
+def test_datasets_are_checked_under_xla():
+    # XLA (Keras' default on a GPU) drops assertions inside the step: there, 0-255 images and
+    # 1-based labels trained without an error. The dataset check runs ahead of the step.
+    images, labels = tiny_images(8), np.array([10, 1, 2, 3, 4, 5, 6, 7], np.int32)
+    with pytest.raises(DataError, match=r"^ConditionalGAN\.fit takes labels in \[0, 10\); a "
+                                        r"batch has labels from 1 to 10\."):
+        tiny_cgan(jit_compile=True).fit(_batches(images, labels), verbose=0)
+    unscaled = np.full((8, 28, 28, 1), 128.0, np.float32)
+    unscaled[0, 0, 0, 0], unscaled[1, 0, 0, 0] = 0.0, 255.0
+    gan = tiny_gan(jit_compile=True)
+    with pytest.raises(DataError, match=r"^GAN\.fit takes float images in \[-1, 1\]; a batch "
+                                        r"has values from 0 to 255\. Scale"):
+        gan.fit(_batches(unscaled), verbose=0)
+    assert int(gan.d_optimizer.iterations) == 0
+
+
+def test_labels_from_a_generator_are_checked_in_the_step_without_xla():
+    # fit cannot read a generator ahead; the step's own check (dropped by XLA) catches it.
+    def batches():
+        yield tiny_images(4), np.array([0, 1, 2, -1], np.int32)
+
+    with pytest.raises(DataError, match=r"^ConditionalGAN takes labels in \[0, 10\); a batch has "
+                                        r"labels from -1 to 2\."):
+        tiny_cgan(jit_compile=False).fit(batches(), steps_per_epoch=1, verbose=0)
+
+
+def test_one_hot_labels_are_refused_with_the_fix():
+    images, labels = tiny_images(8), np.eye(10, dtype=np.float32)[np.arange(8)]
+    for model in _models(num_classes=10):
+        name = type(model).__name__
+        with pytest.raises(DataError, match=rf"^{name}\.fit takes labels as class ids shaped "
+                                            r"\(N,\); received shape \(8, 10\)\. For one-hot"):
+            model.fit(images, labels, batch_size=4, verbose=0)
+        with pytest.raises(DataError, match=rf"^{name} takes labels as class ids shaped "
+                                            r"\(batch,\); the dataset yields shape \(None, 10\)"):
+            model.fit(_batches(images, labels), verbose=0)
+
+
+def test_the_dataset_check_leaves_a_seeded_run_unchanged():
+    # Reading a first batch ahead would start another iteration and reshuffle a seeded dataset
+    # differently; the check runs as the batches are read, so the run is the unchecked one.
+    def shuffled():
+        return tf.data.Dataset.from_tensor_slices(tiny_images(16)).shuffle(16, seed=3).batch(4)
+
+    checked, unchecked = tiny_gan(), tiny_gan()
+    checked.fit(shuffled(), epochs=2, verbose=0)
+    keras.Model.fit(unchecked, shuffled(), epochs=2, verbose=0)
+    assert int(checked.g_optimizer.iterations) == 8
+    for left, right in zip(weights_of(checked), weights_of(unchecked), strict=True):
+        np.testing.assert_array_equal(left, right)
