@@ -7,6 +7,8 @@ import os
 
 import keras
 
+from keras_gen.metrics.evaluate import ReferenceStatistics, minimum_samples
+from keras_gen.models.randomness import sampling_seed
 from keras_gen.utils.files import atomic_path, sha256_of, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -50,8 +52,14 @@ class QualityMonitor(keras.callbacks.Callback):
     def __init__(self, reference, num_samples=2000, every=1, seed=0, log_dir=None,
                  best_path=None):
         super().__init__()
+        # Checked here, not when the first score is due: that is after `every` epochs of training.
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be an int >= 1. Received: every={every!r}")
+        if (not isinstance(num_samples, int) or isinstance(num_samples, bool)
+                or num_samples < minimum_samples()):
+            raise ValueError(f"num_samples must be an int >= {minimum_samples()} (what evaluate "
+                             f"scores). Received: num_samples={num_samples!r}")
+        sampling_seed(seed)
         self.reference, self.num_samples, self.every = reference, num_samples, every
         self.seed, self.log_dir, self.best_path = seed, log_dir, best_path
         self.best_fid, self.best_epoch = math.inf, None
@@ -64,6 +72,10 @@ class QualityMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._first_epoch = True
+        if isinstance(self.reference, ReferenceStatistics):
+            # Two samples through the reference's extractor now, so a model whose images it
+            # cannot take (another shape) fails before training rather than at the first score.
+            self.reference.extractor(self.model.generate(2, seed=self.seed))
 
     def on_epoch_begin(self, epoch, logs=None):
         # Keras restores weights and the epoch on a resume, not callbacks' state: the best

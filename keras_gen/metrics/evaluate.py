@@ -96,8 +96,11 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
     print(scores["fid"], scores["coverage"])
     ```
     """
+    _check_sample_count("generated", len(images), k)
     if not isinstance(reference, ReferenceStatistics):
+        _check_sample_count("reference", len(reference), k)
         reference = ReferenceStatistics(reference, domain, reference_labels, inception_weights)
+    _check_sample_count("reference", len(reference.features), k)
     features, logits = reference.extractor(images)
     fid = frechet_inception_distance(reference.features, features)
     kid, kid_std = kernel_inception_distance(reference.features, features, kid_subsets,
@@ -119,3 +122,30 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
         if requested_labels is not None:
             results["conditional_accuracy"] = conditional_accuracy(logits, requested_labels)
     return results
+
+
+def minimum_samples(k=3):
+    """The fewest images `evaluate(..., k=k)` scores, generated and reference alike: `k + 3`.
+
+    Density and coverage look at each image's `(k + 2)`-th nearest neighbour among the others.
+
+    Args:
+        k: int. `evaluate`'s neighbourhood size.
+
+    Example:
+
+    ```python
+    minimum_samples()  # 6
+    ```
+    """
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be an int >= 1. Received: k={k!r}")
+    return k + 3
+
+
+def _check_sample_count(which, count, k):
+    if count < minimum_samples(k):
+        raise ValueError(
+            f"evaluate needs at least {minimum_samples(k)} {which} images (density and coverage "
+            f"use each image's {k + 2} nearest neighbours, k={k}); received {count}. Score "
+            "thousands for numbers that mean something.")

@@ -5,6 +5,7 @@ import os
 
 import matplotlib.image
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_gen.callbacks import ImageGrid, JsonHistory
@@ -47,3 +48,14 @@ def test_json_history_resumes(tmp_path):
     fresh.on_epoch_end(0, {"g_loss": 9.0})
     with open(path) as handle:
         assert json.load(handle) == {"epoch": [1], "g_loss": [9.0]}
+
+
+@pytest.mark.parametrize("arguments, match", [
+    ({"num_images": 0}, r"num_images must be a positive int\. Received: num_images=0"),
+    ({"num_images": 4.0}, r"num_images must be a positive int"),
+    ({"seed": 1.5}, r"seed must be an int, or None"),
+    ({"every": 0}, r"every must be an int >= 1")])
+def test_image_grid_refuses_bad_arguments_before_training(arguments, match):
+    # They failed when the first grid was due: after `every` epochs of training.
+    with pytest.raises(ValueError, match=match):
+        ImageGrid(**arguments)

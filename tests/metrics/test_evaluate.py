@@ -129,7 +129,7 @@ def test_images_outside_the_model_range_are_refused_not_scored():
     with pytest.raises(DataError, match="received values from 0 to 255"):
         metrics.evaluate(images.astype(np.float32), reference)
     with pytest.raises(DataError, match="NaN or infinite"):
-        metrics.evaluate(np.full((4, 28, 28, 1), np.nan, np.float32), reference)
+        metrics.evaluate(np.full((6, 28, 28, 1), np.nan, np.float32), reference)
     with pytest.raises(DataError, match="received uint8"):
         metrics.ReferenceStatistics(images, "digits", labels)
 
@@ -157,6 +157,32 @@ def test_quality_monitor_logs_and_keeps_the_best(tmp_path, reference):
     record = json.loads((tmp_path / "best.json").read_text())
     assert record["fid"] == monitor.best_fid and record["epoch"] == monitor.best_epoch
     assert record["epoch"] == 1 + history["fid"].index(monitor.best_fid)
+
+
+def test_evaluate_needs_k_plus_three_images_on_each_side():
+    # Five images used to fail deep inside with "k must be an int in [1, min(N, M)). Received: k=5".
+    reference = metrics.ReferenceStatistics(np.zeros((6, 28, 28, 1), np.float32), "mnist")
+    assert metrics.evaluate(np.zeros((6, 28, 28, 1), np.float32), reference)["num_samples"] == 6
+    with pytest.raises(ValueError, match=r"at least 6 generated images .*k=3\); received 5"):
+        metrics.evaluate(np.zeros((5, 28, 28, 1), np.float32), reference)
+    with pytest.raises(ValueError, match=r"at least 4 reference images .*k=1\); received 3"):
+        metrics.evaluate(np.zeros((4, 28, 28, 1), np.float32),
+                         np.zeros((3, 28, 28, 1), np.float32), k=1)
+
+
+@needs_mnist
+def test_quality_monitor_refuses_what_would_fail_at_its_first_score(reference):
+    # Each failed when the first score was due, after `every` epochs of training.
+    with pytest.raises(ValueError, match=r"num_samples must be an int >= 6 .*num_samples=5"):
+        QualityMonitor(reference, num_samples=5)
+    with pytest.raises(ValueError, match=r"seed must be an int"):
+        QualityMonitor(reference, seed="0")
+    colour = tiny_gan(shape=(32, 32, 3))
+    with pytest.raises(DataError, match=r"mnist classifier takes images of shape \(28, 28, 1\)"
+                                        r".*received \(32, 32, 3\)"):
+        colour.fit(tiny_dataset(shape=(32, 32, 3)), epochs=1, verbose=0,
+                   callbacks=[QualityMonitor(reference, num_samples=6)])
+    assert int(colour.d_optimizer.iterations) == 0
 
 
 @needs_mnist
@@ -216,6 +242,7 @@ def test_quality_monitor_resumed_scores_a_model_its_record_does_not_describe(
     assert resumed.best_fid == pytest.approx(scored, rel=1e-4) and resumed.best_epoch is None
     best.write_bytes(b"not a model")
     broken = monitor()
+    broken.set_model(tiny_gan())
     broken.on_train_begin()
     with pytest.raises(ValueError, match="Cannot load .*best.keras to score it.*Move it away"):
         broken.on_epoch_begin(1)
