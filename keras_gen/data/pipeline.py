@@ -47,7 +47,7 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
         raise DataError(f"limit must be a positive int or None. Received: limit={limit!r}")
     if source == EMBEDDED_DATASET:
         images, labels = load_digits(split)
-        image_size = image_size or _DIGITS_DEFAULT_SIZE
+        image_size = _DIGITS_DEFAULT_SIZE if image_size is None else image_size
     elif _looks_like_path(source):
         images, labels = read_local(source, split, image_size=image_size, channels=channels)
     else:
