@@ -18,6 +18,10 @@ def test_make_grid_places_images_row_by_row():
     assert grid.shape == (7, 7, 1)  # 2 rows x (2 + 1) + 1
     assert grid[1, 1, 0] == 0 and grid[1, 4, 0] == 255 and grid[4, 1, 0] == 255
     assert grid[4, 4, 0] == 0  # the empty fourth cell stays black
+    # 0 gave a square grid as if not given, -1 numpy's "negative dimensions are not allowed".
+    for columns in (0, -1, 2.0):
+        with pytest.raises(ValueError, match=rf"columns must be a positive int.*{columns}"):
+            make_grid(images, columns=columns)
 
 
 def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):

@@ -113,7 +113,11 @@ def make_grid(images, columns=None, padding=2):
     if images.ndim != 4:
         raise ValueError(f"images must be (N, H, W, C). Received shape {images.shape}")
     count, height, width, channels = images.shape
-    columns = columns or math.ceil(math.sqrt(count))
+    if columns is None:
+        columns = math.ceil(math.sqrt(count))
+    elif not isinstance(columns, int) or isinstance(columns, bool) or columns < 1:
+        raise ValueError(f"columns must be a positive int, or None for a square grid. "
+                         f"Received: columns={columns!r}")
     rows = math.ceil(count / columns)
     grid = np.zeros((rows * (height + padding) + padding,
                      columns * (width + padding) + padding, channels), dtype=np.uint8)
