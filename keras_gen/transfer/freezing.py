@@ -7,18 +7,27 @@ def _select(model, up_to=None, layers=None, predicate=None):
     chosen = [arg is not None for arg in (up_to, layers, predicate)]
     if sum(chosen) != 1:
         raise ValueError("Pass exactly one of up_to='block_k', layers=[names] or predicate=fn.")
+    if isinstance(layers, str):
+        raise ValueError(f"layers must be a list of layer names. Received: layers={layers!r}; "
+                         f"pass layers=[{layers!r}].")
     names = [layer.name for layer in model.layers]
+    # A GAN or VAE wrapper holds its networks as layers; the blocks are inside them.
+    networks = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
+    example = "discriminator" if "discriminator" in networks else (networks or [""])[0]
+    hint = (f" {model.name} holds the networks {networks}: freeze inside one, e.g. "
+            f"freeze(model.{example}, ...)." if networks else "")
     if up_to is not None:
         if up_to not in names:
             blocks = [n for n in names if n.startswith("block_")]
-            raise ValueError(f"{model.name} has no layer {up_to!r}; its blocks are {blocks}.")
+            raise ValueError(
+                f"{model.name} has no layer {up_to!r}; its blocks are {blocks}.{hint}")
         # Everything from the input up to and including the named block.
         return [layer for layer in model.layers[: names.index(up_to) + 1]
                 if not isinstance(layer, keras.layers.InputLayer)]
     if layers is not None:
         missing = [name for name in layers if name not in names]
         if missing:
-            raise ValueError(f"{model.name} has no layers {missing}; it has {names}.")
+            raise ValueError(f"{model.name} has no layers {missing}; it has {names}.{hint}")
         return [model.get_layer(name) for name in layers]
     return [layer for layer in model.layers if predicate(layer)]
 

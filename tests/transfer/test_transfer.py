@@ -30,6 +30,14 @@ def test_bad_selections_are_named():
         transfer.freeze(discriminator, up_to="block_7")
     with pytest.raises(ValueError, match="exactly one"):
         transfer.freeze(discriminator, up_to="block_0", layers=["logit"])
+    # A string was read as a list of one-letter names: "no layers ['b', 'l', 'o', ...]".
+    with pytest.raises(ValueError, match=r"layers must be a list.*pass layers=\['block_0'\]"):
+        transfer.freeze(discriminator, layers="block_0")
+    # The wrapper instead of a network: "its blocks are []" and nothing more.
+    with pytest.raises(ValueError, match=r"gan holds the networks \['generator', 'discriminator', "
+                                         r"'ema_generator'\]: freeze inside one, e\.g\. "
+                                         r"freeze\(model\.discriminator, \.\.\.\)"):
+        transfer.freeze(tiny_gan(), up_to="block_0")
     with pytest.raises(ValueError, match=r"Cannot freeze 3 discriminator blocks: this one has "
                                          r"2 \(block_0, block_1\)\. Pass 1 to 2"):
         transfer.freeze_discriminator_blocks(tiny_gan(), 3)
