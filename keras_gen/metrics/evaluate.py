@@ -97,10 +97,11 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
     ```
     """
     _check_sample_count("generated", len(images), k)
-    if not isinstance(reference, ReferenceStatistics):
+    if isinstance(reference, ReferenceStatistics):
+        _check_sample_count("reference", len(reference.features), k)
+    else:
         _check_sample_count("reference", len(reference), k)
         reference = ReferenceStatistics(reference, domain, reference_labels, inception_weights)
-    _check_sample_count("reference", len(reference.features), k)
     features, logits = reference.extractor(images)
     fid = frechet_inception_distance(reference.features, features)
     kid, kid_std = kernel_inception_distance(reference.features, features, kid_subsets,

@@ -11,11 +11,7 @@ def _select(model, up_to=None, layers=None, predicate=None):
         raise ValueError(f"layers must be a list of layer names. Received: layers={layers!r}; "
                          f"pass layers=[{layers!r}].")
     names = [layer.name for layer in model.layers]
-    # A GAN or VAE wrapper holds its networks as layers; the blocks are inside them.
-    networks = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
-    example = "discriminator" if "discriminator" in networks else (networks or [""])[0]
-    hint = (f" {model.name} holds the networks {networks}: freeze inside one, e.g. "
-            f"freeze(model.{example}, ...)." if networks else "")
+    hint = _wrapper_hint(model)
     if up_to is not None:
         if up_to not in names:
             blocks = [n for n in names if n.startswith("block_")]
@@ -30,6 +26,16 @@ def _select(model, up_to=None, layers=None, predicate=None):
             raise ValueError(f"{model.name} has no layers {missing}; it has {names}.{hint}")
         return [model.get_layer(name) for name in layers]
     return [layer for layer in model.layers if predicate(layer)]
+
+
+def _wrapper_hint(model):
+    """What to say when `model` is a GAN or VAE wrapper: its blocks are inside its networks."""
+    networks = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
+    if not networks:
+        return ""
+    example = "discriminator" if "discriminator" in networks else networks[0]
+    return (f" {model.name} holds the networks {networks}: freeze inside one, e.g. "
+            f"freeze(model.{example}, ...).")
 
 
 def freeze(model, up_to=None, layers=None, predicate=None):
