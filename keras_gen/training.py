@@ -17,6 +17,7 @@ import os
 import keras
 
 from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid, JsonHistory
+from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.files import atomic_path
 
 
@@ -55,11 +56,8 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     train(gan, keras_gen.data.load("digits"), "runs/dcgan", epochs=50)
     ```
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int. Received: epochs={epochs!r}")
-    if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
-        raise ValueError(
-            f"checkpoint_every must be a positive int. Received: {checkpoint_every!r}")
+    check_positive_int("epochs", epochs)
+    check_positive_int("checkpoint_every", checkpoint_every)
     all_callbacks = _callbacks(out_dir, _save_frequency(dataset, checkpoint_every), grid_every,
                                grid_seed, tensorboard, callbacks)
     # shuffle=False: the tf.data pipeline already shuffles (Keras would warn).

@@ -1,11 +1,14 @@
 """Image helpers and atomic writes."""
 
 import os
+import re
 
 import numpy as np
 import pytest
 
+from keras_gen.errors import DataError
 from keras_gen.utils import atomic_path, make_grid, to_uint8, write_json_atomic
+from keras_gen.utils.arguments import check_positive_int
 
 
 def test_to_uint8_maps_the_tanh_range():
@@ -34,3 +37,13 @@ def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):
             raise RuntimeError("crash while writing")
     assert target.read_text().strip().startswith("{") and '"a": 1' in target.read_text()
     assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_check_positive_int_names_the_argument():
+    assert check_positive_int("epochs", 3) == 3
+    for value in (0, -2, 1.0, True, "3", None):
+        with pytest.raises(ValueError, match=rf"^epochs must be a positive int\. Received: "
+                                             rf"epochs={re.escape(repr(value))}$"):
+            check_positive_int("epochs", value)
+    with pytest.raises(DataError, match="batch_size must be"):
+        check_positive_int("batch_size", 0, DataError)

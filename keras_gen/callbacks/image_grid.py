@@ -5,6 +5,7 @@ import os
 import keras
 
 from keras_gen.models.randomness import sampling_seed
+from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.images import make_grid, save_image_grid
 
 
@@ -34,9 +35,7 @@ class ImageGrid(keras.callbacks.Callback):
         # Checked here, not when the first grid is due: that is after `every` epochs of training.
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be an int >= 1. Received: every={every!r}")
-        if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 1:
-            raise ValueError(f"num_images must be a positive int. Received: "
-                             f"num_images={num_images!r}")
+        check_positive_int("num_images", num_images)
         sampling_seed(seed)
         self.directory = directory
         self.num_images = num_images

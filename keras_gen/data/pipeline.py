@@ -6,6 +6,7 @@ from keras_gen.data.readers import SPLITS, read_local
 from keras_gen.data.sources import load_digits, load_tfds
 from keras_gen.data.transforms import convert_images, to_unit_range
 from keras_gen.errors import DataError
+from keras_gen.utils.arguments import check_positive_int
 
 EMBEDDED_DATASET = "digits"
 # Digits are 8x8 scans; resizing them to MNIST's 28x28 lets one network serve both.
@@ -129,8 +130,7 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
     """
     import tensorflow as tf
 
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-        raise DataError(f"batch_size must be a positive int. Received: batch_size={batch_size!r}")
+    check_positive_int("batch_size", batch_size, DataError)
     if drop_remainder and len(images) < batch_size:
         raise DataError(
             f"{description} has {len(images)} images, fewer than batch_size={batch_size}, so "

@@ -8,6 +8,7 @@ import uuid
 import keras
 
 from keras_gen.export.signatures import signatures_for
+from keras_gen.utils.arguments import check_positive_int
 
 _VERSION = re.compile(r"^\d+$")
 
@@ -54,8 +55,7 @@ def export_saved_model(model, base_dir, version=None, verify=True):
     versions = existing_versions(base_dir)
     if version is None:
         version = (versions[-1] + 1) if versions else 1
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError(f"version must be a positive int. Received: version={version!r}")
+    check_positive_int("version", version)
     target = os.path.join(base_dir, str(version))
     if os.path.exists(target):
         raise FileExistsError(

@@ -9,6 +9,7 @@ from keras_gen.models.checked_fit import step_labels
 from keras_gen.models.gan import GAN
 from keras_gen.models.labels import check_labels
 from keras_gen.networks.conditional import check_num_classes
+from keras_gen.utils.arguments import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -94,6 +95,7 @@ class ConditionalGAN(GAN):
         ```
         """
         z = self._prepare_noise(num_images, seed)
+        check_positive_int("batch_size", batch_size)
         labels = check_labels(labels, self.num_classes, num_images)
         batches = [self([z[i : i + batch_size], labels[i : i + batch_size]], training=False)
                    for i in range(0, num_images, batch_size)]

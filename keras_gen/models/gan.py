@@ -12,6 +12,7 @@ from keras_gen.models.ema import moving_average_copy, update_moving_average, war
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.trainable_guard import trainable_snapshot
+from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.images import refuse_integer_images
 
 
@@ -233,13 +234,13 @@ class GAN(PresetMixin, CheckedFitMixin, keras.Model):
         ```
         """
         z = self._prepare_noise(num_images, seed)
+        check_positive_int("batch_size", batch_size)
         batches = [self(z[start : start + batch_size], training=False)
                    for start in range(0, num_images, batch_size)]
         return np.concatenate([np.asarray(tf.cast(b, tf.float32)) for b in batches])
 
     def _prepare_noise(self, num_images, seed):
-        if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 1:
-            raise ValueError(f"num_images must be a positive int. Received: {num_images!r}")
+        check_positive_int("num_images", num_images)
         return self.sample_noise(num_images, randomness.sampling_seed(seed))
 
     def _check_images(self, real):

@@ -11,6 +11,7 @@ from keras_gen.models.checked_fit import CheckedFitMixin, after_batch, step_labe
 from keras_gen.models.labels import check_labels
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.trainable_guard import trainable_snapshot
+from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.images import model_range_images, refuse_integer_images
 
 
@@ -294,8 +295,8 @@ class VAE(PresetMixin, CheckedFitMixin, keras.Model):
         samples = vae.generate(64, seed=0)
         ```
         """
-        if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 1:
-            raise ValueError(f"num_images must be a positive int. Received: {num_images!r}")
+        check_positive_int("num_images", num_images)
+        check_positive_int("batch_size", batch_size)
         if self.num_classes is not None:
             labels = check_labels(labels, self.num_classes, num_images)
         seed = randomness.sampling_seed(seed)

@@ -7,6 +7,8 @@ learning can freeze or swap whole blocks by name.
 
 import keras
 
+from keras_gen.utils.arguments import check_positive_int
+
 NORMALIZATIONS = (None, "batch", "spectral")
 # The spatial size the generator starts from: halve the image side while it
 # stays even and above this, so 28 -> 7, 32 -> 4, 64 -> 4.
@@ -39,10 +41,8 @@ def check_image_shape(image_shape):
 
 
 def check_common(latent_dim, width, normalization):
-    if not isinstance(latent_dim, int) or isinstance(latent_dim, bool) or latent_dim <= 0:
-        raise ValueError(f"latent_dim must be a positive int. Received: latent_dim={latent_dim!r}")
-    if not isinstance(width, int) or isinstance(width, bool) or width <= 0:
-        raise ValueError(f"width must be a positive int. Received: width={width!r}")
+    check_positive_int("latent_dim", latent_dim)
+    check_positive_int("width", width)
     if normalization not in NORMALIZATIONS:
         raise ValueError(
             f"normalization must be one of {NORMALIZATIONS}. "

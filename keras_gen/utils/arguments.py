@@ -1,6 +1,25 @@
-"""`argparse` types shared by the command-line entry points."""
+"""Argument checks: `check_positive_int` for the library, `argparse` types for the CLI."""
 
 import argparse
+
+
+def check_positive_int(name, value, error=ValueError):
+    """Returns `value` if it is an int >= 1 (a bool is not), else raises `error` naming it.
+
+    Args:
+        name: str. The argument's name, quoted in the message.
+        value: what was passed.
+        error: exception class to raise (`DataError` for data arguments).
+
+    Example:
+
+    ```python
+    batch_size = check_positive_int("batch_size", batch_size)
+    ```
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise error(f"{name} must be a positive int. Received: {name}={value!r}")
+    return value
 
 
 def positive_int(text):

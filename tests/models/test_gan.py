@@ -7,8 +7,8 @@ import tensorflow as tf
 
 from keras_gen import networks
 from keras_gen.models import GAN
-from tests.helpers import (assert_weights_close, run_model_test, tiny_dataset, tiny_gan,
-                           weights_of)
+from tests.helpers import (assert_weights_close, run_model_test, tiny_cgan, tiny_dataset,
+                           tiny_gan, weights_of)
 from tests.models.test_vae import tiny_vae
 
 
@@ -124,6 +124,17 @@ def test_generate_seeds_are_ints_that_fit_int64():
         for seed in ["7", 7.0, True]:
             with pytest.raises(ValueError, match="seed must be an int, or None"):
                 model.generate(1, seed=seed)
+
+
+def test_generate_batch_size_is_a_positive_int():
+    # It failed with "range() arg 3 must not be zero" (0), "need at least one array to
+    # concatenate" (-1) or "'float' object cannot be interpreted as an integer" (2.5).
+    for model in (tiny_gan(), tiny_cgan(), tiny_vae()):
+        assert model.generate(5, seed=0, batch_size=2).shape == (5, 28, 28, 1)
+        for batch_size in (0, -1, 2.5):
+            with pytest.raises(ValueError, match=rf"batch_size must be a positive int\. "
+                                                 rf"Received: batch_size={batch_size}"):
+                model.generate(5, seed=0, batch_size=batch_size)
 
 
 def test_integer_datasets_are_refused_before_training():
