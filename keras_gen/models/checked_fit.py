@@ -24,13 +24,10 @@ import tensorflow as tf
 
 from keras_gen.errors import DataError
 from keras_gen.models.trainable_guard import check_trainable_unchanged
-from keras_gen.utils.images import model_range_images
+from keras_gen.utils.images import RANGE_SLACK, SCALING_HINT, model_range_images
 
 # Marks the assertion messages of the dataset check, so a failure can be told from other errors.
 _MARKER = "(keras_gen data check)"
-_SLACK = 1.001  # as in model_range_images: float arithmetic, not 0-255 or [0, 1.5] images
-_SCALING = ("Scale 0-255 images with images / 127.5 - 1 (keras_gen.data.transforms."
-            "to_unit_range), [0, 1] ones with images * 2 - 1.")
 
 
 class CheckedFitMixin:
@@ -200,10 +197,11 @@ def _image_range_asserts(images, consumer):
     with tf.control_dependencies([finite]):  # NaN first: it would also fail the range check
         low, high = tf.reduce_min(images), tf.reduce_max(images)
     # An empty batch's minimum and maximum are +inf and -inf: in range.
-    in_range = ((low >= -_SLACK) & (high <= _SLACK)) | (tf.size(images) == 0)
+    in_range = (((low >= -1 - RANGE_SLACK) & (high <= 1 + RANGE_SLACK))
+                | (tf.size(images) == 0))
     message = tf.strings.format(
         f"{consumer} takes float images in [-1, 1]; a batch has values from {{}} to {{}}. "
-        f"{_SCALING} {_MARKER}", (low, high))
+        f"{SCALING_HINT} {_MARKER}", (low, high))
     return [tf.debugging.Assert(in_range, [message])]
 
 

@@ -11,19 +11,20 @@ def _select(model, up_to=None, layers=None, predicate=None):
         raise ValueError(f"layers must be a list of layer names. Received: layers={layers!r}; "
                          f"pass layers=[{layers!r}].")
     names = [layer.name for layer in model.layers]
-    hint = _wrapper_hint(model)
     if up_to is not None:
         if up_to not in names:
             blocks = [n for n in names if n.startswith("block_")]
             raise ValueError(
-                f"{model.name} has no layer {up_to!r}; its blocks are {blocks}.{hint}")
+                f"{model.name} has no layer {up_to!r}; its blocks are {blocks}."
+                f"{_wrapper_hint(model)}")
         # Everything from the input up to and including the named block.
         return [layer for layer in model.layers[: names.index(up_to) + 1]
                 if not isinstance(layer, keras.layers.InputLayer)]
     if layers is not None:
         missing = [name for name in layers if name not in names]
         if missing:
-            raise ValueError(f"{model.name} has no layers {missing}; it has {names}.{hint}")
+            raise ValueError(f"{model.name} has no layers {missing}; it has {names}."
+                             f"{_wrapper_hint(model)}")
         return [model.get_layer(name) for name in layers]
     return [layer for layer in model.layers if predicate(layer)]
 

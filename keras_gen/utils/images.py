@@ -27,6 +27,13 @@ def to_uint8(images):
     return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
+# How far outside [-1, 1] an image may stray and still count as in range: float arithmetic,
+# not 0-255 or [0, 1.5] images. Shared with the dataset check in `fit` (models.checked_fit).
+RANGE_SLACK = 0.001
+SCALING_HINT = ("Scale 0-255 images with images / 127.5 - 1 (keras_gen.data.transforms."
+                "to_unit_range), [0, 1] ones with images * 2 - 1.")
+
+
 def model_range_images(images, consumer):
     """`images` as float32, once they are finite floats in [-1, 1] (keras_gen's image range).
 
@@ -56,12 +63,10 @@ def model_range_images(images, consumer):
     if images.size and not np.isfinite(images).all():
         raise DataError(f"{consumer} takes float images in [-1, 1]; received NaN or infinite "
                         "values.")
-    # A little slack for images computed in float arithmetic; 0-255 or [0, 1.5] are not that.
-    if images.size and (images.min() < -1.001 or images.max() > 1.001):
+    if images.size and (images.min() < -1 - RANGE_SLACK or images.max() > 1 + RANGE_SLACK):
         raise DataError(
             f"{consumer} takes float images in [-1, 1]; received values from {images.min():g} "
-            f"to {images.max():g}. Scale 0-255 images with images / 127.5 - 1, [0, 1] ones with "
-            "images * 2 - 1.")
+            f"to {images.max():g}. {SCALING_HINT}")
     return images
 
 
