@@ -59,6 +59,13 @@ class QualityMonitor(keras.callbacks.Callback):
                 or num_samples < minimum_samples()):
             raise ValueError(f"num_samples must be an int >= {minimum_samples()} (what evaluate "
                              f"scores). Received: num_samples={num_samples!r}")
+        if not isinstance(reference, ReferenceStatistics):
+            # `evaluate` takes raw images too, but would extract their features again at every
+            # score, in the MNIST classifier's unless told otherwise.
+            raise TypeError(
+                "QualityMonitor takes a keras_gen.metrics.ReferenceStatistics, whose features "
+                f"are computed once; received {type(reference).__name__}. Build one with "
+                "ReferenceStatistics(images, domain=...) and pass that.")
         sampling_seed(seed)
         self.reference, self.num_samples, self.every = reference, num_samples, every
         self.seed, self.log_dir, self.best_path = seed, log_dir, best_path
@@ -72,10 +79,9 @@ class QualityMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._first_epoch = True
-        if isinstance(self.reference, ReferenceStatistics):
-            # Two samples through the reference's extractor now, so a model whose images it
-            # cannot take (another shape) fails before training rather than at the first score.
-            self.reference.extractor(self.model.generate(2, seed=self.seed))
+        # Two samples through the reference's extractor now, so a model whose images it cannot
+        # take (another shape) fails before training rather than at the first score.
+        self.reference.extractor(self.model.generate(2, seed=self.seed))
 
     def on_epoch_begin(self, epoch, logs=None):
         # Keras restores weights and the epoch on a resume, not callbacks' state: the best

@@ -177,6 +177,10 @@ def test_quality_monitor_refuses_what_would_fail_at_its_first_score(reference):
         QualityMonitor(reference, num_samples=5)
     with pytest.raises(ValueError, match=r"seed must be an int"):
         QualityMonitor(reference, seed="0")
+    # Raw images were scored in the MNIST classifier's features, extracted again at every score.
+    with pytest.raises(TypeError, match=r"takes a keras_gen.metrics.ReferenceStatistics.*"
+                                        r"received ndarray"):
+        QualityMonitor(np.zeros((10, 28, 28, 1), np.float32))
     colour = tiny_gan(shape=(32, 32, 3))
     with pytest.raises(DataError, match=r"mnist classifier takes images of shape \(28, 28, 1\)"
                                         r".*received \(32, 32, 3\)"):
