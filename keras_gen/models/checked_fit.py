@@ -11,11 +11,14 @@ which Keras turns on by default on a GPU. So values are checked where they enter
   leaves the dataset's order alone (peeking at a first batch would start another iteration, which
   reshuffles a seeded dataset differently and changes the run).
 
-Generators and `PyDataset`s pass unchecked: their values cannot be read ahead without consuming
-them.
+The same holds for `fit`'s `validation_data` (a dataset there is checked as it is read, at the end
+of the first epoch) and for `evaluate`, whose metrics on 0-255 images (`d_real` ~70) would
+otherwise be reported as if they meant something. Generators and
+`PyDataset`s pass unchecked: their values cannot be read ahead without consuming them.
 """
 
 import contextlib
+import inspect
 import re
 
 import keras
@@ -29,12 +32,16 @@ from keras_gen.utils.images import RANGE_SLACK, SCALING_HINT, model_range_images
 # Marks the assertion messages of the dataset check, so a failure can be told from other errors.
 _MARKER = "(keras_gen data check)"
 
+# Binds `fit`'s arguments by name, so `validation_data` is found however it was passed.
+_FIT_SIGNATURE = inspect.signature(keras.Model.fit)
+
 
 class CheckedFitMixin:
     """Gives a keras_gen model a `fit` that checks what it is about to train on, then trains.
 
-    It refuses trainable flags changed since `compile()` (`trainable_guard`), checks the training
-    data's values (`checked_training_data`) and raises a failed check as one `DataError`.
+    It refuses trainable flags changed since `compile()` (`trainable_guard`), checks the values
+    of the training and validation data (`checked_data`) and raises a failed check as one
+    `DataError`. `evaluate` checks its data the same way.
 
     Example:
 
@@ -44,12 +51,24 @@ class CheckedFitMixin:
     ```
     """
 
-    def fit(self, x=None, y=None, *args, **kwargs):
+    def fit(self, *args, **kwargs):
         """`keras.Model.fit`, after the checks above; it takes the same arguments."""
         check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
-        x, y = checked_training_data(self, x, y)
+        given = _FIT_SIGNATURE.bind(self, *args, **kwargs).arguments
+        given["x"], given["y"] = checked_data(self, given.get("x"), given.get("y"))
+        if given.get("validation_data") is not None:
+            given["validation_data"] = _checked_validation_data(self, given["validation_data"])
+        del given["self"]
         with data_errors_raised_clearly():
-            return super().fit(x, y, *args, **kwargs)
+            return super().fit(**given)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, with its data checked as `fit` checks it; same arguments."""
+        # Inside `fit`, validation batches come from data that `fit` has already checked.
+        if not kwargs.get("_use_cached_eval_dataset"):
+            x, y = checked_data(self, x, y, consumer=f"{type(self).__name__}.evaluate")
+        with data_errors_raised_clearly():
+            return super().evaluate(x, y, *args, **kwargs)
 
 
 def after_batch(data):
@@ -104,7 +123,7 @@ def step_labels(model, labels):
         return tf.identity(labels)
 
 
-def checked_training_data(model, x, y=None):
+def checked_data(model, x, y=None, consumer=None):
     """Returns `(x, y)` for `fit`, with arrays checked now and a dataset checked as it is read.
 
     Args:
@@ -112,6 +131,8 @@ def checked_training_data(model, x, y=None):
             `num_classes` (if any) bounds the labels.
         x: what `fit` received as `x`.
         y: what `fit` received as `y`.
+        consumer: optional str. Who takes the data, at the head of the errors; default
+            `"<class>.fit"`.
 
     Returns:
         `(x, y)`; a `tf.data.Dataset` comes back mapped through the check.
@@ -123,10 +144,10 @@ def checked_training_data(model, x, y=None):
     Example:
 
     ```python
-    x, y = checked_training_data(gan, images)  # DataError for 0-255 floats
+    x, y = checked_data(gan, images)  # DataError for 0-255 floats
     ```
     """
-    consumer = f"{type(model).__name__}.fit"
+    consumer = consumer or f"{type(model).__name__}.fit"
     num_classes = getattr(model, "num_classes", None)
     if isinstance(x, tf.data.Dataset):
         return _checked_dataset(x, consumer, num_classes), y
@@ -158,6 +179,17 @@ def data_errors_raised_clearly():
         if not found:
             raise
         raise DataError(found.group(1)) from None
+
+
+def _checked_validation_data(model, validation_data):
+    """`fit`'s `validation_data` (a dataset, or a tuple `(x, y[, sample_weight])`), checked."""
+    # No apostrophe: TensorFlow escapes it in an assertion's message.
+    consumer = f"validation_data of {type(model).__name__}.fit"
+    if not isinstance(validation_data, tuple):
+        return checked_data(model, validation_data, consumer=consumer)[0]
+    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(validation_data)
+    x, y = checked_data(model, x, y, consumer=consumer)
+    return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
 
 def _check_label_array(labels, num_classes, consumer):

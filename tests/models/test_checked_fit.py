@@ -114,3 +114,45 @@ def test_the_dataset_check_leaves_a_seeded_run_unchanged():
     assert int(checked.g_optimizer.iterations) == 8
     for left, right in zip(weights_of(checked), weights_of(unchecked), strict=True):
         np.testing.assert_array_equal(left, right)
+
+
+def test_validation_data_and_evaluate_are_checked_too():
+    # Both reported metrics on 0-255 images (val_d_real ~70) and, under XLA, on 1-based labels;
+    # without XLA a bad label in evaluate was a raw InvalidArgumentError ("Graph execution error").
+    unscaled = np.full((8, 28, 28, 1), 200.0, np.float32)
+    images, labels = tiny_images(8), np.array([10, 1, 2, 3, 4, 5, 6, 7], np.int32)
+    for model in _models():
+        name = type(model).__name__
+        with pytest.raises(DataError, match=rf"^validation_data of {name}\.fit takes float images "
+                                            r"in \[-1, 1\]; received values from 200 to 200\."):
+            model.fit(images, batch_size=4, validation_data=(unscaled,), verbose=0)
+        with pytest.raises(DataError, match=rf"^{name}\.evaluate takes float images in \[-1, 1\]"
+                                            r"; received values from 200 to 200\."):
+            model.evaluate(unscaled, batch_size=4, verbose=0)
+        assert set(_steps_taken(model)) == {0}
+        # A validation dataset is checked as it is read: at the end of the first epoch.
+        with pytest.raises(DataError, match=rf"^validation_data of {name}\.fit takes float images "
+                                            r"in \[-1, 1\]; a batch has values from 200 to 200"):
+            model.fit(images, batch_size=4, validation_data=_batches(unscaled), verbose=0)
+    for model in (tiny_cgan(jit_compile=True), *_models(num_classes=10)):
+        name = type(model).__name__
+        with pytest.raises(DataError, match=rf"^{name}\.evaluate takes labels in \[0, 10\); a "
+                                            r"batch has labels from 1 to 10\."):
+            model.evaluate(_batches(images, labels), verbose=0)
+        # Positionally too: validation_data is fit's eighth argument.
+        with pytest.raises(DataError, match=rf"^validation_data of {name}\.fit takes labels in "
+                                            r"\[0, 10\); received labels from 1 to 10\."):
+            model.fit(images, labels % 10, 4, 1, 0, None, 0.0, (images, labels))
+        assert set(_steps_taken(model)) == {0}
+
+
+def test_checked_validation_reports_what_keras_reports():
+    # The checks change no number: validation metrics equal a plain keras.Model.fit's.
+    images = tiny_images(16)
+    checked, unchecked = tiny_gan(), tiny_gan()
+    logs = checked.fit(images[:8], batch_size=4, validation_data=(images[8:],), verbose=0)
+    expected = keras.Model.fit(unchecked, images[:8], batch_size=4,
+                               validation_data=(images[8:],), verbose=0)
+    assert logs.history == expected.history and "val_d_real" in logs.history
+    assert checked.evaluate(images[8:], batch_size=4, verbose=0) == keras.Model.evaluate(
+        unchecked, images[8:], batch_size=4, verbose=0)
