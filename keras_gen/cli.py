@@ -10,7 +10,8 @@ import sys
 from keras_gen.data import EMBEDDED_DATASET
 from keras_gen.losses import LOSS_PAIRS
 from keras_gen.recipes import RECIPES, VAE_RECIPES
-from keras_gen.utils.arguments import non_negative_float, non_negative_int, positive_int
+from keras_gen.utils.arguments import (non_negative_float, non_negative_int, positive_float,
+                                       positive_int)
 
 _DESCRIPTION = """keras-gen: train, sample and inspect image generators.
 
@@ -179,14 +180,14 @@ def _add_finetune_command(commands):
                           metavar="NAME_OR_PATH")
     finetune.add_argument("--limit", type=positive_int, default=1000,
                           help="use only the first N images (default 1000)")
-    finetune.add_argument("--freeze-d", type=int, default=0, metavar="N",
+    finetune.add_argument("--freeze-d", type=non_negative_int, default=0, metavar="N",
                           help="freeze the discriminator's lowest N blocks")
     finetune.add_argument("--ada", action="store_true", help="adaptive discriminator augmentation")
     finetune.add_argument("--reset-classes", action="store_true",
                           help="conditional presets: learn the dataset's classes afresh (new "
                                "label embeddings, the rest of the preset kept), for classes that "
                                "differ from the preset's in number or meaning")
-    finetune.add_argument("--learning-rate", type=float, default=None,
+    finetune.add_argument("--learning-rate", type=positive_float, default=None,
                           help="both optimizers' learning rate (default: the preset's recipe)")
     finetune.add_argument("--epochs", type=positive_int, default=50)
     finetune.add_argument("--batch-size", type=positive_int, default=64)

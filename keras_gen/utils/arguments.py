@@ -1,6 +1,7 @@
 """Argument checks: `check_positive_int` for the library, `argparse` types for the CLI."""
 
 import argparse
+import math
 
 
 def check_positive_int(name, value, error=ValueError):
@@ -64,4 +65,19 @@ def non_negative_float(text):
     value = float(text)
     if not value >= 0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def positive_float(text):
+    """An `argparse` type: a finite float > 0, else a usage error naming the value.
+
+    Example:
+
+    ```python
+    parser.add_argument("--learning-rate", type=positive_float)
+    ```
+    """
+    value = float(text)
+    if not 0 < value < math.inf:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
     return value

@@ -169,6 +169,36 @@ def test_prepare_finetune_freezes_adds_ada_and_trains(tiny_preset):
     assert "ada_p" in logs and gan.loss_name == "hinge"
 
 
+def test_prepare_finetune_refuses_a_learning_rate_that_cannot_train():
+    # 0 trained nothing for a whole run; -1 climbed the losses (d_loss ~5e9 after one epoch).
+    gan = tiny_gan()
+    for rate in (0, -1e-4, float("nan"), float("inf"), True, "1e-4"):
+        with pytest.raises(ValueError, match=r"learning_rate must be a number > 0 \(e\.g\. 2e-4\)"
+                                             rf", or None .*Received: learning_rate={rate!r}"):
+            transfer.prepare_finetune(gan, freeze_d=1, learning_rate=rate)
+    # Refused before anything changed: nothing frozen, the optimizer untouched.
+    assert gan.discriminator.get_layer("block_0").trainable
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(2e-4)
+    # A model never compiled gets compile()'s default Adam at the new rate (it failed with
+    # "'NoneType' object has no attribute 'learning_rate'").
+    fresh = GAN(gan.generator, gan.discriminator)
+    transfer.prepare_finetune(fresh, learning_rate=np.float32(5e-5))
+    assert float(fresh.d_optimizer.learning_rate) == pytest.approx(5e-5)
+    assert float(fresh.g_optimizer.beta_1) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--learning-rate", "0"], "argument --learning-rate: must be a number > 0, got 0"),
+    (["--learning-rate=-1e-4"], "argument --learning-rate: must be a number > 0, got -1e-4"),
+    (["--learning-rate", "nan"], "argument --learning-rate: must be a number > 0, got nan"),
+    (["--freeze-d", "-1"], "argument --freeze-d: must be 0 or a positive integer, got -1"),
+])
+def test_cli_finetune_refuses_bad_numbers_as_usage_errors(capsys, arguments, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["finetune", "dcgan_mnist", "--dataset", "digits", *arguments])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_cli_presets_and_finetune(tmp_path, capsys, tiny_preset):
     _, folder = tiny_preset
     assert main(["presets"]) == 0
