@@ -248,7 +248,11 @@ class VAE(PresetMixin, CheckedFitMixin, keras.Model):
         ```
         """
         images = model_range_images(images, "encode")
-        self._check_images(images, "the images passed to encode")
+        if images.ndim != 4:
+            shape = ", ".join(map(str, self.image_shape))
+            raise ValueError(f"encode takes a batch of images shaped (N, {shape}); received shape "
+                             f"{images.shape}. For one image pass images[None].")
+        self._check_images(images, "encode's input")
         labels = self._concrete_labels(labels, len(images))
         z_mean, _ = self._with_labels(lambda x: self.encoder(x, training=False), images, labels)
         return np.asarray(z_mean)
@@ -299,6 +303,8 @@ class VAE(PresetMixin, CheckedFitMixin, keras.Model):
         check_positive_int("batch_size", batch_size)
         if self.num_classes is not None:
             labels = check_labels(labels, self.num_classes, num_images)
+        else:
+            labels = self._concrete_labels(labels, num_images)  # refuses labels
         seed = randomness.sampling_seed(seed)
         z = tf.random.stateless_normal((num_images, self.latent_dim), seed=[seed, 0]).numpy()
         return np.concatenate([
@@ -326,6 +332,12 @@ class VAE(PresetMixin, CheckedFitMixin, keras.Model):
         """
         if not isinstance(steps, int) or steps < 2:
             raise ValueError(f"steps must be an int >= 2. Received: steps={steps!r}")
+        for name, image in (("start", start), ("end", end)):
+            if np.shape(image) != self.image_shape:
+                raise ValueError(
+                    f"interpolate takes one image each as start and end, shaped "
+                    f"{self.image_shape}; {name} has shape {np.shape(image)}. For a batch, "
+                    "call interpolate once per pair.")
         pair_labels = None if labels is None else [labels, labels]
         codes = self.encode(np.stack([start, end]), pair_labels)
         weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]

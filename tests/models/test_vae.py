@@ -93,6 +93,16 @@ def test_bad_input_is_named():
         cvae.reconstruct(images, [3, 4, 5])
     with pytest.raises(ValueError, match="not conditional"):
         vae.reconstruct(images, [1, 2])
+    # Each of these failed with a message about something else.
+    with pytest.raises(ValueError, match=r"not conditional \(num_classes=None\); drop labels"):
+        vae.generate(2, labels=1)  # "'int' object is not subscriptable"
+    with pytest.raises(ValueError, match=r"^encode takes a batch of images shaped \(N, 28, 28, 1\);"
+                                         r" received shape \(28, 28, 1\)\. For one image pass "
+                                         r"images\[None\]\.$"):
+        vae.encode(images[0])  # "...; the images passed to encode has (28, 1)"
+    with pytest.raises(ValueError, match=r"^interpolate takes one image each as start and end, "
+                                         r"shaped \(28, 28, 1\); start has shape \(2, 28, 28, 1\)"):
+        vae.interpolate(images, images)  # "...; the images passed to encode has (2, 28, 28, 1)"
     with pytest.raises(ValueError, match="two inputs"):
         VAE(networks.vae_encoder(TINY_SHAPE, 4, 4), networks.vae_decoder(TINY_SHAPE, 4, 4),
             num_classes=10)
