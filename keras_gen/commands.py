@@ -208,14 +208,19 @@ def _export_one(model_file, name, out, version=None):
     from keras_gen import export, presets
     from keras_gen.saving import load_model
 
-    if model_file.endswith(".keras"):
+    is_keras_file = model_file.endswith(".keras")
+    if is_keras_file and not name:
+        raise ValueError("--name is required for a .keras file: the model's name in TF Serving "
+                         "(its folder and URL path).")
+    name = name or os.path.basename(os.path.normpath(presets.resolve(model_file)))
+    try:
+        export.check_model_name(name)  # before the model loads
+    except ValueError as error:
+        raise ValueError(f"--name: {error}") from None
+    if is_keras_file:
         model = load_model(model_file)
     else:
         model = presets.load_preset(model_file, compile=False)
-        name = name or os.path.basename(os.path.normpath(presets.resolve(model_file)))
-    if not name or "/" in name or name.startswith("."):
-        raise ValueError(f"--name must be a plain model name (used in URLs), and is required "
-                         f"for a .keras file. Received: {name!r}")
     path = export.export_saved_model(model, os.path.join(out, name), version)
     print(f"Exported {model_file} to {path} (checked through the SavedModel session loader)")
     return path

@@ -11,6 +11,32 @@ from keras_gen.export.signatures import signatures_for
 from keras_gen.utils.arguments import check_positive_int
 
 _VERSION = re.compile(r"^\d+$")
+# Characters a URL carries as they are: TF Serving matches the model name in the request path
+# without decoding it (tensorflow/serving#1726: "debug%2F..." is looked up as written), while a
+# WSGI server decodes it, so a name with a space would be served locally and not by TF Serving.
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def check_model_name(name):
+    """Returns `name` if TF Serving can serve a model by it over REST, else raises `ValueError`.
+
+    Letters, digits, `_`, `.` and `-`, not starting with `.` (TF Serving skips hidden folders)
+    or `-`.
+
+    Args:
+        name: str. The model's name: its folder under `saved_models/` and its URL path.
+
+    Example:
+
+    ```python
+    check_model_name("dcgan_digits")  # "dcgan_digits"; "my model" raises
+    ```
+    """
+    if not isinstance(name, str) or not _MODEL_NAME.match(name):
+        raise ValueError(
+            "A model name is its folder and its URL path (/v1/models/NAME): use letters, digits, "
+            f"'_', '.' and '-', starting with a letter, digit or '_'. Received: {name!r}")
+    return name
 
 
 def existing_versions(base_dir):
@@ -38,7 +64,8 @@ def export_saved_model(model, base_dir, version=None, verify=True):
 
     Args:
         model: a keras_gen `GAN`, `ConditionalGAN`, `VAE` or `VAEGAN`.
-        base_dir: str. The model's base path, e.g. `saved_models/dcgan_digits`.
+        base_dir: str. The model's base path, e.g. `saved_models/dcgan_digits`; its last part
+            is the model's name (`check_model_name`).
         version: optional positive int. Defaults to one more than the newest
             existing version (1 for a new model). An existing version is never
             overwritten.
@@ -52,6 +79,7 @@ def export_saved_model(model, base_dir, version=None, verify=True):
     path = export_saved_model(gan, "saved_models/dcgan_digits")  # .../dcgan_digits/1
     ```
     """
+    check_model_name(os.path.basename(os.path.normpath(base_dir)))
     versions = existing_versions(base_dir)
     if version is None:
         version = (versions[-1] + 1) if versions else 1

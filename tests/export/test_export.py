@@ -70,6 +70,22 @@ def test_versions_count_up_and_are_never_overwritten(tmp_path):
     assert sorted(os.listdir(base)) == ["1", "2", "7"]  # no temporary folders left
 
 
+def test_model_names_are_ones_tf_serving_finds_in_a_url():
+    # TF Serving looks the name up in the request path as written (tensorflow/serving#1726), a
+    # WSGI server decodes it: "my model" (requested as my%20model) was served locally only.
+    for name in ("dcgan_digits", "v2.1-beta", "_x", "A9"):
+        assert export.check_model_name(name) == name
+    for name in ("my model", "a:b", "caf\u00e9", ".hidden", "-x", "", "a/b", None):
+        with pytest.raises(ValueError, match=r"letters, digits, '_', '\.' and '-'.*Received"):
+            export.check_model_name(name)
+
+
+def test_a_badly_named_export_writes_nothing(tmp_path):
+    with pytest.raises(ValueError, match=r"Received: 'my model'"):
+        export.export_saved_model(tiny_gan(), str(tmp_path / "my model"))
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_failed_export_leaves_no_version(tmp_path, monkeypatch):
     from keras_gen.export import verify as verify_module
 
@@ -130,3 +146,9 @@ def test_cli_export(tmp_path, capsys):
                  "--version", "1"]) == 2
     assert "never overwritten" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "gan.keras"), "--name", "../x", "--out", str(out)]) == 2
+    assert "--name: A model name is its folder and its URL path" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "gan.keras"), "--name", "a b", "--out", str(out)]) == 2
+    assert "Received: 'a b'" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "gan.keras"), "--out", str(out)]) == 2
+    assert "--name is required for a .keras file" in capsys.readouterr().err
+    assert sorted(os.listdir(out)) == ["models.config", "tiny"]
