@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from keras_gen.errors import DataError
-from keras_gen.utils import atomic_path, make_grid, to_uint8, write_json_atomic
+from keras_gen.utils import (atomic_path, make_grid, save_image_grid, to_uint8,
+                             write_json_atomic)
 from keras_gen.utils.arguments import check_positive_int
 
 
@@ -25,6 +26,17 @@ def test_make_grid_places_images_row_by_row():
     for columns in (0, -1, 2.0):
         with pytest.raises(ValueError, match=rf"columns must be a positive int.*{columns}"):
             make_grid(images, columns=columns)
+
+
+def test_save_image_grid_writes_png_under_a_png_name(tmp_path):
+    images = np.zeros((4, 2, 2, 1), np.float32)
+    save_image_grid(images, str(tmp_path / "grid.PNG"), scale=1)
+    assert (tmp_path / "grid.PNG").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # It wrote PNG bytes into samples.jpg.
+    with pytest.raises(ValueError, match=r"writes PNG files; give the path a \.png ending\. "
+                                         r"Received: '.*samples\.jpg'"):
+        save_image_grid(images, str(tmp_path / "samples.jpg"))
+    assert os.listdir(tmp_path) == ["grid.PNG"]
 
 
 def test_atomic_path_keeps_the_old_file_on_failure(tmp_path):

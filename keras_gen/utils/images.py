@@ -153,6 +153,10 @@ def save_image_grid(images, path, columns=None, scale=4):
     """
     import matplotlib.image
 
+    if not str(path).lower().endswith(".png"):
+        # A PNG under another name (samples.jpg) is what was written before this check.
+        raise ValueError(f"save_image_grid writes PNG files; give the path a .png ending. "
+                         f"Received: {path!r}")
     grid = make_grid(images, columns)
     big = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
     with atomic_path(path) as temporary:
