@@ -13,8 +13,8 @@ which Keras turns on by default on a GPU. So values are checked where they enter
 
 The same holds for `fit`'s `validation_data` (a dataset there is checked as it is read, at the end
 of the first epoch) and for `evaluate`, whose metrics on 0-255 images (`d_real` ~70) would
-otherwise be reported as if they meant something. Generators and
-`PyDataset`s pass unchecked: their values cannot be read ahead without consuming them.
+otherwise be reported as if they meant something. Generators and `PyDataset`s pass unchecked:
+their values cannot be read ahead without consuming them.
 """
 
 import contextlib
