@@ -159,7 +159,13 @@ def run_finetune(args):
 def _finetune_monitor(args, image_shape, out_dir):
     """The `QualityMonitor` that `--monitor-every` asks for (best: OUT/best.keras), or None."""
     from keras_gen.callbacks import QualityMonitor
+    from keras_gen.metrics.evaluate import minimum_samples
 
+    if args.monitor_every and args.monitor_samples < minimum_samples():
+        # Before the reference's features are computed; QualityMonitor names its Python argument.
+        raise ValueError(f"--monitor-samples must be at least {minimum_samples()} (what evaluate "
+                         f"scores); thousands give numbers that mean something. Received: "
+                         f"{args.monitor_samples}")
     if not args.monitor_every:
         if args.reference or args.domain or args.inception_weights:
             raise ValueError("--reference, --domain and --inception-weights choose what "

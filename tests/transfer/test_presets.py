@@ -250,6 +250,10 @@ def test_cli_finetune_monitor_says_what_it_needs(tmp_path, capsys, tiny_preset):
     write_png_folder(tmp_path / "images", ["a", "b"], per_class=2)
     assert main(args + ["--dataset", str(tmp_path / "images"), "--monitor-every", "1"]) == 2
     assert "pass --reference with a folder of held-out images" in capsys.readouterr().err
+    # It named QualityMonitor's num_samples, after computing the reference's features.
+    assert main(args + ["--dataset", "digits", "--monitor-every", "1",
+                        "--monitor-samples", "5"]) == 2
+    assert "--monitor-samples must be at least 6" in capsys.readouterr().err
     assert not (tmp_path / "ft").exists()  # refused before any training
     # Named as the reference, the folder's images are all held out.
     write_png_folder(tmp_path / "held_out", ["a", "b"], per_class=16)
