@@ -9,6 +9,7 @@ parsed here.
 import re
 import threading
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
@@ -22,6 +23,18 @@ _ROUTE = re.compile(
     r"(?:/versions/(?P<version>\d+)|/labels/(?P<label>[^/:]+))?"
     r"(?P<action>/metadata|:predict)?$"
 )
+
+
+def _path_as_sent(request):
+    """The request's path with its %-escapes as sent, which is what TF Serving routes on.
+
+    TF Serving matches the model name in the URL without decoding it (tensorflow/serving#1726:
+    `debug%2F...` is looked up as written), while WSGI's `PATH_INFO` is decoded; routing on it
+    would serve `a%20b` here and not there. Waitress and Werkzeug keep the request target as
+    sent in `REQUEST_URI`.
+    """
+    raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI")
+    return urlsplit(raw).path if raw else request.path
 
 
 class ServingApp:
@@ -65,9 +78,10 @@ class ServingApp:
         return [body]
 
     def dispatch(self, request):
-        match = _ROUTE.match(request.path)
+        path = _path_as_sent(request)
+        match = _ROUTE.match(path)
         if not match:
-            raise NotFound(f"Malformed request: {request.method} {request.path}")
+            raise NotFound(f"Malformed request: {request.method} {path}")
         name, label, action = match["name"], match["label"], match["action"]
         version = int(match["version"]) if match["version"] else None
         if action == ":predict":
@@ -75,7 +89,7 @@ class ServingApp:
                 raise BadRequest(":predict takes POST requests.")
             return 200, self.predict(request, name, version, label)
         if request.method != "GET":
-            raise BadRequest(f"{request.path} takes GET requests.")
+            raise BadRequest(f"{path} takes GET requests.")
         if action == "/metadata":
             return 200, self.metadata(name, version, label)
         # TF Serving's status answer ignores a label (get_model_status_impl.cc looks at the

@@ -57,3 +57,18 @@ def test_serve_refuses_to_start_when_a_model_does_not_load(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "Retry 1 of 1 in 0.1 s" in result.stderr
     assert "1 servable(s) did not become available: tiny version 1 (tried 2 times" in result.stderr
+
+
+def test_model_names_are_matched_as_sent_like_tf_serving(tmp_path):
+    # TF Serving looks up "a%20b" as written (tensorflow/serving#1726); WSGI decodes the path,
+    # so this server answered 200 for a folder named "a b" that the container would not serve.
+    import requests
+
+    from keras_gen.serving import LocalServer
+
+    export.export_saved_model(tiny_gan(), str(tmp_path / "a_b"), version=1, verify=False)
+    os.rename(tmp_path / "a_b", tmp_path / "a b")  # named by hand: export refuses the space
+    with LocalServer(str(tmp_path), port=0) as server:
+        response = requests.get(f"{server.url}/v1/models/a%20b", timeout=30)
+        assert response.status_code == 404, response.text
+        assert "a%20b" in response.json()["error"]
