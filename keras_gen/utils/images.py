@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from keras_gen.errors import DataError
+from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.files import atomic_path
 
 
@@ -120,9 +121,8 @@ def make_grid(images, columns=None, padding=2):
     count, height, width, channels = images.shape
     if columns is None:
         columns = math.ceil(math.sqrt(count))
-    elif not isinstance(columns, int) or isinstance(columns, bool) or columns < 1:
-        raise ValueError(f"columns must be a positive int, or None for a square grid. "
-                         f"Received: columns={columns!r}")
+    else:
+        check_positive_int("columns", columns)
     rows = math.ceil(count / columns)
     grid = np.zeros((rows * (height + padding) + padding,
                      columns * (width + padding) + padding, channels), dtype=np.uint8)
