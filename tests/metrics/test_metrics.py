@@ -82,6 +82,28 @@ def test_kth_neighbour_radii_by_hand():
         metrics.kth_neighbour_radii(points, 4)
 
 
+def test_kth_neighbour_radii_across_blocks_by_hand():
+    # 2,500 points are computed in three blocks of rows (1,024, 1,024, 452). On the integers
+    # 0..2499, shuffled, a point's 3rd neighbour is 2 away (at -1, +1, then -2 or +2), except at
+    # the two ends: 0 has 1, 2, 3 and 2499 has 2498, 2497, 2496, so 3 away.
+    positions = np.random.default_rng(0).permutation(2500)
+    expected = np.where((positions == 0) | (positions == 2499), 3.0, 2.0)
+    np.testing.assert_array_equal(
+        metrics.kth_neighbour_radii(positions[:, None].astype(float), 3), expected)
+
+
+def test_ball_metrics_across_blocks_by_hand():
+    # Real: the integers 0..2499, shuffled over three blocks of balls, each of radius 1 (k=1).
+    # 0.5 lies in the balls of 0 and 1, 2498.5 in those of 2498 and 2499, 5000 in none.
+    real = np.random.default_rng(1).permutation(2500)[:, None].astype(float)
+    fake = np.array([[0.5], [2498.5], [5000.0]])
+    density, coverage = metrics.density_coverage(real, fake, k=1)
+    assert density == 4 / 3 and coverage == 4 / 2500
+    # The fake balls: radius 2498 around 0.5 and around 2498.5 (each other's distance) hold
+    # every real point between them; the one around 5000 (radius 2501.5) holds none.
+    assert metrics.precision_recall(real, fake, k=1) == (2 / 3, 1.0)
+
+
 def test_given_real_radii_replace_the_computed_ones():
     real = np.array([[0.0], [1.0], [2.0], [3.0]])   # computed k=1 radii: 1 each
     fake = np.array([[0.5], [10.0], [11.0], [12.0]])
