@@ -18,13 +18,20 @@ from keras_gen.utils import to_uint8
 from tests.helpers import SHARED_DATA, tiny_dataset, tiny_gan, write_png_folder
 
 
-@pytest.fixture()
-def tiny_preset(tmp_path):
+@pytest.fixture(scope="module")
+def trained_tiny_gan():
+    """A tiny hinge-loss GAN after one epoch; trained once for the module, so tests only read it."""
     gan = tiny_gan(loss="hinge")
     gan.fit(tiny_dataset(), verbose=0)
+    return gan
+
+
+@pytest.fixture()
+def tiny_preset(trained_tiny_gan, tmp_path):
+    """`(gan, folder)`: the trained tiny GAN saved as a preset in this test's own folder."""
     folder = str(tmp_path / "tiny_preset")
-    gan.save_to_preset(folder, {"dataset": "random"})
-    return gan, folder
+    trained_tiny_gan.save_to_preset(folder, {"dataset": "random"})
+    return trained_tiny_gan, folder
 
 
 def test_round_trip_keeps_weights_compile_settings_and_metadata(tiny_preset):
