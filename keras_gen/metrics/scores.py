@@ -51,8 +51,8 @@ def _distance_blocks(a, b, squared=False):
     asks for the next. A block is 1,024 x N float64s (80 MB for N = 10,000), and a fresh array
     of that size costs more in first-touch page faults than its arithmetic: the first version,
     six fresh arrays per block, made the k-NN metrics 3.2x slower (`benchmarks/knn_metrics.py`).
-    The operations and their order are those of
-    `sqrt(clip(a2 + b2 - 2 * a @ b.T, 0))`, so the values are bit for bit the same.
+    The operations and their order are those of `sqrt(clip(a2 + b2 - 2 * a @ b.T, 0))`, so the
+    values are bit for bit the same.
     """
     b_norms = (b ** 2).sum(1)
     rows = min(_CHUNK, len(a))
