@@ -186,8 +186,9 @@ class LocalServer:
 
         repository = ModelRepository(base_dir, poll_seconds, max_load_retries, load_retry_seconds)
         self.app = ServingApp(repository, **app_kwargs)
-        self._server = create_server(self.app, host=host, port=port, threads=threads,
-                                     ident="keras-gen")
+        self._socket_map = {}  # the Waitress loop's sockets, so `stop` can end the loop
+        self._server = create_server(self.app, map=self._socket_map, host=host, port=port,
+                                     threads=threads, ident="keras-gen")
         self.host, self.port = host, self._server.effective_port
         self.url = f"http://{host}:{self.port}"
         self._thread = None
@@ -201,10 +202,18 @@ class LocalServer:
         self._server.run()
 
     def stop(self):
-        self._server.close()
-        self.app.repository.close()
+        # Closing the sockets under the loop's running select() raised EBADF in the server's
+        # thread (10 of 30 start/stop cycles). Emptied of its sockets and woken, the loop
+        # returns; they are closed once it has.
+        sockets = list(self._socket_map.values())
+        self._socket_map.clear()
+        self._server.pull_trigger()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        for dispatcher in sockets:
+            if dispatcher is not self._server.trigger:  # the server closes its own
+                dispatcher.close()
+        self.app.repository.close()
 
     def __enter__(self):
         return self.start()
