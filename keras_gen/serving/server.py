@@ -207,7 +207,8 @@ class LocalServer:
         # returns; they are closed once it has.
         sockets = list(self._socket_map.values())
         self._socket_map.clear()
-        self._server.pull_trigger()
+        if sockets:  # else stopped already, its trigger closed
+            self._server.pull_trigger()
         if self._thread is not None:
             self._thread.join(timeout=5)
         for dispatcher in sockets:

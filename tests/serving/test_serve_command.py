@@ -88,3 +88,4 @@ def test_stopping_the_local_server_raises_nothing_in_its_thread(tmp_path, monkey
             thread = server._thread
         assert not thread.is_alive()
     assert raised == []
+    server.stop()  # again: nothing left to stop, and no error
