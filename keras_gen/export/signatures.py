@@ -12,8 +12,10 @@ Names and tensors (documented in the README):
   REST as {"b64": ...}; format and size are checked from the header before decoding).
   Conditional VAEs take `labels`: int32 [None] in every signature.
 
-Only JSON-safe dtypes cross the boundary (float32, int32, int64, string), whatever the model's
-dtype policy. TF Serving base64-encodes outputs whose name ends in `_bytes`.
+Float inputs (`z`, `images`) must be finite: the graph refuses NaN and Infinity, which TF
+Serving's JSON parser reads as numbers. Only JSON-safe dtypes cross the boundary (float32, int32,
+int64, string), whatever the model's dtype policy. TF Serving base64-encodes outputs whose name
+ends in `_bytes`.
 """
 
 import tensorflow as tf
@@ -76,6 +78,18 @@ def _decode_pngs(png_bytes, image_shape):
     return tf.map_fn(decode, png_bytes, fn_output_signature=tf.float32)
 
 
+def _checked_finite(values, name):
+    """`values`, once none is NaN or infinite; the graph's own check, for any server.
+
+    TF Serving's JSON parser reads `NaN`, `Infinity` and `-Infinity` as numbers and passes
+    them on; unchecked, a NaN latent would come back as a 200 with NaN images and blank PNGs.
+    """
+    check = tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(values)),
+                                [f"{name} must be finite numbers; received NaN or Infinity"])
+    with tf.control_dependencies([check]):
+        return tf.identity(values)
+
+
 def _checked_labels(labels, num_classes):
     """`labels`, once each lies in [0, num_classes); the graph's own check, for any device."""
     # Left to the embedding lookup, label -1 becomes the last class (negative indices wrap),
@@ -96,7 +110,7 @@ def gan_signatures(model):
     generator, latent = model.sampling_generator, model.latent_dim
 
     def serving_default(z):
-        return {"images": _to_unit(generator(z, training=False))}
+        return {"images": _to_unit(generator(_checked_finite(z, "z"), training=False))}
 
     def sample(seed):
         return _images_out(generator(_noise_from_seeds(seed, latent), training=False))
@@ -111,7 +125,7 @@ def conditional_gan_signatures(model):
     labels_spec = _spec((None,), tf.int32, "labels")
 
     def serving_default(z, labels):
-        labels = _checked_labels(labels, model.num_classes)
+        z, labels = _checked_finite(z, "z"), _checked_labels(labels, model.num_classes)
         return {"images": _to_unit(generator([z, labels], training=False))}
 
     def sample(seed, labels):
@@ -136,14 +150,19 @@ def vae_signatures(model):
         return [x, _checked_labels(labels, model.num_classes)] if conditional else x
 
     def encode(images, labels=None):
+        images = _checked_finite(images, "images")
         z_mean, z_log_var = model.encoder(inputs(images, labels), training=False)
         return {"z_mean": tf.cast(z_mean, tf.float32), "z_log_var": tf.cast(z_log_var, tf.float32)}
 
-    def decode(z, labels=None):
+    def decoded(z, labels):
         return _images_out(model._to_images(model.decoder(inputs(z, labels), training=False)))
 
+    def decode(z, labels=None):
+        return decoded(_checked_finite(z, "z"), labels)
+
     def reconstruct(images, labels=None):
-        return decode(encode(images, labels)["z_mean"], labels)
+        # The request's images are checked; a non-finite code would be the model's own fault.
+        return decoded(encode(images, labels)["z_mean"], labels)
 
     def encode_png(images_bytes, labels=None):
         return encode(_decode_pngs(images_bytes, shape), labels)

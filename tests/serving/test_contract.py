@@ -210,6 +210,28 @@ def test_labels_outside_the_classes_are_refused_by_the_exported_graph(target):
     assert_still_serving(url)
 
 
+def test_nan_and_infinity_are_read_and_refused_by_the_exported_graph(target):
+    # TF Serving's JSON parser reads NaN and Infinity as numbers; without the graph's check a
+    # NaN latent came back as a 200 with NaN images.
+    url, models, _ = target
+    latent = models["contract_gan"].latent_dim
+    image = np.zeros(models["contract_vae"].image_shape).tolist()
+    requests_by_input = [
+        ("contract_gan", {"instances": [[float("nan")] + [0.0] * (latent - 1)]}, "z"),
+        ("contract_cgan", {"instances": [{"z": [float("inf")] * latent, "labels": 0}]}, "z"),
+        ("contract_vae", {"signature_name": "decode",
+                          "inputs": [[-float("inf")] * models["contract_vae"].latent_dim]}, "z"),
+        ("contract_vae", {"signature_name": "encode",
+                          "instances": [image, np.full_like(image, np.nan).tolist()]}, "images"),
+        ("contract_vae", {"instances": [np.full_like(image, np.nan).tolist()]}, "images")]
+    for name, body, refused in requests_by_input:
+        response = post(url, name, body)  # json.dumps writes NaN, Infinity and -Infinity
+        assert response.status_code == 400, response.text
+        assert f"{refused} must be finite numbers; received NaN or Infinity" in response.json()[
+            "error"]
+    assert_still_serving(url)
+
+
 def test_client_surfaces_server_errors_and_retries(target):
     url, models, _ = target
     client = Client(url, "contract_cgan")

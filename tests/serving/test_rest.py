@@ -16,6 +16,17 @@ def test_float32_outputs_are_written_in_their_shortest_exact_form():
     assert np.array_equal(np.array(loads(body)["outputs"], np.float32), images)
 
 
+def test_non_finite_outputs_are_written_as_tf_serving_writes_them():
+    # orjson alone would write null; TF Serving writes NaN, Infinity and -Infinity.
+    images = np.array([[np.nan, np.inf], [-np.inf, 0.1]], np.float32)
+    body = dumps(format_response("inputs", {"images": images}))
+    assert body == b'{"outputs": [[NaN, Infinity], [-Infinity, 0.1]]}'
+    assert np.array_equal(np.array(loads(body)["outputs"], np.float32), images, equal_nan=True)
+    rows = dumps(format_response("instances", {"images": images, "ids": np.array([7, 8])}))
+    assert rows == (b'{"predictions": [{"ids": 7, "images": [NaN, Infinity]}, '
+                    b'{"ids": 8, "images": [-Infinity, 0.1]}]}')
+
+
 def test_row_format_pairs_each_output_per_instance_and_base64_encodes_bytes():
     outputs = {"images": np.array([[0.25], [0.75]], np.float32),
                "images_png_bytes": np.array([b"\x00", b"\xff"], dtype=object)}
@@ -29,6 +40,15 @@ def test_row_format_pairs_each_output_per_instance_and_base64_encodes_bytes():
 def test_malformed_json_is_a_bad_request():
     with pytest.raises(BadRequest, match="not valid JSON"):
         loads(b'{"instances": [1, 2}')
+
+
+def test_nan_and_infinity_are_read_as_numbers_as_tf_serving_reads_them():
+    body = loads(b'{"instances": [NaN, Infinity, -Infinity, 0.5]}')
+    assert np.array_equal(body["instances"], [np.nan, np.inf, -np.inf, 0.5], equal_nan=True)
+    # Other non-JSON stays refused, as does a body that is not UTF-8 (TF Serving reads UTF-8).
+    for body in [b'{"instances": [nan]}', '{"instances": [1]}'.encode("utf-16")]:
+        with pytest.raises(BadRequest, match="not valid JSON"):
+            loads(body)
 
 
 def test_base64_objects_are_decoded_for_string_inputs_and_refused_for_numbers():
@@ -90,3 +110,5 @@ def test_float_inputs_refuse_numbers_float32_cannot_hold():
         parse([0, 2 ** 24 + 1])
     # The same number written as a decimal is accepted, as TF Serving accepts it.
     assert parse([0.0, 16777217.0]).tolist() == [[0.0, 16777216.0]]
+    # NaN and Infinity pass to the signature, which refuses them itself (as in TF Serving).
+    assert np.array_equal(parse([np.nan, -np.inf]), [[np.nan, -np.inf]], equal_nan=True)
