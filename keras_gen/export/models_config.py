@@ -1,13 +1,17 @@
 """`models.config`: TensorFlow Serving's `ModelServerConfig` for every model in a folder."""
 
 import os
+import warnings
 
-from keras_gen.export.saved_model import existing_versions
+from keras_gen.export.saved_model import MODEL_NAME_RULE, existing_versions, is_model_name
 from keras_gen.utils.files import atomic_path
 
 
 def write_models_config(saved_models_dir, container_root="/models"):
     """Writes `saved_models_dir/models.config` listing every model folder that has a version.
+
+    A folder whose name is not a model name (`check_model_name`; e.g. `my model`, copied in by
+    hand) is left out with a warning: TF Serving would load it, but no REST URL reaches it.
 
     Each model is served from `container_root/<name>` (where the container
     mounts `saved_models/`). A model already in the file keeps its version
@@ -40,6 +44,9 @@ def write_models_config(saved_models_dir, container_root="/models"):
     for name in sorted(os.listdir(saved_models_dir)):
         versions = existing_versions(os.path.join(saved_models_dir, name))
         if not versions:
+            continue
+        if not is_model_name(name):
+            warnings.warn(unservable_name_message(saved_models_dir, name), stacklevel=2)
             continue
         entry = config.model_config_list.config.add()
         entry.name = name
@@ -108,6 +115,20 @@ def served_versions(policy, versions):
     if "specific" in policy:
         return [version for version in versions if version in policy["specific"]]
     return list(versions)[-policy["latest"]:]
+
+
+def unservable_name_message(saved_models_dir, name):
+    """Why the model folder `name` is not served, and how to fix that.
+
+    Example:
+
+    ```python
+    unservable_name_message("saved_models", "my model")
+    ```
+    """
+    return (f"Not serving {os.path.join(saved_models_dir, name)!r}: a model name is its URL path "
+            "(/v1/models/NAME), which TF Serving matches as written, without decoding %20. "
+            f"Rename the folder (use {MODEL_NAME_RULE}).")
 
 
 def _parse(path):

@@ -15,6 +15,19 @@ _VERSION = re.compile(r"^\d+$")
 # without decoding it (tensorflow/serving#1726: "debug%2F..." is looked up as written), while a
 # WSGI server decodes it, so a name with a space would be served locally and not by TF Serving.
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+MODEL_NAME_RULE = "letters, digits, '_', '.' and '-', starting with a letter, digit or '_'"
+
+
+def is_model_name(name):
+    """Whether TF Serving can serve a model by `name` over REST (see `check_model_name`).
+
+    Example:
+
+    ```python
+    is_model_name("dcgan_digits"), is_model_name("my model")  # True, False
+    ```
+    """
+    return isinstance(name, str) and bool(_MODEL_NAME.match(name))
 
 
 def check_model_name(name):
@@ -32,10 +45,9 @@ def check_model_name(name):
     check_model_name("dcgan_digits")  # "dcgan_digits"; "my model" raises
     ```
     """
-    if not isinstance(name, str) or not _MODEL_NAME.match(name):
-        raise ValueError(
-            "A model name is its folder and its URL path (/v1/models/NAME): use letters, digits, "
-            f"'_', '.' and '-', starting with a letter, digit or '_'. Received: {name!r}")
+    if not is_model_name(name):
+        raise ValueError("A model name is its folder and its URL path (/v1/models/NAME): use "
+                         f"{MODEL_NAME_RULE}. Received: {name!r}")
     return name
 
 

@@ -5,8 +5,9 @@ import os
 import threading
 import time
 
-from keras_gen.export.models_config import read_models_config, served_versions
-from keras_gen.export.saved_model import existing_versions
+from keras_gen.export.models_config import (read_models_config, served_versions,
+                                            unservable_name_message)
+from keras_gen.export.saved_model import existing_versions, is_model_name
 from keras_gen.export.session_model import SessionModel
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ class ModelRepository:
     the start needs that still fails then stops the start (`NotAvailable`),
     as the container refuses to start. A `models.config` that does not parse
     stops the start too; edited into one while serving, it is logged and the
-    last one that parsed stays in force, as in TF Serving's config polling.
+    last one that parsed stays in force, as in TF Serving's config polling. A folder whose name
+    is not a model name (`my model`: TF Serving matches the URL's name without decoding `%20`)
+    is not served, with a warning, as `write_models_config` leaves it out.
 
     Args:
         base_dir: str. The `saved_models/` folder.
@@ -84,7 +87,7 @@ class ModelRepository:
         # `{(name, version): (failed tries, time.monotonic() of the next try)}` for the loads
         # that failed; guarded by `_scan_lock`, as only scans load.
         self._failures = {}
-        self._versions, self._labels = {}, {}
+        self._versions, self._labels, self._unservable_names = {}, {}, set()
         self._config, self._config_error = read_models_config(base_dir), None
         # Every version ever served or tried, as `(state, error code, error message)`: what
         # TF Serving's servable state monitor remembers and its model status lists.
@@ -137,9 +140,7 @@ class ModelRepository:
         """Rereads `models.config` and the folder; loads and unloads versions to match them."""
         with self._scan_lock:
             config = self._read_config()
-            on_disk = {name: existing_versions(os.path.join(self.base_dir, name))
-                       for name in sorted(os.listdir(self.base_dir))
-                       if os.path.isdir(os.path.join(self.base_dir, name))}
+            on_disk = self._models_on_disk()
             aspired = {name: served_versions(config.get(name, {}).get("version_policy"), versions)
                        for name, versions in on_disk.items()}
             # A failed version the policy no longer names is forgotten: named anew (exported
@@ -151,6 +152,19 @@ class ModelRepository:
                     self._load(name, version)
             with self._lock:
                 self._serve(config, on_disk, aspired)
+
+    def _models_on_disk(self):
+        """`{name: [versions]}` of the model folders, without those no REST URL reaches."""
+        on_disk = {name: existing_versions(os.path.join(self.base_dir, name))
+                   for name in sorted(os.listdir(self.base_dir))
+                   if os.path.isdir(os.path.join(self.base_dir, name))}
+        for name in [name for name, versions in on_disk.items()
+                     if versions and not is_model_name(name)]:
+            del on_disk[name]
+            if name not in self._unservable_names:  # said once, not at every rescan
+                log.warning(unservable_name_message(self.base_dir, name))
+                self._unservable_names.add(name)
+        return on_disk
 
     def _load(self, name, version):
         """Loads a version unless it is loaded, waiting for its next try, or given up on."""

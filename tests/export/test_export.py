@@ -1,6 +1,7 @@
 """SavedModel export: signatures of every family, versions, atomicity, models.config, CLI tools."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,19 @@ def test_models_config_lists_every_model_and_keeps_policies_and_labels(tmp_path)
     assert read["b_model"]["version_policy"] == {"latest": 1}
     assert read["b_model"]["version_labels"] == {}
     assert export.served_versions({"latest": 2}, [1, 2, 3]) == [2, 3]
+
+
+def test_models_config_leaves_out_folders_no_rest_url_reaches(tmp_path):
+    export.export_saved_model(tiny_gan(), str(tmp_path / "good"), verify=False)
+    for copied_by_hand in ("my model", ".hidden", "-dash"):
+        shutil.copytree(tmp_path / "good", tmp_path / copied_by_hand)
+    with pytest.warns(UserWarning) as warned:
+        export.write_models_config(str(tmp_path))
+    assert sorted(export.read_models_config(str(tmp_path))) == ["good"]
+    messages = sorted(str(warning.message) for warning in warned)
+    assert [re.match(r"Not serving '(.*?)':", message).group(1) for message in messages] == [
+        str(tmp_path / name) for name in ("-dash", ".hidden", "my model")]
+    assert all("Rename the folder (use letters, digits" in message for message in messages)
 
 
 def test_saved_model_cli_runs_the_export(tmp_path):

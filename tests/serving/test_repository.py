@@ -63,6 +63,20 @@ def test_labels_resolve_only_to_served_versions(three_versions):
             repository.resolve("tiny", label=label)
 
 
+def test_folders_no_rest_url_reaches_are_not_served(three_versions, caplog):
+    # TF Serving matches the URL's name as written ("my%20model"), the local server decodes it:
+    # served here, such a model would be unreachable in the container.
+    shutil.copytree(three_versions / "tiny", three_versions / "my model")
+    repository = ModelRepository(str(three_versions), poll_seconds=0)
+    repository.rescan()
+    assert repository.models() == {"tiny": [3]}
+    with pytest.raises(NotFound):
+        repository.get("my model")
+    said = [message for message in caplog.messages if message.startswith("Not serving")]
+    assert len(said) == 1  # once, not at every rescan
+    assert said[0].startswith(f"Not serving {str(three_versions / 'my model')!r}")
+
+
 def test_a_version_no_longer_served_is_unloaded(three_versions):
     write_policy(three_versions, "all {}")
     repository = ModelRepository(str(three_versions), poll_seconds=0)
