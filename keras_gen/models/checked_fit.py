@@ -11,15 +11,19 @@ which Keras turns on by default on a GPU. So values are checked where they enter
   leaves the dataset's order alone (peeking at a first batch would start another iteration, which
   reshuffles a seeded dataset differently and changes the run).
 
+- a Python generator or a `keras.utils.PyDataset` batch by batch too, in Python as Keras reads
+  it: the generator is wrapped in another, the `PyDataset` in one whose `__getitem__` checks.
+
 The same holds for `fit`'s `validation_data` (a dataset there is checked as it is read, at the end
 of the first epoch) and for `evaluate`, whose metrics on 0-255 images (`d_real` ~70) would
-otherwise be reported as if they meant something. Generators and `PyDataset`s pass unchecked:
-their values cannot be read ahead without consuming them.
+otherwise be reported as if they meant something.
 """
 
+import functools
 import gc
 import inspect
 import re
+import types
 
 import keras
 import numpy as np
@@ -41,7 +45,8 @@ class CheckedFitMixin:
 
     It refuses trainable flags changed since `compile()` (`trainable_guard`), checks the values
     of the training and validation data (`checked_data`) and raises a failed check as one
-    `DataError`. `evaluate` checks its data the same way.
+    `DataError`. `evaluate`, `train_on_batch` and `test_on_batch` check their data the same way
+    (`train_on_batch` the trainable flags too).
 
     Example:
 
@@ -68,6 +73,17 @@ class CheckedFitMixin:
             x, y = checked_data(self, x, y, consumer=f"{type(self).__name__}.evaluate")
         return data_errors_raised_clearly(super().evaluate, x, y, *args, **kwargs)
 
+    def train_on_batch(self, x, y=None, *args, **kwargs):
+        """`keras.Model.train_on_batch`, after `fit`'s checks; it takes the same arguments."""
+        check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
+        x, y = checked_data(self, x, y, consumer=f"{type(self).__name__}.train_on_batch")
+        return super().train_on_batch(x, y, *args, **kwargs)
+
+    def test_on_batch(self, x, y=None, *args, **kwargs):
+        """`keras.Model.test_on_batch`, with its data checked as `fit` checks it."""
+        x, y = checked_data(self, x, y, consumer=f"{type(self).__name__}.test_on_batch")
+        return super().test_on_batch(x, y, *args, **kwargs)
+
 
 def after_batch(data):
     """A context in which a train step's ops wait for its batch, under XLA or not.
@@ -77,7 +93,8 @@ def after_batch(data):
     reading the batch failed, e.g. when the data check refused it: one step taken on no data.
 
     Args:
-        data: the step's batch, any nest of tensors.
+        data: the step's batch, any nest of tensors; `None`s (the absent `y` and
+            `sample_weight` of `train_on_batch(x)`) are skipped.
 
     Example:
 
@@ -86,7 +103,7 @@ def after_batch(data):
         ...  # the step's updates
     ```
     """
-    return tf.control_dependencies(tf.nest.flatten(data))
+    return tf.control_dependencies([part for part in tf.nest.flatten(data) if part is not None])
 
 
 def step_labels(model, labels):
@@ -94,7 +111,8 @@ def step_labels(model, labels):
 
     The shape is checked when the step is traced (one-hot labels would otherwise fail in a
     network with Keras' "Invalid input shape"); the range only without XLA, which drops
-    assertions: `fit` has already checked arrays and datasets, this catches other sources.
+    assertions: `fit` has already checked arrays, datasets, generators and `PyDataset`s; this
+    catches what bypasses it (a custom loop calling `train_step`).
 
     Args:
         model: the model; `num_classes` and `jit_compile` are read.
@@ -133,11 +151,13 @@ def checked_data(model, x, y=None, consumer=None):
             `"<class>.fit"`.
 
     Returns:
-        `(x, y)`; a `tf.data.Dataset` comes back mapped through the check.
+        `(x, y)`; a `tf.data.Dataset` comes back mapped through the check, a generator or a
+        `PyDataset` wrapped in one that checks each batch.
 
     Raises:
-        DataError: for arrays outside the model's range, with the fix. A dataset's batches raise
-            inside `fit`; `data_errors_raised_clearly` turns that into a `DataError`.
+        DataError: for arrays outside the model's range, with the fix. The batches of a
+            dataset, generator or `PyDataset` raise inside `fit`; `data_errors_raised_clearly`
+            turns that into a `DataError`.
 
     Example:
 
@@ -149,6 +169,11 @@ def checked_data(model, x, y=None, consumer=None):
     num_classes = getattr(model, "num_classes", None)
     if isinstance(x, tf.data.Dataset):
         return _checked_dataset(x, consumer, num_classes), y
+    check = functools.partial(_check_batch, consumer=consumer, num_classes=num_classes)
+    if isinstance(x, types.GeneratorType):  # what Keras takes as a generator
+        return _checked_generator(x, check), y
+    if isinstance(x, keras.utils.PyDataset):
+        return _CheckedPyDataset(x, check), y
     if isinstance(x, (np.ndarray, tf.Tensor)):
         model_range_images(x, consumer)
         if num_classes is not None and isinstance(y, (np.ndarray, tf.Tensor, list)):
@@ -187,11 +212,18 @@ def data_errors_raised_clearly(call, *args, **kwargs):
     try:
         return call(*args, **kwargs)
     except tf.errors.InvalidArgumentError as error:
-        found = re.search(r"assertion failed: \[(.*) " + re.escape(_MARKER) + r"\]", str(error))
+        # A dataset's assertion, or a generator's `DataError` raised through `tf.data`.
+        found = re.search(r"(?:assertion failed: \[|DataError: )(.*) " + re.escape(_MARKER),
+                          str(error))
         if not found:
             raise
+        message = found.group(1)
+    except DataError as error:  # a generator's first batches, which Keras reads in Python
+        if not str(error).endswith(_MARKER):
+            raise
+        message = str(error).removesuffix(_MARKER).rstrip()
     gc.collect()  # reached on a failed check only: `error` and its frames are unreachable now
-    raise DataError(found.group(1))
+    raise DataError(message)
 
 
 def _checked_validation_data(model, validation_data):
@@ -234,6 +266,50 @@ def _checked_dataset(dataset, consumer, num_classes):
             return tf.nest.map_structure(tf.identity, element)
 
     return dataset.map(check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def _check_batch(element, consumer, num_classes):
+    """Raises a marked `DataError` for a generator's or `PyDataset`'s batch out of range."""
+    images, labels, _ = keras.utils.unpack_x_y_sample_weight(element)
+    try:
+        # Integer images are refused by dtype when the step is traced, with their own message.
+        if isinstance(images, (np.ndarray, tf.Tensor)) and np.asarray(images).dtype.kind == "f":
+            model_range_images(images, consumer)
+        if num_classes is not None and isinstance(labels, (np.ndarray, tf.Tensor, list)):
+            _check_label_array(np.asarray(labels), num_classes, consumer)
+    except DataError as error:
+        raise DataError(f"{error} {_MARKER}") from None
+
+
+def _checked_generator(generator, check):
+    """Yields the generator's batches, each once `check` has passed it."""
+    for element in generator:
+        check(element)
+        yield element
+
+
+class _CheckedPyDataset(keras.utils.PyDataset):
+    """A `PyDataset` whose batches are checked as Keras reads them, in its workers if any."""
+
+    def __init__(self, dataset, check):
+        super().__init__(workers=dataset.workers, use_multiprocessing=dataset.use_multiprocessing,
+                         max_queue_size=dataset.max_queue_size)
+        self._dataset, self._check = dataset, check
+
+    def __getitem__(self, index):
+        element = self._dataset[index]
+        self._check(element)
+        return element
+
+    @property
+    def num_batches(self):
+        return self._dataset.num_batches
+
+    def on_epoch_begin(self):
+        self._dataset.on_epoch_begin()
+
+    def on_epoch_end(self):
+        self._dataset.on_epoch_end()
 
 
 def _image_range_asserts(images, consumer):

@@ -82,14 +82,96 @@ def test_datasets_are_checked_under_xla():
     assert _steps_taken(gan) == [0, 0]
 
 
-def test_labels_from_a_generator_are_checked_in_the_step_without_xla():
-    # fit cannot read a generator ahead; the step's own check (dropped by XLA) catches it.
-    def batches():
-        yield tiny_images(4), np.array([0, 1, 2, -1], np.int32)
+def _images_with(value_at, index):
+    images = tiny_images(4)
+    if index == value_at:
+        images[0, 0, 0, 0] = 255.0
+    return images
 
-    with pytest.raises(DataError, match=r"^ConditionalGAN takes labels in \[0, 10\); a batch has "
-                                        r"labels from -1 to 2\."):
-        tiny_cgan(jit_compile=False).fit(batches(), steps_per_epoch=1, verbose=0)
+
+def _generator(bad_at, count=4):
+    for index in range(count):
+        yield (_images_with(bad_at, index),)
+
+
+class _Batches(keras.utils.PyDataset):
+    """Four batches of tiny images, one of them 0-255 (`bad_at`); counts its epochs."""
+
+    def __init__(self, bad_at, **kwargs):
+        super().__init__(**kwargs)
+        self.bad_at, self.epochs_ended = bad_at, 0
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        return _images_with(self.bad_at, index)
+
+    def on_epoch_end(self):
+        self.epochs_ended += 1
+
+
+def test_generators_and_py_datasets_are_checked_batch_by_batch_under_xla_too():
+    # They cannot be read ahead; each batch is checked in Python as Keras reads it. Keras reads
+    # the first ones itself (the data's shapes), later ones through tf.data: both raise alike.
+    message = (r"^GAN\.fit takes float images in \[-1, 1\]; received values from -0\.\d+ to "
+               r"255\. Scale 0-255 images with images / 127\.5 - 1")
+    for bad_at in (0, 2):
+        for data in (_generator(bad_at), _Batches(bad_at), _Batches(bad_at, workers=2)):
+            gan = tiny_gan(jit_compile=True)
+            with pytest.raises(DataError, match=message) as refused:
+                gan.fit(data, epochs=1, steps_per_epoch=4, verbose=0)
+            assert refused.value.__context__ is None
+            steps = _steps_taken(gan)
+            assert steps == [0, 0] if bad_at == 0 else steps[0] < 4, (data, steps)
+    labelled = (batch for batch in [(tiny_images(4), np.array([0, 1, 2, 10], np.int32))])
+    with pytest.raises(DataError, match=r"^ConditionalGAN\.fit takes labels in \[0, 10\); "
+                                        r"received labels from 0 to 10\. Shift 1-based"):
+        tiny_cgan(jit_compile=True).fit(labelled, steps_per_epoch=1, verbose=0)
+
+
+def test_checked_py_datasets_and_generators_train_as_they_would_unchecked():
+    checked, unchecked = tiny_gan(), tiny_gan()
+    checked_batches, unchecked_batches = _Batches(None), _Batches(None)
+    checked.fit(checked_batches, epochs=2, verbose=0)
+    keras.Model.fit(unchecked, unchecked_batches, epochs=2, verbose=0)
+    assert int(checked.g_optimizer.iterations) == 8
+    # Keras' own calls reach the wrapped dataset (its shuffling, say), as many as unwrapped.
+    assert checked_batches.epochs_ended == unchecked_batches.epochs_ended > 0
+    checked.fit(_generator(None), steps_per_epoch=4, verbose=0)
+    keras.Model.fit(unchecked, _generator(None), steps_per_epoch=4, verbose=0)
+    for left, right in zip(weights_of(checked), weights_of(unchecked), strict=True):
+        np.testing.assert_array_equal(left, right)
+
+
+def test_train_on_batch_trains_one_step_as_fit_does_after_the_same_checks():
+    # It failed on every keras_gen model: the step waited on its batch's absent y (None).
+    images, labels = tiny_images(4), np.array([0, 1, 2, 3], np.int32)
+    for make, data in [(tiny_gan, (images,)), (tiny_cgan, (images, labels)),
+                       (tiny_vae, (images,)), (tiny_vaegan, (images,))]:
+        by_batch, by_fit = make(), make()
+        logs = by_batch.train_on_batch(*data, return_dict=True)
+        keras.Model.fit(by_fit, *data, batch_size=4, shuffle=False, verbose=0)
+        assert set(_steps_taken(by_batch)) == set(_steps_taken(by_fit)) == {1}
+        for left, right in zip(weights_of(by_batch), weights_of(by_fit), strict=True):
+            np.testing.assert_array_equal(left, right)
+        assert set(logs) >= {"loss"} and by_batch.test_on_batch(*data, return_dict=True)
+    bad_images, bad_labels = np.full_like(images, 255.0), np.array([0, 1, 2, -1], np.int32)
+    with pytest.raises(DataError, match=r"^GAN\.train_on_batch takes float images in \[-1, 1\]"):
+        tiny_gan().train_on_batch(bad_images)
+    with pytest.raises(DataError, match=r"^ConditionalGAN\.test_on_batch takes labels in "
+                                        r"\[0, 10\); received labels from -1 to 2\."):
+        tiny_cgan().test_on_batch(images, bad_labels)
+
+
+def test_labels_outside_the_classes_are_refused_by_the_step_itself_without_xla():
+    # What bypasses fit's checks (a custom loop calling train_step) meets the step's own check,
+    # which XLA would drop.
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"ConditionalGAN takes labels in \[0, 10\); a batch has labels "
+                             r"from -1 to 2\."):
+        tiny_cgan(jit_compile=False).train_step(
+            (tf.constant(tiny_images(4)), tf.constant([0, 1, 2, -1], tf.int32)))
 
 
 def test_one_hot_labels_are_refused_with_the_fix():

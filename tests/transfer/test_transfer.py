@@ -8,7 +8,8 @@ import tensorflow as tf
 from keras_gen import networks, transfer
 from keras_gen.models import GAN
 from keras_gen.transfer import augment as ops
-from tests.helpers import TINY_SHAPE, run_model_test, tiny_dataset, tiny_gan, weights_of
+from tests.helpers import (TINY_SHAPE, run_model_test, tiny_dataset, tiny_gan, tiny_images,
+                           weights_of)
 
 
 def test_freeze_by_block_layers_and_predicate():
@@ -48,6 +49,8 @@ def test_freezing_after_compile_is_caught_and_recompiling_fixes_it():
     transfer.freeze_discriminator_blocks(gan, 1)
     with pytest.raises(RuntimeError, match=r"changed trainable state after compile\(\).*block_0"):
         gan.fit(tiny_dataset(), verbose=0)
+    with pytest.raises(RuntimeError, match=r"changed trainable state after compile\(\).*block_0"):
+        gan.train_on_batch(tiny_images(4))
     gan.compile()
     frozen_before = weights_of(gan.discriminator.get_layer("block_0"))
     bn_before = weights_of(gan.discriminator.get_layer("block_1"))
