@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.errors import DataError
+from keras_gen.models.optimizers import refuse_single_optimizer_callbacks
 from keras_gen.models.trainable_guard import check_trainable_unchanged
 from keras_gen.utils.images import RANGE_SLACK, SCALING_HINT, model_range_images
 
@@ -43,9 +44,10 @@ _FIT_SIGNATURE = inspect.signature(keras.Model.fit)
 class CheckedFitMixin:
     """Gives a keras_gen model a `fit` that checks what it is about to train on, then trains.
 
-    It refuses trainable flags changed since `compile()` (`trainable_guard`), checks the values
-    of the training and validation data (`checked_data`) and raises a failed check as one
-    `DataError`. `evaluate`, `train_on_batch` and `test_on_batch` check their data the same way
+    It refuses trainable flags changed since `compile()` (`trainable_guard`) and learning-rate
+    callbacks that need a single `model.optimizer` (`optimizers`), checks the values of the
+    training and validation data (`checked_data`) and raises a failed check as one `DataError`.
+    `evaluate`, `train_on_batch` and `test_on_batch` check their data the same way
     (`train_on_batch` the trainable flags too).
 
     Example:
@@ -60,6 +62,7 @@ class CheckedFitMixin:
         """`keras.Model.fit`, after the checks above; it takes the same arguments."""
         check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
         given = _FIT_SIGNATURE.bind(self, *args, **kwargs).arguments
+        refuse_single_optimizer_callbacks(self, given.get("callbacks"))
         given["x"], given["y"] = checked_data(self, given.get("x"), given.get("y"))
         if given.get("validation_data") is not None:
             given["validation_data"] = _checked_validation_data(self, given["validation_data"])

@@ -43,3 +43,41 @@ def prepare_optimizer(model, optimizer, arg):
     if float16 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{arg}_loss_scale")
     return optimizer
+
+
+# Keras callbacks that read and set `model.optimizer.learning_rate`.
+_SINGLE_OPTIMIZER_CALLBACKS = (keras.callbacks.ReduceLROnPlateau,
+                               keras.callbacks.LearningRateScheduler)
+
+
+def refuse_single_optimizer_callbacks(model, callbacks):
+    """Raises `ValueError` for learning-rate callbacks on a model with several optimizers.
+
+    Keras' `ReduceLROnPlateau` and `LearningRateScheduler` adjust `model.optimizer`, which a
+    GAN (`g_optimizer`, `d_optimizer`) does not have: they failed with "'NoneType' object has
+    no attribute 'learning_rate'" after the first epoch. A schedule per optimizer does the job.
+
+    Args:
+        model: the model about to `fit`.
+        callbacks: `fit`'s `callbacks` argument (None or a list).
+
+    Example:
+
+    ```python
+    refuse_single_optimizer_callbacks(gan, [keras.callbacks.ReduceLROnPlateau()])  # ValueError
+    ```
+    """
+    if getattr(model, "optimizer", None) is not None or not isinstance(callbacks, (list, tuple)):
+        return
+    refused = [type(callback).__name__ for callback in callbacks
+               if isinstance(callback, _SINGLE_OPTIMIZER_CALLBACKS)]
+    if refused:
+        name = type(model).__name__
+        optimizers = [arg for arg in ("e_optimizer", "g_optimizer", "d_optimizer")
+                      if getattr(model, arg, None) is not None]
+        raise ValueError(
+            f"{refused[0]} adjusts model.optimizer, and a {name} has none: it trains with "
+            f"{' and '.join(optimizers)}. Give each optimizer a learning-rate schedule instead, "
+            f"e.g. {name}.compile({optimizers[0]}=keras.optimizers.Adam(keras.optimizers."
+            "schedules.ExponentialDecay(2e-4, decay_steps=1000, decay_rate=0.5), beta_1=0.5), "
+            "...).")

@@ -164,6 +164,33 @@ def test_train_on_batch_trains_one_step_as_fit_does_after_the_same_checks():
         tiny_cgan().test_on_batch(images, bad_labels)
 
 
+def test_learning_rate_callbacks_need_one_optimizer_and_schedules_do_the_job():
+    # They failed after the first epoch with "'NoneType' object has no attribute ...".
+    callbacks = [keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=0, factor=0.5)]
+    for model, optimizers in [(tiny_gan(), "g_optimizer and d_optimizer"),
+                              (tiny_cgan(), "g_optimizer and d_optimizer"),
+                              (tiny_vaegan(), "e_optimizer and g_optimizer and d_optimizer")]:
+        name = type(model).__name__
+        with pytest.raises(ValueError, match=rf"^ReduceLROnPlateau adjusts model\.optimizer, and "
+                                             rf"a {name} has none: it trains with {optimizers}\. "
+                                             r"Give each optimizer a learning-rate schedule"):
+            model.fit(tiny_images(8), np.arange(8) % 10, batch_size=4, callbacks=callbacks,
+                      verbose=0)
+        assert set(_steps_taken(model)) == {0}
+    with pytest.raises(ValueError, match=r"^LearningRateScheduler adjusts model\.optimizer"):
+        tiny_gan().fit(tiny_images(8), callbacks=[
+            keras.callbacks.LearningRateScheduler(lambda epoch, rate: rate)], verbose=0)
+    vae = tiny_vae()  # one optimizer: Keras' callbacks work as they are
+    vae.fit(tiny_images(8), batch_size=4, epochs=2, callbacks=callbacks, verbose=0)
+    # What the message suggests: after 4 steps, 2e-4 halved every 2 steps is 2e-4 / 4 = 5e-5.
+    scheduled = [keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(
+        2e-4, decay_steps=2, decay_rate=0.5), beta_1=0.5) for _ in range(2)]
+    gan = tiny_gan(g_optimizer=scheduled[0], d_optimizer=scheduled[1])
+    gan.fit(tiny_images(8), batch_size=4, epochs=2, verbose=0)
+    for optimizer in (gan.g_optimizer, gan.d_optimizer):
+        assert float(optimizer.learning_rate) == pytest.approx(5e-5)
+
+
 def test_labels_outside_the_classes_are_refused_by_the_step_itself_without_xla():
     # What bypasses fit's checks (a custom loop calling train_step) meets the step's own check,
     # which XLA would drop.
