@@ -102,23 +102,52 @@ def export_saved_model(model, base_dir, version=None, verify=True):
             f"{target} already exists; versions are never overwritten. Export a new version "
             f"(omit version= to get {versions[-1] + 1 if versions else 1}) or delete it first."
         )
+    return write_serving_model(model, target, verify=verify)
+
+
+def write_serving_model(model, path, verify=True):
+    """Writes `model`'s SavedModel with its serving signatures to the new folder `path`.
+
+    Written into a hidden temporary sibling, checked, then renamed into place in one step.
+    `export_saved_model` writes TF Serving's layout with it, and `model.export(path)` too.
+
+    Args:
+        model: a keras_gen `GAN`, `ConditionalGAN`, `VAE` or `VAEGAN`.
+        path: str. The SavedModel folder; it must not exist yet.
+        verify: bool. Check the SavedModel against the Keras model (`verify_export`) before it
+            is renamed into place.
+
+    Returns:
+        str. `path`.
+
+    Example:
+
+    ```python
+    write_serving_model(gan, "exported/dcgan")
+    ```
+    """
+    path = os.path.normpath(os.fspath(path))
+    if os.path.exists(path):
+        raise FileExistsError(f"{path} already exists; an export is never written over another. "
+                              "Export to a new folder, or delete this one first.")
     archive = keras.export.ExportArchive()
     # No `archive.track(model)`: the endpoints capture exactly the variables they use (the
     # sampling generator, or encoder and decoder), so no discriminator ships; and tracking the
     # Keras wrappers as well stores every weight twice (keras-team/keras#23553).
     for name, fn, input_signature in signatures_for(model):
         archive.add_endpoint(name=name, fn=fn, input_signature=input_signature)
-    os.makedirs(base_dir, exist_ok=True)
+    parent, name = os.path.split(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
     # A leading dot and a non-numeric name: TF Serving ignores it while it is written.
-    temporary = os.path.join(base_dir, f".tmp-{version}-{uuid.uuid4().hex[:8]}")
+    temporary = os.path.join(parent, f".tmp-{name}-{uuid.uuid4().hex[:8]}")
     try:
         archive.write_out(temporary, verbose=False)
         if verify:
             from keras_gen.export.verify import verify_export
 
             verify_export(model, temporary)
-        os.rename(temporary, target)
+        os.rename(temporary, path)
     finally:
         if os.path.exists(temporary):
             shutil.rmtree(temporary)
-    return target
+    return path

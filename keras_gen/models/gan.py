@@ -11,13 +11,14 @@ from keras_gen.models.checked_fit import CheckedFitMixin, after_batch
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
+from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.images import refuse_integer_images
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(PresetMixin, CheckedFitMixin, keras.Model):
+class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
     """A generative adversarial network trained with `fit`.
 
     `train_step` runs `d_steps` discriminator updates and one generator update

@@ -10,6 +10,7 @@ from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.checked_fit import CheckedFitMixin, after_batch, step_labels
 from keras_gen.models.labels import check_labels
 from keras_gen.models.preset_mixin import PresetMixin
+from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.images import model_range_images, refuse_integer_images
@@ -53,7 +54,7 @@ class Reparameterization(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class VAE(PresetMixin, CheckedFitMixin, keras.Model):
+class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
     """A variational autoencoder; beta-VAE with `beta`, a conditional VAE with `num_classes`.
 
     Trains on the ELBO, `reconstruction + beta_t * KL`, where `beta_t` rises
