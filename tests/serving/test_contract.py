@@ -164,6 +164,24 @@ def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(
     assert_still_serving(url)
 
 
+def test_classify_and_regress_are_refused_for_predict_signatures(target):
+    # TF Serving routes both and refuses them with 400 for predict-only SavedModels (ours).
+    url, _, _ = target
+    for method, kind in [("classify", "classification"), ("regress", "regression")]:
+        address = f"{url}/v1/models/contract_gan:{method}"
+        response = requests.post(address, json={"examples": [{"x": 1.0}]}, timeout=60)
+        assert response.status_code == 400, response.text
+        assert (f"Expected {kind} signature method_name to be tensorflow/serving/{method}. Was: "
+                "tensorflow/serving/predict") in response.json()["error"]
+        response = requests.post(address, json={"instances": [[0.0] * 8]}, timeout=60)
+        assert response.status_code == 400, response.text
+        assert f"When method is {method}, key 'examples' is expected" in response.json()["error"]
+        response = requests.post(f"{url}/v1/models/no_such_model:{method}",
+                                 json={"examples": [{"x": 1.0}]}, timeout=60)
+        assert response.status_code == 404, response.text
+    assert_still_serving(url)
+
+
 def _png_declaring(height, width):
     """A PNG whose header declares height x width, with no pixel data after it (none is read)."""
     import struct
