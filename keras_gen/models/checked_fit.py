@@ -185,10 +185,12 @@ def checked_data(model, x, y=None, consumer=None):
 
 
 def data_errors_raised_clearly(call, *args, **kwargs):
-    """`call(*args, **kwargs)`, with a failed dataset check inside it raised as one `DataError`.
+    """`call(*args, **kwargs)`, with a failed data check inside it raised as one `DataError`.
 
-    TensorFlow raises it as an `InvalidArgumentError` from the iterator, wrapped in "Graph
-    execution error:" and the names of the nodes.
+    TensorFlow raises a dataset's failed check, and a generator's `DataError` raised while
+    `tf.data` reads it, as an `InvalidArgumentError` from the iterator, wrapped in "Graph
+    execution error:" and the names of the nodes; Keras reads a generator's first batches
+    itself, and its `DataError` comes as raised, with the marker of the check.
 
     The failed call leaves its dataset iterator in reference cycles (its frames, held by the
     error's traceback, and Keras' epoch iterator with its suspended generator), which only a

@@ -239,8 +239,10 @@ def dumps(payload):
 
 
 def _shortest_floats(array):
-    """A numeric array as nested lists, float32 values in their shortest digits (0.1, not
-    0.10000000149011612), as orjson and TF Serving write them."""
+    """A numeric array as nested lists, float32 values in their shortest digits.
+
+    0.1, not 0.10000000149011612, as orjson and TF Serving write float32.
+    """
     if array.dtype != np.float32:
         return array.tolist()
     # Iterating the flat array yields float32 scalars, whose `str` is the shortest form.

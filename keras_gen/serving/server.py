@@ -91,7 +91,7 @@ class ServingApp:
             if request.method != "POST":
                 raise BadRequest(f"{action} takes POST requests.")
             if action != ":predict":
-                self.refuse_classify_or_regress(request, action[1:], name, version, label)
+                raise self.classify_or_regress_error(request, action[1:], name, version, label)
             return 200, self.predict(request, name, version, label)
         if request.method != "GET":
             raise BadRequest(f"{path} takes GET requests.")
@@ -126,29 +126,30 @@ class ServingApp:
             raise BadRequest(f"The model rejected the inputs: {_reason(error)}") from error
         return format_response(form, outputs)
 
-    def refuse_classify_or_regress(self, request, method, name, version, label):
-        """Answers `:classify` / `:regress` as TF Serving does for keras_gen's SavedModels.
+    def classify_or_regress_error(self, request, method, name, version, label):
+        """The `BadRequest` TF Serving answers `:classify` / `:regress` with for our models.
 
         TF Serving routes both and refuses them with 400 for a model whose signatures are all
         predict signatures (as every keras_gen export's are); `keras-gen serve` answered 404.
+        An unknown model is still a `NotFound`, raised here.
         """
         body = loads(request.get_data(cache=False))
         if not isinstance(body, dict) or not isinstance(body.get("examples"), list):
-            raise BadRequest(f"When method is {method}, key 'examples' is expected and was not "
-                             "found (a list of tf.Example objects).")
+            return BadRequest(f"When method is {method}, key 'examples' is expected and was not "
+                              "found (a list of tf.Example objects).")
         _, model = self.repository.get(name, version, label)
         signature_name = body.get("signature_name") or "serving_default"
         definition = model.signature_defs.get(signature_name)
         if definition is None:
-            raise BadRequest(f"Serving signature name: \"{signature_name}\" not found in "
-                             "signature def")
+            return BadRequest(f"Serving signature name: \"{signature_name}\" not found in "
+                              "signature def")
         if definition.method_name == f"tensorflow/serving/{method}":
-            raise BadRequest(f"keras-gen serve answers :predict only; serve this model with "
-                             f"TensorFlow Serving for :{method}.")
+            return BadRequest(f"keras-gen serve answers :predict only; serve this model with "
+                              f"TensorFlow Serving for :{method}.")
         kind = {"classify": "classification", "regress": "regression"}[method]
-        raise BadRequest(f"Expected {kind} signature method_name to be tensorflow/serving/"
-                         f"{method}. Was: {definition.method_name}. This model answers "
-                         f":predict with the signatures {_predict_signatures(model)}.")
+        return BadRequest(f"Expected {kind} signature method_name to be tensorflow/serving/"
+                          f"{method}. Was: {definition.method_name}. This model answers "
+                          f":predict with the signatures {_predict_signatures(model)}.")
 
     def metadata(self, name, version=None, label=None):
         """TF Serving's metadata answer: the SavedModel's SignatureDefs as protobuf JSON."""
