@@ -4,7 +4,7 @@ import os
 
 from keras_gen.utils.files import atomic_path
 
-# Keras' legacy HDF5 format saves functional and sequential models; for a keras_gen model it
+# Keras' legacy HDF5 format is for functional and sequential models; for a keras_gen model it
 # failed partway ("Unable to synchronously create dataset (name already exists)", or
 # "'NoneType' object has no attribute 'weights'") and left a broken file at the path.
 _LEGACY_SUFFIXES = (".h5", ".hdf5")
@@ -41,8 +41,8 @@ class SavingMixin:
         if path is not None and path.endswith(_LEGACY_SUFFIXES):
             raise ValueError(
                 f"{type(self).__name__} models cannot be saved in the legacy HDF5 format "
-                f"({path!r}): it holds only functional and sequential models. Save the whole "
-                "model as .keras (model.save('model.keras')), or its weights as .weights.h5 "
+                f"({path!r}): Keras fails partway writing them there. Save the whole model "
+                "as .keras (model.save('model.keras')), or its weights as .weights.h5 "
                 "(model.save_weights('model.weights.h5')).")
         # Anything but a .keras file Keras handles (and refuses) itself, naming the user's path.
         if path is None or not path.endswith(".keras") or zipped is False or not overwrite:
