@@ -52,7 +52,7 @@ def _to_array(name, value, spec):
             if spec.dtype.is_integer:
                 array = _exact_integers(value, spec.dtype.as_numpy_dtype)
             else:
-                _check_fits_float(array, spec.dtype.as_numpy_dtype)
+                _check_fits_float(array, value, spec.dtype.as_numpy_dtype)
                 array = array.astype(spec.dtype.as_numpy_dtype)
     except (ValueError, TypeError, OverflowError) as error:
         raise BadRequest(f"Input {name!r} must be {spec.dtype.name} shaped "
@@ -88,24 +88,28 @@ def _exact_integers(value, dtype):
     return array.astype(dtype)
 
 
-def _check_fits_float(array, dtype):
+def _check_fits_float(array, value, dtype):
     """Refuses numbers that `dtype` cannot hold, as TF Serving does ("without loss of precision").
 
-    Its rule: a decimal must lie within the type's finite range (1e39 would become float32
-    infinity, and the images NaN), and an integer must be at most 2**24 - 1 for float32
-    (2**53 - 1 for float64).
+    Its rule, number by number: a decimal must lie within the type's finite range (1e39 would
+    become float32 infinity, and the images NaN), and a JSON integer must be at most 2**24 - 1
+    for float32 (2**53 - 1 for float64), also among decimals (`[16777217, 0.5]`).
     """
     if not array.size:
         return
     limits = np.finfo(dtype)
-    if array.dtype.kind in "iu":
-        largest = 2 ** (limits.nmant + 1) - 1
-        if (array > largest).any() or (array < -largest).any():
-            raise ValueError(f"integers beyond +-{largest} are refused for {limits.dtype} "
-                             f"(TF Serving's lossless limit); send them as decimals")
+    largest = 2 ** (limits.nmant + 1) - 1
     # NaN and Infinity pass, as in TF Serving: the signatures' own check refuses them.
-    elif (np.abs(array[np.isfinite(array)]) > limits.max).any():
+    magnitudes = np.abs(array[np.isfinite(array)] if array.dtype.kind == "f" else array)
+    if array.dtype.kind == "f" and (magnitudes > limits.max).any():
         raise ValueError(f"values beyond +-{float(limits.max):.4g} do not fit {limits.dtype}")
+    # Only a number this large can be an integer out of range: the walk over the JSON numbers
+    # themselves (is it an integer or a decimal?) is left to those requests.
+    if (magnitudes > largest).any() and (array.dtype.kind in "iu" or any(
+            type(number) is int and abs(number) > largest
+            for number in np.asarray(value, dtype=object).reshape(-1))):
+        raise ValueError(f"integers beyond +-{largest} are refused for {limits.dtype} "
+                         f"(TF Serving's lossless limit); send them as decimals")
 
 
 def _shape_text(spec):

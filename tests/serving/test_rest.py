@@ -108,7 +108,11 @@ def test_float_inputs_refuse_numbers_float32_cannot_hold():
         parse([1e39, 0.0])
     with pytest.raises(BadRequest, match=r"'z'.*integers beyond \+-16777215 are refused"):
         parse([0, 2 ** 24 + 1])
-    # The same number written as a decimal is accepted, as TF Serving accepts it.
+    # The same number written as a decimal is accepted, as TF Serving accepts it; written as an
+    # integer it is refused among decimals too (TF Serving judges every number on its own).
     assert parse([0.0, 16777217.0]).tolist() == [[0.0, 16777216.0]]
+    with pytest.raises(BadRequest, match=r"'z'.*integers beyond \+-16777215 are refused"):
+        parse([0.5, 2 ** 24 + 1])
+    assert parse([0.5, 2 ** 24 - 1]).tolist() == [[0.5, 16777215.0]]
     # NaN and Infinity pass to the signature, which refuses them itself (as in TF Serving).
     assert np.array_equal(parse([np.nan, -np.inf]), [[np.nan, -np.inf]], equal_nan=True)
