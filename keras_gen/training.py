@@ -18,7 +18,6 @@ import keras
 
 from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid, JsonHistory
 from keras_gen.utils.arguments import check_positive_int
-from keras_gen.utils.files import atomic_path
 
 
 class TrainingDiverged(RuntimeError):
@@ -71,8 +70,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
             "the last finite state. Lower the learning rate, or add a gradient penalty "
             "(e.g. --loss wasserstein or r1_gamma)."
         )
-    with atomic_path(os.path.join(out_dir, "model.keras")) as temporary:
-        model.save(temporary)
+    model.save(os.path.join(out_dir, "model.keras"))  # atomic: keras_gen's `save`
     return history
 
 

@@ -9,7 +9,7 @@ import keras
 
 from keras_gen.metrics.evaluate import ReferenceStatistics, minimum_samples
 from keras_gen.models.randomness import sampling_seed
-from keras_gen.utils.files import atomic_path, sha256_of, write_json_atomic
+from keras_gen.utils.files import sha256_of, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +131,9 @@ class QualityMonitor(keras.callbacks.Callback):
         if values["fid"] < self.best_fid:
             self.best_fid, self.best_epoch = values["fid"], epoch + 1
             if self.best_path:
-                with atomic_path(self.best_path) as temporary:
-                    self.model.save(temporary)
-                    digest = sha256_of(temporary)
-                write_json_atomic(self.record_path,
-                                  {"epoch": epoch + 1, "sha256": digest, **values})
+                self.model.save(self.best_path)  # atomic: keras_gen's `save`
+                write_json_atomic(self.record_path, {"epoch": epoch + 1,
+                                                     "sha256": sha256_of(self.best_path), **values})
 
     def _write_summaries(self, epoch, values):
         import tensorflow as tf

@@ -5,7 +5,7 @@ import os
 
 import keras
 
-from keras_gen.utils.files import atomic_path, sha256_of, write_json_atomic
+from keras_gen.utils.files import sha256_of, write_json_atomic
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
 CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE = "config.json", "model.weights.h5", "metadata.json"
@@ -75,8 +75,7 @@ def save_preset(model, folder, metadata=None):
         raise PresetError(f"Cannot save a {type(model).__name__} with weights outside its "
                           f"networks ({_PARTS}).")
     weights = os.path.join(folder, WEIGHTS_FILE)
-    with atomic_path(weights) as temporary:
-        fresh.save_weights(temporary)
+    fresh.save_weights(weights)  # atomic: keras_gen's `save_weights`
     metadata = dict(metadata or {})
     metadata.update({"class": type(model).__name__, "sha256": sha256_of(weights),
                      "weights_bytes": os.path.getsize(weights),
