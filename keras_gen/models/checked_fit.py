@@ -178,9 +178,7 @@ def checked_data(model, x, y=None, consumer=None):
     if isinstance(x, keras.utils.PyDataset):
         return _CheckedPyDataset(x, check), y
     if isinstance(x, (np.ndarray, tf.Tensor)):
-        model_range_images(x, consumer)
-        if num_classes is not None and isinstance(y, (np.ndarray, tf.Tensor, list)):
-            _check_label_array(np.asarray(y), num_classes, consumer)
+        _check_values(x, y, consumer, num_classes)
     return x, y
 
 
@@ -273,15 +271,19 @@ def _checked_dataset(dataset, consumer, num_classes):
     return dataset.map(check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
+def _check_values(images, labels, consumer, num_classes):
+    """Raises `DataError` for images or labels (numpy or eager) outside the model's range."""
+    if isinstance(images, (np.ndarray, tf.Tensor)):
+        model_range_images(images, consumer)
+    if num_classes is not None and isinstance(labels, (np.ndarray, tf.Tensor, list)):
+        _check_label_array(np.asarray(labels), num_classes, consumer)
+
+
 def _check_batch(element, consumer, num_classes):
-    """Raises a marked `DataError` for a generator's or `PyDataset`'s batch out of range."""
+    """`_check_values` for a generator's or `PyDataset`'s batch, its `DataError` marked."""
     images, labels, _ = keras.utils.unpack_x_y_sample_weight(element)
     try:
-        # Integer images are refused by dtype when the step is traced, with their own message.
-        if isinstance(images, (np.ndarray, tf.Tensor)) and np.asarray(images).dtype.kind == "f":
-            model_range_images(images, consumer)
-        if num_classes is not None and isinstance(labels, (np.ndarray, tf.Tensor, list)):
-            _check_label_array(np.asarray(labels), num_classes, consumer)
+        _check_values(images, labels, consumer, num_classes)
     except DataError as error:
         raise DataError(f"{error} {_MARKER}") from None
 
