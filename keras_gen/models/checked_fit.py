@@ -17,6 +17,9 @@ which Keras turns on by default on a GPU. So values are checked where they enter
 The same holds for `fit`'s `validation_data` (a dataset there is checked as it is read, at the end
 of the first epoch) and for `evaluate`, whose metrics on 0-255 images (`d_real` ~70) would
 otherwise be reported as if they meant something.
+
+Before any of that, what the models cannot read as given is refused (`input_structure`): sample
+and class weights, which the losses would ignore, and images in a dict or a list.
 """
 
 import functools
@@ -30,6 +33,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.errors import DataError
+from keras_gen.models.input_structure import (check_element_structure, check_images_structure,
+                                              refuse_example_weights)
 from keras_gen.models.optimizers import refuse_single_optimizer_callbacks
 from keras_gen.models.trainable_guard import check_trainable_unchanged
 from keras_gen.utils.images import RANGE_SLACK, SCALING_HINT, model_range_images
@@ -37,16 +42,14 @@ from keras_gen.utils.images import RANGE_SLACK, SCALING_HINT, model_range_images
 # Marks the assertion messages of the dataset check, so a failure can be told from other errors.
 _MARKER = "(keras_gen data check)"
 
-# Binds `fit`'s arguments by name, so `validation_data` is found however it was passed.
-_FIT_SIGNATURE = inspect.signature(keras.Model.fit)
-
 
 class CheckedFitMixin:
     """Gives a keras_gen model a `fit` that checks what it is about to train on, then trains.
 
-    It refuses trainable flags changed since `compile()` (`trainable_guard`) and learning-rate
-    callbacks that need a single `model.optimizer` (`optimizers`), checks the values of the
-    training and validation data (`checked_data`) and raises a failed check as one `DataError`.
+    It refuses trainable flags changed since `compile()` (`trainable_guard`), learning-rate
+    callbacks that need a single `model.optimizer` (`optimizers`) and example weights
+    (`input_structure`), checks the values of the training and validation data (`checked_data`)
+    and raises a failed check as one `DataError`.
     `evaluate`, `train_on_batch` and `test_on_batch` check their data the same way
     (`train_on_batch` the trainable flags too).
 
@@ -61,31 +64,52 @@ class CheckedFitMixin:
     def fit(self, *args, **kwargs):
         """`keras.Model.fit`, after the checks above; it takes the same arguments."""
         check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
-        given = _FIT_SIGNATURE.bind(self, *args, **kwargs).arguments
+        given = _arguments(keras.Model.fit, self, args, kwargs)
         refuse_single_optimizer_callbacks(self, given.get("callbacks"))
+        refuse_example_weights(f"{type(self).__name__}.fit", given.get("sample_weight"),
+                               given.get("class_weight"))
         given["x"], given["y"] = checked_data(self, given.get("x"), given.get("y"))
         if given.get("validation_data") is not None:
             given["validation_data"] = _checked_validation_data(self, given["validation_data"])
-        del given["self"]
         return data_errors_raised_clearly(super().fit, **given)
 
-    def evaluate(self, x=None, y=None, *args, **kwargs):
+    def evaluate(self, *args, **kwargs):
         """`keras.Model.evaluate`, with its data checked as `fit` checks it; same arguments."""
+        given = _arguments(keras.Model.evaluate, self, args, kwargs)
+        private = given.pop("kwargs", {})  # what Keras' own `fit` passes
         # Inside `fit`, validation batches come from data that `fit` has already checked.
-        if not kwargs.get("_use_cached_eval_dataset"):
-            x, y = checked_data(self, x, y, consumer=f"{type(self).__name__}.evaluate")
-        return data_errors_raised_clearly(super().evaluate, x, y, *args, **kwargs)
+        if not private.get("_use_cached_eval_dataset"):
+            consumer = f"{type(self).__name__}.evaluate"
+            refuse_example_weights(consumer, given.get("sample_weight"))
+            given["x"], given["y"] = checked_data(self, given.get("x"), given.get("y"), consumer)
+        return data_errors_raised_clearly(super().evaluate, **given, **private)
 
-    def train_on_batch(self, x, y=None, *args, **kwargs):
+    def train_on_batch(self, *args, **kwargs):
         """`keras.Model.train_on_batch`, after `fit`'s checks; it takes the same arguments."""
         check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
-        x, y = checked_data(self, x, y, consumer=f"{type(self).__name__}.train_on_batch")
-        return super().train_on_batch(x, y, *args, **kwargs)
+        given = _arguments(keras.Model.train_on_batch, self, args, kwargs)
+        consumer = f"{type(self).__name__}.train_on_batch"
+        refuse_example_weights(consumer, given.get("sample_weight"), given.get("class_weight"))
+        given["x"], given["y"] = checked_data(self, given["x"], given.get("y"), consumer)
+        return super().train_on_batch(**given)
 
-    def test_on_batch(self, x, y=None, *args, **kwargs):
+    def test_on_batch(self, *args, **kwargs):
         """`keras.Model.test_on_batch`, with its data checked as `fit` checks it."""
-        x, y = checked_data(self, x, y, consumer=f"{type(self).__name__}.test_on_batch")
-        return super().test_on_batch(x, y, *args, **kwargs)
+        given = _arguments(keras.Model.test_on_batch, self, args, kwargs)
+        consumer = f"{type(self).__name__}.test_on_batch"
+        refuse_example_weights(consumer, given.get("sample_weight"))
+        given["x"], given["y"] = checked_data(self, given["x"], given.get("y"), consumer)
+        return super().test_on_batch(**given)
+
+
+def _arguments(method, model, args, kwargs):
+    """`method(model, *args, **kwargs)`'s arguments by name, without `self`.
+
+    So `sample_weight` or `validation_data` is found however it was passed.
+    """
+    given = inspect.signature(method).bind(model, *args, **kwargs).arguments
+    del given["self"]
+    return given
 
 
 def after_batch(data):
@@ -158,9 +182,10 @@ def checked_data(model, x, y=None, consumer=None):
         `PyDataset` wrapped in one that checks each batch.
 
     Raises:
-        DataError: for arrays outside the model's range, with the fix. The batches of a
-            dataset, generator or `PyDataset` raise inside `fit`; `data_errors_raised_clearly`
-            turns that into a `DataError`.
+        DataError: for images not in one array or tensor, a dataset with sample weights, or
+            arrays outside the model's range, with the fix. The batches of a dataset, generator
+            or `PyDataset` raise inside `fit`; `data_errors_raised_clearly` turns that into a
+            `DataError`.
 
     Example:
 
@@ -171,12 +196,15 @@ def checked_data(model, x, y=None, consumer=None):
     consumer = consumer or f"{type(model).__name__}.fit"
     num_classes = getattr(model, "num_classes", None)
     if isinstance(x, tf.data.Dataset):
+        check_element_structure(x.element_spec, consumer, num_classes is not None,
+                                "each dataset element")
         return _checked_dataset(x, consumer, num_classes), y
     check = functools.partial(_check_batch, consumer=consumer, num_classes=num_classes)
     if isinstance(x, types.GeneratorType):  # what Keras takes as a generator
         return _checked_generator(x, check), y
     if isinstance(x, keras.utils.PyDataset):
         return _CheckedPyDataset(x, check), y
+    check_images_structure(x, consumer, num_classes is not None, "x")
     if isinstance(x, (np.ndarray, tf.Tensor)):
         _check_values(x, y, consumer, num_classes)
     return x, y
@@ -236,8 +264,8 @@ def _checked_validation_data(model, validation_data):
     if not isinstance(validation_data, tuple):
         return checked_data(model, validation_data, consumer=consumer)[0]
     x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(validation_data)
-    x, y = checked_data(model, x, y, consumer=consumer)
-    return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+    refuse_example_weights(consumer, sample_weight)
+    return keras.utils.pack_x_y_sample_weight(*checked_data(model, x, y, consumer=consumer))
 
 
 def _check_label_array(labels, num_classes, consumer):
@@ -283,6 +311,7 @@ def _check_batch(element, consumer, num_classes):
     """`_check_values` for a generator's or `PyDataset`'s batch, its `DataError` marked."""
     images, labels, _ = keras.utils.unpack_x_y_sample_weight(element)
     try:
+        check_element_structure(element, consumer, num_classes is not None, "a batch")
         _check_values(images, labels, consumer, num_classes)
     except DataError as error:
         raise DataError(f"{error} {_MARKER}") from None

@@ -293,3 +293,68 @@ def test_a_refused_dataset_leaves_no_iterator_for_a_later_collection():
     finally:
         gc.enable()
     assert refused.value.__context__ is None
+
+
+def test_example_weights_are_refused_rather_than_ignored():
+    # The losses average over each batch: a GAN or VAE fitted with every weight 0 still trained.
+    images, labels, zeros = tiny_images(8), np.arange(8, dtype=np.int32), np.zeros(8, np.float32)
+    weighted = _batches(images, labels, zeros)
+    for model in (*_models(), *_models(num_classes=10)):
+        name = type(model).__name__
+        before = weights_of(model)
+        ignored = r"would be ignored\. To rebalance classes or examples, resample the data"
+        for call, argument in [
+                (lambda: model.fit(images, labels, sample_weight=zeros, verbose=0),
+                 "fit does not take sample_weight"),
+                (lambda: model.fit(images, labels, class_weight={0: 0.0}, verbose=0),
+                 "fit does not take class_weight"),
+                (lambda: model.train_on_batch(images, labels, zeros),
+                 "train_on_batch does not take sample_weight"),
+                (lambda: model.test_on_batch(images, labels, sample_weight=zeros),
+                 "test_on_batch does not take sample_weight"),
+                (lambda: model.evaluate(images, labels, 4, 0, zeros),  # positionally too
+                 "evaluate does not take sample_weight")]:
+            with pytest.raises(DataError, match=rf"^{name}\.{argument}: .* {ignored}"):
+                call()
+        with pytest.raises(DataError, match=rf"^validation_data of {name}\.fit does not take "
+                                            r"sample_weight"):
+            model.fit(images, labels, validation_data=(images, labels, zeros), verbose=0)
+        with pytest.raises(DataError, match=rf"^{name}\.fit does not take sample weights, and "
+                                            r"each dataset element has a third part, \(images, "
+                                            rf"labels, weights\): .* {ignored}"):
+            model.fit(weighted, verbose=0)
+        with pytest.raises(DataError, match=r"and a batch has a third part"):
+            model.fit((batch for batch in [(images, labels, zeros)]), verbose=0)
+        assert set(_steps_taken(model)) == {0}
+        for left, right in zip(before, weights_of(model), strict=True):
+            np.testing.assert_array_equal(left, right)
+
+
+def test_images_in_a_dict_or_list_are_refused_with_the_fix():
+    # They failed inside the step: "'dict' object has no attribute 'dtype'" (GAN, VAE), or
+    # "the dataset yields images only" for a conditional GAN, which had labels in the dict.
+    images, labels = tiny_images(8), np.arange(8, dtype=np.int32)
+    as_dict = {"images": images, "labels": labels}
+    cases = [  # each a function, so every model gets a fresh generator
+        (lambda: as_dict, "a dict with keys \\['images', 'labels'\\] as x"),
+        (lambda: list(images), "a list of 8 items as x"),
+        (lambda: tf.data.Dataset.from_tensor_slices(as_dict).batch(4),
+         "a dict with keys \\['images', 'labels'\\] as each dataset element"),
+        (lambda: tf.data.Dataset.from_tensor_slices(({"images": images}, labels)).batch(4),
+         "a dict with keys \\['images'\\] as the first part of each dataset element"),
+        (lambda: (batch for batch in [({"images": images}, labels)]),
+         "a dict with keys \\['images'\\] as the first part of a batch"),
+    ]
+    fixes = {False: r"Pass the images themselves; \(images, labels\) pairs are fine, the labels "
+                    r"unused\.$",
+             True: r"Pass the labels apart from the images: as y, or as the second part of "
+                   r"\(images, labels\) pairs in a dataset\.$"}
+    for model in (*_models(), *_models(num_classes=10)):
+        name = type(model).__name__
+        fix = fixes[getattr(model, "num_classes", None) is not None]
+        for data, received in cases:
+            with pytest.raises(DataError, match=rf"^{name}\.fit takes images as one array or "
+                                                rf"tensor shaped \(N, H, W, C\); received "
+                                                rf"{received}\. {fix}"):
+                model.fit(data(), verbose=0)
+        assert set(_steps_taken(model)) == {0}

@@ -1,0 +1,115 @@
+"""Refuses data that a keras_gen model would read wrongly or not at all, before the first step.
+
+keras_gen's losses average over each batch, and its steps read one image tensor (and a label
+tensor for conditional models). Keras passes anything else through to the step, where:
+
+- `sample_weight` and `class_weight` (or a dataset's third element) were ignored without a word:
+  a GAN or VAE fitted with every weight 0 still trained;
+- a dict of arrays, or a list of them, failed with `'dict' object has no attribute 'dtype'`, or
+  with a conditional model's "the dataset yields images only", which points at the wrong cause.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gen.errors import DataError
+
+_RESAMPLE_HINT = ("To rebalance classes or examples, resample the data instead, e.g. with "
+                  "tf.data.Dataset.sample_from_datasets or tf.data.Dataset.rejection_resample.")
+
+
+def refuse_example_weights(consumer, sample_weight=None, class_weight=None):
+    """Raises `DataError` if `sample_weight` or `class_weight` was given: they would be ignored.
+
+    Args:
+        consumer: who takes the data, at the head of the error, e.g. `"GAN.fit"`.
+        sample_weight: what the call received as `sample_weight`.
+        class_weight: what the call received as `class_weight`.
+
+    Raises:
+        DataError: naming the argument, with the fix (resampling).
+
+    Example:
+
+    ```python
+    refuse_example_weights("GAN.fit", sample_weight=weights)  # DataError
+    ```
+    """
+    for name, value in (("sample_weight", sample_weight), ("class_weight", class_weight)):
+        if value is not None:
+            raise DataError(f"{consumer} does not take {name}: keras_gen's losses average over "
+                            f"each batch, so the weights would be ignored. {_RESAMPLE_HINT}")
+
+
+def check_element_structure(element, consumer, takes_labels, source):
+    """Raises `DataError` unless `element` is images, or `(images, labels)`, with no weights.
+
+    Args:
+        element: a batch of a generator or `PyDataset`, or a dataset's `element_spec`.
+        consumer: who takes the data, at the head of the error, e.g. `"GAN.fit"`.
+        takes_labels: whether the model reads labels (a conditional model); the fix says where
+            they go.
+        source: what `element` is, for the message, e.g. `"each dataset element"`.
+
+    Raises:
+        DataError: for sample weights in the element, or images that are not one array or
+            tensor (see `check_images_structure`), with the fix.
+
+    Example:
+
+    ```python
+    check_element_structure(dataset.element_spec, "GAN.fit", False, "each dataset element")
+    ```
+    """
+    images, _, sample_weight = keras.utils.unpack_x_y_sample_weight(element)
+    if sample_weight is not None:
+        raise DataError(f"{consumer} does not take sample weights, and {source} has a third "
+                        f"part, (images, labels, weights): keras_gen's losses average over each "
+                        f"batch, so the weights would be ignored. {_RESAMPLE_HINT}")
+    whole = images is element  # not an (images, labels) pair
+    check_images_structure(images, consumer, takes_labels,
+                           source if whole else f"the first part of {source}")
+
+
+def check_images_structure(images, consumer, takes_labels, source):
+    """Raises `DataError` unless `images` is one array or tensor (or its `TensorSpec`).
+
+    Args:
+        images: `x` as given, or the images of a batch or of a dataset's `element_spec`.
+        consumer: who takes the data, at the head of the error, e.g. `"GAN.fit"`.
+        takes_labels: whether the model reads labels (a conditional model); the fix says where
+            they go.
+        source: where `images` came from, for the message, e.g. `"x"`.
+
+    Raises:
+        DataError: for a dict, list or tuple of arrays, with the fix.
+
+    Example:
+
+    ```python
+    check_images_structure({"images": images}, "GAN.fit", False, "x")  # DataError
+    ```
+    """
+    if images is None or _is_one_tensor(images):
+        return
+    if takes_labels:
+        fix = ("Pass the labels apart from the images: as y, or as the second part of "
+               "(images, labels) pairs in a dataset.")
+    else:
+        fix = "Pass the images themselves; (images, labels) pairs are fine, the labels unused."
+    raise DataError(f"{consumer} takes images as one array or tensor shaped (N, H, W, C); "
+                    f"received {_describe(images)} as {source}. {fix}")
+
+
+def _is_one_tensor(value):
+    return isinstance(value, (np.ndarray, tf.Tensor, tf.TensorSpec, tf.Variable)) or (
+        hasattr(value, "__array__") and not isinstance(value, (list, tuple, dict)))
+
+
+def _describe(value):
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(value, key=str)}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"a {type(value).__name__}"
