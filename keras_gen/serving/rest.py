@@ -10,6 +10,7 @@ refuse what the float type cannot hold.
 
 import base64
 import json
+import re
 
 import numpy as np
 
@@ -264,11 +265,24 @@ def _holds_non_finite(value):
     return any(_holds_non_finite(item) for item in value)
 
 
+# A JSON string (left as it is), or a name rapidjson reads as a number, with its minus if any.
+_RAPIDJSON_NAMES = re.compile(r'"(?:[^"\\]|\\.)*"|(-?)(Inf(?:inity)?|NaN)')
+
+
+def _python_name(match):
+    """The standard library's spelling of a rapidjson non-finite name; a string unchanged."""
+    minus, name = match.groups()
+    if name is None:
+        return match.group(0)
+    return "NaN" if name == "NaN" else f"{minus}Infinity"
+
+
 def loads(body):
     """Parses a request body as TF Serving does; malformed JSON raises `BadRequest`.
 
-    TF Serving's parser (rapidjson with `kParseNanAndInfFlag`) reads `NaN`, `Infinity` and
-    `-Infinity` as numbers, and so does this; the signatures then refuse them with a reason.
+    TF Serving's parser (rapidjson with `kParseNanAndInfFlag`) reads `NaN`, `Infinity`, `Inf`
+    and the last two with a minus (and `-NaN`, as NaN) as numbers, and so does this; the
+    signatures then refuse them with a reason.
 
     Example:
 
@@ -281,7 +295,7 @@ def loads(body):
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        try:  # the standard library reads those three names, and is used only when orjson fails
-            return json.loads(bytes(body).decode("utf-8"))
+        try:  # the standard library reads those names, and is used only when orjson fails
+            return json.loads(_RAPIDJSON_NAMES.sub(_python_name, bytes(body).decode("utf-8")))
         except ValueError:
             raise BadRequest(f"The request body is not valid JSON: {error}") from error
