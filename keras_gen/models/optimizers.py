@@ -45,17 +45,14 @@ def prepare_optimizer(model, optimizer, arg):
     return optimizer
 
 
-# Keras callbacks that read and set `model.optimizer.learning_rate`.
-_SINGLE_OPTIMIZER_CALLBACKS = (keras.callbacks.ReduceLROnPlateau,
-                               keras.callbacks.LearningRateScheduler)
-
-
 def refuse_single_optimizer_callbacks(model, callbacks):
-    """Raises `ValueError` for learning-rate callbacks on a model with several optimizers.
+    """Raises `ValueError` for Keras callbacks that need `model.optimizer`, on a model without one.
 
-    Keras' `ReduceLROnPlateau` and `LearningRateScheduler` adjust `model.optimizer`, which a
-    GAN (`g_optimizer`, `d_optimizer`) does not have: they failed with "'NoneType' object has
-    no attribute 'learning_rate'" after the first epoch. A schedule per optimizer does the job.
+    A GAN trains with `g_optimizer` and `d_optimizer` and has no `model.optimizer`, so Keras'
+    `ReduceLROnPlateau` and `LearningRateScheduler`, which adjust its learning rate, failed with
+    "'NoneType' object has no attribute 'learning_rate'" after the first epoch (a schedule per
+    optimizer does their job), and `TensorBoard(write_steps_per_second=True)`, which counts its
+    iterations, with "... no attribute 'iterations'" at the start.
 
     Args:
         model: the model about to `fit`.
@@ -69,15 +66,27 @@ def refuse_single_optimizer_callbacks(model, callbacks):
     """
     if getattr(model, "optimizer", None) is not None or not isinstance(callbacks, (list, tuple)):
         return
-    refused = [type(callback).__name__ for callback in callbacks
-               if isinstance(callback, _SINGLE_OPTIMIZER_CALLBACKS)]
-    if refused:
-        name = type(model).__name__
-        optimizers = [arg for arg in ("e_optimizer", "g_optimizer", "d_optimizer")
-                      if getattr(model, arg, None) is not None]
-        raise ValueError(
-            f"{refused[0]} adjusts model.optimizer, and a {name} has none: it trains with "
-            f"{' and '.join(optimizers)}. Give each optimizer a learning-rate schedule instead, "
-            f"e.g. {name}.compile({optimizers[0]}=keras.optimizers.Adam(keras.optimizers."
-            "schedules.ExponentialDecay(2e-4, decay_steps=1000, decay_rate=0.5), beta_1=0.5), "
-            "...).")
+    name = type(model).__name__
+    optimizers = [arg for arg in ("e_optimizer", "g_optimizer", "d_optimizer")
+                  if getattr(model, arg, None) is not None]
+    for callback in callbacks:
+        refused = _needs_model_optimizer(callback, name, optimizers[0])
+        if refused:
+            what, fix = refused
+            raise ValueError(f"{what} model.optimizer, and a {name} has none: it trains with "
+                             f"{' and '.join(optimizers)}. {fix}")
+
+
+def _needs_model_optimizer(callback, name, first_optimizer):
+    """What `callback` does with `model.optimizer` and the fix, or None if it does not use it."""
+    if isinstance(callback, (keras.callbacks.ReduceLROnPlateau,
+                             keras.callbacks.LearningRateScheduler)):
+        return (f"{type(callback).__name__} adjusts",
+                f"Give each optimizer a learning-rate schedule instead, e.g. {name}.compile("
+                f"{first_optimizer}=keras.optimizers.Adam(keras.optimizers.schedules."
+                "ExponentialDecay(2e-4, decay_steps=1000, decay_rate=0.5), beta_1=0.5), ...).")
+    if isinstance(callback, keras.callbacks.TensorBoard) and callback.write_steps_per_second:
+        return ("TensorBoard(write_steps_per_second=True) counts the iterations of",
+                "Leave write_steps_per_second off; the progress bar shows the time per step, "
+                "and TensorBoard logs every metric without it.")
+    return None

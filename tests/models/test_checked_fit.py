@@ -167,7 +167,7 @@ def test_train_on_batch_trains_one_step_as_fit_does_after_the_same_checks():
         tiny_cgan().test_on_batch(images, bad_labels)
 
 
-def test_learning_rate_callbacks_need_one_optimizer_and_schedules_do_the_job():
+def test_learning_rate_callbacks_need_one_optimizer_and_schedules_do_the_job(tmp_path):
     # They failed after the first epoch with "'NoneType' object has no attribute ...".
     callbacks = [keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=0, factor=0.5)]
     for model, optimizers in [(tiny_gan(), "g_optimizer and d_optimizer"),
@@ -183,8 +183,21 @@ def test_learning_rate_callbacks_need_one_optimizer_and_schedules_do_the_job():
     with pytest.raises(ValueError, match=r"^LearningRateScheduler adjusts model\.optimizer"):
         tiny_gan().fit(tiny_images(8), callbacks=[
             keras.callbacks.LearningRateScheduler(lambda epoch, rate: rate)], verbose=0)
+    # It failed at the start: "'NoneType' object has no attribute 'iterations'".
+    with pytest.raises(ValueError, match=r"^TensorBoard\(write_steps_per_second=True\) counts "
+                                         r"the iterations of model\.optimizer, and a GAN has none"
+                                         r".* Leave write_steps_per_second off"):
+        tiny_gan().fit(tiny_images(8), callbacks=[keras.callbacks.TensorBoard(
+            str(tmp_path), write_steps_per_second=True)], verbose=0)
     vae = tiny_vae()  # one optimizer: Keras' callbacks work as they are
     vae.fit(tiny_images(8), batch_size=4, epochs=2, callbacks=callbacks, verbose=0)
+    # The rest of TensorBoard reads no model.optimizer: a GAN's metrics are logged per batch.
+    tiny_gan().fit(tiny_images(8), batch_size=4, callbacks=[keras.callbacks.TensorBoard(
+        str(tmp_path / "gan"), update_freq="batch", histogram_freq=1)], verbose=0)
+    logged = {value.tag for path in (tmp_path / "gan" / "train").iterdir()
+              for event in tf.compat.v1.train.summary_iterator(str(path))
+              for value in event.summary.value}
+    assert {"batch_d_loss", "batch_g_loss", "epoch_d_real"} <= logged, logged
     # What the message suggests: after 4 steps, 2e-4 halved every 2 steps is 2e-4 / 4 = 5e-5.
     scheduled = [keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(
         2e-4, decay_steps=2, decay_rate=0.5), beta_1=0.5) for _ in range(2)]
