@@ -9,6 +9,7 @@ from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.checked_fit import CheckedFitMixin, after_batch
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
+from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
@@ -146,7 +147,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
 
     def compile(self, g_optimizer=None, d_optimizer=None, loss="non_saturating", d_steps=1,
                 gp_weight=None, r1_gamma=0.0, jit_compile="auto", steps_per_execution=1,
-                run_eagerly=False):
+                run_eagerly=False, **keras_args):
         """Configures the GAN for training.
 
         Args:
@@ -164,6 +165,8 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
             jit_compile: bool or `"auto"`. Compile the train step with XLA.
             steps_per_execution: int. Batches per compiled call.
             run_eagerly: bool. Run the step eagerly, for debugging.
+            **keras_args: refused with the fix (`optimizer`, `metrics`, ...: see
+                `compile_args`).
 
         Under a strategy with several replicas, the networks' batch-norm layers
         are switched to statistics over the global batch
@@ -177,6 +180,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
                     d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9))
         ```
         """
+        refuse_ignored_compile_args(self, keras_args, ["g_optimizer", "d_optimizer"], True)
         g_loss_fn, d_loss_fn = adversarial.get_loss_pair(loss)
         if not isinstance(d_steps, int) or isinstance(d_steps, bool) or d_steps < 1:
             raise ValueError(f"d_steps must be an int >= 1. Received: d_steps={d_steps!r}")

@@ -8,6 +8,7 @@ from keras_gen.losses.variational import LIKELIHOODS, kl_divergence, reconstruct
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.checked_fit import CheckedFitMixin, after_batch, step_labels
+from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.labels import check_labels
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
@@ -119,8 +120,10 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
     def compile(self, optimizer="adam", **kwargs):
         """Configures training: one optimizer for encoder and decoder (as `keras.Model.compile`).
 
-        Under a strategy with several replicas, batch-norm layers are switched to
-        statistics over the global batch (`synchronize_batch_norm`).
+        The VAE trains on its ELBO and reports its terms, so `loss`, `loss_weights`, `metrics`
+        and `weighted_metrics` are refused with the fix (`compile_args`). Under a strategy with
+        several replicas, batch-norm layers are switched to statistics over the global batch
+        (`synchronize_batch_norm`).
 
         Example:
 
@@ -128,7 +131,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         vae.compile(optimizer=keras.optimizers.Adam(1e-3))
         ```
         """
-        super().compile(optimizer=optimizer, **kwargs)
+        super().compile(optimizer=optimizer, **refuse_ignored_compile_args(self, kwargs))
         if self.optimizer is not None:
             # Build optimizer state now, so BackupAndRestore and load_model find it.
             self.optimizer.build(self.encoder.trainable_variables +

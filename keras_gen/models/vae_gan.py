@@ -6,6 +6,7 @@ import tensorflow as tf
 from keras_gen.losses.variational import kl_divergence
 from keras_gen.models import randomness
 from keras_gen.models.checked_fit import after_batch
+from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.models.vae import VAE
@@ -67,8 +68,11 @@ class VAEGAN(VAE):
             "loss", "kl", "feature_reconstruction", "d_loss", "g_loss", "d_real", "d_fake")}
 
     def compile(self, e_optimizer=None, g_optimizer=None, d_optimizer=None, jit_compile="auto",
-                steps_per_execution=1, run_eagerly=False):
+                steps_per_execution=1, run_eagerly=False, **keras_args):
         """Configures training with one optimizer per network (each defaults to Adam(2e-4, 0.5)).
+
+        Other `keras.Model.compile` arguments (`optimizer`, `metrics`, ...) are refused with the
+        fix (`compile_args`).
 
         Example:
 
@@ -76,6 +80,7 @@ class VAEGAN(VAE):
         vaegan.compile(e_optimizer=keras.optimizers.Adam(1e-4))
         ```
         """
+        refuse_ignored_compile_args(self, keras_args, list(_OPTIMIZERS))
         self.e_optimizer = prepare_optimizer(self, e_optimizer, "e_optimizer")
         self.g_optimizer = prepare_optimizer(self, g_optimizer, "g_optimizer")
         self.d_optimizer = prepare_optimizer(self, d_optimizer, "d_optimizer")

@@ -1,0 +1,65 @@
+"""Refuses `keras.Model.compile()` arguments that a keras_gen model would ignore.
+
+keras_gen's models compute their own losses and report their own metrics in `train_step`, so
+Keras' `loss`, `loss_weights`, `metrics` and `weighted_metrics` were ignored without a word: a
+VAE compiled with `loss="mse"` trained on its ELBO, and `metrics=["mae"]` logged nothing. A GAN's
+`compile(optimizer=...)`, the Keras habit, was a bare `TypeError` that did not say what to pass.
+"""
+
+_OWN_LOSS_HINT = {
+    "VAE": "Choose the reconstruction term with VAE(..., likelihood=...) (\"bernoulli\", or "
+           "\"gaussian\" for half the squared error) and the KL weight with beta.",
+}
+
+
+def refuse_ignored_compile_args(model, given, optimizers=None, takes_loss=False):
+    """Raises for `compile()` arguments `model` would ignore, with the fix; returns the rest.
+
+    Args:
+        model: the keras_gen model being compiled; its class names the errors.
+        given: dict. The keyword arguments its `compile` does not take by name.
+        optimizers: optional list of the model's optimizer arguments (`["g_optimizer",
+            "d_optimizer"]`) when it has several; `optimizer=` is then refused with them.
+        takes_loss: whether `model.compile` has a `loss` of its own (a GAN's loss name),
+            so that `loss` is not in `given`.
+
+    Returns:
+        `given` without the ignored arguments left at `None` (a loaded model's compile config
+        holds `loss=None`, `metrics=None`), for `keras.Model.compile`.
+
+    Raises:
+        TypeError: for `optimizer=` on a model with several optimizers, or any other argument
+            such a model does not take (its `compile` passes none on to Keras).
+        ValueError: for a `loss`, `loss_weights`, `metrics` or `weighted_metrics` that is set.
+
+    Example:
+
+    ```python
+    refuse_ignored_compile_args(vae, {"loss": "mse"})  # ValueError: VAE.compile does not ...
+    ```
+    """
+    name = type(model).__name__
+    if optimizers and "optimizer" in given:
+        arguments = ", ".join(f"{arg}=..." for arg in optimizers)
+        raise TypeError(f"{name}.compile takes one optimizer per network, not optimizer=: pass "
+                        f"{arguments} (each defaults to Adam(2e-4, beta_1=0.5)).")
+    rest = dict(given)
+    for arg in ("loss", "loss_weights", "metrics", "weighted_metrics"):
+        if arg == "loss" and takes_loss:
+            continue
+        value = rest.pop(arg, None)
+        if value is None:
+            continue
+        if arg.endswith("metrics"):
+            why = ("reports its own metrics (its loss and the loss's terms) and computes no "
+                   "compiled ones")
+            fix = ("Measure generated images in a callback instead, e.g. "
+                   "keras_gen.callbacks.QualityMonitor.")
+        else:
+            why = "computes and weighs its own loss"
+            fix = _OWN_LOSS_HINT.get(name, "Its constructor and compile arguments set the loss.")
+        raise ValueError(f"{name}.compile does not take {arg}: the model {why}, so {arg}="
+                         f"{value!r} would be ignored. {fix}")
+    if optimizers and rest:
+        raise TypeError(f"{name}.compile() got unexpected keyword arguments {sorted(rest)}")
+    return rest

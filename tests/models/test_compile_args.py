@@ -1,0 +1,44 @@
+"""`compile()` refuses Keras arguments a keras_gen model would ignore, with the fix."""
+
+import re
+
+import keras
+import pytest
+
+from tests.helpers import tiny_cgan, tiny_gan
+from tests.models.test_vae import tiny_vae, tiny_vaegan
+
+
+def test_a_vae_refuses_a_loss_or_metrics_it_would_ignore():
+    # Before, compile(loss="mse") trained on the ELBO all the same and metrics=["mae"] logged
+    # nothing: history had loss, reconstruction, kl and beta only.
+    vae = tiny_vae()
+    ignored = {"loss": "mse", "loss_weights": [2.0], "metrics": ["mae"],
+               "weighted_metrics": ["mae"]}
+    for arg, value in ignored.items():
+        fix = (r"Choose the reconstruction term with VAE\(\.\.\., likelihood=\.\.\.\)"
+               if arg.startswith("loss") else r"Measure generated images in a callback instead, "
+                                              r"e\.g\. keras_gen\.callbacks\.QualityMonitor\.$")
+        with pytest.raises(ValueError, match=rf"^VAE\.compile does not take {arg}: .*, so "
+                                             rf"{re.escape(f'{arg}={value!r}')} would be "
+                                             rf"ignored\. {fix}"):
+            vae.compile("adam", **{arg: value})
+    # Left at None they are what a loaded model's compile config holds: accepted.
+    vae.compile("adam", loss=None, metrics=None, jit_compile=False)
+    assert vae.jit_compile is False and isinstance(vae.optimizer, keras.optimizers.Adam)
+
+
+def test_models_with_several_optimizers_name_them_for_optimizer():
+    # GAN.compile(optimizer=...) was "got an unexpected keyword argument 'optimizer'".
+    for model, names in [(tiny_gan(), "g_optimizer=..., d_optimizer=..."),
+                         (tiny_cgan(), "g_optimizer=..., d_optimizer=..."),
+                         (tiny_vaegan(), "e_optimizer=..., g_optimizer=..., d_optimizer=...")]:
+        name = type(model).__name__
+        with pytest.raises(TypeError, match=rf"^{name}\.compile takes one optimizer per network, "
+                                            rf"not optimizer=: pass {names} \(each defaults"):
+            model.compile(optimizer=keras.optimizers.Adam())
+        with pytest.raises(ValueError, match=rf"^{name}\.compile does not take metrics: "):
+            model.compile(metrics=["mae"])
+        with pytest.raises(TypeError, match=rf"^{name}\.compile\(\) got unexpected keyword "
+                                            r"arguments \['auto_scale_loss'\]$"):
+            model.compile(auto_scale_loss=False)
