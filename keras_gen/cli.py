@@ -89,10 +89,11 @@ def _add_train_command(commands):
 def _add_sample_command(commands):
     """Adds `keras-gen sample` to the subcommands."""
     sample = commands.add_parser(
-        "sample", help="write a grid of samples from a .keras file",
+        "sample", help="write a grid of samples from a .keras file or a preset",
         description="Generate images from a trained model and save them as one PNG grid.")
-    sample.add_argument("model_file",
-                        help="a .keras file written by keras-gen train or model.save")
+    sample.add_argument("model_file", metavar="MODEL",
+                        help="a .keras file written by keras-gen train or model.save, a "
+                             "shipped preset name or a preset folder")
     sample.add_argument("-n", "--num-images", type=positive_int, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--columns", type=positive_int, help="images per row")
@@ -108,7 +109,9 @@ def _add_reconstruct_command(commands):
         description="Encode and decode -n test images; write a grid with each row of "
                     "originals followed by a row of their reconstructions, and print the mean "
                     "squared error.")
-    reconstruct.add_argument("model_file", help="a .keras file of a vae, cvae or vaegan")
+    reconstruct.add_argument("model_file", metavar="MODEL",
+                             help="a .keras file or preset (name or folder) of a vae, cvae or "
+                                  "vaegan")
     reconstruct.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
                              metavar="NAME_OR_PATH", help="images to reconstruct (test split)")
     reconstruct.add_argument("-n", "--num-images", type=positive_int, default=16)
@@ -212,13 +215,14 @@ def _add_evaluate_command(commands):
         description="Generate --num-samples images and score them against the test split of "
                     "--dataset with a feature extractor (--domain). Prints a table and writes "
                     "JSON.")
-    evaluate.add_argument("model_file", help="a .keras file")
+    evaluate.add_argument("model_file", metavar="MODEL",
+                          help="a .keras file, a shipped preset name or a preset folder")
     evaluate.add_argument("--dataset", "--data", dest="dataset", required=True,
                           metavar="NAME_OR_PATH", help="reference data (its test split is used)")
     _add_feature_arguments(evaluate, "the dataset")
     evaluate.add_argument("--num-samples", type=positive_int, default=10000)
     evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--out", default=None, help="JSON destination (default: MODEL_FILE "
+    evaluate.add_argument("--out", default=None, help="JSON destination (default: MODEL "
                                                       "with .metrics.json)")
 
 

@@ -35,10 +35,10 @@ def run_train(args):
 
 def run_sample(args):
     """Runs `keras-gen sample`; returns the PNG path."""
-    from keras_gen.saving import load_model
+    from keras_gen.saving import load_model_or_preset
     from keras_gen.utils import save_image_grid
 
-    model = load_model(args.model_file)
+    model = load_model_or_preset(args.model_file)
     num_classes = getattr(model, "num_classes", None)
     if num_classes is None:
         if args.label is not None:
@@ -59,10 +59,10 @@ def run_reconstruct(args):
 
     from keras_gen import data
     from keras_gen.data.transforms import to_unit_range
-    from keras_gen.saving import load_model
+    from keras_gen.saving import load_model_or_preset
     from keras_gen.utils import save_image_grid
 
-    model = load_model(args.model_file)
+    model = load_model_or_preset(args.model_file)
     if not hasattr(model, "reconstruct"):
         raise ValueError(f"{args.model_file} holds a {type(model).__name__}, which does not "
                          "reconstruct; use a vae, cvae or vaegan model.")
@@ -212,7 +212,7 @@ def _reference_statistics(source, domain, inception_weights, image_shape=None, s
 def _export_one(model_file, name, out, version=None):
     """Exports a .keras file or a preset as OUT/NAME/<version>/; returns the version's path."""
     from keras_gen import export, presets
-    from keras_gen.saving import load_model
+    from keras_gen.saving import load_model_or_preset
 
     is_keras_file = model_file.endswith(".keras")
     if is_keras_file and not name:
@@ -223,10 +223,7 @@ def _export_one(model_file, name, out, version=None):
         export.check_model_name(name)  # before the model loads
     except ValueError as error:
         raise ValueError(f"--name: {error}") from None
-    if is_keras_file:
-        model = load_model(model_file)
-    else:
-        model = presets.load_preset(model_file, compile=False)
+    model = load_model_or_preset(model_file)
     path = export.export_saved_model(model, os.path.join(out, name), version)
     print(f"Exported {model_file} to {path} (checked through the SavedModel session loader)")
     return path
@@ -273,14 +270,15 @@ def run_serve(args):
 def run_evaluate(args):
     """Runs `keras-gen evaluate`; returns the scores dict."""
     from keras_gen import metrics
-    from keras_gen.saving import load_model
+    from keras_gen.saving import load_model_or_preset
     from keras_gen.utils import write_json_atomic
 
     reference = _reference_statistics(args.dataset, args.domain, args.inception_weights)
-    model = load_model(args.model_file)
+    model = load_model_or_preset(args.model_file)
     scores = metrics.evaluate(model.generate(args.num_samples, seed=args.seed), reference)
     scores.update({"model_file": args.model_file, "dataset": args.dataset, "seed": args.seed})
-    out = args.out or os.path.splitext(args.model_file)[0] + ".metrics.json"
+    # Beside the .keras file or preset folder (a shipped preset's name: in this folder).
+    out = args.out or os.path.splitext(os.path.normpath(args.model_file))[0] + ".metrics.json"
     write_json_atomic(out, scores)
     print(f"{'metric':<22}value")
     for key, value in scores.items():

@@ -38,3 +38,38 @@ def load_model(path):
             "or a different format. Re-save it with model.save('model.keras')."
         )
     return keras.models.load_model(path)
+
+
+def load_model_or_preset(path):
+    """Loads a `.keras` file, or a preset (a shipped name or a preset folder) for inference.
+
+    What `keras-gen sample`, `reconstruct`, `evaluate` and `export` take as MODEL, so a shipped
+    preset is one name away: `keras-gen sample dcgan_mnist`.
+
+    Args:
+        path: str. A `.keras` file, a preset folder or a name from `keras_gen.presets.list()`.
+
+    Returns:
+        The model: compiled as it was saved for a `.keras` file, uncompiled for a preset (its
+        weights checked against their sha256 first).
+
+    Raises:
+        FileNotFoundError: for a path that is none of these, naming the shipped presets.
+        ValueError: for a damaged file or preset.
+
+    Example:
+
+    ```python
+    gan = keras_gen.saving.load_model_or_preset("dcgan_mnist")
+    ```
+    """
+    from keras_gen import presets
+
+    if path.endswith(".keras") or os.path.isfile(path):
+        return load_model(path)
+    if not os.path.isdir(path) and path not in presets.builtin_presets():
+        raise FileNotFoundError(
+            f"No .keras file, preset folder or shipped preset named {path!r}. Pass a .keras "
+            "file (keras-gen train writes runs/<recipe>/model.keras), a preset folder, or one of "
+            f"{sorted(presets.builtin_presets())}.")
+    return presets.load_preset(path, compile=False)

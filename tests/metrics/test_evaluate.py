@@ -263,6 +263,12 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
     with open(tmp_path / "gan.metrics.json") as handle:
         scores = json.load(handle)
     assert scores["num_samples"] == 300 and scores["num_reference"] == 10000
+    # A preset folder scores the same samples (same weights, seed 0); the JSON goes beside it.
+    gan.save_to_preset(str(tmp_path / "my_preset"))
+    assert main(["evaluate", str(tmp_path / "my_preset") + os.sep, "--dataset", MNIST,
+                 "--num-samples", "300"]) == 0
+    with open(tmp_path / "my_preset.metrics.json") as handle:
+        assert json.load(handle)["fid"] == pytest.approx(scores["fid"], rel=1e-5)
     assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", str(tmp_path)]) == 2
     assert "pass --domain" in capsys.readouterr().err
 

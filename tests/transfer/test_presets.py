@@ -3,6 +3,7 @@
 import json
 import os
 
+import matplotlib.image
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
@@ -14,7 +15,7 @@ from keras_gen.models import GAN, VAE
 from keras_gen.presets import PresetError
 from keras_gen.saving import load_model
 from keras_gen.data.transforms import to_unit_range
-from keras_gen.utils import to_uint8
+from keras_gen.utils import make_grid, to_uint8
 from tests.helpers import SHARED_DATA, tiny_dataset, tiny_gan, write_png_folder
 
 
@@ -315,3 +316,20 @@ def test_preset_trainer_overrides_epochs_on_a_copy_and_keeps_the_shipped_folder(
         train.main(["--data", "d", "--presets", "dcgan_mnst"])
     assert "invalid choice: 'dcgan_mnst'" in capsys.readouterr().err
     assert len(calls) == 1
+
+
+def test_the_cli_samples_a_preset_by_folder_or_shipped_name(tiny_preset, tmp_path, capsys):
+    # `keras-gen sample` took only .keras files: "No model file at 'dcgan_mnist'".
+    gan, folder = tiny_preset
+    assert main(["sample", folder, "-n", "4", "--seed", "1", "--out",
+                 str(tmp_path / "tiny.png")]) == 0
+    expected = make_grid(gan.generate(4, seed=1))
+    written = matplotlib.image.imread(tmp_path / "tiny.png")
+    np.testing.assert_allclose(written[::4, ::4, 0], expected[..., 0] / 255.0, atol=1 / 255)
+    assert main(["sample", "vae_mnist", "-n", "2", "--out", str(tmp_path / "vae.png")]) == 0
+    expected = make_grid(presets.load_preset("vae_mnist").generate(2, seed=0))
+    written = matplotlib.image.imread(tmp_path / "vae.png")
+    np.testing.assert_allclose(written[::4, ::4, 0], expected[..., 0] / 255.0, atol=1 / 255)
+    assert main(["sample", "no_such_preset"]) == 2
+    assert ("No .keras file, preset folder or shipped preset named 'no_such_preset'. Pass a "
+            ".keras file" in capsys.readouterr().err)
