@@ -1,9 +1,9 @@
 """Readers for datasets stored on local disk.
 
 Each reader returns `(images, labels)`: images uint8 NHWC, labels int32. They
-accept the three layouts a user is likely to have: the MNIST IDX files as
+accept the layouts a user is likely to have: the MNIST IDX files as
 published, a Keras-style `.npz`, or a folder of images with one subfolder per
-class.
+class (or without subfolders, for one class).
 """
 
 import gzip
@@ -27,7 +27,7 @@ def read_local(path, split="train", image_size=None, channels=None):
 
     Args:
         path: str. A folder of IDX files, an `.npz` file, or a folder of class
-            subfolders holding images.
+            subfolders holding images (or of images, one class).
         split: str. `"train"` or `"test"` (image folders have one split only and
             accept `"train"`).
         image_size: optional int. Image folders resize every image to this size
@@ -49,8 +49,8 @@ def read_local(path, split="train", image_size=None, channels=None):
     if not os.path.exists(path):
         raise DataError(
             f"No dataset at {path!r}: the path does not exist. Pass a folder of MNIST-format "
-            "IDX files, an .npz with x_train/y_train, or a folder with one subfolder of "
-            "images per class."
+            "IDX files, an .npz with x_train/y_train, or a folder of images (one subfolder "
+            "per class, or none for one class)."
         )
     if os.path.isfile(path):
         if path.endswith(".npz"):
@@ -220,14 +220,15 @@ def _standardize_arrays(images, labels, source):
 
 
 def read_image_folder(folder, split="train", image_size=None, channels=None):
-    """Reads a folder with one subfolder of images per class.
+    """Reads a folder with one subfolder of images per class, or a folder of images.
 
     Classes are the subfolder names in sorted order, so label `i` is the i-th
-    name. All images must share one size and channel count (pass `image_size`
+    name; images directly in `folder`, without subfolders, are one class (label 0).
+    All images must share one size and channel count (pass `image_size`
     to `keras_gen.data.load` to resize mixed sizes).
 
     Args:
-        folder: str. `folder/<class_name>/*.png|jpg|jpeg|bmp|gif`.
+        folder: str. `folder/<class_name>/*.png|jpg|jpeg|bmp|gif`, or `folder/*.png|...`.
         split: str. Only `"train"`: an image folder has a single split.
         image_size: optional int. Resize every image to `image_size` squared.
         channels: optional int, 1 or 3. Convert every image to this many channels.
@@ -248,35 +249,49 @@ def read_image_folder(folder, split="train", image_size=None, channels=None):
             f"An image folder has a single split, 'train'. Received: split={split!r}. "
             "Put test images in a separate folder and load it on its own."
         )
-    class_names = sorted(
-        name for name in os.listdir(folder) if os.path.isdir(os.path.join(folder, name))
-    )
     images, labels = [], []
-    for label, class_name in enumerate(class_names):
-        class_dir = os.path.join(folder, class_name)
-        for file_name in sorted(os.listdir(class_dir)):
-            if not file_name.lower().endswith(IMAGE_EXTENSIONS):
-                continue
-            file_path = os.path.join(class_dir, file_name)
-            try:
-                image = tf.io.decode_image(
-                    tf.io.read_file(file_path), expand_animations=False
-                ).numpy()
-            except tf.errors.OpError as error:
-                raise DataError(f"Cannot decode image {file_path!r}: {error.message}") from error
-            if image.shape[-1] == 4:  # PNGs often carry an alpha channel; drop it.
-                image = image[..., :3]
-            if image_size is not None or channels is not None:
-                image = convert_images(image[None], image_size, channels, source=file_path)[0]
-            images.append((file_path, image))
-            labels.append(label)
-    if not images:
+    for label, file_path in _labelled_image_files(folder):
+        try:
+            image = tf.io.decode_image(tf.io.read_file(file_path), expand_animations=False).numpy()
+        except tf.errors.OpError as error:
+            raise DataError(f"Cannot decode image {file_path!r}: {error.message}") from error
+        if image.shape[-1] in (2, 4):  # PNGs often carry an alpha channel (after L or RGB)
+            image = image[..., :-1]
+        if image_size is not None or channels is not None:
+            image = convert_images(image[None], image_size, channels, source=file_path)[0]
+        images.append((file_path, image))
+        labels.append(label)
+    return _stack_images(images, folder), np.asarray(labels, dtype=np.int32)
+
+
+def _labelled_image_files(folder):
+    """`[(label, path)]` of a folder's images: label i for the i-th class subfolder by name.
+
+    A folder of images without subfolders is one class (label 0): the unconditional case,
+    "a few hundred of my own images".
+    """
+    def images_in(directory):
+        return [os.path.join(directory, name) for name in sorted(os.listdir(directory))
+                if name.lower().endswith(IMAGE_EXTENSIONS)
+                and os.path.isfile(os.path.join(directory, name))]
+
+    class_dirs = sorted(os.path.join(folder, name) for name in os.listdir(folder)
+                        if os.path.isdir(os.path.join(folder, name)))
+    in_classes = [(label, path) for label, class_dir in enumerate(class_dirs)
+                  for path in images_in(class_dir)]
+    at_top = images_in(folder)
+    if in_classes and at_top:
+        raise DataError(
+            f"{folder!r} has images both in class subfolders and beside them (e.g. "
+            f"{at_top[0]!r}), so those would have no class. Move them into a class "
+            "subfolder, or, for one class, move every image to the top.")
+    if not in_classes and not at_top:
         raise DataError(
             f"Found no dataset in {folder!r}: no MNIST IDX files, and no images "
-            f"({', '.join(IMAGE_EXTENSIONS)}) in class subfolders. Expected "
-            "folder/<class_name>/<image files>."
+            f"({', '.join(IMAGE_EXTENSIONS)}) in it or in class subfolders. Expected "
+            "folder/<class_name>/<image files>, or folder/<image files> for one class."
         )
-    return _stack_images(images, folder), np.asarray(labels, dtype=np.int32)
+    return in_classes or [(0, path) for path in at_top]
 
 
 def _stack_images(named_images, folder):

@@ -119,6 +119,35 @@ def test_image_folder_labels_follow_sorted_class_names(tmp_path):
     assert images[2, 0, 0, 0] == 10
 
 
+def test_a_folder_of_images_without_subfolders_is_one_class(tmp_path):
+    # It was "Found no dataset ... Expected folder/<class_name>/<image files>": the usual way
+    # to hold "a few hundred of my own images" for an unconditional GAN did not load.
+    _write_png(tmp_path / "mine" / "b.png", np.full((8, 8, 1), 200, np.uint8))
+    _write_png(tmp_path / "mine" / "a.png", np.full((8, 8, 1), 10, np.uint8))
+    (tmp_path / "mine" / "notes.txt").write_text("not an image")
+    images, labels = data.load_arrays(str(tmp_path / "mine"))
+    assert images.shape == (2, 8, 8, 1) and list(labels) == [0, 0]
+    assert list(images[:, 0, 0, 0]) == [10, 200]  # sorted by name
+    # Beside class subfolders, loose images would have no class: refused, not dropped.
+    _write_png(tmp_path / "mine" / "cats" / "c.png", np.full((8, 8, 1), 50, np.uint8))
+    with pytest.raises(DataError, match=r"has images both in class subfolders and beside them "
+                                        r"\(e\.g\. '.*a\.png'\), so those would have no class\."):
+        data.load_arrays(str(tmp_path / "mine"))
+
+
+def test_png_alpha_channels_are_dropped_grey_and_colour(tmp_path):
+    # A grey PNG with alpha (2 channels) was "have 2 channels; expected 1 or 3".
+    grey_alpha = np.stack([np.full((8, 8), 70, np.uint8), np.full((8, 8), 255, np.uint8)], -1)
+    _write_png(tmp_path / "la" / "x" / "a.png", grey_alpha)
+    colour_alpha = np.concatenate([np.full((8, 8, 3), 30, np.uint8),
+                                   np.zeros((8, 8, 1), np.uint8)], -1)
+    _write_png(tmp_path / "rgba" / "x" / "a.png", colour_alpha)
+    grey, _ = data.load_arrays(str(tmp_path / "la"))
+    colour, _ = data.load_arrays(str(tmp_path / "rgba"))
+    np.testing.assert_array_equal(grey, np.full((1, 8, 8, 1), 70, np.uint8))
+    np.testing.assert_array_equal(colour, np.full((1, 8, 8, 3), 30, np.uint8))
+
+
 def test_image_folder_mixed_sizes_need_image_size(tmp_path):
     _write_png(tmp_path / "a" / "small.png", np.zeros((8, 8, 1), np.uint8))
     _write_png(tmp_path / "a" / "large.png", np.zeros((16, 16, 3), np.uint8))
