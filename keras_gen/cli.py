@@ -251,7 +251,7 @@ def main(argv=None):
 
     try:
         getattr(commands, f"run_{args.command}")(args)
-    except (DataError, ValueError, FileNotFoundError, FileExistsError) as error:
+    except (DataError, ValueError, OSError) as error:  # OSError: files, ports, disk space
         print(f"keras-gen {args.command}: error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:

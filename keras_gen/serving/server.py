@@ -217,8 +217,14 @@ class LocalServer:
         repository = ModelRepository(base_dir, poll_seconds, max_load_retries, load_retry_seconds)
         self.app = ServingApp(repository, **app_kwargs)
         self._socket_map = {}  # the Waitress loop's sockets, so `stop` can end the loop
-        self._server = create_server(self.app, map=self._socket_map, host=host, port=port,
-                                     threads=threads, ident="keras-gen")
+        try:
+            self._server = create_server(self.app, map=self._socket_map, host=host, port=port,
+                                         threads=threads, ident="keras-gen")
+        except OSError as error:  # the port is taken, or below 1024 without the right
+            repository.close()  # its poller would outlive the server that never was
+            raise OSError(error.errno, f"Cannot listen on {host}:{port}: {error.strerror}. "
+                                       "Pass another port (--port), or stop what is using this one."
+                          ) from None
         self.host, self.port = host, self._server.effective_port
         self.url = f"http://{host}:{self.port}"
         self._thread = None

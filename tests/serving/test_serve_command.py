@@ -89,3 +89,22 @@ def test_stopping_the_local_server_raises_nothing_in_its_thread(tmp_path, monkey
         assert not thread.is_alive()
     assert raised == []
     server.stop()  # again: nothing left to stop, and no error
+
+
+def test_a_port_in_use_is_refused_with_the_fix_and_leaves_no_thread(tmp_path, capsys):
+    # It was a traceback ending in "OSError: [Errno 98] Address already in use".
+    import threading
+
+    from keras_gen.cli import main
+    from keras_gen.serving import LocalServer
+
+    def pollers():
+        return sum(thread.name == f"rescan {tmp_path}" for thread in threading.enumerate())
+
+    with LocalServer(str(tmp_path), port=0) as server:
+        assert pollers() == 1
+        assert main(["serve", str(tmp_path), "--port", str(server.port)]) == 2
+        assert re.search(rf"^keras-gen serve: error: \[Errno \d+\] Cannot listen on "
+                         rf"127\.0\.0\.1:{server.port}: .*\. Pass another port \(--port\), or "
+                         r"stop what is using this one\.$", capsys.readouterr().err.strip())
+        assert pollers() == 1  # the failed server's own was stopped
