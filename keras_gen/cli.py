@@ -84,6 +84,7 @@ def _add_train_command(commands):
     train.add_argument("--jit", action="store_true", help="compile the train step with XLA")
     train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
+    _add_overwrite_argument(train)
 
 
 def _add_sample_command(commands):
@@ -197,6 +198,7 @@ def _add_finetune_command(commands):
     finetune.add_argument("--seed", type=int, default=0)
     finetune.add_argument("--out", default=None,
                           help="output folder (default: runs/finetune_PRESET)")
+    _add_overwrite_argument(finetune)
     finetune.add_argument("--monitor-every", type=non_negative_int, default=0, metavar="N",
                           help="every N epochs, score FID, KID, ... against held-out images and "
                                "keep the best-FID model as OUT/best.keras (default 0: off)")
@@ -224,6 +226,13 @@ def _add_evaluate_command(commands):
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--out", default=None, help="JSON destination (default: MODEL "
                                                       "with .metrics.json)")
+
+
+def _add_overwrite_argument(parser):
+    """Adds --overwrite: train afresh over a finished run in --out (refused otherwise)."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help="train afresh over a finished run in --out (its model.keras and "
+                             "history are replaced); without it such a folder is refused")
 
 
 def _add_feature_arguments(parser, whose):

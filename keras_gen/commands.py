@@ -13,6 +13,8 @@ def run_train(args):
     """Runs `keras-gen train` from parsed arguments; returns the output folder."""
     from keras_gen import data, recipes, training
 
+    out_dir = args.out or os.path.join("runs", args.model)
+    training.refuse_finished_run(out_dir, args.overwrite)  # before the data loads
     images, labels = data.load_arrays(args.dataset, image_size=args.image_size, limit=args.limit)
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
@@ -25,10 +27,9 @@ def run_train(args):
     else:
         model = recipes.build_gan(args.model, latent_dim=args.latent_dim or 64, loss=args.loss,
                                   **common)
-    out_dir = args.out or os.path.join("runs", args.model)
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
                    checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
-                   tensorboard=args.tensorboard)
+                   tensorboard=args.tensorboard, overwrite=args.overwrite)
     print(f"Wrote {out_dir}/model.keras, {out_dir}/history.json and grids in {out_dir}/samples/")
     return out_dir
 
@@ -131,6 +132,8 @@ def run_finetune(args):
     """Runs `keras-gen finetune`; returns the output folder."""
     from keras_gen import data, presets, training, transfer
 
+    out_dir = args.out or os.path.join("runs", f"finetune_{os.path.basename(args.preset)}")
+    training.refuse_finished_run(out_dir, args.overwrite)  # before the preset and data load
     model = presets.load_preset(args.preset)
     if not hasattr(model, "discriminator") or not hasattr(model, "set_augment"):
         raise ValueError(f"finetune takes a GAN preset; {args.preset!r} is a "
@@ -142,12 +145,11 @@ def run_finetune(args):
                                description=f"dataset {args.dataset!r}")
     model = transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
                                       learning_rate=args.learning_rate)
-    out_dir = args.out or os.path.join("runs", f"finetune_{os.path.basename(args.preset)}")
     # Built before training, so a bad --reference or --domain fails in seconds, not after it.
     monitor = _finetune_monitor(args, model.image_shape, out_dir)
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=10,
                    checkpoint_every=5, grid_seed=args.seed,
-                   callbacks=[monitor] if monitor else ())
+                   callbacks=[monitor] if monitor else (), overwrite=args.overwrite)
     print(f"Fine-tuned {args.preset} on {len(images)} images of {args.dataset}; wrote {out_dir}")
     if monitor and monitor.best_fid < float("inf"):
         # The epoch is unknown when a resume had to score the best model again.

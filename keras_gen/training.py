@@ -25,7 +25,7 @@ class TrainingDiverged(RuntimeError):
 
 
 def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, grid_seed=0,
-          tensorboard=False, verbose="auto", callbacks=()):
+          tensorboard=False, verbose="auto", callbacks=(), overwrite=False):
     """Trains `model` on `dataset`, resuming from `out_dir/backup` if a run was interrupted.
 
     Args:
@@ -40,11 +40,14 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         tensorboard: bool. Also write TensorBoard logs (scalars and grids).
         verbose: `"auto"`, 0, 1 or 2. Keras progress output.
         callbacks: extra Keras callbacks.
+        overwrite: bool. Train afresh over a finished run in `out_dir` (see
+            `refuse_finished_run`).
 
     Returns:
         `keras.callbacks.History` of this call.
 
     Raises:
+        FileExistsError: `out_dir` holds a finished run and `overwrite` is False.
         TrainingDiverged: a loss became NaN/inf; `model.keras` is not written
             and `checkpoints/last.keras` keeps the last finite state.
 
@@ -57,6 +60,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     """
     check_positive_int("epochs", epochs)
     check_positive_int("checkpoint_every", checkpoint_every)
+    refuse_finished_run(out_dir, overwrite)
     all_callbacks = _callbacks(out_dir, _save_frequency(dataset, checkpoint_every), grid_every,
                                grid_seed, tensorboard, callbacks)
     # shuffle=False: the tf.data pipeline already shuffles (Keras would warn).
@@ -72,6 +76,33 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         )
     model.save(os.path.join(out_dir, "model.keras"))  # atomic: keras_gen's `save`
     return history
+
+
+def refuse_finished_run(out_dir, overwrite=False):
+    """Raises `FileExistsError` if `out_dir` holds a finished run that training would replace.
+
+    A finished run has `model.keras` and no `backup/` (removed when a run ends). Training into it
+    again starts from scratch and replaced the model and its history without a word: a second
+    `keras-gen train dcgan` lost the first one's result. An interrupted run (with `backup/`)
+    resumes instead, and is not refused.
+
+    Args:
+        out_dir: str. The output folder of a `train` call.
+        overwrite: bool. Allow it: train afresh and replace the finished run's files.
+
+    Example:
+
+    ```python
+    refuse_finished_run("runs/dcgan")  # FileExistsError after a finished run there
+    ```
+    """
+    model_file = os.path.join(out_dir, "model.keras")
+    if (not overwrite and os.path.isfile(model_file)
+            and not os.path.isdir(os.path.join(out_dir, "backup"))):
+        raise FileExistsError(
+            f"{out_dir} holds a finished run ({model_file}); training again would start from "
+            "scratch and replace it and its history. Pass another output folder (--out), or "
+            "overwrite=True (--overwrite) to start over.")
 
 
 def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, extra):

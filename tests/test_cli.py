@@ -3,6 +3,7 @@
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -73,6 +74,25 @@ def test_interrupted_training_resumes_from_backup(tmp_path):
     assert int(gan.g_optimizer.iterations) == 6
     with open(os.path.join(out, "history.json")) as handle:
         assert json.load(handle)["epoch"] == [1, 2, 3]
+
+
+def test_a_finished_run_is_not_replaced_without_overwrite(tmp_path, capsys):
+    # A second `keras-gen train` into the same --out started afresh and replaced the first
+    # run's model.keras and history without a word.
+    out = tmp_path / "run"
+    command = ["train", "dcgan", "--epochs", "1", "--out", str(out), *TINY_TRAIN]
+    assert main(command) == 0
+    first = (out / "model.keras").read_bytes()
+    assert main([*command, "--seed", "5"]) == 2
+    assert re.search(r"^keras-gen train: error: .*run holds a finished run \(.*model\.keras\); "
+                     r"training again would start from scratch and replace it and its history\. "
+                     r"Pass another output folder \(--out\), or overwrite=True \(--overwrite\)",
+                     capsys.readouterr().err)
+    assert (out / "model.keras").read_bytes() == first
+    assert main(["finetune", "no_such_preset", "--dataset", "digits", "--out", str(out)]) == 2
+    assert "holds a finished run" in capsys.readouterr().err  # before the preset is looked up
+    assert main([*command, "--seed", "5", "--overwrite"]) == 0
+    assert (out / "model.keras").read_bytes() != first
 
 
 def test_errors_exit_2_with_a_message(tmp_path, capsys):
