@@ -59,3 +59,8 @@ def test_check_positive_int_names_the_argument():
             check_positive_int("epochs", value)
     with pytest.raises(DataError, match="batch_size must be"):
         check_positive_int("batch_size", 0, DataError)
+    # A numpy integer (np.sum, np.arange) is an int too, given back as Python's for JSON configs.
+    checked = check_positive_int("epochs", np.int64(3))
+    assert checked == 3 and type(checked) is int
+    with pytest.raises(ValueError, match=r"Received: epochs=np\.True_$"):
+        check_positive_int("epochs", np.True_)

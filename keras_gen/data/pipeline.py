@@ -6,7 +6,7 @@ from keras_gen.data.readers import SPLITS, read_local
 from keras_gen.data.sources import load_digits, load_tfds
 from keras_gen.data.transforms import convert_images, to_unit_range
 from keras_gen.errors import DataError
-from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.arguments import check_positive_int, is_int
 
 EMBEDDED_DATASET = "digits"
 # Digits are 8x8 scans; resizing them to MNIST's 28x28 lets one network serve both.
@@ -44,7 +44,7 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
     source = os.fspath(source)
     if split not in SPLITS:
         raise DataError(f"split must be one of {SPLITS}. Received: split={split!r}")
-    if limit is not None and (not isinstance(limit, int) or limit <= 0):
+    if limit is not None and (not is_int(limit) or limit <= 0):
         raise DataError(f"limit must be a positive int or None. Received: limit={limit!r}")
     if source == EMBEDDED_DATASET:
         images, labels = load_digits(split)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from keras_gen.errors import DataError
+from keras_gen.utils.arguments import is_int
 
 
 def convert_images(images, image_size=None, channels=None, source="dataset"):
@@ -49,12 +50,12 @@ def convert_images(images, image_size=None, channels=None, source="dataset"):
 def _as_size(image_size):
     if image_size is None:
         return None
-    if isinstance(image_size, int) and not isinstance(image_size, bool):
+    if is_int(image_size):
         image_size = (image_size, image_size)
     valid = (
         isinstance(image_size, (tuple, list))
         and len(image_size) == 2
-        and all(isinstance(side, int) and side > 0 for side in image_size)
+        and all(is_int(side) and side > 0 for side in image_size)
     )
     if not valid:
         raise DataError(

@@ -52,7 +52,7 @@ class ConditionalGAN(GAN):
 
     def __init__(self, generator, discriminator, num_classes, ac_weight=1.0, ema_decay=None,
                  seed=0, augment=None, ema_warmup=False, **kwargs):
-        check_num_classes(num_classes)
+        num_classes = check_num_classes(num_classes)
         if not isinstance(generator, keras.Model) or len(generator.inputs) != 2:
             raise ValueError(
                 "A ConditionalGAN generator takes [z, labels]. Build it with "

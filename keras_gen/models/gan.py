@@ -8,13 +8,13 @@ from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.checked_fit import CheckedFitMixin, after_batch
-from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.compile_args import refuse_ignored_compile_args
+from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.trainable_guard import trainable_snapshot
-from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.arguments import check_positive_int, is_int
 from keras_gen.utils.images import refuse_integer_images
 
 
@@ -92,8 +92,9 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
             raise ValueError(
                 f"ema_decay must be in [0, 1) or None. Received: ema_decay={ema_decay}")
-        if not isinstance(seed, int) or isinstance(seed, bool):
+        if not is_int(seed):
             raise ValueError(f"seed must be an int. Received: seed={seed!r}")
+        seed = int(seed)  # a numpy integer would not serialize to JSON in the config
         self.generator = generator
         self.discriminator = discriminator
         self.ema_decay = ema_decay
@@ -182,7 +183,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         """
         refuse_ignored_compile_args(self, keras_args, ["g_optimizer", "d_optimizer"], True)
         g_loss_fn, d_loss_fn = adversarial.get_loss_pair(loss)
-        if not isinstance(d_steps, int) or isinstance(d_steps, bool) or d_steps < 1:
+        if not is_int(d_steps) or d_steps < 1:
             raise ValueError(f"d_steps must be an int >= 1. Received: d_steps={d_steps!r}")
         if gp_weight is None:
             gp_weight = 10.0 if loss == "wasserstein" else 0.0
@@ -191,7 +192,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
                 raise ValueError(f"{arg} must be a float >= 0. Received: {arg}={value!r}")
         self.g_optimizer = prepare_optimizer(self, g_optimizer, "g_optimizer")
         self.d_optimizer = prepare_optimizer(self, d_optimizer, "d_optimizer")
-        self.loss_name, self.d_steps = loss, d_steps
+        self.loss_name, self.d_steps = loss, int(d_steps)
         self.gp_weight, self.r1_gamma = float(gp_weight), float(r1_gamma)
         self._g_loss_fn, self._d_loss_fn = g_loss_fn, d_loss_fn
         super().compile(optimizer=None, jit_compile=jit_compile,

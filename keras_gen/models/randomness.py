@@ -8,8 +8,9 @@ replica draws the whole global batch and keeps its own slice).
 
 import secrets
 
-import numpy as np
 import tensorflow as tf
+
+from keras_gen.utils.arguments import is_int
 
 # Separate random streams inside one training step.
 (STREAM_D_NOISE, STREAM_D_ALPHA, STREAM_G_NOISE, STREAM_D_LABELS, STREAM_G_LABELS,
@@ -95,10 +96,8 @@ def sampling_seed(seed):
     """
     if seed is None:
         return secrets.randbits(31)
-    if isinstance(seed, np.integer):
-        seed = int(seed)
-    if not isinstance(seed, int) or isinstance(seed, bool):
+    if not is_int(seed):
         raise ValueError(f"seed must be an int, or None for a fresh one. Received: seed={seed!r}")
     if not -2 ** 63 <= seed < 2 ** 63:
         raise ValueError(f"seed must fit int64, [-2**63, 2**63 - 1]. Received: seed={seed}")
-    return seed
+    return int(seed)

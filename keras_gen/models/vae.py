@@ -13,7 +13,8 @@ from keras_gen.models.labels import check_labels
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.trainable_guard import trainable_snapshot
-from keras_gen.utils.arguments import check_positive_int
+from keras_gen.networks.conditional import check_num_classes
+from keras_gen.utils.arguments import check_positive_int, is_int
 from keras_gen.utils.images import model_range_images, refuse_integer_images
 
 
@@ -93,8 +94,10 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}. Received: {likelihood!r}")
         if not isinstance(beta, (int, float)) or beta < 0:
             raise ValueError(f"beta must be a float >= 0. Received: beta={beta!r}")
-        if not isinstance(kl_warmup_steps, int) or kl_warmup_steps < 0:
+        if not is_int(kl_warmup_steps) or kl_warmup_steps < 0:
             raise ValueError(f"kl_warmup_steps must be an int >= 0. Received: {kl_warmup_steps!r}")
+        if not is_int(seed):
+            raise ValueError(f"seed must be an int. Received: seed={seed!r}")
         conditional = num_classes is not None
         for role, network in (("encoder", encoder), ("decoder", decoder)):
             if not isinstance(network, keras.Model) or (len(network.inputs) == 2) != conditional:
@@ -105,7 +108,9 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
                 )
         self.encoder, self.decoder = encoder, decoder
         self.beta, self.likelihood = float(beta), likelihood
-        self.kl_warmup_steps, self.num_classes, self.seed = kl_warmup_steps, num_classes, seed
+        # As Python ints: a numpy integer would not serialize to JSON in the config.
+        self.kl_warmup_steps, self.seed = int(kl_warmup_steps), int(seed)
+        self.num_classes = None if num_classes is None else check_num_classes(num_classes)
         self.image_shape = tuple(encoder.inputs[0].shape[1:])
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         self.reparameterize = Reparameterization(seed, name="reparameterization")
@@ -334,7 +339,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         path = vae.interpolate(images[0], images[1], steps=10)
         ```
         """
-        if not isinstance(steps, int) or steps < 2:
+        if not is_int(steps) or steps < 2:
             raise ValueError(f"steps must be an int >= 2. Received: steps={steps!r}")
         for name, image in (("start", start), ("end", end)):
             if np.shape(image) != self.image_shape:

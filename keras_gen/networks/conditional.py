@@ -10,21 +10,23 @@
 
 import keras
 
-from keras_gen.networks.dcgan import (check_common, check_image_shape, discriminator_body,
+from keras_gen.networks.dcgan import (checked_sizes, discriminator_body,
                                       generator_body, maybe_spectral)
+from keras_gen.utils.arguments import is_int
 
 
 def check_num_classes(num_classes):
-    """Raises a `ValueError` unless `num_classes` is an int >= 2.
+    """Returns `num_classes` as an int if it is an integer >= 2, else raises a `ValueError`.
 
     Example:
 
     ```python
-    check_num_classes(10)
+    num_classes = check_num_classes(10)
     ```
     """
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
+    if not is_int(num_classes) or num_classes < 2:
         raise ValueError(f"num_classes must be an int >= 2. Received: num_classes={num_classes!r}")
+    return int(num_classes)  # Keras' layers and JSON configs refuse numpy integers
 
 
 def conditional_dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, num_classes=10, width=64,
@@ -54,9 +56,8 @@ def conditional_dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, num_cla
     sevens = generator([keras.random.normal((4, 64)), keras.ops.full((4,), 7)])
     ```
     """
-    check_image_shape(image_shape)
-    check_common(latent_dim, width, normalization)
-    check_num_classes(num_classes)
+    image_shape, latent_dim, width = checked_sizes(image_shape, latent_dim, width, normalization)
+    num_classes = check_num_classes(num_classes)
     z = keras.Input((latent_dim,), name="z")
     labels = keras.Input((), dtype="int32", name="labels")
     embedded = keras.layers.Embedding(num_classes, embedding_dim or latent_dim,
@@ -89,9 +90,8 @@ def projection_discriminator(image_shape=(28, 28, 1), num_classes=10, width=64,
     discriminator = projection_discriminator((28, 28, 1), num_classes=10, width=32)
     ```
     """
-    check_image_shape(image_shape)
-    check_common(1, width, normalization)
-    check_num_classes(num_classes)
+    image_shape, _, width = checked_sizes(image_shape, 1, width, normalization)
+    num_classes = check_num_classes(num_classes)
     images = keras.Input(tuple(image_shape), name="images")
     labels = keras.Input((), dtype="int32", name="labels")
     features = discriminator_body(images, image_shape, width, normalization)
@@ -124,9 +124,8 @@ def auxiliary_classifier_discriminator(image_shape=(28, 28, 1), num_classes=10, 
     discriminator = auxiliary_classifier_discriminator((28, 28, 1), num_classes=10)
     ```
     """
-    check_image_shape(image_shape)
-    check_common(1, width, normalization)
-    check_num_classes(num_classes)
+    image_shape, _, width = checked_sizes(image_shape, 1, width, normalization)
+    num_classes = check_num_classes(num_classes)
     images = keras.Input(tuple(image_shape), name="images")
     features = discriminator_body(images, image_shape, width, normalization)
     logit = maybe_spectral(keras.layers.Dense(1, name="logit"), normalization)(features)

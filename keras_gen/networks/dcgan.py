@@ -7,7 +7,7 @@ learning can freeze or swap whole blocks by name.
 
 import keras
 
-from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.arguments import check_positive_int, is_int
 
 NORMALIZATIONS = (None, "batch", "spectral")
 # The spatial size the generator starts from: halve the image side while it
@@ -19,7 +19,7 @@ def check_image_shape(image_shape):
     valid = (
         isinstance(image_shape, (tuple, list))
         and len(image_shape) == 3
-        and all(isinstance(side, int) and side > 0 for side in image_shape)
+        and all(is_int(side) and side > 0 for side in image_shape)
         and image_shape[0] == image_shape[1]
         and image_shape[2] in (1, 3)
     )
@@ -40,14 +40,24 @@ def check_image_shape(image_shape):
     return size, num_upsamples
 
 
-def check_common(latent_dim, width, normalization):
-    check_positive_int("latent_dim", latent_dim)
-    check_positive_int("width", width)
+def checked_sizes(image_shape, latent_dim, width, normalization):
+    """`(image_shape, latent_dim, width)` checked, as Python ints: Keras' layers refuse numpy's.
+
+    Example:
+
+    ```python
+    image_shape, latent_dim, width = checked_sizes((28, 28, 1), 64, 32, "batch")
+    ```
+    """
+    check_image_shape(image_shape)
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    width = check_positive_int("width", width)
     if normalization not in NORMALIZATIONS:
         raise ValueError(
             f"normalization must be one of {NORMALIZATIONS}. "
             f"Received: normalization={normalization!r}"
         )
+    return tuple(int(side) for side in image_shape), latent_dim, width
 
 
 def maybe_spectral(layer, normalization):
@@ -84,8 +94,7 @@ def dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, width=64, normaliza
     images = generator(keras.random.normal((4, 128)))  # (4, 32, 32, 3)
     ```
     """
-    check_image_shape(image_shape)
-    check_common(latent_dim, width, normalization)
+    image_shape, latent_dim, width = checked_sizes(image_shape, latent_dim, width, normalization)
     z = keras.Input((latent_dim,), name="z")
     return keras.Model(z, generator_body(z, image_shape, width, normalization), name=name)
 
@@ -163,8 +172,7 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, normalization="spectr
     logits = discriminator(keras.ops.zeros((4, 28, 28, 1)))  # (4, 1)
     ```
     """
-    check_image_shape(image_shape)
-    check_common(1, width, normalization)
+    image_shape, _, width = checked_sizes(image_shape, 1, width, normalization)
     images = keras.Input(tuple(image_shape), name="images")
     features = discriminator_body(images, image_shape, width, normalization)
     dense = maybe_spectral(keras.layers.Dense(1, name="logit"), normalization)

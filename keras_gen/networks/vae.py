@@ -6,16 +6,18 @@ generator body, so blocks keep the `block_k` names transfer learning freezes by.
 
 import keras
 
-from keras_gen.networks.dcgan import (check_common, check_image_shape, discriminator_body,
+from keras_gen.networks.dcgan import (checked_sizes, discriminator_body,
                                       generator_body)
+from keras_gen.utils.arguments import is_int
 
 
 def _labels_input(num_classes):
+    """`(the labels input, num_classes as an int)`, or `(None, None)` for no labels."""
     if num_classes is None:
-        return None
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
+        return None, None
+    if not is_int(num_classes) or num_classes < 2:
         raise ValueError(f"num_classes must be None or an int >= 2. Received: {num_classes!r}")
-    return keras.Input((), dtype="int32", name="labels")
+    return keras.Input((), dtype="int32", name="labels"), int(num_classes)
 
 
 def vae_encoder(image_shape=(28, 28, 1), latent_dim=16, width=32, num_classes=None,
@@ -42,10 +44,9 @@ def vae_encoder(image_shape=(28, 28, 1), latent_dim=16, width=32, num_classes=No
     encoder = vae_encoder((28, 28, 1), latent_dim=2)
     ```
     """
-    check_image_shape(image_shape)
-    check_common(latent_dim, width, None)
+    image_shape, latent_dim, width = checked_sizes(image_shape, latent_dim, width, None)
     images = keras.Input(tuple(image_shape), name="images")
-    labels = _labels_input(num_classes)
+    labels, num_classes = _labels_input(num_classes)
     features = discriminator_body(images, image_shape, width, None)
     if labels is not None:
         embedded = keras.layers.Embedding(num_classes, 16, name="label_embedding")(labels)
@@ -80,10 +81,9 @@ def vae_decoder(image_shape=(28, 28, 1), latent_dim=16, width=32, num_classes=No
     decoder = vae_decoder((28, 28, 1), latent_dim=2)
     ```
     """
-    check_image_shape(image_shape)
-    check_common(latent_dim, width, None)
+    image_shape, latent_dim, width = checked_sizes(image_shape, latent_dim, width, None)
     z = keras.Input((latent_dim,), name="z")
-    labels = _labels_input(num_classes)
+    labels, num_classes = _labels_input(num_classes)
     x = z
     if labels is not None:
         embedded = keras.layers.Embedding(num_classes, 16, name="label_embedding")(labels)
@@ -112,8 +112,7 @@ def feature_discriminator(image_shape=(28, 28, 1), width=32, normalization=None,
     logits, features = discriminator(images)
     ```
     """
-    check_image_shape(image_shape)
-    check_common(1, width, normalization)
+    image_shape, _, width = checked_sizes(image_shape, 1, width, normalization)
     images = keras.Input(tuple(image_shape), name="images")
     features = discriminator_body(images, image_shape, width, normalization)
     logits = keras.layers.Dense(1, dtype="float32", name="logits")(features)

@@ -145,7 +145,7 @@ def class_affinity(model, images, labels, num_classes=None, temperature=0.25, ba
     if len(images) == 0:
         raise ValueError("class_affinity needs at least one image of the new dataset.")
     num_classes = int(np.max(labels)) + 1 if num_classes is None else num_classes
-    check_num_classes(num_classes)
+    num_classes = check_num_classes(num_classes)
     labels = check_labels(labels, num_classes, len(images))
     # A posterior that underflowed to 0 everywhere must not make the lift 0 / 0.
     posterior = _class_posterior(model, images, batch_size) + 1e-12
@@ -230,7 +230,7 @@ def reset_classes(model, num_classes, init="mean"):
     if not isinstance(model, ConditionalGAN):
         raise ValueError(f"reset_classes takes a class-conditional GAN (ConditionalGAN); "
                          f"{model.name!r} is a {type(model).__name__}.")
-    check_num_classes(num_classes)
+    num_classes = check_num_classes(num_classes)
     old_classes = model.num_classes
     init = _blend_matrix(init, num_classes, old_classes)
     networks = {"generator": model.generator, "discriminator": model.discriminator}

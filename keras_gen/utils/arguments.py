@@ -2,10 +2,23 @@
 
 import argparse
 import math
+import numbers
+
+
+def is_int(value):
+    """Whether `value` is an integer, Python's or numpy's (as `np.sum` gives), not a bool.
+
+    Example:
+
+    ```python
+    is_int(np.int64(3)), is_int(True)  # (True, False)
+    ```
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def check_positive_int(name, value, error=ValueError):
-    """Returns `value` if it is an int >= 1 (a bool is not), else raises `error` naming it.
+    """Returns `value` as an int if it is an integer >= 1 (see `is_int`), else raises `error`.
 
     Args:
         name: str. The argument's name, quoted in the message.
@@ -18,9 +31,9 @@ def check_positive_int(name, value, error=ValueError):
     batch_size = check_positive_int("batch_size", batch_size)
     ```
     """
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if not is_int(value) or value < 1:
         raise error(f"{name} must be a positive int. Received: {name}={value!r}")
-    return value
+    return int(value)  # a numpy integer would not serialize to JSON in a config
 
 
 def positive_int(text):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.helpers import tiny_cgan, tiny_gan, weights_of
+from tests.helpers import tiny_cgan, tiny_gan, tiny_images, weights_of
 from tests.models.test_vae import tiny_vae, tiny_vaegan
 
 
@@ -62,3 +62,37 @@ def test_model_export_writes_the_serving_signatures(tmp_path, capsys):
     with pytest.raises(FileExistsError, match="already exists; an export is never written"):
         gan.export(path, verbose=False)
     assert sorted(os.listdir(tmp_path)) == ["exported"]
+
+
+def test_numpy_integers_build_train_and_save_like_python_ints(tmp_path):
+    # `dcgan_generator((28, 28, 1), np.int64(8), ...)` failed inside Keras ("Received an invalid
+    # value for `units`, expected a positive integer. Received: units=784"), and
+    # `generate(np.int64(2))` was "num_images must be a positive int".
+    from keras_gen import data, networks
+    from keras_gen.models import GAN, VAE, ConditionalGAN
+
+    i = np.int64
+    shape = (i(28), i(28), i(1))
+    gan = GAN(networks.dcgan_generator(shape, i(8), i(4)),
+              networks.dcgan_discriminator(shape, i(4)), seed=i(1))
+    gan.compile(d_steps=i(2))
+    gan.fit(tiny_images(8), batch_size=i(4), epochs=i(1), verbose=0)
+    assert gan.generate(i(3), seed=i(5), batch_size=i(2)).shape == (3, 28, 28, 1)
+    cgan = ConditionalGAN(networks.conditional_dcgan_generator(shape, i(8), i(10), i(4)),
+                          networks.projection_discriminator(shape, i(10), i(4)), num_classes=i(10))
+    cvae = VAE(networks.vae_encoder(shape, i(4), i(4), i(10)),
+               networks.vae_decoder(shape, i(4), i(4), i(10)), num_classes=i(10),
+               kl_warmup_steps=i(5), seed=i(2))
+    cvae.compile("adam")
+    for model in (gan, cgan, cvae):  # the configs hold Python ints, so they save and load
+        path = str(tmp_path / f"{model.name}.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path)
+        for attribute in ("seed", "num_classes", "kl_warmup_steps", "d_steps"):
+            value = getattr(loaded, attribute, None)
+            assert value == getattr(model, attribute, None) and type(value) in (int, type(None))
+    images, _ = data.load_arrays("digits", image_size=i(16), limit=i(10))
+    assert images.shape == (10, 16, 16, 1)
+    with pytest.raises(ValueError, match=r"kl_warmup_steps must be an int >= 0\. Received: True"):
+        VAE(networks.vae_encoder(shape, 4, 4), networks.vae_decoder(shape, 4, 4),
+            kl_warmup_steps=True)  # a bool is not a count (it was accepted)
