@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_gen import export
@@ -91,11 +92,10 @@ def test_stopping_the_local_server_raises_nothing_in_its_thread(tmp_path, monkey
     server.stop()  # again: nothing left to stop, and no error
 
 
-def test_a_port_in_use_is_refused_with_the_fix_and_leaves_no_thread(tmp_path, capsys):
+def test_a_port_in_use_is_refused_with_the_fix_and_leaves_no_thread(tmp_path):
     # It was a traceback ending in "OSError: [Errno 98] Address already in use".
     import threading
 
-    from keras_gen.cli import main
     from keras_gen.serving import LocalServer
 
     def pollers():
@@ -103,8 +103,14 @@ def test_a_port_in_use_is_refused_with_the_fix_and_leaves_no_thread(tmp_path, ca
 
     with LocalServer(str(tmp_path), port=0) as server:
         assert pollers() == 1
-        assert main(["serve", str(tmp_path), "--port", str(server.port)]) == 2
-        assert re.search(rf"^keras-gen serve: error: \[Errno \d+\] Cannot listen on "
-                         rf"127\.0\.0\.1:{server.port}: .*\. Pass another port \(--port\), or "
-                         r"stop what is using this one\.$", capsys.readouterr().err.strip())
+        message = (rf"Cannot listen on 127\.0\.0\.1:{server.port}: .*\. Pass another port "
+                   r"\(--port\), or stop what is using this one\.$")
+        with pytest.raises(OSError, match=message):
+            LocalServer(str(tmp_path), port=server.port)
         assert pollers() == 1  # the failed server's own was stopped
+        result = subprocess.run([sys.executable, "-m", "keras_gen.cli", "serve", str(tmp_path),
+                                 "--port", str(server.port)], capture_output=True, text=True,
+                                timeout=120, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 2, result.stderr
+    assert re.search(r"^keras-gen serve: error: \[Errno \d+\] " + message,
+                     result.stderr.strip().splitlines()[-1]), result.stderr
