@@ -9,7 +9,7 @@ import pytest
 from keras_gen.errors import DataError
 from keras_gen.utils import (atomic_path, make_grid, save_image_grid, to_uint8,
                              write_json_atomic)
-from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.arguments import check_positive_int, is_int
 
 
 def test_to_uint8_maps_the_tanh_range():
@@ -64,3 +64,6 @@ def test_check_positive_int_names_the_argument():
     assert checked == 3 and type(checked) is int
     with pytest.raises(ValueError, match=r"Received: epochs=np\.True_$"):
         check_positive_int("epochs", np.True_)
+    # The one test of integer-ness behind every count and seed check (k, every, num_blocks, ...).
+    assert [is_int(value) for value in (3, np.int64(3), np.uint8(3), True, np.True_, 3.0, "3")] \
+        == [True, True, True, False, False, False, False]

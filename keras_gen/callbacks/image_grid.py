@@ -5,7 +5,7 @@ import os
 import keras
 
 from keras_gen.models.randomness import sampling_seed
-from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.arguments import check_positive_int, is_int
 from keras_gen.utils.images import make_grid, save_image_grid
 
 
@@ -33,7 +33,7 @@ class ImageGrid(keras.callbacks.Callback):
     def __init__(self, directory=None, num_images=64, seed=0, every=1, log_dir=None):
         super().__init__()
         # Checked here, not when the first grid is due: that is after `every` epochs of training.
-        if not isinstance(every, int) or every < 1:
+        if not is_int(every) or every < 1:
             raise ValueError(f"every must be an int >= 1. Received: every={every!r}")
         check_positive_int("num_images", num_images)
         sampling_seed(seed)

@@ -9,6 +9,7 @@ import keras
 
 from keras_gen.metrics.evaluate import ReferenceStatistics, minimum_samples
 from keras_gen.models.randomness import sampling_seed
+from keras_gen.utils.arguments import is_int
 from keras_gen.utils.files import sha256_of, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,9 @@ class QualityMonitor(keras.callbacks.Callback):
                  best_path=None):
         super().__init__()
         # Checked here, not when the first score is due: that is after `every` epochs of training.
-        if not isinstance(every, int) or every < 1:
+        if not is_int(every) or every < 1:
             raise ValueError(f"every must be an int >= 1. Received: every={every!r}")
-        if (not isinstance(num_samples, int) or isinstance(num_samples, bool)
-                or num_samples < minimum_samples()):
+        if not is_int(num_samples) or num_samples < minimum_samples():
             raise ValueError(f"num_samples must be an int >= {minimum_samples()} (what evaluate "
                              f"scores). Received: num_samples={num_samples!r}")
         if not isinstance(reference, ReferenceStatistics):

@@ -6,6 +6,7 @@ from keras_gen.metrics.distances import frechet_inception_distance, kernel_incep
 from keras_gen.metrics.features import get_extractor
 from keras_gen.metrics.scores import (conditional_accuracy, density_coverage, inception_score,
                                       kth_neighbour_radii, mode_coverage, precision_recall)
+from keras_gen.utils.arguments import is_int
 
 
 class ReferenceStatistics:
@@ -139,7 +140,7 @@ def minimum_samples(k=3):
     minimum_samples()  # 6
     ```
     """
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+    if not is_int(k) or k < 1:
         raise ValueError(f"k must be an int >= 1. Received: k={k!r}")
     return k + 3
 

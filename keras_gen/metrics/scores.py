@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from keras_gen.utils.arguments import is_int
+
 
 def inception_score(logits, num_splits=10):
     """IS = exp(E_x KL(p(y|x) || p(y))), from classifier logits.
@@ -93,7 +95,7 @@ def kth_neighbour_radii(points, k):
     points = np.asarray(points, np.float64)
     if points.ndim != 2:
         raise ValueError(f"points must be (N, d). Received shape {points.shape}")
-    if not isinstance(k, int) or not 1 <= k < len(points):
+    if not is_int(k) or not 1 <= k < len(points):
         raise ValueError(f"k must be an int in [1, N={len(points)}). Received: k={k!r}")
     radii = np.empty(len(points))
     for start, squared in _distance_blocks(points, points, squared=True):
@@ -121,7 +123,7 @@ def _check_sets(real, fake, k, real_radii):
     if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
         raise ValueError(
             f"real and fake must be (N, d) with one d. Received {real.shape}, {fake.shape}")
-    if not isinstance(k, int) or k < 1 or k >= min(len(real), len(fake)):
+    if not is_int(k) or k < 1 or k >= min(len(real), len(fake)):
         raise ValueError(f"k must be an int in [1, min(N, M)). Received: k={k!r}")
     if real_radii is None:
         return real, fake, kth_neighbour_radii(real, k)

@@ -9,6 +9,7 @@ from keras_gen.export.models_config import (read_models_config, served_versions,
                                             unservable_name_message)
 from keras_gen.export.saved_model import existing_versions, is_model_name
 from keras_gen.export.session_model import SessionModel
+from keras_gen.utils.arguments import is_int
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class ModelRepository:
         if not os.path.isdir(base_dir):
             raise FileNotFoundError(f"No model folder at {base_dir!r}; export a model with "
                                     "`keras-gen export MODEL_FILE --name NAME --out DIR` first.")
-        if not isinstance(max_load_retries, int) or max_load_retries < 0:
+        if not is_int(max_load_retries) or max_load_retries < 0:
             raise ValueError("max_load_retries must be an int >= 0. "
                              f"Received: max_load_retries={max_load_retries!r}")
         if not load_retry_seconds >= 0:

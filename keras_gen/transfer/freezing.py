@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_gen.utils.arguments import is_int
+
 
 def _select(model, up_to=None, layers=None, predicate=None):
     chosen = [arg is not None for arg in (up_to, layers, predicate)]
@@ -131,7 +133,7 @@ def freeze_discriminator_blocks(gan, num_blocks):
     ```
     """
     blocks = [layer.name for layer in gan.discriminator.layers if layer.name.startswith("block_")]
-    if not isinstance(num_blocks, int) or not 1 <= num_blocks <= len(blocks):
+    if not is_int(num_blocks) or not 1 <= num_blocks <= len(blocks):
         raise ValueError(f"Cannot freeze {num_blocks!r} discriminator blocks: this one has "
                          f"{len(blocks)} ({', '.join(blocks)}). Pass 1 to {len(blocks)} "
                          "(FreezeD: `freeze_d=` in prepare_finetune, `--freeze-d` in the CLI).")
