@@ -113,7 +113,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         self.num_classes = None if num_classes is None else check_num_classes(num_classes)
         self.image_shape = tuple(encoder.inputs[0].shape[1:])
         self.latent_dim = int(decoder.inputs[0].shape[-1])
-        self.reparameterize = Reparameterization(seed, name="reparameterization")
+        self.reparameterize = Reparameterization(self.seed, name="reparameterization")
         self._trackers = {name: keras.metrics.Mean(name=name)
                           for name in ("loss", "reconstruction", "kl", "beta")}
         self.built = True

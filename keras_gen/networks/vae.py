@@ -6,8 +6,7 @@ generator body, so blocks keep the `block_k` names transfer learning freezes by.
 
 import keras
 
-from keras_gen.networks.dcgan import (checked_sizes, discriminator_body,
-                                      generator_body)
+from keras_gen.networks.dcgan import checked_sizes, discriminator_body, generator_body
 from keras_gen.utils.arguments import is_int
 
 
