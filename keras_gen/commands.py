@@ -6,7 +6,8 @@ functions (or `cli.main`) directly.
 
 import os
 
-from keras_gen.recipes import VAE_RECIPES
+from keras_gen.errors import DataError
+from keras_gen.recipes import RECIPES, VAE_RECIPES
 
 
 def run_train(args):
@@ -16,10 +17,18 @@ def run_train(args):
     out_dir = args.out or os.path.join("runs", args.model)
     training.refuse_finished_run(out_dir, args.overwrite)  # before the data loads
     images, labels = data.load_arrays(args.dataset, image_size=args.image_size, limit=args.limit)
+    num_classes = int(labels.max()) + 1
+    conditional = (RECIPES.get(args.model, {}).get("head")
+                   or VAE_RECIPES.get(args.model, {}).get("conditional"))
+    if conditional and num_classes < 2:  # else "num_classes must be an int >= 2", from deep down
+        raise DataError(f"{args.model} is class-conditional and needs at least 2 classes; "
+                        f"{args.dataset!r} has one (a folder of images without class subfolders "
+                        "is one class). Train dcgan or vae on it, or sort its images into one "
+                        "subfolder per class.")
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
     common = dict(image_shape=images.shape[1:], width=args.width, seed=args.seed,
-                  jit_compile=bool(args.jit), num_classes=int(labels.max()) + 1)
+                  jit_compile=bool(args.jit), num_classes=num_classes)
     if args.model in VAE_RECIPES:
         if args.loss:
             raise ValueError(f"--loss chooses a GAN loss; {args.model} is in the VAE family.")

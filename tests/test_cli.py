@@ -95,6 +95,23 @@ def test_a_finished_run_is_not_replaced_without_overwrite(tmp_path, capsys):
     assert (out / "model.keras").read_bytes() != first
 
 
+def test_conditional_recipes_need_two_classes(tmp_path, capsys):
+    # A folder of images without class subfolders is one class; cgan and cvae failed on it with
+    # "num_classes must be an int >= 2. Received: num_classes=1", from inside the networks.
+    import tensorflow as tf
+
+    for i in range(2):
+        tf.io.write_file(str(tmp_path / "mine" / f"{i}.png"),
+                         tf.io.encode_png(np.zeros((28, 28, 1), np.uint8)))
+    for recipe in ("cgan", "acgan", "cvae"):
+        assert main(["train", recipe, "--dataset", str(tmp_path / "mine"), "--out",
+                     str(tmp_path / recipe)]) == 2
+        assert re.search(rf"^keras-gen train: error: {recipe} is class-conditional and needs at "
+                         rf"least 2 classes; '.*mine' has one \(a folder of images without class "
+                         r"subfolders is one class\)\. Train dcgan or vae on it",
+                         capsys.readouterr().err)
+
+
 def test_errors_exit_2_with_a_message(tmp_path, capsys):
     assert main(["train", "dcgan", "--dataset", str(tmp_path / "nowhere"), "--out",
                  str(tmp_path / "run")]) == 2
