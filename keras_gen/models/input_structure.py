@@ -10,8 +10,6 @@ tensor for conditional models). Keras passes anything else through to the step, 
 """
 
 import keras
-import numpy as np
-import tensorflow as tf
 
 from keras_gen.errors import DataError
 
@@ -73,7 +71,10 @@ def check_element_structure(element, consumer, takes_labels, source):
 
 
 def check_images_structure(images, consumer, takes_labels, source):
-    """Raises `DataError` unless `images` is one array or tensor (or its `TensorSpec`).
+    """Raises `DataError` if `images` is a dict, list or tuple rather than one array or tensor.
+
+    Anything else passes to Keras as it is (one array, tensor or `TensorSpec`, and what Keras
+    reads itself: a `tf.distribute` dataset, a `DataAdapter`, ...).
 
     Args:
         images: `x` as given, or the images of a batch or of a dataset's `element_spec`.
@@ -91,7 +92,7 @@ def check_images_structure(images, consumer, takes_labels, source):
     check_images_structure({"images": images}, "GAN.fit", False, "x")  # DataError
     ```
     """
-    if images is None or _is_one_tensor(images):
+    if not isinstance(images, (dict, list, tuple)):
         return
     if takes_labels:
         fix = ("Pass the labels apart from the images: as y, or as the second part of "
@@ -102,14 +103,7 @@ def check_images_structure(images, consumer, takes_labels, source):
                     f"received {_describe(images)} as {source}. {fix}")
 
 
-def _is_one_tensor(value):
-    return isinstance(value, (np.ndarray, tf.Tensor, tf.TensorSpec, tf.Variable)) or (
-        hasattr(value, "__array__") and not isinstance(value, (list, tuple, dict)))
-
-
 def _describe(value):
     if isinstance(value, dict):
         return f"a dict with keys {sorted(value, key=str)}"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of {len(value)} items"
-    return f"a {type(value).__name__}"
+    return f"a {type(value).__name__} of {len(value)} items"

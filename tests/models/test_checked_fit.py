@@ -371,3 +371,13 @@ def test_images_in_a_dict_or_list_are_refused_with_the_fix():
                                                 rf"{received}\. {fix}"):
                 model.fit(data(), verbose=0)
         assert set(_steps_taken(model)) == {0}
+
+
+def test_what_keras_reads_itself_still_passes_the_structure_check(mirrored_strategy):
+    # The check refuses dicts, lists and tuples only: a tf.distribute dataset, which Keras takes
+    # as it is, was refused as "received a DistributedDataset as x" by its first version.
+    with mirrored_strategy.scope():
+        gan = tiny_gan()
+    distributed = mirrored_strategy.experimental_distribute_dataset(_batches(tiny_images(8)))
+    gan.fit(distributed, verbose=0)
+    assert gan.g_optimizer.iterations.numpy() == 2
