@@ -6,6 +6,11 @@ VAE compiled with `loss="mse"` trained on its ELBO, and `metrics=["mae"]` logged
 `compile(optimizer=...)`, the Keras habit, was a bare `TypeError` that did not say what to pass.
 """
 
+import warnings
+
+# The `keras.Model.compile` arguments that a model computing its own loss and metrics ignores.
+IGNORED = ("loss", "loss_weights", "metrics", "weighted_metrics")
+
 _OWN_LOSS_HINT = {
     "VAE": "Choose the reconstruction term with VAE(..., likelihood=...) (\"bernoulli\", or "
            "\"gaussian\" for half the squared error) and the KL weight with beta.",
@@ -44,7 +49,7 @@ def refuse_ignored_compile_args(model, given, optimizers=None, takes_loss=False)
         raise TypeError(f"{name}.compile takes one optimizer per network, not optimizer=: pass "
                         f"{arguments} (each defaults to Adam(2e-4, beta_1=0.5)).")
     rest = dict(given)
-    for arg in ("loss", "loss_weights", "metrics", "weighted_metrics"):
+    for arg in IGNORED:
         if arg == "loss" and takes_loss:
             continue
         value = rest.pop(arg, None)
@@ -63,3 +68,31 @@ def refuse_ignored_compile_args(model, given, optimizers=None, takes_loss=False)
     if optimizers and rest:
         raise TypeError(f"{name}.compile() got unexpected keyword arguments {sorted(rest)}")
     return rest
+
+
+def without_ignored_compile_args(model, config):
+    """A saved compile config without the arguments `model` ignores, which older files may hold.
+
+    Before `refuse_ignored_compile_args`, `vae.compile("adam", loss="mse")` was accepted (and the
+    loss ignored), and such a `.keras` file holds it: loading it would now fail. It loads, with
+    a warning, compiled as it trained.
+
+    Args:
+        model: the keras_gen model being loaded; its class names the warning.
+        config: dict. The deserialized compile config.
+
+    Returns:
+        `config` without the ignored arguments that were set.
+
+    Example:
+
+    ```python
+    self.compile(**without_ignored_compile_args(self, config))
+    ```
+    """
+    dropped = {arg: config[arg] for arg in IGNORED if config.get(arg) is not None}
+    if dropped:
+        warnings.warn(f"This {type(model).__name__} was saved compiled with {dropped}, which it "
+                      "ignored in training and no longer accepts; it loads without them.",
+                      stacklevel=2)
+    return {arg: value for arg, value in config.items() if arg not in dropped}

@@ -8,7 +8,8 @@ from keras_gen.losses.variational import LIKELIHOODS, kl_divergence, reconstruct
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.checked_fit import CheckedFitMixin, after_batch, step_labels
-from keras_gen.models.compile_args import refuse_ignored_compile_args
+from keras_gen.models.compile_args import (refuse_ignored_compile_args,
+                                           without_ignored_compile_args)
 from keras_gen.models.labels import check_labels
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
@@ -146,7 +147,8 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
 
     def compile_from_config(self, config):
         # Keras skips custom compile() methods when loading; this one is safe to call.
-        self.compile(**keras.saving.deserialize_keras_object(config))
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**without_ignored_compile_args(self, config))
 
     def _with_labels(self, network, data, labels):
         return network(data if self.num_classes is None else [data, labels])

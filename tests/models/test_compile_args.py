@@ -1,6 +1,8 @@
 """`compile()` refuses Keras arguments a keras_gen model would ignore, with the fix."""
 
+import json
 import re
+import zipfile
 
 import keras
 import pytest
@@ -42,3 +44,22 @@ def test_models_with_several_optimizers_name_them_for_optimizer():
         with pytest.raises(TypeError, match=rf"^{name}\.compile\(\) got unexpected keyword "
                                             r"arguments \['auto_scale_loss'\]$"):
             model.compile(auto_scale_loss=False)
+
+
+def test_a_vae_saved_with_an_ignored_loss_or_metric_still_loads(tmp_path):
+    # Files saved before the refusal hold e.g. loss="mse" in their compile config; loading them
+    # failed with the refusal. They load, with a warning, compiled as they trained.
+    vae = tiny_vae()
+    vae.save(tmp_path / "vae.keras")
+    with zipfile.ZipFile(tmp_path / "vae.keras") as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(files["config.json"])
+    config["compile_config"].update(loss="mse", metrics=["mae"])  # as the old version wrote
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(tmp_path / "old.keras", "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.warns(UserWarning, match=r"saved compiled with \{'loss': 'mse', 'metrics': "
+                                         r"\['mae'\]\}, which it ignored in training"):
+        loaded = keras.saving.load_model(tmp_path / "old.keras")
+    assert loaded.compiled and float(loaded.optimizer.learning_rate) == pytest.approx(1e-3)
