@@ -2,6 +2,8 @@
 
 import os
 
+import numpy as np
+
 from keras_gen.data.readers import SPLITS, read_local
 from keras_gen.data.sources import load_digits, load_tfds
 from keras_gen.data.transforms import convert_images, to_unit_range
@@ -109,7 +111,8 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
     """Turns uint8 images and int labels into the pipeline `load()` returns.
 
     Args:
-        images: uint8 array `(N, H, W, C)`.
+        images: uint8 array `(N, H, W, C)` (any integer array in [0, 255]; float images are
+            refused, since scaling them as 0-255 would make them black).
         labels: int array `(N,)`.
         batch_size: int. Examples per batch.
         shuffle: bool. Shuffle the whole dataset, again every epoch.
@@ -131,6 +134,15 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
     import tensorflow as tf
 
     check_positive_int("batch_size", batch_size, DataError)
+    images = np.asarray(images)
+    if images.dtype != np.uint8 and (not np.issubdtype(images.dtype, np.integer) or (
+            images.size and (images.min() < 0 or images.max() > 255))):
+        low, high = (f"{images.min():.4g}", f"{images.max():.4g}") if images.size else ("-", "-")
+        raise DataError(
+            f"{description} must be integer images in [0, 255], which from_arrays scales to "
+            f"[-1, 1]; received {images.dtype} values from {low} to {high}. For float images "
+            "in [-1, 1], build the dataset with tf.data.Dataset.from_tensor_slices; convert [0, 1] "
+            "ones with (images * 255).round().astype('uint8').")
     if drop_remainder and len(images) < batch_size:
         raise DataError(
             f"{description} has {len(images)} images, fewer than batch_size={batch_size}, so "

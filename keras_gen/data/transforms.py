@@ -79,7 +79,17 @@ def to_unit_range(images):
     ```python
     x = to_unit_range(np.array([0, 255], np.uint8))  # [-1., 1.]
     ```
+
+    Raises:
+        DataError: for float images, which would all land near -1 (a [0, 1] image maps to
+            [-1, -0.992]: black), with the fix.
     """
     import tensorflow as tf
 
+    dtype = getattr(images, "dtype", None)
+    if dtype is not None and not tf.as_dtype(dtype).is_integer:
+        raise DataError(
+            "to_unit_range maps 0-255 integer images to [-1, 1]; received "
+            f"{tf.as_dtype(dtype).name} images. Float images count as scaled already: use [-1, 1] "
+            "ones as they are, and map [0, 1] ones with images * 2 - 1.")
     return tf.cast(images, tf.float32) / 127.5 - 1.0

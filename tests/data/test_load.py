@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from keras_gen import DataError, data
+from keras_gen.data.transforms import to_unit_range
 from tests.helpers import SHARED_DATA
 
 
@@ -146,6 +147,24 @@ def test_png_alpha_channels_are_dropped_grey_and_colour(tmp_path):
     colour, _ = data.load_arrays(str(tmp_path / "rgba"))
     np.testing.assert_array_equal(grey, np.full((1, 8, 8, 1), 70, np.uint8))
     np.testing.assert_array_equal(colour, np.full((1, 8, 8, 3), 30, np.uint8))
+
+
+def test_from_arrays_refuses_float_images_it_would_darken():
+    # It scaled float [0, 1] images as 0-255 ones, to [-1, -0.992]: every image black, silently.
+    unit = np.linspace(0, 1, 8 * 4, dtype=np.float32).reshape(8, 2, 2, 1)
+    with pytest.raises(DataError, match=r"^the arrays must be integer images in \[0, 255\], which "
+                                        r"from_arrays scales to \[-1, 1\]; received float32 values "
+                                        r"from 0 to 1\. For float images in \[-1, 1\]"):
+        data.from_arrays(unit, np.zeros(8, np.int32), batch_size=4)
+    with pytest.raises(DataError, match=r"received int64 values from -1 to 256\."):
+        data.from_arrays(np.array([-1, 256] * 16).reshape(8, 2, 2, 1), np.zeros(8), batch_size=4)
+    with pytest.raises(DataError, match=r"^to_unit_range maps 0-255 integer images to \[-1, 1\]; "
+                                        r"received float32 images\."):
+        to_unit_range(unit)
+    # Any integer type in [0, 255] is scaled as uint8 is: 0 -> -1, 255 -> 1.
+    wide = np.array([0, 255] * 16, np.int64).reshape(8, 2, 2, 1)
+    batch, _ = next(iter(data.from_arrays(wide, np.zeros(8), batch_size=8, shuffle=False)))
+    np.testing.assert_array_equal(batch.numpy().reshape(-1)[:2], [-1.0, 1.0])
 
 
 def test_image_folder_mixed_sizes_need_image_size(tmp_path):
