@@ -74,15 +74,15 @@ def to_unit_range(images):
     Returns:
         float32 tensor in [-1, 1].
 
+    Raises:
+        DataError: for float images, which would all land near -1 (a [0, 1] image maps to
+            [-1, -0.992]: black), with the fix.
+
     Example:
 
     ```python
     x = to_unit_range(np.array([0, 255], np.uint8))  # [-1., 1.]
     ```
-
-    Raises:
-        DataError: for float images, which would all land near -1 (a [0, 1] image maps to
-            [-1, -0.992]: black), with the fix.
     """
     import tensorflow as tf
 
