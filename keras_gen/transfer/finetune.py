@@ -42,6 +42,8 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
             or not 0 < learning_rate < math.inf):
         raise ValueError("learning_rate must be a number > 0 (e.g. 2e-4), or None to keep the "
                          f"model's own. Received: learning_rate={learning_rate!r}")
+    if ada not in (True, False):
+        raise ValueError(f"ada must be True or False. Received: ada={ada!r}")
     config = model.get_compile_config() or {}  # before set_augment marks it uncompiled
     if freeze_d:
         freeze_discriminator_blocks(model, freeze_d)

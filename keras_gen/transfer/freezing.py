@@ -33,7 +33,9 @@ def _select(model, up_to=None, layers=None, predicate=None):
 
 def _wrapper_hint(model):
     """What to say when `model` is a GAN or VAE wrapper: its blocks are inside its networks."""
-    networks = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
+    # Not the blocks themselves (a discriminator's blocks are small models too).
+    networks = [layer.name for layer in model.layers
+                if isinstance(layer, keras.Model) and not layer.name.startswith("block_")]
     if not networks:
         return ""
     example = "discriminator" if "discriminator" in networks else networks[0]

@@ -27,7 +27,9 @@ def test_freeze_by_block_layers_and_predicate():
 
 def test_bad_selections_are_named():
     discriminator = networks.dcgan_discriminator(TINY_SHAPE, 4)
-    with pytest.raises(ValueError, match=r"no layer 'block_7'.*\['block_0', 'block_1'\]"):
+    # A network's own blocks are small models; they were named as "networks to freeze inside".
+    with pytest.raises(ValueError, match=r"^discriminator has no layer 'block_7'; its blocks are "
+                                         r"\['block_0', 'block_1'\]\.$"):
         transfer.freeze(discriminator, up_to="block_7")
     with pytest.raises(ValueError, match="exactly one"):
         transfer.freeze(discriminator, up_to="block_0", layers=["logit"])
@@ -42,6 +44,8 @@ def test_bad_selections_are_named():
     with pytest.raises(ValueError, match=r"Cannot freeze 3 discriminator blocks: this one has "
                                          r"2 \(block_0, block_1\)\. Pass 1 to 2"):
         transfer.freeze_discriminator_blocks(tiny_gan(), 3)
+    with pytest.raises(ValueError, match=r"^ada must be True or False\. Received: ada='yes'$"):
+        transfer.prepare_finetune(tiny_gan(), ada="yes")  # it was accepted as true
 
 
 def test_freezing_after_compile_is_caught_and_recompiling_fixes_it():
