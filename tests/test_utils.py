@@ -2,6 +2,7 @@
 
 import os
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -26,6 +27,24 @@ def test_make_grid_places_images_row_by_row():
     for columns in (0, -1, 2.0):
         with pytest.raises(ValueError, match=rf"columns must be a positive int.*{columns}"):
             make_grid(images, columns=columns)
+
+
+def test_make_grid_shows_uint8_pixels_as_they_are_and_refuses_other_ranges():
+    # uint8 pixels were read as [-1, 1] values (0 became grey 128, everything above 1 white), and
+    # 0-255 floats came out all white; an empty batch was a ZeroDivisionError.
+    pixels = np.array([0, 64, 255], np.uint8).reshape(3, 1, 1, 1)
+    assert list(make_grid(pixels, columns=3, padding=0).reshape(-1)) == [0, 64, 255]
+    with pytest.raises(DataError, match=r"^make_grid takes float images in \[-1, 1\], or uint8 "
+                                        r"pixels; received values from 0 to 255\. Scale 0-255"):
+        make_grid(pixels.astype(np.float32))
+    with pytest.raises(DataError, match=r"received int64 values\. Pass 0-255 images as uint8"):
+        make_grid(pixels.astype(np.int64))
+    with pytest.raises(ValueError, match=r"with N >= 1\. Received shape \(0, 1, 1, 1\)"):
+        make_grid(pixels[:0])
+    # NaN (a diverged model's samples) still makes a grid, black: ImageGrid must not stop a run.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's cast of NaN warned "invalid value"
+        assert not make_grid(np.full((1, 1, 1, 1), np.nan, np.float32)).any()
 
 
 def test_save_image_grid_writes_png_under_a_png_name(tmp_path):

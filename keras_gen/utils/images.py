@@ -10,7 +10,7 @@ from keras_gen.utils.files import atomic_path
 
 
 def to_uint8(images):
-    """Maps images in [-1, 1] to uint8 in [0, 255] (values outside are clipped).
+    """Maps images in [-1, 1] to uint8 in [0, 255] (values outside are clipped, NaN is black).
 
     Args:
         images: array-like float images in [-1, 1].
@@ -24,7 +24,9 @@ def to_uint8(images):
     to_uint8(np.array([-1.0, 0.0, 1.0]))  # [0, 128, 255]
     ```
     """
-    images = np.asarray(images, dtype=np.float32)
+    # NaN (a diverged model's samples) has no uint8 value: numpy's cast warned and gave 0.
+    images = np.nan_to_num(np.asarray(images, dtype=np.float32), nan=-1.0, posinf=1.0,
+                           neginf=-1.0)
     return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
@@ -102,12 +104,17 @@ def make_grid(images, columns=None, padding=2):
     """Tiles a batch of images into one image, row by row.
 
     Args:
-        images: array `(N, H, W, C)` in [-1, 1].
+        images: array `(N, H, W, C)`: floats in [-1, 1] (what the models generate), or uint8
+            pixels, shown as they are.
         columns: optional int. Images per row; defaults to `ceil(sqrt(N))`.
         padding: int. Pixels of black between images.
 
     Returns:
         uint8 array `(rows * (H + padding) + padding, ..., C)`.
+
+    Raises:
+        DataError: for float values outside [-1, 1] (0-255 floats were all white) or integers
+            other than uint8, with the fix.
 
     Example:
 
@@ -115,9 +122,11 @@ def make_grid(images, columns=None, padding=2):
     grid = make_grid(gan.generate(64, seed=0))  # 8 x 8 tiles
     ```
     """
-    images = to_uint8(images)
-    if images.ndim != 4:
-        raise ValueError(f"images must be (N, H, W, C). Received shape {images.shape}")
+    images = np.asarray(images)
+    if images.ndim != 4 or not len(images):
+        raise ValueError(f"images must be (N, H, W, C) with N >= 1. Received shape {images.shape}")
+    if images.dtype != np.uint8:  # uint8 pixels were read as [-1, 1] values: 0 became grey
+        images = to_uint8(_display_range(images))
     count, height, width, channels = images.shape
     if columns is None:
         columns = math.ceil(math.sqrt(count))
@@ -133,11 +142,23 @@ def make_grid(images, columns=None, padding=2):
     return grid
 
 
+def _display_range(images):
+    """Float `images` once their finite values are in [-1, 1]; NaN (a diverged model) passes."""
+    if images.dtype.kind in "biu":
+        raise DataError(f"make_grid takes float images in [-1, 1], or uint8 pixels; received "
+                        f"{images.dtype} values. Pass 0-255 images as uint8.")
+    finite = images[np.isfinite(images)]
+    if finite.size and (finite.min() < -1 - RANGE_SLACK or finite.max() > 1 + RANGE_SLACK):
+        raise DataError(f"make_grid takes float images in [-1, 1], or uint8 pixels; received "
+                        f"values from {finite.min():g} to {finite.max():g}. {SCALING_HINT}")
+    return images
+
+
 def save_image_grid(images, path, columns=None, scale=4):
     """Saves a grid of images as a PNG (written atomically) with matplotlib.
 
     Args:
-        images: array `(N, H, W, C)` in [-1, 1].
+        images: array `(N, H, W, C)`: floats in [-1, 1], or uint8 pixels (see `make_grid`).
         path: str. Destination `.png`.
         columns: optional int. Images per row.
         scale: int. Nearest-neighbour upscaling, so 28x28 digits are visible.
