@@ -197,7 +197,7 @@ def checked_data(model, x, y=None, consumer=None):
     num_classes = getattr(model, "num_classes", None)
     if isinstance(x, tf.data.Dataset):
         check_element_structure(x.element_spec, consumer, num_classes is not None,
-                                "each dataset element")
+                                "each dataset element", dataset=True)
         return _checked_dataset(x, consumer, num_classes), y
     check = functools.partial(_check_batch, consumer=consumer, num_classes=num_classes)
     if isinstance(x, types.GeneratorType):  # what Keras takes as a generator

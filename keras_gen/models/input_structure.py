@@ -40,7 +40,7 @@ def refuse_example_weights(consumer, sample_weight=None, class_weight=None):
                             f"each batch, so the weights would be ignored. {_RESAMPLE_HINT}")
 
 
-def check_element_structure(element, consumer, takes_labels, source):
+def check_element_structure(element, consumer, takes_labels, source, dataset=False):
     """Raises `DataError` unless `element` is images, or `(images, labels)`, with no weights.
 
     Args:
@@ -49,6 +49,8 @@ def check_element_structure(element, consumer, takes_labels, source):
         takes_labels: whether the model reads labels (a conditional model); the fix says where
             they go.
         source: what `element` is, for the message, e.g. `"each dataset element"`.
+        dataset: whether `element` is a `tf.data.Dataset`'s: a dataset of dicts (TFDS'
+            default) is then shown the `map` to pairs.
 
     Raises:
         DataError: for sample weights in the element, or images that are not one array or
@@ -66,11 +68,12 @@ def check_element_structure(element, consumer, takes_labels, source):
                         f"part, (images, labels, weights): keras_gen's losses average over each "
                         f"batch, so the weights would be ignored. {_RESAMPLE_HINT}")
     whole = images is element  # not an (images, labels) pair
+    hint = _dict_dataset_hint(images) if dataset and whole and isinstance(images, dict) else ""
     check_images_structure(images, consumer, takes_labels,
-                           source if whole else f"the first part of {source}")
+                           source if whole else f"the first part of {source}", hint)
 
 
-def check_images_structure(images, consumer, takes_labels, source):
+def check_images_structure(images, consumer, takes_labels, source, hint=""):
     """Raises `DataError` if `images` is a dict, list or tuple rather than one array or tensor.
 
     Anything else passes to Keras as it is (one array, tensor or `TensorSpec`, and what Keras
@@ -82,6 +85,7 @@ def check_images_structure(images, consumer, takes_labels, source):
         takes_labels: whether the model reads labels (a conditional model); the fix says where
             they go.
         source: where `images` came from, for the message, e.g. `"x"`.
+        hint: str. More of the fix, at the end of the message.
 
     Raises:
         DataError: for a dict, list or tuple of arrays, with the fix.
@@ -100,7 +104,18 @@ def check_images_structure(images, consumer, takes_labels, source):
     else:
         fix = "Pass the images themselves; (images, labels) pairs are fine, the labels unused."
     raise DataError(f"{consumer} takes images as one array or tensor shaped (N, H, W, C); "
-                    f"received {_describe(images)} as {source}. {fix}")
+                    f"received {_describe(images)} as {source}. {fix}{hint and ' ' + hint}")
+
+
+def _dict_dataset_hint(element):
+    """How to turn a dataset of dicts (TFDS' default) into the pairs the models read."""
+    def key(word):
+        return next((name for name in element if word in str(name).lower()), None)
+
+    image_key, label_key = key("image") or next(iter(element)), key("label")
+    parts = f"(e[{image_key!r}], e[{label_key!r}])" if label_key else f"e[{image_key!r}]"
+    return (f"E.g. dataset.map(lambda e: {parts}); for TFDS, tfds.load(..., "
+            "as_supervised=True), or keras_gen.data.load(name), which also scales the images.")
 
 
 def _describe(value):

@@ -348,27 +348,30 @@ def test_images_in_a_dict_or_list_are_refused_with_the_fix():
     # "the dataset yields images only" for a conditional GAN, which had labels in the dict.
     images, labels = tiny_images(8), np.arange(8, dtype=np.int32)
     as_dict = {"images": images, "labels": labels}
+    # A dataset of dicts (TFDS' default) is told how to map its elements to pairs.
+    to_pairs = (r" E\.g\. dataset\.map\(lambda e: \(e\['images'\], e\['labels'\]\)\); for TFDS, "
+                r"tfds\.load\(\.\.\., as_supervised=True\)")
     cases = [  # each a function, so every model gets a fresh generator
-        (lambda: as_dict, "a dict with keys \\['images', 'labels'\\] as x"),
-        (lambda: list(images), "a list of 8 items as x"),
+        (lambda: as_dict, "a dict with keys \\['images', 'labels'\\] as x", "$"),
+        (lambda: list(images), "a list of 8 items as x", "$"),
         (lambda: tf.data.Dataset.from_tensor_slices(as_dict).batch(4),
-         "a dict with keys \\['images', 'labels'\\] as each dataset element"),
+         "a dict with keys \\['images', 'labels'\\] as each dataset element", to_pairs),
         (lambda: tf.data.Dataset.from_tensor_slices(({"images": images}, labels)).batch(4),
-         "a dict with keys \\['images'\\] as the first part of each dataset element"),
+         "a dict with keys \\['images'\\] as the first part of each dataset element", "$"),
         (lambda: (batch for batch in [({"images": images}, labels)]),
-         "a dict with keys \\['images'\\] as the first part of a batch"),
+         "a dict with keys \\['images'\\] as the first part of a batch", "$"),
     ]
     fixes = {False: r"Pass the images themselves; \(images, labels\) pairs are fine, the labels "
-                    r"unused\.$",
+                    r"unused\.",
              True: r"Pass the labels apart from the images: as y, or as the second part of "
-                   r"\(images, labels\) pairs in a dataset\.$"}
+                   r"\(images, labels\) pairs in a dataset\."}
     for model in (*_models(), *_models(num_classes=10)):
         name = type(model).__name__
         fix = fixes[getattr(model, "num_classes", None) is not None]
-        for data, received in cases:
+        for data, received, then in cases:
             with pytest.raises(DataError, match=rf"^{name}\.fit takes images as one array or "
                                                 rf"tensor shaped \(N, H, W, C\); received "
-                                                rf"{received}\. {fix}"):
+                                                rf"{received}\. {fix}{then}"):
                 model.fit(data(), verbose=0)
         assert set(_steps_taken(model)) == {0}
 
