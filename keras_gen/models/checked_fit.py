@@ -36,6 +36,7 @@ from keras_gen.errors import DataError
 from keras_gen.models.input_structure import (check_element_structure, check_images_structure,
                                               refuse_example_weights)
 from keras_gen.models.optimizers import refuse_single_optimizer_callbacks
+from keras_gen.models.saving_mixin import refuse_legacy_checkpoints
 from keras_gen.models.trainable_guard import check_trainable_unchanged
 from keras_gen.utils.images import RANGE_SLACK, SCALING_HINT, model_range_images
 
@@ -66,6 +67,7 @@ class CheckedFitMixin:
         check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
         given = _arguments(keras.Model.fit, self, args, kwargs)
         refuse_single_optimizer_callbacks(self, given.get("callbacks"))
+        refuse_legacy_checkpoints(self, given.get("callbacks"))
         refuse_example_weights(f"{type(self).__name__}.fit", given.get("sample_weight"),
                                given.get("class_weight"))
         given["x"], given["y"] = checked_data(self, given.get("x"), given.get("y"))

@@ -2,6 +2,8 @@
 
 import os
 
+import keras
+
 from keras_gen.utils.files import atomic_path
 
 # Keras' legacy HDF5 format is for functional and sequential models; for a keras_gen model it
@@ -39,11 +41,9 @@ class SavingMixin:
         """
         path = _path_of(filepath)
         if path is not None and path.endswith(_LEGACY_SUFFIXES):
-            raise ValueError(
-                f"{type(self).__name__} models cannot be saved in the legacy HDF5 format "
-                f"({path!r}): Keras fails partway writing them there. Save the whole model "
-                "as .keras (model.save('model.keras')), or its weights as .weights.h5 "
-                "(model.save_weights('model.weights.h5')).")
+            raise _legacy_format_error(
+                self, repr(path), "Save the whole model as .keras (model.save('model.keras')), "
+                "or its weights as .weights.h5 (model.save_weights('model.weights.h5')).")
         # Anything but a .keras file Keras handles (and refuses) itself, naming the user's path.
         if path is None or not path.endswith(".keras") or zipped is False or not overwrite:
             return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
@@ -96,3 +96,35 @@ class SavingMixin:
 def _path_of(filepath):
     """`filepath` as a str, or None for what is not a path (a file object: Keras' business)."""
     return os.fspath(filepath) if isinstance(filepath, (str, os.PathLike)) else None
+
+
+def refuse_legacy_checkpoints(model, callbacks):
+    """Raises `ValueError` for a `ModelCheckpoint` that would save `model` as legacy `.h5`.
+
+    Keras' `ModelCheckpoint` takes an `.h5` path for whole models, so the refusal in `save`
+    came only at the first checkpoint, after an epoch of training (and named
+    `FiniteModelCheckpoint`'s temporary file). `fit` calls this before the first step.
+
+    Args:
+        model: the keras_gen model about to `fit`.
+        callbacks: `fit`'s `callbacks` argument (None or a list).
+
+    Example:
+
+    ```python
+    refuse_legacy_checkpoints(gan, [keras.callbacks.ModelCheckpoint("gan.h5")])  # ValueError
+    ```
+    """
+    for callback in callbacks if isinstance(callbacks, (list, tuple)) else ():
+        if (isinstance(callback, keras.callbacks.ModelCheckpoint)
+                and not callback.save_weights_only
+                and str(callback.filepath).endswith(_LEGACY_SUFFIXES)):
+            raise _legacy_format_error(
+                model, f"{type(callback).__name__}({str(callback.filepath)!r})",
+                "Checkpoint to a .keras path, or pass save_weights_only=True with a "
+                ".weights.h5 path.")
+
+
+def _legacy_format_error(model, where, fix):
+    return ValueError(f"{type(model).__name__} models cannot be saved in the legacy HDF5 format "
+                      f"({where}): Keras fails partway writing them there. {fix}")

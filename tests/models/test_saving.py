@@ -47,6 +47,16 @@ def test_the_legacy_h5_format_is_refused_with_the_fix_and_writes_nothing(tmp_pat
                                              r"format .*Save the whole model as \.keras"):
             model.save(str(tmp_path / "model.h5"))
     assert os.listdir(tmp_path) == []
+    # A checkpoint callback to .h5 was refused only at its first save, an epoch into training.
+    from keras_gen.callbacks import FiniteModelCheckpoint
+
+    for checkpoint in (keras.callbacks.ModelCheckpoint, FiniteModelCheckpoint):
+        gan = tiny_gan()
+        with pytest.raises(ValueError, match=rf"legacy HDF5 format \({checkpoint.__name__}\('"
+                                             r".*gan\.h5'\)\): .* Checkpoint to a \.keras path"):
+            gan.fit(tiny_images(8), batch_size=4, verbose=0,
+                    callbacks=[checkpoint(str(tmp_path / "gan.h5"))])
+        assert int(gan.g_optimizer.iterations) == 0
 
 
 def test_model_export_writes_the_serving_signatures(tmp_path, capsys):
