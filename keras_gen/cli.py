@@ -17,7 +17,7 @@ _DESCRIPTION = """keras-gen: train, sample and inspect image generators.
 
 Examples:
   keras-gen train dcgan                                 # digits, offline, a few minutes
-  keras-gen train dcgan --dataset ../shared/data/mnist --epochs 20
+  keras-gen train dcgan --dataset ../shared/data/mnist --epochs 20 --out runs/dcgan_mnist
   keras-gen sample runs/dcgan/model.keras -n 64 --seed 0 --out grid.png
   keras-gen evaluate runs/dcgan_mnist/model.keras --dataset ../shared/data/mnist
   keras-gen train vae && keras-gen reconstruct runs/vae/model.keras --out recon.png
