@@ -68,9 +68,7 @@ class CheckedFitMixin:
         given = _arguments(keras.Model.fit, self, args, kwargs)
         refuse_single_optimizer_callbacks(self, given.get("callbacks"))
         refuse_legacy_checkpoints(self, given.get("callbacks"))
-        refuse_example_weights(f"{type(self).__name__}.fit", given.get("sample_weight"),
-                               given.get("class_weight"))
-        given["x"], given["y"] = checked_data(self, given.get("x"), given.get("y"))
+        _check_data_arguments(self, given, "fit")
         if given.get("validation_data") is not None:
             given["validation_data"] = _checked_validation_data(self, given["validation_data"])
         return data_errors_raised_clearly(super().fit, **given)
@@ -81,26 +79,20 @@ class CheckedFitMixin:
         private = given.pop("kwargs", {})  # what Keras' own `fit` passes
         # Inside `fit`, validation batches come from data that `fit` has already checked.
         if not private.get("_use_cached_eval_dataset"):
-            consumer = f"{type(self).__name__}.evaluate"
-            refuse_example_weights(consumer, given.get("sample_weight"))
-            given["x"], given["y"] = checked_data(self, given.get("x"), given.get("y"), consumer)
+            _check_data_arguments(self, given, "evaluate")
         return data_errors_raised_clearly(super().evaluate, **given, **private)
 
     def train_on_batch(self, *args, **kwargs):
         """`keras.Model.train_on_batch`, after `fit`'s checks; it takes the same arguments."""
         check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
         given = _arguments(keras.Model.train_on_batch, self, args, kwargs)
-        consumer = f"{type(self).__name__}.train_on_batch"
-        refuse_example_weights(consumer, given.get("sample_weight"), given.get("class_weight"))
-        given["x"], given["y"] = checked_data(self, given["x"], given.get("y"), consumer)
+        _check_data_arguments(self, given, "train_on_batch")
         return super().train_on_batch(**given)
 
     def test_on_batch(self, *args, **kwargs):
         """`keras.Model.test_on_batch`, with its data checked as `fit` checks it."""
         given = _arguments(keras.Model.test_on_batch, self, args, kwargs)
-        consumer = f"{type(self).__name__}.test_on_batch"
-        refuse_example_weights(consumer, given.get("sample_weight"))
-        given["x"], given["y"] = checked_data(self, given["x"], given.get("y"), consumer)
+        _check_data_arguments(self, given, "test_on_batch")
         return super().test_on_batch(**given)
 
 
@@ -112,6 +104,16 @@ def _arguments(method, model, args, kwargs):
     given = inspect.signature(method).bind(model, *args, **kwargs).arguments
     del given["self"]
     return given
+
+
+def _check_data_arguments(model, given, method):
+    """Checks the data in `given` (a call's arguments by name) in place, for `model.<method>`.
+
+    Example weights are refused (`input_structure`); `x` and `y` become `checked_data`'s.
+    """
+    consumer = f"{type(model).__name__}.{method}"
+    refuse_example_weights(consumer, given.get("sample_weight"), given.get("class_weight"))
+    given["x"], given["y"] = checked_data(model, given.get("x"), given.get("y"), consumer)
 
 
 def after_batch(data):
