@@ -181,7 +181,8 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
                     d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9))
         ```
         """
-        refuse_ignored_compile_args(self, keras_args, ["g_optimizer", "d_optimizer"], True)
+        refuse_ignored_compile_args(self, keras_args, ["g_optimizer", "d_optimizer"],
+                                    takes_loss=True)
         g_loss_fn, d_loss_fn = adversarial.get_loss_pair(loss)
         if not is_int(d_steps) or d_steps < 1:
             raise ValueError(f"d_steps must be an int >= 1. Received: d_steps={d_steps!r}")
