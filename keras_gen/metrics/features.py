@@ -45,7 +45,9 @@ class DomainFeatures:
     The weights file is checked against the sha256 recorded when it was
     trained (`python -m keras_gen.metrics.train_classifiers`) before it is
     loaded, so a damaged file is refused instead of giving silently wrong
-    metrics.
+    metrics. Greyscale images of another size (a model trained at 32x32) are
+    resized to the classifier's 28x28 by area averaging, as `InceptionFeatures`
+    resizes everything to 299x299; colour images are refused.
 
     Args:
         domain: str. `"mnist"`, `"fashion_mnist"` or `"digits"`.
@@ -88,12 +90,19 @@ class DomainFeatures:
                                   self.classifier.output])
 
     def __call__(self, images):
+        import tensorflow as tf
+
         images = model_range_images(images, f"The {self.domain} classifier")
-        if images.shape[1:] != self.image_shape:
+        if images.ndim != 4 or images.shape[-1] != self.image_shape[-1]:
             raise DataError(
                 f"The {self.domain} classifier takes images of shape {self.image_shape} in "
-                f"[-1, 1]; received {images.shape[1:]}. Resize/convert them first."
+                f"[-1, 1] (greyscale ones of other sizes are resized); received "
+                f"{images.shape[1:]}. Score colour images with domain='inception'."
             )
+        if images.shape[1:3] != self.image_shape[:2]:
+            # Area averaging: a 2x downscale averages 2x2 blocks, the classifier's own view of
+            # a larger copy of its 28x28 images.
+            images = tf.image.resize(images, self.image_shape[:2], method="area").numpy()
         features, logits = self.model.predict(images, batch_size=self.batch_size, verbose=0)
         return features, logits
 

@@ -57,6 +57,20 @@ def test_digits_classifier_accuracy_on_the_bundled_test_split():
     assert np.mean(logits.argmax(1) == labels) >= 0.98
 
 
+def test_greyscale_images_of_another_size_are_resized_for_the_classifier():
+    # A model trained at 32x32 could not be scored: "Resize/convert them first", which a
+    # `keras-gen evaluate` user cannot do. Area averaging takes a 2x copy back to the original.
+    images, _ = data.load_arrays("digits", split="test")
+    images = to_unit_range(images[:50]).numpy()
+    doubled = images.repeat(2, axis=1).repeat(2, axis=2)  # (50, 56, 56, 1), each pixel 2x2
+    extractor = metrics.DomainFeatures("digits")
+    for original, resized in zip(extractor(images), extractor(doubled)):
+        np.testing.assert_allclose(resized, original, rtol=1e-4, atol=1e-4)
+    with pytest.raises(DataError, match=r"digits classifier takes images of shape \(28, 28, 1\)"
+                                        r".*received \(56, 56, 3\).*domain='inception'"):
+        extractor(doubled.repeat(3, axis=-1))
+
+
 @needs_mnist
 def test_real_against_real_is_near_zero_with_full_coverage(reference):
     train_images, _ = _real("train", 2000)
@@ -271,6 +285,12 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
         assert json.load(handle)["fid"] == pytest.approx(scores["fid"], rel=1e-5)
     assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", str(tmp_path)]) == 2
     assert "pass --domain" in capsys.readouterr().err
+    # A model trained at another size (`keras-gen train --image-size 32`) scores too.
+    tiny_gan(shape=(32, 32, 1)).save(tmp_path / "gan32.keras")
+    assert main(["evaluate", str(tmp_path / "gan32.keras"), "--dataset", MNIST,
+                 "--num-samples", "300"]) == 0
+    with open(tmp_path / "gan32.metrics.json") as handle:
+        assert json.load(handle)["num_samples"] == 300
 
 
 @needs_mnist
