@@ -23,6 +23,17 @@ class PresetMixin:
         Returns:
             The model, compiled with the settings it was trained with; its
             `preset_metadata` holds the preset's measured quality.
+
+        Raises:
+            keras_gen.presets.PresetError: for an unknown name (the known ones are listed), a
+                weights file whose sha256 does not match, or a preset of another class.
+
+        Example:
+
+        ```python
+        gan = GAN.from_preset("dcgan_mnist")
+        gan.preset_metadata["metrics"]["fid"]  # as measured when it was trained
+        ```
         """
         from keras_gen.presets import PresetError, load_preset
 
@@ -33,7 +44,20 @@ class PresetMixin:
         return model
 
     def save_to_preset(self, folder, metadata=None):
-        """Writes this model as a preset folder; returns the metadata, with the weights' sha256."""
+        """Writes this model as a preset folder; returns the metadata, with the weights' sha256.
+
+        Args:
+            folder: str. Created if missing; `config.json`, `model.weights.h5` and
+                `metadata.json` in it are replaced (each file atomically).
+            metadata: optional dict. Recorded in `metadata.json` (dataset, metrics, ...).
+
+        Example:
+
+        ```python
+        gan.save_to_preset("my_dcgan", {"dataset": "my_folder", "metrics": {"fid": 3.6}})
+        again = GAN.from_preset("my_dcgan")
+        ```
+        """
         from keras_gen.presets import save_preset
 
         return save_preset(self, folder, metadata)

@@ -80,6 +80,12 @@ class SavingMixin:
 
         Returns:
             str. The SavedModel's folder, for `tf_saved_model`.
+
+        Example:
+
+        ```python
+        gan.export("exported/dcgan")  # `saved_model_cli show --dir exported/dcgan --all`
+        ```
         """
         if format != "tf_saved_model" or input_signature is not None or kwargs:
             return super().export(filepath, format=format, verbose=verbose,

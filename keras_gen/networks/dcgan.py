@@ -16,6 +16,20 @@ _MIN_START_SIZE = 4
 
 
 def check_image_shape(image_shape):
+    """Checks `(size, size, channels)` and returns the generator's `(start_size, num_upsamples)`.
+
+    Args:
+        image_shape: tuple. Square, with 1 or 3 channels, a side that halves at least once.
+
+    Raises:
+        ValueError: for any other shape, with examples of valid ones.
+
+    Example:
+
+    ```python
+    check_image_shape((28, 28, 1))  # (7, 2): a 7x7 start, upsampled twice
+    ```
+    """
     valid = (
         isinstance(image_shape, (tuple, list))
         and len(image_shape) == 3
@@ -61,6 +75,14 @@ def checked_sizes(image_shape, latent_dim, width, normalization):
 
 
 def maybe_spectral(layer, normalization):
+    """`layer` wrapped in Keras' `SpectralNormalization` when `normalization == "spectral"`.
+
+    Example:
+
+    ```python
+    conv = maybe_spectral(keras.layers.Conv2D(64, 4, name="conv"), "spectral")  # "conv_sn"
+    ```
+    """
     if normalization == "spectral":
         return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
     return layer

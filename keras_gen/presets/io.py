@@ -35,7 +35,14 @@ def builtin_presets():
 
 
 def resolve(name_or_dir):
-    """Returns the folder of a shipped preset name or of a preset directory."""
+    """Returns the folder of a shipped preset name or of a preset directory.
+
+    Example:
+
+    ```python
+    resolve("dcgan_mnist")  # .../keras_gen/presets/dcgan_mnist
+    ```
+    """
     if os.path.isdir(name_or_dir):
         return name_or_dir
     folder = os.path.join(PRESETS_DIR, name_or_dir)
