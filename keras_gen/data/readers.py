@@ -224,6 +224,7 @@ def read_image_folder(folder, split="train", image_size=None, channels=None):
 
     Classes are the subfolder names in sorted order, so label `i` is the i-th
     name; images directly in `folder`, without subfolders, are one class (label 0).
+    Hidden subfolders and files (`.ipynb_checkpoints`, `._name.jpg`) are skipped.
     All images must share one size and channel count (pass `image_size`
     to `keras_gen.data.load` to resize mixed sizes).
 
@@ -268,15 +269,18 @@ def _labelled_image_files(folder):
     """`[(label, path)]` of a folder's images: label i for the i-th class subfolder by name.
 
     A folder of images without subfolders is one class (label 0): the unconditional case,
-    "a few hundred of my own images".
+    "a few hundred of my own images". Hidden entries are skipped, as Keras'
+    `image_dataset_from_directory` skips hidden class folders: Jupyter's `.ipynb_checkpoints`
+    sorted first and became class 0, shifting every label; macOS's `._name.jpg` files are
+    not images.
     """
     def images_in(directory):
         return [os.path.join(directory, name) for name in sorted(os.listdir(directory))
-                if name.lower().endswith(IMAGE_EXTENSIONS)
+                if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith(".")
                 and os.path.isfile(os.path.join(directory, name))]
 
     class_dirs = sorted(os.path.join(folder, name) for name in os.listdir(folder)
-                        if os.path.isdir(os.path.join(folder, name)))
+                        if os.path.isdir(os.path.join(folder, name)) and not name.startswith("."))
     in_classes = [(label, path) for label, class_dir in enumerate(class_dirs)
                   for path in images_in(class_dir)]
     at_top = images_in(folder)

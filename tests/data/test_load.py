@@ -118,6 +118,12 @@ def test_image_folder_labels_follow_sorted_class_names(tmp_path):
     images, labels = data.load_arrays(str(tmp_path))
     assert images.shape == (3, 8, 8, 3) and list(labels) == [0, 0, 1]  # ant=0, cat=1
     assert images[2, 0, 0, 0] == 10
+    # Hidden entries are not classes or images (as in Keras' image_dataset_from_directory):
+    # Jupyter's checkpoints folder sorted first, became class 0 and made ant 1 and cat 2.
+    _write_png(tmp_path / ".ipynb_checkpoints" / "d.png", np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "cat" / "._a.png").write_bytes(b"macOS AppleDouble metadata, not a PNG")
+    images, labels = data.load_arrays(str(tmp_path))
+    assert images.shape == (3, 8, 8, 3) and list(labels) == [0, 0, 1]
 
 
 def test_a_folder_of_images_without_subfolders_is_one_class(tmp_path):
