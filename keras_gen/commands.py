@@ -36,11 +36,36 @@ def run_train(args):
     else:
         model = recipes.build_gan(args.model, latent_dim=args.latent_dim or 64, loss=args.loss,
                                   **common)
+    if conditional:
+        _record_class_names(args.dataset, num_classes, out_dir)
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
                    checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
                    tensorboard=args.tensorboard, overwrite=args.overwrite)
     print(f"Wrote {out_dir}/model.keras, {out_dir}/history.json and grids in {out_dir}/samples/")
     return out_dir
+
+
+def _record_class_names(dataset, num_classes, out_dir):
+    """Prints which class each label is and writes OUT/classes.json, for an image folder.
+
+    A conditional model learns labels, and `--label i` asks for the i-th class subfolder by
+    name: nothing else tells a user that 1 is "dogs". Returns the JSON's path, or None for a
+    dataset without class names (IDX files, .npz).
+    """
+    from keras_gen import data
+    from keras_gen.utils import write_json_atomic
+
+    if not data.is_image_folder(dataset):
+        return None
+    names = data.image_folder_class_names(dataset)[:num_classes]
+    if not names:
+        return None
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "classes.json")
+    write_json_atomic(path, {"class_names": names})
+    print(f"Classes (sample one with --label N): "
+          f"{', '.join(f'{label} {name}' for label, name in enumerate(names))}; in {path}")
+    return path
 
 
 def run_sample(args):
@@ -154,6 +179,8 @@ def run_finetune(args):
                                description=f"dataset {args.dataset!r}")
     model = transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
                                       learning_rate=args.learning_rate)
+    if getattr(model, "num_classes", None):
+        _record_class_names(args.dataset, model.num_classes, out_dir)
     # Built before training, so a bad --reference or --domain fails in seconds, not after it.
     monitor = _finetune_monitor(args, model.image_shape, out_dir)
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=10,

@@ -112,6 +112,26 @@ def test_conditional_recipes_need_two_classes(tmp_path, capsys):
                          capsys.readouterr().err)
 
 
+def test_a_conditional_run_on_an_image_folder_says_which_label_is_which(tmp_path, capsys):
+    # Nothing told a user that `--label 1` draws "dogs": the label order was only in a docstring.
+    import tensorflow as tf
+
+    for name, value in (("dogs", 200), ("cats", 50), (".ipynb_checkpoints", 0)):
+        for i in range(16):
+            tf.io.write_file(str(tmp_path / "pets" / name / f"{i}.png"),
+                             tf.io.encode_png(np.full((28, 28, 1), value, np.uint8)))
+    out = tmp_path / "run"
+    assert main(["train", "cgan", "--dataset", str(tmp_path / "pets"), "--epochs", "1",
+                 "--out", str(out), *TINY_TRAIN]) == 0
+    with open(out / "classes.json") as handle:
+        assert json.load(handle) == {"class_names": ["cats", "dogs"]}
+    assert "Classes (sample one with --label N): 0 cats, 1 dogs; in " in capsys.readouterr().out
+    # An unconditional model ignores labels: no classes.json.
+    assert main(["train", "dcgan", "--dataset", str(tmp_path / "pets"), "--epochs", "1",
+                 "--out", str(tmp_path / "plain"), *TINY_TRAIN]) == 0
+    assert not (tmp_path / "plain" / "classes.json").exists()
+
+
 def test_errors_exit_2_with_a_message(tmp_path, capsys):
     assert main(["train", "dcgan", "--dataset", str(tmp_path / "nowhere"), "--out",
                  str(tmp_path / "run")]) == 2

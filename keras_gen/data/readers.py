@@ -251,7 +251,7 @@ def read_image_folder(folder, split="train", image_size=None, channels=None):
             "Put test images in a separate folder and load it on its own."
         )
     images, labels = [], []
-    for label, file_path in _labelled_image_files(folder):
+    for label, file_path in _labelled_image_files(folder)[0]:
         try:
             image = tf.io.decode_image(tf.io.read_file(file_path), expand_animations=False).numpy()
         except tf.errors.OpError as error:
@@ -265,8 +265,26 @@ def read_image_folder(folder, split="train", image_size=None, channels=None):
     return _stack_images(images, folder), np.asarray(labels, dtype=np.int32)
 
 
+def image_folder_class_names(folder):
+    """The class names of an image folder, by label: `names[i]` is the subfolder of label `i`.
+
+    Args:
+        folder: str. A folder `keras_gen.data.load` reads as images.
+
+    Returns:
+        list of str. Empty for a folder of images without class subfolders (one class).
+
+    Example:
+
+    ```python
+    image_folder_class_names("pets/")  # ['cats', 'dogs']: label 0 is cats, 1 dogs
+    ```
+    """
+    return _labelled_image_files(folder)[1]
+
+
 def _labelled_image_files(folder):
-    """`[(label, path)]` of a folder's images: label i for the i-th class subfolder by name.
+    """`([(label, path)], class_names)` of a folder's images: label i for the i-th class name.
 
     A folder of images without subfolders is one class (label 0): the unconditional case,
     "a few hundred of my own images". Hidden entries are skipped, as Keras'
@@ -279,10 +297,10 @@ def _labelled_image_files(folder):
                 if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith(".")
                 and os.path.isfile(os.path.join(directory, name))]
 
-    class_dirs = sorted(os.path.join(folder, name) for name in os.listdir(folder)
-                        if os.path.isdir(os.path.join(folder, name)) and not name.startswith("."))
-    in_classes = [(label, path) for label, class_dir in enumerate(class_dirs)
-                  for path in images_in(class_dir)]
+    names = sorted(name for name in os.listdir(folder)
+                   if os.path.isdir(os.path.join(folder, name)) and not name.startswith("."))
+    in_classes = [(label, path) for label, name in enumerate(names)
+                  for path in images_in(os.path.join(folder, name))]
     at_top = images_in(folder)
     if in_classes and at_top:
         raise DataError(
@@ -295,7 +313,9 @@ def _labelled_image_files(folder):
             f"({', '.join(IMAGE_EXTENSIONS)}) in it or in class subfolders. Expected "
             "folder/<class_name>/<image files>, or folder/<image files> for one class."
         )
-    return in_classes or [(0, path) for path in at_top]
+    if in_classes:
+        return in_classes, names
+    return [(0, path) for path in at_top], []
 
 
 def _stack_images(named_images, folder):

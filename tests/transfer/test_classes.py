@@ -1,5 +1,7 @@
 """reset_classes: new class embeddings for a conditional preset, everything else carried over."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -226,6 +228,8 @@ def test_cli_finetune_resets_classes_to_the_dataset_or_says_how(tmp_path, capsys
     assert main(args + ["--reset-classes", "--out", str(tmp_path / "b")]) == 0
     tuned = keras.models.load_model(str(tmp_path / "b" / "model.keras"))
     assert tuned.num_classes == 12
+    with open(tmp_path / "b" / "classes.json") as handle:  # which label is which subfolder
+        assert json.load(handle)["class_names"] == [f"class_{k:02d}" for k in range(12)]
     assert main(["finetune", "dcgan_mnist", "--dataset", str(many), "--reset-classes",
                  "--out", str(tmp_path / "c")]) == 2
     assert "--reset-classes is for conditional presets" in capsys.readouterr().err
