@@ -146,7 +146,8 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
     if drop_remainder and len(images) < batch_size:
         raise DataError(
             f"{description} has {len(images)} images, fewer than batch_size={batch_size}, so "
-            "every batch would be dropped. Use a smaller batch_size or drop_remainder=False."
+            "every batch would be dropped. Use a smaller batch_size (--batch-size on the command "
+            "line), or drop_remainder=False."
         )
     dataset = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
     if shuffle:

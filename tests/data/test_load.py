@@ -173,6 +173,17 @@ def test_from_arrays_refuses_float_images_it_would_darken():
     np.testing.assert_array_equal(batch.numpy().reshape(-1)[:2], [-1.0, 1.0])
 
 
+def test_fewer_images_than_one_batch_are_refused_with_the_fix():
+    # With drop_remainder every batch would be dropped and fit would train on nothing.
+    images = np.zeros((3, 2, 2, 1), np.uint8)
+    with pytest.raises(DataError, match=r"^dataset 'mine' has 3 images, fewer than batch_size=4, "
+                                        r"so every batch would be dropped\. Use a smaller "
+                                        r"batch_size \(--batch-size on the command line\)"):
+        data.from_arrays(images, np.zeros(3), batch_size=4, description="dataset 'mine'")
+    batches = data.from_arrays(images, np.zeros(3), batch_size=4, drop_remainder=False)
+    assert [len(x) for x, _ in batches] == [3]
+
+
 def test_image_folder_mixed_sizes_need_image_size(tmp_path):
     _write_png(tmp_path / "a" / "small.png", np.zeros((8, 8, 1), np.uint8))
     _write_png(tmp_path / "a" / "large.png", np.zeros((16, 16, 3), np.uint8))
