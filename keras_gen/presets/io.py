@@ -5,7 +5,7 @@ import os
 
 import keras
 
-from keras_gen.utils.files import sha256_of, write_json_atomic
+from keras_gen.utils.files import atomic_folder, sha256_of, write_json_atomic
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
 CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE = "config.json", "model.weights.h5", "metadata.json"
@@ -53,11 +53,20 @@ def resolve(name_or_dir):
 
 
 def save_preset(model, folder, metadata=None):
-    """Writes a model as a preset folder (each file atomically); returns the metadata written.
+    """Writes a model as a preset folder; returns the metadata written.
 
     The weights of the whole model are saved (generator, EMA generator and
     discriminator; or encoder and decoder), without optimizer state, so
-    fine-tuning can start from every network.
+    fine-tuning can start from every network. A new folder, or one holding only
+    a preset, is written as a whole (`atomic_folder`): the weights and the sha256
+    that `metadata.json` records for them are only valid together, and a save
+    that failed between the two left a preset that no longer loaded. A folder
+    holding other files too is updated file by file, each atomically.
+
+    Args:
+        model: a keras_gen model.
+        folder: str. The preset folder.
+        metadata: optional dict. Recorded in `metadata.json`.
 
     Example:
 
@@ -65,7 +74,16 @@ def save_preset(model, folder, metadata=None):
     save_preset(gan, "my_preset", {"dataset": "mnist"})
     ```
     """
-    os.makedirs(folder, exist_ok=True)
+    holds_only_a_preset = not os.path.isdir(folder) or set(os.listdir(folder)) <= {
+        CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE}
+    if not holds_only_a_preset:
+        return _write_preset_files(model, folder, metadata)
+    with atomic_folder(folder) as temporary:
+        return _write_preset_files(model, temporary, metadata)
+
+
+def _write_preset_files(model, folder, metadata):
+    """Writes the preset's three files into the existing `folder`; returns the metadata."""
     serialized = keras.saving.serialize_keras_object(model)
     # Without its compile config the model deserializes uncompiled, so neither the
     # weights file nor a later load carries optimizer state (half the bytes).

@@ -1,8 +1,8 @@
 """Small helpers: image grids, the image range check, atomic file writes, file hashes."""
 
-from keras_gen.utils.files import atomic_path, sha256_of, write_json_atomic
+from keras_gen.utils.files import atomic_folder, atomic_path, sha256_of, write_json_atomic
 from keras_gen.utils.images import (make_grid, model_range_images, refuse_integer_images,
                                     save_image_grid, to_uint8)
 
-__all__ = ["atomic_path", "make_grid", "model_range_images", "refuse_integer_images",
+__all__ = ["atomic_folder", "atomic_path", "make_grid", "model_range_images", "refuse_integer_images",
            "save_image_grid", "sha256_of", "to_uint8", "write_json_atomic"]

@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import uuid
 
 
@@ -38,6 +39,46 @@ def atomic_path(path):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+@contextlib.contextmanager
+def atomic_folder(path):
+    """Yields a new hidden folder beside `path`; puts it in `path`'s place if the block succeeds.
+
+    For files that are only valid together (a preset's weights and the sha256 recorded for
+    them): a reader sees the old set or the new one. An existing `path` is moved aside and
+    removed once the new folder is in place; a crash between those two renames leaves both
+    complete folders on disk. On an exception the new folder is removed and `path` is left
+    untouched.
+
+    Args:
+        path: str. The final folder; it may exist (it is replaced as a whole).
+
+    Example:
+
+    ```python
+    with atomic_folder("my_preset") as folder:
+        write_json_atomic(os.path.join(folder, "metadata.json"), metadata)
+    ```
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise FileExistsError(f"{path} is a file, not a folder; pass a folder's path.")
+    parent, name = os.path.split(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    temporary = os.path.join(parent, f".tmp-{uuid.uuid4().hex[:8]}-{name}")
+    os.mkdir(temporary)
+    try:
+        yield temporary
+        if os.path.exists(path):
+            old = os.path.join(parent, f".old-{uuid.uuid4().hex[:8]}-{name}")
+            os.rename(path, old)
+            os.rename(temporary, path)
+            shutil.rmtree(old)
+        else:
+            os.rename(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            shutil.rmtree(temporary)
 
 
 def write_json_atomic(path, payload):

@@ -47,6 +47,41 @@ def test_round_trip_keeps_weights_compile_settings_and_metadata(tiny_preset):
     assert not np.allclose(fresh.generate(3, seed=2), gan.generate(3, seed=2))
 
 
+def test_a_failed_save_over_a_preset_leaves_the_old_one_loadable(tiny_preset, monkeypatch):
+    # The weights were replaced in place and metadata.json, with their sha256, after them: a
+    # save that failed in between left a preset refused as "corrupted or was replaced".
+    gan, folder = tiny_preset
+    before = GAN.from_preset(folder).generate(2, seed=0)
+    retrained = tiny_gan(loss="hinge", seed=1)
+    real_write = presets.io.write_json_atomic
+
+    def fail_on_metadata(path, payload):
+        if path.endswith("metadata.json"):
+            raise OSError("disk full")
+        real_write(path, payload)
+
+    monkeypatch.setattr(presets.io, "write_json_atomic", fail_on_metadata)
+    with pytest.raises(OSError, match="disk full"):
+        retrained.save_to_preset(folder)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(GAN.from_preset(folder).generate(2, seed=0), before)
+    parent = os.path.dirname(folder)
+    assert os.listdir(parent) == ["tiny_preset"]  # no temporary folder left behind
+    # A successful save replaces the preset as a whole; beside other files, file by file.
+    retrained.save_to_preset(folder)
+    after = GAN.from_preset(folder).generate(2, seed=0)
+    np.testing.assert_array_equal(after, retrained.generate(2, seed=0))
+    assert not np.array_equal(after, before) and os.listdir(parent) == ["tiny_preset"]
+    with open(os.path.join(parent, "notes.txt"), "w") as handle:
+        handle.write("mine")
+    gan.save_to_preset(parent, {"dataset": "random"})
+    assert sorted(os.listdir(parent)) == ["config.json", "metadata.json", "model.weights.h5",
+                                          "notes.txt", "tiny_preset"]
+    np.testing.assert_array_equal(GAN.from_preset(parent).generate(2, seed=0), before)
+    with pytest.raises(FileExistsError, match="notes.txt is a file, not a folder"):
+        gan.save_to_preset(os.path.join(parent, "notes.txt"))
+
+
 def test_corrupted_weights_and_unknown_names_are_refused(tiny_preset):
     _, folder = tiny_preset
     with open(os.path.join(folder, "model.weights.h5"), "r+b") as handle:
