@@ -28,7 +28,8 @@ def builtin_presets():
     found = {}
     for name in sorted(os.listdir(PRESETS_DIR)):
         metadata = os.path.join(PRESETS_DIR, name, METADATA_FILE)
-        if os.path.isfile(metadata):
+        # Hidden: a preset being written, or the one it replaces (`atomic_folder`).
+        if not name.startswith(".") and os.path.isfile(metadata):
             with open(metadata) as handle:
                 found[name] = json.load(handle)
     return found

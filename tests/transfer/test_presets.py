@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import matplotlib.image
 import numpy as np
@@ -80,6 +81,15 @@ def test_a_failed_save_over_a_preset_leaves_the_old_one_loadable(tiny_preset, mo
     np.testing.assert_array_equal(GAN.from_preset(parent).generate(2, seed=0), before)
     with pytest.raises(FileExistsError, match="notes.txt is a file, not a folder"):
         gan.save_to_preset(os.path.join(parent, "notes.txt"))
+
+
+def test_hidden_folders_beside_the_shipped_presets_are_not_presets(tiny_preset, monkeypatch):
+    # A preset being written, or the one it replaces, lies in a hidden sibling meanwhile.
+    _, folder = tiny_preset
+    parent = os.path.dirname(folder)
+    shutil.copytree(folder, os.path.join(parent, ".old-1234abcd-tiny_preset"))
+    monkeypatch.setattr(presets.io, "PRESETS_DIR", parent)
+    assert list(presets.builtin_presets()) == ["tiny_preset"]
 
 
 def test_corrupted_weights_and_unknown_names_are_refused(tiny_preset):
