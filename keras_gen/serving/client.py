@@ -59,9 +59,15 @@ class Client:
             try:
                 response = self._session.request(method, url, timeout=self.timeout, **kwargs)
                 break
-            except (requests.ConnectionError, requests.Timeout):
+            except (requests.ConnectionError, requests.Timeout) as error:
                 if attempt == self.retries:
-                    raise
+                    # requests' own type, so callers catch it as before; the message says what to
+                    # check instead of only "Max retries exceeded with url".
+                    raise type(error)(
+                        f"No answer from {url} after {attempt + 1} attempt(s): {error}. Is a TF "
+                        f"Serving REST endpoint at {self.base_url}? Start one with `keras-gen "
+                        "serve saved_models` or serving/'s docker compose, or check the URL and "
+                        "port (8501 for REST).") from error
                 time.sleep(delay)
                 delay *= 2
         if response.status_code >= 400:

@@ -261,7 +261,9 @@ def test_client_surfaces_server_errors_and_retries(target):
     assert client.status()["model_version_status"][0]["version"] == "1"
     dead = Client("http://127.0.0.1:9", "contract_gan", retries=2, backoff=0.01, timeout=1)
     start = time.monotonic()
-    with pytest.raises(requests.ConnectionError):
+    said = (r"^No answer from http://127\.0\.0\.1:9/v1/models/contract_gan after 3 attempt\(s\): "
+            r".*Connection refused.*Start one with `keras-gen serve saved_models`")
+    with pytest.raises(requests.ConnectionError, match=said):  # requests' type, as before
         dead.status()
     assert time.monotonic() - start >= 0.03  # two backoffs: 0.01 + 0.02
 
