@@ -51,8 +51,9 @@ def refuse_single_optimizer_callbacks(model, callbacks):
     A GAN trains with `g_optimizer` and `d_optimizer` and has no `model.optimizer`, so Keras'
     `ReduceLROnPlateau` and `LearningRateScheduler`, which adjust its learning rate, failed with
     "'NoneType' object has no attribute 'learning_rate'" after the first epoch (a schedule per
-    optimizer does their job), and `TensorBoard(write_steps_per_second=True)`, which counts its
-    iterations, with "... no attribute 'iterations'" at the start.
+    optimizer does their job); `TensorBoard(write_steps_per_second=True)`, which counts its
+    iterations, with "... no attribute 'iterations'" at the start; and `SwapEMAWeights`, which
+    swaps in its weight average, with "... no attribute 'use_ema'" at the first validation.
 
     Args:
         model: the model about to `fit`.
@@ -69,15 +70,16 @@ def refuse_single_optimizer_callbacks(model, callbacks):
     name = type(model).__name__
     optimizers = [arg for arg in ("e_optimizer", "g_optimizer", "d_optimizer")
                   if getattr(model, arg, None) is not None]
+    averages = hasattr(model, "ema_generator")
     for callback in callbacks:
-        refused = _needs_model_optimizer(callback, name, optimizers[0])
+        refused = _needs_model_optimizer(callback, name, optimizers[0], averages)
         if refused:
             what, fix = refused
             raise ValueError(f"{what} model.optimizer, and a {name} has none: it trains with "
                              f"{' and '.join(optimizers)}. {fix}")
 
 
-def _needs_model_optimizer(callback, name, first_optimizer):
+def _needs_model_optimizer(callback, name, first_optimizer, averages_generator):
     """What `callback` does with `model.optimizer` and the fix, or None if it does not use it."""
     if isinstance(callback, (keras.callbacks.ReduceLROnPlateau,
                              keras.callbacks.LearningRateScheduler)):
@@ -89,4 +91,10 @@ def _needs_model_optimizer(callback, name, first_optimizer):
         return ("TensorBoard(write_steps_per_second=True) counts the iterations of",
                 "Leave write_steps_per_second off; the progress bar shows the time per step, "
                 "and TensorBoard logs every metric without it.")
+    if isinstance(callback, keras.callbacks.SwapEMAWeights):
+        fix = (f"A {name} averages its generator itself: build it with ema_decay (e.g. "
+               f"{name}(..., ema_decay=0.999)), and generate(), the sample grids and exports use "
+               "that average." if averages_generator else
+               f"A {name} keeps no weight average; leave SwapEMAWeights out.")
+        return "SwapEMAWeights swaps in the weight average of", fix
     return None

@@ -189,6 +189,17 @@ def test_learning_rate_callbacks_need_one_optimizer_and_schedules_do_the_job(tmp
                                          r".* Leave write_steps_per_second off"):
         tiny_gan().fit(tiny_images(8), callbacks=[keras.callbacks.TensorBoard(
             str(tmp_path), write_steps_per_second=True)], verbose=0)
+    # It failed at the first validation: "'NoneType' object has no attribute 'use_ema'".
+    with pytest.raises(ValueError, match=r"^SwapEMAWeights swaps in the weight average of "
+                                         r"model\.optimizer, and a ConditionalGAN has none.* A "
+                                         r"ConditionalGAN averages its generator itself: build it "
+                                         r"with ema_decay"):
+        tiny_cgan().fit(tiny_images(8), np.arange(8) % 10, callbacks=[
+            keras.callbacks.SwapEMAWeights(swap_on_epoch=True)], verbose=0)
+    with pytest.raises(ValueError, match=r"A VAEGAN keeps no weight average; leave "
+                                         r"SwapEMAWeights out\.$"):
+        tiny_vaegan().fit(tiny_images(8), callbacks=[keras.callbacks.SwapEMAWeights()],
+                          verbose=0)
     vae = tiny_vae()  # one optimizer: Keras' callbacks work as they are
     vae.fit(tiny_images(8), batch_size=4, epochs=2, callbacks=callbacks, verbose=0)
     # The rest of TensorBoard reads no model.optimizer: a GAN's metrics are logged per batch.
