@@ -75,7 +75,9 @@ def _add_train_command(commands):
                        help="base channel width of the networks")
     train.add_argument("--image-size", type=positive_int,
                        help="resize images to this size (default: the data's own; digits: 28)")
-    train.add_argument("--limit", type=positive_int, help="use only the first N images")
+    train.add_argument("--limit", type=positive_int,
+                       help="use only the first N images (of an image folder: from each class "
+                            "in turn)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--grid-every", type=positive_int, default=10,
                        help="epochs between sample grids")
@@ -185,7 +187,8 @@ def _add_finetune_command(commands):
     finetune.add_argument("--dataset", "--data", dest="dataset", required=True,
                           metavar="NAME_OR_PATH")
     finetune.add_argument("--limit", type=positive_int, default=1000,
-                          help="use only the first N images (default 1000)")
+                          help="use only the first N images (default 1000; of an image folder: "
+                               "from each class in turn)")
     finetune.add_argument("--freeze-d", type=non_negative_int, default=0, metavar="N",
                           help="freeze the discriminator's lowest N blocks")
     finetune.add_argument("--ada", action="store_true", help="adaptive discriminator augmentation")

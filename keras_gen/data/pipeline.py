@@ -26,7 +26,8 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
         image_size: optional int or `(height, width)`. Resize to this size.
             Digits default to 28.
         channels: optional int, 1 or 3. Convert to this many channels.
-        limit: optional int. Keep only the first `limit` examples.
+        limit: optional int. Keep only the first `limit` examples (an image folder's are
+            taken from each class in turn, so every class is kept).
         data_dir: optional str. TFDS data directory for named datasets.
         download: bool. Whether TFDS may download a named dataset.
 
@@ -85,7 +86,7 @@ def load(source=EMBEDDED_DATASET, split="train", batch_size=64, image_size=None,
         channels: optional int, 1 or 3. Convert to this many channels.
         shuffle: bool. Shuffle the whole dataset, again every epoch.
         seed: optional int. Shuffle seed, for reproducible order.
-        limit: optional int. Keep only the first `limit` examples.
+        limit: optional int. Keep only the first `limit` examples (see `load_arrays`).
         drop_remainder: bool. Drop a last, smaller batch (keeps batch
             statistics and step shapes uniform for GAN training).
         data_dir: optional str. TFDS data directory for named datasets.

@@ -53,7 +53,8 @@ def refuse_single_optimizer_callbacks(model, callbacks):
     "'NoneType' object has no attribute 'learning_rate'" after the first epoch (a schedule per
     optimizer does their job); `TensorBoard(write_steps_per_second=True)`, which counts its
     iterations, with "... no attribute 'iterations'" at the start; and `SwapEMAWeights`, which
-    swaps in its weight average, with "... no attribute 'use_ema'" at the first validation.
+    swaps in its weight average, with "... no attribute 'use_ema'" at the first validation (or
+    epoch end, with `swap_on_epoch=True`; without either it did nothing).
 
     Args:
         model: the model about to `fit`.

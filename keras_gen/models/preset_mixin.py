@@ -47,8 +47,10 @@ class PresetMixin:
         """Writes this model as a preset folder; returns the metadata, with the weights' sha256.
 
         Args:
-            folder: str. Created if missing; `config.json`, `model.weights.h5` and
-                `metadata.json` in it are replaced (each file atomically).
+            folder: str. A new folder, or one holding only a preset, is written as a whole
+                (the old preset stays if the save fails); in a folder holding other files
+                too, `config.json`, `model.weights.h5` and `metadata.json` are replaced one
+                by one, each atomically.
             metadata: optional dict. Recorded in `metadata.json` (dataset, metrics, ...).
 
         Example:

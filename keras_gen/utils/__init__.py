@@ -4,5 +4,6 @@ from keras_gen.utils.files import atomic_folder, atomic_path, sha256_of, write_j
 from keras_gen.utils.images import (make_grid, model_range_images, refuse_integer_images,
                                     save_image_grid, to_uint8)
 
-__all__ = ["atomic_folder", "atomic_path", "make_grid", "model_range_images", "refuse_integer_images",
-           "save_image_grid", "sha256_of", "to_uint8", "write_json_atomic"]
+__all__ = ["atomic_folder", "atomic_path", "make_grid", "model_range_images",
+           "refuse_integer_images", "save_image_grid", "sha256_of", "to_uint8",
+           "write_json_atomic"]

@@ -46,10 +46,10 @@ def atomic_folder(path):
     """Yields a new hidden folder beside `path`; puts it in `path`'s place if the block succeeds.
 
     For files that are only valid together (a preset's weights and the sha256 recorded for
-    them): a reader sees the old set or the new one. An existing `path` is moved aside and
-    removed once the new folder is in place; a crash between those two renames leaves both
-    complete folders on disk. On an exception the new folder is removed and `path` is left
-    untouched.
+    them): a reader finds the old set or the new one, never a mix (or, for the instant between
+    two renames, no folder). An existing `path` is moved aside and removed once the new folder
+    is in place; a crash between those two renames leaves both complete folders on disk. On an
+    exception the new folder is removed and `path` is left untouched.
 
     Args:
         path: str. The final folder; it may exist (it is replaced as a whole).

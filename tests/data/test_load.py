@@ -116,14 +116,27 @@ def test_image_folder_labels_follow_sorted_class_names(tmp_path):
     _write_png(tmp_path / "ant" / "b.png", np.full((8, 8, 3), 200, np.uint8))
     _write_png(tmp_path / "ant" / "c.png", np.full((8, 8, 3), 100, np.uint8))
     images, labels = data.load_arrays(str(tmp_path))
-    assert images.shape == (3, 8, 8, 3) and list(labels) == [0, 0, 1]  # ant=0, cat=1
-    assert images[2, 0, 0, 0] == 10
+    assert images.shape == (3, 8, 8, 3) and list(labels) == [0, 1, 0]  # ant=0, cat=1, in turn
+    assert list(images[:, 0, 0, 0]) == [200, 10, 100]  # ant/b, cat/a, ant/c
     # Hidden entries are not classes or images (as in Keras' image_dataset_from_directory):
     # Jupyter's checkpoints folder sorted first, became class 0 and made ant 1 and cat 2.
     _write_png(tmp_path / ".ipynb_checkpoints" / "d.png", np.zeros((8, 8, 3), np.uint8))
     (tmp_path / "cat" / "._a.png").write_bytes(b"macOS AppleDouble metadata, not a PNG")
     images, labels = data.load_arrays(str(tmp_path))
-    assert images.shape == (3, 8, 8, 3) and list(labels) == [0, 0, 1]
+    assert images.shape == (3, 8, 8, 3) and list(labels) == [0, 1, 0]
+
+
+def test_a_limit_on_an_image_folder_keeps_every_class(tmp_path):
+    # Read class after class, the first N images were the first classes': `keras-gen finetune
+    # --limit 1000` (its default) on three classes of 500 images dropped the third silently.
+    for name, count in (("a", 3), ("b", 3), ("c", 1)):
+        for i in range(count):
+            _write_png(tmp_path / name / f"{i}.png", np.full((4, 4, 1), 10 * i, np.uint8))
+    _, labels = data.load_arrays(str(tmp_path), limit=4)
+    assert list(labels) == [0, 1, 2, 0]
+    images, labels = data.load_arrays(str(tmp_path))
+    assert list(labels) == [0, 1, 2, 0, 1, 0, 1]  # c runs out; a and b go on in turn
+    assert list(images[:, 0, 0, 0]) == [0, 0, 0, 10, 10, 20, 20]
 
 
 def test_a_folder_of_images_without_subfolders_is_one_class(tmp_path):
