@@ -82,6 +82,15 @@ def load_tfds(name, split="train", data_dir=None, download=True):
             )
         try:
             builder.download_and_prepare()
+        except ImportError as error:  # not the network: TFDS' own install is incomplete
+            missing = error.name or "the missing module"
+            known = (" TFDS declares it for Python < 3.9 only (tensorflow/datasets#11212)."
+                     if missing == "importlib_resources" else "")
+            raise DataError(
+                f"TFDS could not prepare {name!r}: it needs a module that is not installed "
+                f"({error}). Install it: pip install {missing}.{known} Or load a local copy: "
+                f"keras_gen.data.load('/path/to/{name}')."
+            ) from error
         except Exception as error:  # Network failures surface as many types.
             raise DataError(
                 f"Could not download TFDS dataset {name!r} (is this machine offline?): "

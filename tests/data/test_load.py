@@ -224,6 +224,61 @@ def test_named_dataset_offline_names_the_local_alternative(tmp_path):
         data.load_arrays("mnist", data_dir=str(tmp_path), download=False)
 
 
+@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "fashion_mnist")),
+                    reason="../shared/data/fashion_mnist is not beside this checkout")
+def test_a_tfds_name_is_prepared_by_tfds_and_loaded(tmp_path, monkeypatch):
+    # What an online user's data.load("fashion_mnist") runs, with TFDS' download step handed
+    # ../shared's official files instead of fetching them. It failed when TFDS prepared the
+    # data, "No module named 'importlib_resources'" (tensorflow/datasets#11212), and said
+    # "is this machine offline?".
+    import socket
+
+    import tensorflow_datasets as tfds
+
+    files = {"train_data": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
+             "test_data": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+    extracted = {}
+    for key, name in files.items():  # TFDS' download_and_extract returns the gunzipped files
+        with gzip.open(os.path.join(SHARED_DATA, "fashion_mnist", name + ".gz")) as packed:
+            (tmp_path / name).write_bytes(packed.read())
+        extracted[key] = str(tmp_path / name)
+    monkeypatch.setattr(tfds.download.DownloadManager, "download_and_extract",
+                        lambda self, urls: {key: extracted[key] for key in urls})
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the test reached for the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    images, labels = data.load_arrays("fashion_mnist", split="test",
+                                      data_dir=str(tmp_path / "tfds"))
+    expected, expected_labels = data.load_arrays(os.path.join(SHARED_DATA, "fashion_mnist"),
+                                                 split="test")
+    assert images.shape == (10000, 28, 28, 1) and images.dtype == np.uint8
+    assert labels.dtype == np.int32
+    # TFDS stores the examples in an order of its own: the same (image, label) pairs.
+
+    def pairs(x, y):
+        return sorted(image.tobytes() + bytes([label]) for image, label in zip(x, y))
+
+    assert pairs(images, labels) == pairs(expected, expected_labels)
+
+
+def test_a_module_tfds_lacks_is_not_reported_as_offline(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    def missing(self, *args, **kwargs):
+        raise ModuleNotFoundError("No module named 'importlib_resources'",
+                                  name="importlib_resources")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", missing)
+    with pytest.raises(DataError, match=r"^TFDS could not prepare 'mnist': it needs a module that "
+                                        r"is not installed \(No module named "
+                                        r"'importlib_resources'\)\. Install it: pip install "
+                                        r"importlib_resources\. TFDS declares it for Python < 3\.9 "
+                                        r"only \(tensorflow/datasets#11212\)\. Or load a local"):
+        data.load_arrays("mnist", data_dir=str(tmp_path))
+
+
 def test_failed_download_becomes_a_data_error(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
 
