@@ -118,7 +118,8 @@ def _add_reconstruct_command(commands):
                              help="a .keras file or preset (name or folder) of a vae, cvae or "
                                   "vaegan")
     reconstruct.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
-                             metavar="NAME_OR_PATH", help="images to reconstruct (test split)")
+                             metavar="NAME_OR_PATH",
+                             help="images to reconstruct (the test split; all of an image folder)")
     reconstruct.add_argument("-n", "--num-images", type=positive_int, default=16)
     reconstruct.add_argument("--seed", type=int, default=0, help="which test images")
     reconstruct.add_argument("--out", default="reconstructions.png")
@@ -220,12 +221,13 @@ def _add_evaluate_command(commands):
     evaluate = commands.add_parser(
         "evaluate", help="score a model's samples: FID, KID, precision/recall, coverage, ...",
         description="Generate --num-samples images and score them against the test split of "
-                    "--dataset with a feature extractor (--domain). Prints a table and writes "
-                    "JSON.")
+                    "--dataset (all of an image folder) with a feature extractor (--domain). "
+                    "Prints a table and writes JSON.")
     evaluate.add_argument("model_file", metavar="MODEL",
                           help="a .keras file, a shipped preset name or a preset folder")
     evaluate.add_argument("--dataset", "--data", dest="dataset", required=True,
-                          metavar="NAME_OR_PATH", help="reference data (its test split is used)")
+                          metavar="NAME_OR_PATH",
+                          help="reference data (its test split; all of an image folder)")
     _add_feature_arguments(evaluate, "the dataset")
     evaluate.add_argument("--num-samples", type=positive_int, default=10000)
     evaluate.add_argument("--seed", type=int, default=0)

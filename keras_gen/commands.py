@@ -102,8 +102,8 @@ def run_reconstruct(args):
         raise ValueError(f"{args.model_file} holds a {type(model).__name__}, which does not "
                          "reconstruct; use a vae, cvae or vaegan model.")
     size = model.image_shape[0]
-    images, labels = data.load_arrays(args.dataset, split="test", image_size=size,
-                                      channels=model.image_shape[-1])
+    images, labels = data.load_arrays(args.dataset, split=_held_out_split(args.dataset),
+                                      image_size=size, channels=model.image_shape[-1])
     pick = np.random.default_rng(args.seed).permutation(len(images))[:args.num_images]
     originals = to_unit_range(images[pick]).numpy()
     conditions = labels[pick] if getattr(model, "num_classes", None) else None
@@ -114,7 +114,7 @@ def run_reconstruct(args):
         rows += [originals[start:start + columns], reconstructions[start:start + columns]]
     save_image_grid(np.concatenate(rows), args.out, columns=columns)
     error = float(np.mean((originals - reconstructions) ** 2))
-    print(f"Reconstructed {len(originals)} test images of {args.dataset}: mean squared error "
+    print(f"Reconstructed {len(originals)} held-out images of {args.dataset}: mean squared error "
           f"{error:.4f} (images in [-1, 1]). Wrote {args.out}")
     return error
 
@@ -218,17 +218,25 @@ def _finetune_monitor(args, image_shape, out_dir):
             "held-out images, or a dataset with a test split.")
     # Fine-tuning overshoots on small sets (FID rises again after ~1,500 steps on 1,000
     # Fashion-MNIST images), so the best checkpoint is worth keeping, not only the last.
-    source = args.reference or args.dataset
-    # A dataset's test split; a folder of images, all of it (it is held out by the user).
-    split = "train" if is_image_folder(source) else "test"
-    reference = _reference_statistics(source, args.domain, args.inception_weights, image_shape,
-                                      split)
+    reference = _reference_statistics(args.reference or args.dataset, args.domain,
+                                      args.inception_weights, image_shape)
     return QualityMonitor(reference, num_samples=args.monitor_samples, every=args.monitor_every,
                           seed=args.seed, best_path=os.path.join(out_dir, "best.keras"))
 
 
-def _reference_statistics(source, domain, inception_weights, image_shape=None, split="test"):
-    """`ReferenceStatistics` of one split of `source` (the test split by default).
+def _held_out_split(source):
+    """The split of `source` a command scores against: `"test"`, or all of an image folder.
+
+    An image folder has one split, and one passed to score against is held out by its user;
+    `keras-gen evaluate` and `reconstruct` asked every source for "test" and refused folders.
+    """
+    from keras_gen.data import is_image_folder
+
+    return "train" if is_image_folder(source) else "test"
+
+
+def _reference_statistics(source, domain, inception_weights, image_shape=None):
+    """`ReferenceStatistics` of `source`'s held-out images (`_held_out_split`).
 
     The features are `domain`'s, which defaults to the source's name or folder name (`"mnist"`
     for `../shared/data/mnist`); `image_shape` resizes the images to a model's (None: as stored).
@@ -242,7 +250,8 @@ def _reference_statistics(source, domain, inception_weights, image_shape=None, s
             f"Cannot tell the feature extractor for {source!r}: pass --domain "
             f"({', '.join(sorted(metrics.classifier_index()))} or inception).")
     size, channels = (None, None) if image_shape is None else (image_shape[0], image_shape[-1])
-    images, labels = data.load_arrays(source, split=split, image_size=size, channels=channels)
+    images, labels = data.load_arrays(source, split=_held_out_split(source), image_size=size,
+                                      channels=channels)
     return metrics.ReferenceStatistics(to_unit_range(images).numpy(), domain, labels,
                                        inception_weights)
 

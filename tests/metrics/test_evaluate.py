@@ -17,7 +17,7 @@ from keras_gen.data.transforms import to_unit_range
 from keras_gen.metrics import features as features_module
 from keras_gen.metrics import scores as scores_module
 from keras_gen.utils import sha256_of
-from tests.helpers import SHARED_DATA, tiny_dataset, tiny_gan
+from tests.helpers import SHARED_DATA, tiny_dataset, tiny_gan, write_png_folder
 
 MNIST = os.path.join(SHARED_DATA, "mnist")
 needs_mnist = pytest.mark.skipif(not os.path.isdir(MNIST),
@@ -291,6 +291,13 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
                  "--num-samples", "300"]) == 0
     with open(tmp_path / "gan32.metrics.json") as handle:
         assert json.load(handle)["num_samples"] == 300
+    # Against a folder of the user's own images (one split, refused as "test" before): all 20.
+    write_png_folder(tmp_path / "mine", ["a", "b"], per_class=10)
+    assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", str(tmp_path / "mine"),
+                 "--domain", "mnist", "--num-samples", "300",
+                 "--out", str(tmp_path / "mine.json")]) == 0
+    with open(tmp_path / "mine.json") as handle:
+        assert json.load(handle)["num_reference"] == 20
 
 
 @needs_mnist

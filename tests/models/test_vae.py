@@ -9,7 +9,7 @@ from keras_gen import data, networks, recipes
 from keras_gen.cli import main
 from keras_gen.models import VAE, VAEGAN, Reparameterization
 from tests.helpers import (TINY_SHAPE, assert_weights_close, batch_norm_layers, run_model_test,
-                           tiny_dataset, weights_of)
+                           tiny_dataset, weights_of, write_png_folder)
 
 
 def tiny_vae(num_classes=None, seed=0, **kwargs):
@@ -170,4 +170,9 @@ def test_cli_trains_vae_and_reconstructs(tmp_path, capsys):
                      "--out", str(tmp_path / f"{model}.png")]) == 0
         assert (tmp_path / f"{model}.png").exists()
     assert "mean squared error" in capsys.readouterr().out
+    # A folder of the user's own images: it has one split, which was refused as "test".
+    write_png_folder(tmp_path / "mine", ["a", "b"], per_class=4)
+    assert main(["reconstruct", str(out / "vae" / "model.keras"), "--dataset",
+                 str(tmp_path / "mine"), "-n", "8", "--out", str(tmp_path / "mine.png")]) == 0
+    assert "Reconstructed 8 held-out images of " in capsys.readouterr().out
     assert main(["train", "vae", "--loss", "hinge", "--out", str(out / "x")]) == 2
