@@ -251,7 +251,8 @@ def read_image_folder(folder, split="train", image_size=None, channels=None):
     if split != "train":
         raise DataError(
             f"An image folder has a single split, 'train'. Received: split={split!r}. "
-            "Put test images in a separate folder and load it on its own."
+            "Put test images in a separate folder and load that one with split='train' (the "
+            "keras-gen commands that score against held-out images read all of a folder)."
         )
     images, labels = [], []
     for label, file_path in _labelled_image_files(folder)[0]:

@@ -126,6 +126,14 @@ def test_image_folder_labels_follow_sorted_class_names(tmp_path):
     assert images.shape == (3, 8, 8, 3) and list(labels) == [0, 1, 0]
 
 
+def test_an_image_folder_has_one_split_and_says_how_to_hold_images_out(tmp_path):
+    _write_png(tmp_path / "a" / "0.png", np.zeros((4, 4, 1), np.uint8))
+    with pytest.raises(DataError, match=r"^An image folder has a single split, 'train'\. Received: "
+                                        r"split='test'\. Put test images in a separate folder "
+                                        r"and load that one with split='train'"):
+        data.load_arrays(str(tmp_path), split="test")
+
+
 def test_a_limit_on_an_image_folder_keeps_every_class(tmp_path):
     # Read class after class, the first N images were the first classes': `keras-gen finetune
     # --limit 1000` (its default) on three classes of 500 images dropped the third silently.
