@@ -228,8 +228,8 @@ def read_image_folder(folder, split="train", image_size=None, channels=None):
     Hidden subfolders and files (`.ipynb_checkpoints`, `._name.jpg`) are skipped.
     Images come from each class in turn (sorted by file name within a class), so the
     first N of them (`limit=N`) hold every class.
-    All images must share one size and channel count (pass `image_size`
-    to `keras_gen.data.load` to resize mixed sizes).
+    All images must share one size (pass `image_size` to `keras_gen.data.load`
+    to resize mixed sizes); grey images among colour ones are made RGB.
 
     Args:
         folder: str. `folder/<class_name>/*.png|jpg|jpeg|bmp|gif`, or `folder/*.png|...`.
@@ -266,6 +266,12 @@ def read_image_folder(folder, split="train", image_size=None, channels=None):
             image = convert_images(image[None], image_size, channels, source=file_path)[0]
         images.append((file_path, image))
         labels.append(label)
+    if channels is None and {image.shape[-1] for _, image in images} == {1, 3}:
+        # A few grey JPEGs among colour photos are common, and the command line has no
+        # channel option: the grey ones are repeated to RGB, as Keras'
+        # `image_dataset_from_directory` reads every image (color_mode="rgb").
+        images = [(path, np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image)
+                  for path, image in images]
     return _stack_images(images, folder), np.asarray(labels, dtype=np.int32)
 
 
@@ -332,7 +338,7 @@ def _stack_images(named_images, folder):
             raise DataError(
                 f"Images in {folder!r} differ in shape: {first_path!r} is {first.shape} but "
                 f"{file_path!r} is {image.shape}. Resize them to one size, or pass "
-                "image_size=... and channels=... to keras_gen.data.load."
+                "image_size=... to keras_gen.data.load (--image-size on the command line)."
             )
     stacked = np.stack([image for _, image in named_images])
     if stacked.shape[-1] not in (1, 3):

@@ -208,10 +208,23 @@ def test_fewer_images_than_one_batch_are_refused_with_the_fix():
 def test_image_folder_mixed_sizes_need_image_size(tmp_path):
     _write_png(tmp_path / "a" / "small.png", np.zeros((8, 8, 1), np.uint8))
     _write_png(tmp_path / "a" / "large.png", np.zeros((16, 16, 3), np.uint8))
-    with pytest.raises(DataError, match="differ in shape.*image_size"):
+    with pytest.raises(DataError, match=r"differ in shape.* pass image_size=\.\.\. to "
+                                        r"keras_gen\.data\.load \(--image-size on the command"):
         data.load_arrays(str(tmp_path))
     images, _ = data.load_arrays(str(tmp_path), image_size=12, channels=3)
     assert images.shape == (2, 12, 12, 3)
+
+
+def test_grey_images_among_colour_ones_are_made_rgb(tmp_path):
+    # "differ in shape: ... (8, 8, 3) but ... (8, 8, 1)", with a fix (channels=3) that the
+    # command line does not offer; Keras' image_dataset_from_directory reads them as RGB.
+    _write_png(tmp_path / "a" / "0.png", np.full((8, 8, 3), [10, 20, 30], np.uint8))
+    _write_png(tmp_path / "b" / "0.png", np.full((8, 8, 1), 70, np.uint8))
+    images, labels = data.load_arrays(str(tmp_path))
+    assert images.shape == (2, 8, 8, 3) and list(labels) == [0, 1]
+    np.testing.assert_array_equal(images[1], np.full((8, 8, 3), 70, np.uint8))
+    grey, _ = data.load_arrays(str(tmp_path), channels=1)  # asked for: as asked
+    assert grey.shape == (2, 8, 8, 1)
 
 
 def test_empty_folder_and_missing_path(tmp_path):
