@@ -186,7 +186,9 @@ def _add_finetune_command(commands):
                     "writes the same outputs as `train`.")
     finetune.add_argument("preset", help="preset name (keras-gen presets) or preset folder")
     finetune.add_argument("--dataset", "--data", dest="dataset", required=True,
-                          metavar="NAME_OR_PATH")
+                          metavar="NAME_OR_PATH",
+                          help="training images, resized and converted to the preset's image "
+                               "shape (28x28 grey for the shipped presets)")
     finetune.add_argument("--limit", type=positive_int, default=1000,
                           help="use only the first N images (default 1000; of an image folder: "
                                "from each class in turn)")
