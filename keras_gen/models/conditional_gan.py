@@ -8,6 +8,7 @@ from keras_gen.models import randomness
 from keras_gen.models.checked_fit import step_labels
 from keras_gen.models.gan import GAN
 from keras_gen.models.labels import check_labels
+from keras_gen.models.network_check import check_network
 from keras_gen.networks.conditional import check_num_classes
 from keras_gen.utils.arguments import check_positive_int
 
@@ -53,7 +54,7 @@ class ConditionalGAN(GAN):
     def __init__(self, generator, discriminator, num_classes, ac_weight=1.0, ema_decay=None,
                  seed=0, augment=None, ema_warmup=False, **kwargs):
         num_classes = check_num_classes(num_classes)
-        if not isinstance(generator, keras.Model) or len(generator.inputs) != 2:
+        if len(check_network("generator", generator).inputs) != 2:
             raise ValueError(
                 "A ConditionalGAN generator takes [z, labels]. Build it with "
                 "networks.conditional_dcgan_generator. Received inputs: "

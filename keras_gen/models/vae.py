@@ -11,6 +11,7 @@ from keras_gen.models.checked_fit import CheckedFitMixin, after_batch, step_labe
 from keras_gen.models.compile_args import (refuse_ignored_compile_args,
                                            without_ignored_compile_args)
 from keras_gen.models.labels import check_labels
+from keras_gen.models.network_check import check_network
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.trainable_guard import trainable_snapshot
@@ -101,7 +102,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
             raise ValueError(f"seed must be an int. Received: seed={seed!r}")
         conditional = num_classes is not None
         for role, network in (("encoder", encoder), ("decoder", decoder)):
-            if not isinstance(network, keras.Model) or (len(network.inputs) == 2) != conditional:
+            if (len(check_network(role, network).inputs) == 2) != conditional:
                 expected = "two inputs (data, labels)" if conditional else "one input"
                 raise ValueError(
                     f"With num_classes={num_classes}, the {role} must be a keras.Model with "

@@ -7,6 +7,7 @@ from keras_gen.losses.variational import kl_divergence
 from keras_gen.models import randomness
 from keras_gen.models.checked_fit import after_batch
 from keras_gen.models.compile_args import refuse_ignored_compile_args
+from keras_gen.models.network_check import check_network
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.models.vae import VAE
@@ -53,7 +54,7 @@ class VAEGAN(VAE):
     def __init__(self, encoder, decoder, discriminator, beta=1.0, gamma=0.01,
                  likelihood="bernoulli", seed=0, **kwargs):
         super().__init__(encoder, decoder, beta=beta, likelihood=likelihood, seed=seed, **kwargs)
-        if not isinstance(discriminator, keras.Model) or len(discriminator.outputs) != 2:
+        if len(check_network("discriminator", discriminator).outputs) != 2:
             raise ValueError(
                 "The VAEGAN discriminator must return [logits, features]; build it with "
                 f"networks.feature_discriminator. Received: {discriminator!r}"

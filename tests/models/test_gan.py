@@ -6,9 +6,9 @@ import pytest
 import tensorflow as tf
 
 from keras_gen import networks
-from keras_gen.models import GAN
+from keras_gen.models import GAN, VAE, ConditionalGAN
 from tests.helpers import (assert_weights_close, run_model_test, tiny_cgan, tiny_dataset,
-                           tiny_gan, weights_of)
+                           tiny_gan, tiny_images, weights_of)
 from tests.models.test_vae import tiny_vae
 
 
@@ -110,6 +110,37 @@ def test_bad_constructor_arguments():
         GAN(g, d, ema_decay=1.5)
     with pytest.raises(ValueError, match="generator must be a keras.Model"):
         GAN("generator", d)
+
+
+def test_networks_without_defined_inputs_are_refused_with_how_to_build_them():
+    # A Sequential without keras.Input, or a subclassed model, failed inside the constructor:
+    # "Sequential model ... has no defined inputs yet", "'Generator' object has no attribute
+    # 'inputs'".
+    class Generator(keras.Model):
+        def call(self, z):
+            return keras.ops.reshape(z, (-1, 28, 28, 1))
+
+    d = networks.dcgan_discriminator((28, 28, 1), 4)
+    how = (r"has no defined inputs and outputs, which keras_gen reads \(latent size, image "
+           r"shape\) and copies\. Build it as a functional model, or as a keras\.Sequential "
+           r"that starts with keras\.Input\(shape\)")
+    unbuilt = keras.Sequential([keras.layers.Dense(28 * 28), keras.layers.Reshape((28, 28, 1))],
+                               name="unbuilt")
+    with pytest.raises(ValueError, match=rf"^The generator 'unbuilt' \(Sequential\) {how}"):
+        GAN(unbuilt, d)
+    with pytest.raises(ValueError, match=rf"^The generator 'mine' \(Generator\) {how}"):
+        GAN(Generator(name="mine"), d)
+    with pytest.raises(ValueError, match=rf"^The decoder 'mine' \(Generator\) {how}"):
+        VAE(networks.vae_encoder((28, 28, 1), 8, 4), Generator(name="mine"))
+    with pytest.raises(ValueError, match=rf"^The generator 'mine' \(Generator\) {how}"):
+        ConditionalGAN(Generator(name="mine"), d, num_classes=10)
+    # With keras.Input first, the same Sequential trains.
+    built = keras.Sequential([keras.Input((8,)), keras.layers.Dense(28 * 28, activation="tanh"),
+                              keras.layers.Reshape((28, 28, 1))])
+    gan = GAN(built, d)
+    gan.compile()
+    gan.fit(tiny_images(8), batch_size=4, verbose=0)
+    assert gan.latent_dim == 8 and int(gan.g_optimizer.iterations) == 2
 
 
 def test_generate_seeds_are_ints_that_fit_int64():
