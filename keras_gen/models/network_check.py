@@ -1,4 +1,4 @@
-"""Checks that a network handed to a model family is one it can read, copy and freeze."""
+"""Checks that a network handed to a model family is one it can read, copy, freeze and train."""
 
 import keras
 
@@ -41,3 +41,35 @@ def check_network(role, network):
             "a functional model, or as a keras.Sequential that starts with keras.Input(shape), "
             "e.g. keras.Sequential([keras.Input((64,)), ...]); keras_gen.networks' builders do.")
     return network
+
+
+def check_logit_output(discriminator):
+    """Raises `ValueError` unless the discriminator's first output is logits, one per image.
+
+    The adversarial losses average over every axis but the batch, so a patch discriminator
+    (`(batch, h, w, 1)`) works, but a classifier's `(batch, 10)` trained without a word, and so
+    did a sigmoid or softmax on the output (the losses take logits, as `from_logits=True`).
+
+    Args:
+        discriminator: `keras.Model` whose first output is the adversarial logit.
+
+    Example:
+
+    ```python
+    check_logit_output(networks.dcgan_discriminator((28, 28, 1)))  # passes: (batch, 1) logits
+    ```
+    """
+    shape = tuple(discriminator.outputs[0].shape)
+    if len(shape) > 1 and shape[-1] != 1:
+        raise ValueError(
+            f"The discriminator {discriminator.name!r} must return one logit per image (or per "
+            f"patch), shape (batch, 1); its output has shape {shape}. End it with "
+            "keras.layers.Dense(1); for class-conditional training use ConditionalGAN.")
+    history = getattr(discriminator.outputs[0], "_keras_history", None)
+    layer = getattr(history, "operation", None)
+    squashing = (keras.activations.sigmoid, keras.activations.softmax)
+    if isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) in squashing:
+        raise ValueError(
+            f"The discriminator {discriminator.name!r} ends in a sigmoid or softmax "
+            f"(layer {layer.name!r}), but the GAN losses take logits (as from_logits=True): "
+            "remove that activation, e.g. keras.layers.Dense(1) without activation=.")

@@ -112,7 +112,7 @@ def test_bad_constructor_arguments():
         GAN("generator", d)
 
 
-def test_networks_without_defined_inputs_are_refused_with_how_to_build_them():
+def test_networks_a_family_cannot_read_or_train_are_refused_with_the_fix():
     # A Sequential without keras.Input, or a subclassed model, failed inside the constructor:
     # "Sequential model ... has no defined inputs yet", "'Generator' object has no attribute
     # 'inputs'".
@@ -134,6 +134,26 @@ def test_networks_without_defined_inputs_are_refused_with_how_to_build_them():
         VAE(networks.vae_encoder((28, 28, 1), 8, 4), Generator(name="mine"))
     with pytest.raises(ValueError, match=rf"^The generator 'mine' \(Generator\) {how}"):
         ConditionalGAN(Generator(name="mine"), d, num_classes=10)
+    # A discriminator must give logits, one per image or patch: a classifier head or a sigmoid
+    # trained without a word (the losses average over every axis and take logits).
+    g = networks.dcgan_generator((28, 28, 1), 8, 4)
+
+    def discriminator(*head):
+        return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), *head],
+                                name="mine")
+
+    with pytest.raises(ValueError, match=r"^The discriminator 'mine' must return one logit per "
+                                         r"image \(or per patch\), shape \(batch, 1\); its output "
+                                         r"has shape \(None, 10\)\. End it with "):
+        GAN(g, discriminator(keras.layers.Dense(10)))
+    for head in ([keras.layers.Dense(1, activation="sigmoid")],
+                 [keras.layers.Dense(1), keras.layers.Activation("sigmoid")]):
+        with pytest.raises(ValueError, match=r"^The discriminator 'mine' ends in a sigmoid or "
+                                             r"softmax \(layer '.*'\), but the GAN losses take "
+                                             r"logits"):
+            GAN(g, discriminator(*head))
+    patches = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 4, 4)])
+    GAN(g, patches)  # (batch, 7, 7, 1): a logit per patch, averaged by the losses
     # With keras.Input first, the same Sequential trains.
     built = keras.Sequential([keras.Input((8,)), keras.layers.Dense(28 * 28, activation="tanh"),
                               keras.layers.Reshape((28, 28, 1))])
