@@ -65,11 +65,41 @@ def check_logit_output(discriminator):
             f"The discriminator {discriminator.name!r} must return one logit per image (or per "
             f"patch), shape (batch, 1); its output has shape {shape}. End it with "
             "keras.layers.Dense(1); for class-conditional training use ConditionalGAN.")
-    history = getattr(discriminator.outputs[0], "_keras_history", None)
-    layer = getattr(history, "operation", None)
+    layer = _output_layer(discriminator)
     squashing = (keras.activations.sigmoid, keras.activations.softmax)
     if isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) in squashing:
         raise ValueError(
             f"The discriminator {discriminator.name!r} ends in a sigmoid or softmax "
             f"(layer {layer.name!r}), but the GAN losses take logits (as from_logits=True): "
             "remove that activation, e.g. keras.layers.Dense(1) without activation=.")
+
+
+def check_image_output(generator):
+    """Raises `ValueError` if the generator's image output ends in an activation that cannot be < 0.
+
+    keras_gen's images lie in [-1, 1]; a sigmoid, softmax or ReLU output (images in [0, 1],
+    from tutorials on [0, 1] data) can never match half of that range, and trained without a
+    word while the discriminator told the two apart by sign.
+
+    Args:
+        generator: `keras.Model` whose first output is the images.
+
+    Example:
+
+    ```python
+    check_image_output(networks.dcgan_generator((28, 28, 1)))  # passes: tanh
+    ```
+    """
+    layer = _output_layer(generator)
+    non_negative = (keras.activations.sigmoid, keras.activations.softmax, keras.activations.relu)
+    if isinstance(layer, (keras.layers.Softmax, keras.layers.ReLU)) or getattr(
+            layer, "activation", None) in non_negative:
+        raise ValueError(
+            f"The generator {generator.name!r} ends in an activation without negative values "
+            f"(layer {layer.name!r}), but keras_gen's images lie in [-1, 1]: end it with "
+            "activation='tanh' (as keras_gen.networks' generators do).")
+
+
+def _output_layer(network):
+    """The layer that computes `network`'s first output (None if Keras does not record it)."""
+    return getattr(getattr(network.outputs[0], "_keras_history", None), "operation", None)

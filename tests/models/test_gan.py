@@ -152,6 +152,15 @@ def test_networks_a_family_cannot_read_or_train_are_refused_with_the_fix():
                                              r"softmax \(layer '.*'\), but the GAN losses take "
                                              r"logits"):
             GAN(g, discriminator(*head))
+    # A generator's images lie in [-1, 1], which a sigmoid or ReLU output never reaches below 0.
+    for end in ("sigmoid", "relu"):
+        zero_to_one = keras.Sequential([keras.Input((8,)), keras.layers.Dense(28 * 28),
+                                        keras.layers.Reshape((28, 28, 1)),
+                                        keras.layers.Activation(end)], name="mine")
+        with pytest.raises(ValueError, match=r"^The generator 'mine' ends in an activation without "
+                                             r"negative values .*lie in \[-1, 1\]: end it with "
+                                             r"activation='tanh'"):
+            GAN(zero_to_one, discriminator(keras.layers.Dense(1)))
     patches = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 4, 4)])
     GAN(g, patches)  # (batch, 7, 7, 1): a logit per patch, averaged by the losses
     # With keras.Input first, the same Sequential trains.
