@@ -65,9 +65,8 @@ def check_logit_output(discriminator):
             f"The discriminator {discriminator.name!r} must return one logit per image (or per "
             f"patch), shape (batch, 1); its output has shape {shape}. End it with "
             "keras.layers.Dense(1); for class-conditional training use ConditionalGAN.")
-    layer = _output_layer(discriminator)
-    squashing = (keras.activations.sigmoid, keras.activations.softmax)
-    if isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) in squashing:
+    layer, activation = _output_activation(discriminator)
+    if activation in (keras.activations.sigmoid, keras.activations.softmax):
         raise ValueError(
             f"The discriminator {discriminator.name!r} ends in a sigmoid or softmax "
             f"(layer {layer.name!r}), but the GAN losses take logits (as from_logits=True): "
@@ -90,16 +89,52 @@ def check_image_output(generator):
     check_image_output(networks.dcgan_generator((28, 28, 1)))  # passes: tanh
     ```
     """
-    layer = _output_layer(generator)
-    non_negative = (keras.activations.sigmoid, keras.activations.softmax, keras.activations.relu)
-    if isinstance(layer, (keras.layers.Softmax, keras.layers.ReLU)) or getattr(
-            layer, "activation", None) in non_negative:
+    layer, activation = _output_activation(generator)
+    if activation in (keras.activations.sigmoid, keras.activations.softmax,
+                      keras.activations.relu):
         raise ValueError(
             f"The generator {generator.name!r} ends in an activation without negative values "
             f"(layer {layer.name!r}), but keras_gen's images lie in [-1, 1]: end it with "
             "activation='tanh' (as keras_gen.networks' generators do).")
 
 
-def _output_layer(network):
-    """The layer that computes `network`'s first output (None if Keras does not record it)."""
-    return getattr(getattr(network.outputs[0], "_keras_history", None), "operation", None)
+def check_decoder_output(decoder, likelihood):
+    """Raises `ValueError` if a VAE decoder's output activation contradicts its likelihood.
+
+    `"bernoulli"` reads the outputs as logits, so a sigmoid, softmax, tanh or ReLU on them
+    bounded the logits and trained the wrong likelihood without a word; `"gaussian"` reads them as
+    means of images in [-1, 1], which a sigmoid, softmax or ReLU output never reaches below 0.
+
+    Args:
+        decoder: `keras.Model` whose first output is the decoded images.
+        likelihood: str. `"bernoulli"` or `"gaussian"`.
+
+    Example:
+
+    ```python
+    check_decoder_output(networks.vae_decoder((28, 28, 1), 16), "bernoulli")  # passes: logits
+    ```
+    """
+    layer, activation = _output_activation(decoder)
+    wrong = {"bernoulli": (keras.activations.sigmoid, keras.activations.softmax,
+                           keras.activations.tanh, keras.activations.relu),
+             "gaussian": (keras.activations.sigmoid, keras.activations.softmax,
+                          keras.activations.relu)}[likelihood]
+    if activation in wrong:
+        fix = ("reads the decoder's outputs as logits: remove that activation (or use "
+               "likelihood='gaussian' for means in [-1, 1])" if likelihood == "bernoulli" else
+               "reads the decoder's outputs as means of images in [-1, 1]: end it with "
+               "activation='tanh' or none")
+        raise ValueError(
+            f"The decoder {decoder.name!r} ends in {activation.__name__} (layer {layer.name!r}), "
+            f"but likelihood={likelihood!r} {fix}.")
+
+
+def _output_activation(network):
+    """`(layer, activation function)` computing `network`'s first output (None if unknown)."""
+    layer = getattr(getattr(network.outputs[0], "_keras_history", None), "operation", None)
+    if isinstance(layer, keras.layers.Softmax):
+        return layer, keras.activations.softmax
+    if isinstance(layer, keras.layers.ReLU):
+        return layer, keras.activations.relu
+    return layer, getattr(layer, "activation", None)

@@ -161,6 +161,17 @@ def test_networks_a_family_cannot_read_or_train_are_refused_with_the_fix():
                                              r"negative values .*lie in \[-1, 1\]: end it with "
                                              r"activation='tanh'"):
             GAN(zero_to_one, discriminator(keras.layers.Dense(1)))
+    # A VAE decoder's outputs are Bernoulli logits, or means of images in [-1, 1].
+    encoder = networks.vae_encoder((28, 28, 1), 8, 4)
+    for end, likelihood in (("sigmoid", "bernoulli"), ("tanh", "bernoulli"), ("relu", "bernoulli"),
+                            ("relu", "gaussian"), ("sigmoid", "gaussian")):
+        decoder = keras.Sequential([keras.Input((8,)), keras.layers.Dense(28 * 28),
+                                    keras.layers.Reshape((28, 28, 1)),
+                                    keras.layers.Activation(end)], name="mine")
+        with pytest.raises(ValueError, match=rf"^The decoder 'mine' ends in {end} \(layer '.*'\), "
+                                             rf"but likelihood='{likelihood}' reads the "):
+            VAE(encoder, decoder, likelihood=likelihood)
+    VAE(encoder, networks.vae_decoder((28, 28, 1), 8, 4), likelihood="gaussian")  # no activation
     patches = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 4, 4)])
     GAN(g, patches)  # (batch, 7, 7, 1): a logit per patch, averaged by the losses
     # With keras.Input first, the same Sequential trains.
