@@ -35,6 +35,7 @@ import tensorflow as tf
 from keras_gen.errors import DataError
 from keras_gen.models.input_structure import (check_element_structure, check_images_structure,
                                               refuse_example_weights)
+from keras_gen.models.network_check import check_trainable_outputs
 from keras_gen.models.optimizers import refuse_single_optimizer_callbacks
 from keras_gen.models.saving_mixin import refuse_legacy_checkpoints
 from keras_gen.models.trainable_guard import check_trainable_unchanged
@@ -47,12 +48,13 @@ _MARKER = "(keras_gen data check)"
 class CheckedFitMixin:
     """Gives a keras_gen model a `fit` that checks what it is about to train on, then trains.
 
-    It refuses trainable flags changed since `compile()` (`trainable_guard`), Keras callbacks
-    that need a single `model.optimizer` (`optimizers`), checkpoints to the legacy `.h5` format
-    (`saving_mixin`) and example weights (`input_structure`), checks the values of the training
+    It refuses network outputs the losses cannot train (`network_check`), trainable flags
+    changed since `compile()` (`trainable_guard`), Keras callbacks that need a single
+    `model.optimizer` (`optimizers`), checkpoints to the legacy `.h5` format (`saving_mixin`)
+    and example weights (`input_structure`), checks the values of the training
     and validation data (`checked_data`) and raises a failed check as one `DataError`.
     `evaluate`, `train_on_batch` and `test_on_batch` check their data the same way
-    (`train_on_batch` the trainable flags too).
+    (`train_on_batch` the network outputs and trainable flags too).
 
     Example:
 
@@ -64,6 +66,7 @@ class CheckedFitMixin:
 
     def fit(self, *args, **kwargs):
         """`keras.Model.fit`, after the checks above; it takes the same arguments."""
+        check_trainable_outputs(self)
         check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
         given = _arguments(keras.Model.fit, self, args, kwargs)
         refuse_single_optimizer_callbacks(self, given.get("callbacks"))
@@ -84,6 +87,7 @@ class CheckedFitMixin:
 
     def train_on_batch(self, *args, **kwargs):
         """`keras.Model.train_on_batch`, after `fit`'s checks; it takes the same arguments."""
+        check_trainable_outputs(self)
         check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
         given = _arguments(keras.Model.train_on_batch, self, args, kwargs)
         _check_data_arguments(self, given, "train_on_batch")

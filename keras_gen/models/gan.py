@@ -8,8 +8,7 @@ from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.checked_fit import CheckedFitMixin, after_batch
-from keras_gen.models.network_check import (check_image_output, check_logit_output,
-                                            check_network)
+from keras_gen.models.network_check import check_network
 from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.optimizers import prepare_optimizer
@@ -74,8 +73,8 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
     def __init__(self, generator, discriminator, ema_decay=None, seed=0, augment=None,
                  ema_warmup=False, **kwargs):
         super().__init__(**kwargs)
-        check_image_output(check_network("generator", generator))
-        check_logit_output(check_network("discriminator", discriminator))
+        check_network("generator", generator)
+        check_network("discriminator", discriminator)
         noise_shape = self._noise_input_shape(generator)
         if len(noise_shape) != 2:
             raise ValueError(

@@ -130,6 +130,29 @@ def check_decoder_output(decoder, likelihood):
             f"but likelihood={likelihood!r} {fix}.")
 
 
+def check_trainable_outputs(model):
+    """Raises `ValueError` for network outputs that `model`'s losses cannot train, with the fix.
+
+    Run by `fit` and `train_on_batch`, not by the constructor, so a model saved with such a
+    network still loads (to look at, or to export) and only training it is refused.
+
+    Args:
+        model: a keras_gen `GAN`, `ConditionalGAN`, `VAE` or `VAEGAN`.
+
+    Example:
+
+    ```python
+    check_trainable_outputs(gan)  # before gan.fit(...)
+    ```
+    """
+    if getattr(model, "decoder", None) is not None:
+        check_decoder_output(model.decoder, model.likelihood)
+    elif getattr(model, "generator", None) is not None:
+        check_image_output(model.generator)
+    if getattr(model, "discriminator", None) is not None:
+        check_logit_output(model.discriminator)
+
+
 def _output_activation(network):
     """`(layer, activation function)` computing `network`'s first output (None if unknown)."""
     layer = getattr(getattr(network.outputs[0], "_keras_history", None), "operation", None)

@@ -11,7 +11,7 @@ from keras_gen.models.checked_fit import CheckedFitMixin, after_batch, step_labe
 from keras_gen.models.compile_args import (refuse_ignored_compile_args,
                                            without_ignored_compile_args)
 from keras_gen.models.labels import check_labels
-from keras_gen.models.network_check import check_decoder_output, check_network
+from keras_gen.models.network_check import check_network
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.trainable_guard import trainable_snapshot
@@ -108,7 +108,6 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
                     f"With num_classes={num_classes}, the {role} must be a keras.Model with "
                     f"{expected}. Build it with networks.vae_{role}(..., num_classes=...)."
                 )
-        check_decoder_output(decoder, likelihood)
         self.encoder, self.decoder = encoder, decoder
         self.beta, self.likelihood = float(beta), likelihood
         # As Python ints: a numpy integer would not serialize to JSON in the config.

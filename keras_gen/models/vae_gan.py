@@ -7,7 +7,7 @@ from keras_gen.losses.variational import kl_divergence
 from keras_gen.models import randomness
 from keras_gen.models.checked_fit import after_batch
 from keras_gen.models.compile_args import refuse_ignored_compile_args
-from keras_gen.models.network_check import check_logit_output, check_network
+from keras_gen.models.network_check import check_network
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.models.vae import VAE
@@ -64,7 +64,6 @@ class VAEGAN(VAE):
                 f"The discriminator takes {tuple(discriminator.inputs[0].shape[1:])} but the "
                 f"encoder takes {self.image_shape}. Build all networks for one image_shape."
             )
-        check_logit_output(discriminator)
         self.discriminator, self.gamma = discriminator, float(gamma)
         self._trackers = {name: keras.metrics.Mean(name=name) for name in (
             "loss", "kl", "feature_reconstruction", "d_loss", "g_loss", "d_real", "d_fake")}

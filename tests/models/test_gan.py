@@ -112,7 +112,7 @@ def test_bad_constructor_arguments():
         GAN("generator", d)
 
 
-def test_networks_a_family_cannot_read_or_train_are_refused_with_the_fix():
+def test_networks_without_defined_inputs_are_refused_with_how_to_build_them():
     # A Sequential without keras.Input, or a subclassed model, failed inside the constructor:
     # "Sequential model ... has no defined inputs yet", "'Generator' object has no attribute
     # 'inputs'".
@@ -134,46 +134,6 @@ def test_networks_a_family_cannot_read_or_train_are_refused_with_the_fix():
         VAE(networks.vae_encoder((28, 28, 1), 8, 4), Generator(name="mine"))
     with pytest.raises(ValueError, match=rf"^The generator 'mine' \(Generator\) {how}"):
         ConditionalGAN(Generator(name="mine"), d, num_classes=10)
-    # A discriminator must give logits, one per image or patch: a classifier head or a sigmoid
-    # trained without a word (the losses average over every axis and take logits).
-    g = networks.dcgan_generator((28, 28, 1), 8, 4)
-
-    def discriminator(*head):
-        return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), *head],
-                                name="mine")
-
-    with pytest.raises(ValueError, match=r"^The discriminator 'mine' must return one logit per "
-                                         r"image \(or per patch\), shape \(batch, 1\); its output "
-                                         r"has shape \(None, 10\)\. End it with "):
-        GAN(g, discriminator(keras.layers.Dense(10)))
-    for head in ([keras.layers.Dense(1, activation="sigmoid")],
-                 [keras.layers.Dense(1), keras.layers.Activation("sigmoid")]):
-        with pytest.raises(ValueError, match=r"^The discriminator 'mine' ends in a sigmoid or "
-                                             r"softmax \(layer '.*'\), but the GAN losses take "
-                                             r"logits"):
-            GAN(g, discriminator(*head))
-    # A generator's images lie in [-1, 1], which a sigmoid or ReLU output never reaches below 0.
-    for end in ("sigmoid", "relu"):
-        zero_to_one = keras.Sequential([keras.Input((8,)), keras.layers.Dense(28 * 28),
-                                        keras.layers.Reshape((28, 28, 1)),
-                                        keras.layers.Activation(end)], name="mine")
-        with pytest.raises(ValueError, match=r"^The generator 'mine' ends in an activation without "
-                                             r"negative values .*lie in \[-1, 1\]: end it with "
-                                             r"activation='tanh'"):
-            GAN(zero_to_one, discriminator(keras.layers.Dense(1)))
-    # A VAE decoder's outputs are Bernoulli logits, or means of images in [-1, 1].
-    encoder = networks.vae_encoder((28, 28, 1), 8, 4)
-    for end, likelihood in (("sigmoid", "bernoulli"), ("tanh", "bernoulli"), ("relu", "bernoulli"),
-                            ("relu", "gaussian"), ("sigmoid", "gaussian")):
-        decoder = keras.Sequential([keras.Input((8,)), keras.layers.Dense(28 * 28),
-                                    keras.layers.Reshape((28, 28, 1)),
-                                    keras.layers.Activation(end)], name="mine")
-        with pytest.raises(ValueError, match=rf"^The decoder 'mine' ends in {end} \(layer '.*'\), "
-                                             rf"but likelihood='{likelihood}' reads the "):
-            VAE(encoder, decoder, likelihood=likelihood)
-    VAE(encoder, networks.vae_decoder((28, 28, 1), 8, 4), likelihood="gaussian")  # no activation
-    patches = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1, 4, 4)])
-    GAN(g, patches)  # (batch, 7, 7, 1): a logit per patch, averaged by the losses
     # With keras.Input first, the same Sequential trains.
     built = keras.Sequential([keras.Input((8,)), keras.layers.Dense(28 * 28, activation="tanh"),
                               keras.layers.Reshape((28, 28, 1))])
@@ -181,6 +141,63 @@ def test_networks_a_family_cannot_read_or_train_are_refused_with_the_fix():
     gan.compile()
     gan.fit(tiny_images(8), batch_size=4, verbose=0)
     assert gan.latent_dim == 8 and int(gan.g_optimizer.iterations) == 2
+
+
+def _ends_in(*layers, input_shape=(28, 28, 1)):
+    return keras.Sequential([keras.Input(input_shape), *layers], name="mine")
+
+
+def _refused_before_training(model, match, tmp_path):
+    """`fit` and `train_on_batch` refuse `model` (`match`) before a step; it saves and loads."""
+    model.compile()
+    images = tiny_images(8)
+    with pytest.raises(ValueError, match=match):
+        model.fit(images, batch_size=4, verbose=0)
+    with pytest.raises(ValueError, match=match):
+        model.train_on_batch(images[:4])
+    optimizer = getattr(model, "d_optimizer", None) or model.optimizer
+    assert int(optimizer.iterations) == 0
+    # Not refused by the constructor: a file saved with such a network still loads.
+    model.save(tmp_path / "model.keras")
+    keras.models.load_model(tmp_path / "model.keras")
+
+
+def test_network_outputs_the_losses_cannot_train_are_refused_by_fit(tmp_path):
+    # Each trained without a word: a discriminator with 10 logits or a sigmoid (the losses
+    # average over every non-batch axis and take logits), a generator without negative values
+    # (images lie in [-1, 1]), a decoder whose activation contradicts its likelihood.
+    g = networks.dcgan_generator((28, 28, 1), 8, 4)
+    d = networks.dcgan_discriminator((28, 28, 1), 4)
+    _refused_before_training(GAN(g, _ends_in(keras.layers.Flatten(), keras.layers.Dense(10))),
+                             r"^The discriminator 'mine' must return one logit per image \(or per "
+                             r"patch\), shape \(batch, 1\); its output has shape \(None, 10\)\. "
+                             r"End it with ", tmp_path)
+    for head in ([keras.layers.Dense(1, activation="sigmoid")],
+                 [keras.layers.Dense(1), keras.layers.Activation("sigmoid")]):
+        _refused_before_training(GAN(g, _ends_in(keras.layers.Flatten(), *head)),
+                                 r"^The discriminator 'mine' ends in a sigmoid or softmax \(layer "
+                                 r"'.*'\), but the GAN losses take logits", tmp_path)
+    for end in ("sigmoid", "relu"):
+        image = [keras.layers.Dense(28 * 28), keras.layers.Reshape((28, 28, 1)),
+                 keras.layers.Activation(end)]
+        _refused_before_training(GAN(_ends_in(*image, input_shape=(8,)), d),
+                                 r"^The generator 'mine' ends in an activation without negative "
+                                 r"values .*lie in \[-1, 1\]: end it with activation='tanh'",
+                                 tmp_path)
+    encoder = networks.vae_encoder((28, 28, 1), 8, 4)
+    for end, likelihood in (("sigmoid", "bernoulli"), ("tanh", "bernoulli"), ("relu", "bernoulli"),
+                            ("relu", "gaussian"), ("sigmoid", "gaussian")):
+        image = [keras.layers.Dense(28 * 28), keras.layers.Reshape((28, 28, 1)),
+                 keras.layers.Activation(end)]
+        _refused_before_training(
+            VAE(encoder, _ends_in(*image, input_shape=(8,)), likelihood=likelihood),
+            rf"^The decoder 'mine' ends in {end} \(layer '.*'\), but likelihood='{likelihood}' "
+            r"reads the ", tmp_path)
+    # A logit per patch, averaged by the losses, trains.
+    patches = GAN(g, _ends_in(keras.layers.Conv2D(1, 4, 4)))  # (batch, 7, 7, 1)
+    patches.compile()
+    patches.fit(tiny_images(8), batch_size=4, verbose=0)
+    assert int(patches.d_optimizer.iterations) == 2
 
 
 def test_generate_seeds_are_ints_that_fit_int64():
