@@ -17,7 +17,7 @@ from keras_gen.data.transforms import to_unit_range
 from keras_gen.metrics import features as features_module
 from keras_gen.metrics import scores as scores_module
 from keras_gen.utils import sha256_of
-from tests.helpers import SHARED_DATA, tiny_dataset, tiny_gan, write_png_folder
+from tests.helpers import SHARED_DATA, tiny_cgan, tiny_dataset, tiny_gan, write_png_folder
 
 MNIST = os.path.join(SHARED_DATA, "mnist")
 needs_mnist = pytest.mark.skipif(not os.path.isdir(MNIST),
@@ -285,6 +285,16 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
         assert json.load(handle)["fid"] == pytest.approx(scores["fid"], rel=1e-5)
     assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", str(tmp_path)]) == 2
     assert "pass --domain" in capsys.readouterr().err
+    # A conditional model is scored on its classes too, as its preset was measured.
+    cgan = tiny_cgan()
+    cgan.save(tmp_path / "cgan.keras")
+    assert main(["evaluate", str(tmp_path / "cgan.keras"), "--dataset", MNIST,
+                 "--num-samples", "300"]) == 0
+    with open(tmp_path / "cgan.metrics.json") as handle:
+        accuracy = json.load(handle)["conditional_accuracy"]
+    requested = np.arange(300) * 10 // 300  # 30 samples per class, in class order
+    _, logits = metrics.DomainFeatures("mnist")(cgan.generate(300, labels=requested, seed=0))
+    assert accuracy == pytest.approx(np.mean(logits.argmax(1) == requested))
     # A model trained at another size (`keras-gen train --image-size 32`) scores too.
     tiny_gan(shape=(32, 32, 1)).save(tmp_path / "gan32.keras")
     assert main(["evaluate", str(tmp_path / "gan32.keras"), "--dataset", MNIST,
