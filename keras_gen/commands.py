@@ -316,11 +316,11 @@ def run_serve(args):
 
 def run_evaluate(args):
     """Runs `keras-gen evaluate`; returns the scores dict."""
+    import numpy as np
+
     from keras_gen import metrics
     from keras_gen.saving import load_model_or_preset
     from keras_gen.utils import write_json_atomic
-
-    import numpy as np
 
     reference = _reference_statistics(args.dataset, args.domain, args.inception_weights)
     model = load_model_or_preset(args.model_file)
