@@ -53,7 +53,8 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
         images, labels = load_digits(split)
         image_size = _DIGITS_DEFAULT_SIZE if image_size is None else image_size
     elif _looks_like_path(source):
-        images, labels = read_local(source, split, image_size=image_size, channels=channels)
+        images, labels = read_local(source, split, image_size=image_size, channels=channels,
+                                    limit=limit)
     else:
         images, labels = load_tfds(source, split, data_dir=data_dir, download=download)
     if limit is not None:

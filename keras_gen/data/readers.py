@@ -23,7 +23,7 @@ _IDX_LABELS_MAGIC = 0x00000801
 _IDX_PREFIX = {"train": "train", "test": "t10k"}
 
 
-def read_local(path, split="train", image_size=None, channels=None):
+def read_local(path, split="train", image_size=None, channels=None, limit=None):
     """Reads a local dataset, choosing the reader from what `path` is.
 
     Args:
@@ -35,6 +35,8 @@ def read_local(path, split="train", image_size=None, channels=None):
             as it is read, so folders of mixed sizes load.
         channels: optional int, 1 or 3. Image folders convert every image to this
             many channels as it is read.
+        limit: optional int. Image folders decode only their first `limit` images (the
+            caller keeps the first `limit` of other sources).
 
     Returns:
         `(images, labels)`: uint8 array `(N, H, W, C)` and int32 array `(N,)`.
@@ -61,7 +63,8 @@ def read_local(path, split="train", image_size=None, channels=None):
             "(and x_test/y_test). For other files, point at their folder instead."
         )
     if is_image_folder(path):
-        return read_image_folder(path, split, image_size=image_size, channels=channels)
+        return read_image_folder(path, split, image_size=image_size, channels=channels,
+                                 limit=limit)
     return read_idx_folder(path, split)
 
 
@@ -220,7 +223,7 @@ def _standardize_arrays(images, labels, source):
     return images, labels.astype(np.int32)
 
 
-def read_image_folder(folder, split="train", image_size=None, channels=None):
+def read_image_folder(folder, split="train", image_size=None, channels=None, limit=None):
     """Reads a folder with one subfolder of images per class, or a folder of images.
 
     Classes are the subfolder names in sorted order, so label `i` is the i-th
@@ -236,6 +239,8 @@ def read_image_folder(folder, split="train", image_size=None, channels=None):
         split: str. Only `"train"`: an image folder has a single split.
         image_size: optional int. Resize every image to `image_size` squared.
         channels: optional int, 1 or 3. Convert every image to this many channels.
+        limit: optional int. Decode only the first `limit` images (taken from each class in
+            turn): a thousand of a folder of fifty thousand photos reads a thousand files.
 
     Returns:
         `(images, labels)` as uint8 NHWC and int32.
@@ -255,7 +260,7 @@ def read_image_folder(folder, split="train", image_size=None, channels=None):
             "keras-gen commands that score against held-out images read all of a folder)."
         )
     images, labels = [], []
-    for label, file_path in _labelled_image_files(folder)[0]:
+    for label, file_path in _labelled_image_files(folder)[0][:limit]:
         try:
             image = tf.io.decode_image(tf.io.read_file(file_path), expand_animations=False).numpy()
         except tf.errors.OpError as error:

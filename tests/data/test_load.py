@@ -145,6 +145,12 @@ def test_a_limit_on_an_image_folder_keeps_every_class(tmp_path):
     images, labels = data.load_arrays(str(tmp_path))
     assert list(labels) == [0, 1, 2, 0, 1, 0, 1]  # c runs out; a and b go on in turn
     assert list(images[:, 0, 0, 0]) == [0, 0, 0, 10, 10, 20, 20]
+    # Only the first N files are decoded (all were, then cut): b's third file is the 7th.
+    (tmp_path / "b" / "2.png").write_bytes(b"not a png")
+    _, labels = data.load_arrays(str(tmp_path), limit=6)
+    assert list(labels) == [0, 1, 2, 0, 1, 0]
+    with pytest.raises(DataError, match=r"Cannot decode image .*2\.png"):
+        data.load_arrays(str(tmp_path), limit=7)
 
 
 def test_a_folder_of_images_without_subfolders_is_one_class(tmp_path):
