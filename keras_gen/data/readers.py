@@ -16,7 +16,9 @@ from keras_gen.data.transforms import convert_images
 from keras_gen.errors import DataError
 
 SPLITS = ("train", "test")
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+# WebP, common in images from the web, was skipped without a word; TensorFlow's decode_image
+# reads it (tested with 2.21), though Keras' image_dataset_from_directory still skips it.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 # IDX magic numbers: 0x0803 = uint8 with 3 dims (images), 0x0801 = uint8 1 dim.
 _IDX_IMAGES_MAGIC = 0x00000803
 _IDX_LABELS_MAGIC = 0x00000801
@@ -235,7 +237,7 @@ def read_image_folder(folder, split="train", image_size=None, channels=None, lim
     to resize mixed sizes); grey images among colour ones are made RGB.
 
     Args:
-        folder: str. `folder/<class_name>/*.png|jpg|jpeg|bmp|gif`, or `folder/*.png|...`.
+        folder: str. `folder/<class_name>/*.png|jpg|jpeg|bmp|gif|webp`, or `folder/*.png|...`.
         split: str. Only `"train"`: an image folder has a single split.
         image_size: optional int. Resize every image to `image_size` squared.
         channels: optional int, 1 or 3. Convert every image to this many channels.

@@ -221,6 +221,19 @@ def test_image_folder_mixed_sizes_need_image_size(tmp_path):
     assert images.shape == (2, 12, 12, 3)
 
 
+def test_webp_images_are_read(tmp_path):
+    # They were skipped without a word: a folder of WebP images was "Found no dataset".
+    from PIL import Image
+
+    os.makedirs(tmp_path / "a")
+    Image.fromarray(np.full((8, 8, 3), [10, 200, 30], np.uint8)).save(
+        tmp_path / "a" / "0.webp", lossless=True)
+    _write_png(tmp_path / "b" / "0.png", np.full((8, 8, 3), 70, np.uint8))
+    images, labels = data.load_arrays(str(tmp_path))
+    assert list(labels) == [0, 1]
+    np.testing.assert_array_equal(images[0], np.full((8, 8, 3), [10, 200, 30], np.uint8))
+
+
 def test_grey_images_among_colour_ones_are_made_rgb(tmp_path):
     # "differ in shape: ... (8, 8, 3) but ... (8, 8, 1)", with a fix (channels=3) that the
     # command line does not offer; Keras' image_dataset_from_directory reads them as RGB.
