@@ -100,10 +100,10 @@ def _add_sample_command(commands):
     sample.add_argument("-n", "--num-images", type=positive_int, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--columns", type=positive_int, help="images per row")
-    sample.add_argument("--label", type=int,
-                        help="class to generate (conditional models; default: one column per "
-                             "class). Trained on an image folder, label N is its N-th class "
-                             "subfolder by name, as the run's classes.json lists")
+    sample.add_argument("--label",
+                        help="class to generate, by number or, for a model trained on an image "
+                             "folder, by name from the run's classes.json (conditional models; "
+                             "default: one column per class)")
     sample.add_argument("--out", default="samples.png", help="destination PNG")
 
 

@@ -80,12 +80,40 @@ def run_sample(args):
             raise ValueError(f"{args.model_file} is not a conditional model; drop --label.")
         images = model.generate(args.num_images, seed=args.seed)
     else:
-        images = model.generate(args.num_images, labels=args.label, seed=args.seed)
-        if args.label is None:  # labels cycle 0..K-1: one class per column
+        label = _label_number(args.label, args.model_file)
+        images = model.generate(args.num_images, labels=label, seed=args.seed)
+        if label is None:  # labels cycle 0..K-1: one class per column
             args.columns = args.columns or num_classes
     save_image_grid(images, args.out, columns=args.columns)
     print(f"Wrote {args.num_images} samples (seed {args.seed}) to {args.out}")
     return args.out
+
+
+def _label_number(label, model_file):
+    """`--label` as a number: itself, or a class name looked up in the run's classes.json.
+
+    `_record_class_names` writes that file beside a model trained on an image folder, so
+    `--label dogs` works where `--label 1` means dogs.
+    """
+    import json
+
+    from keras_gen import presets
+
+    if label is None or label.lstrip("-").isdigit():
+        return None if label is None else int(label)
+    # Beside a .keras file; inside a preset's folder.
+    folder = (os.path.dirname(os.path.abspath(model_file)) if model_file.endswith(".keras")
+              else presets.resolve(model_file))
+    path = os.path.join(folder, "classes.json")
+    if not os.path.isfile(path):
+        raise ValueError(f"--label {label!r} is not a number, and there is no classes.json beside "
+                         f"{model_file} to name the classes (a run on an image folder writes one). "
+                         "Pass the class's number.")
+    with open(path) as handle:
+        names = json.load(handle)["class_names"]
+    if label not in names:
+        raise ValueError(f"--label {label!r} is not one of the classes in {path}: {names}.")
+    return names.index(label)
 
 
 def run_reconstruct(args):

@@ -126,6 +126,18 @@ def test_a_conditional_run_on_an_image_folder_says_which_label_is_which(tmp_path
     with open(out / "classes.json") as handle:
         assert json.load(handle) == {"class_names": ["cats", "dogs"]}
     assert "Classes (sample one with --label N): 0 cats, 1 dogs; in " in capsys.readouterr().out
+    # ... and sample takes the class by name from there.
+    model = keras.models.load_model(out / "model.keras")
+    for label in ("dogs", "1"):
+        assert main(["sample", str(out / "model.keras"), "--label", label, "-n", "4",
+                     "--out", str(tmp_path / f"{label}.png")]) == 0
+    np.testing.assert_array_equal(matplotlib.image.imread(tmp_path / "dogs.png"),
+                                  matplotlib.image.imread(tmp_path / "1.png"))
+    np.testing.assert_allclose(matplotlib.image.imread(tmp_path / "dogs.png")[::4, ::4, 0],
+                               make_grid(model.generate(4, labels=1, seed=0))[..., 0] / 255.0,
+                               atol=1 / 255)
+    assert main(["sample", str(out / "model.keras"), "--label", "birds"]) == 2
+    assert "--label 'birds' is not one of the classes in " in capsys.readouterr().err
     # An unconditional model ignores labels: no classes.json.
     assert main(["train", "dcgan", "--dataset", str(tmp_path / "pets"), "--epochs", "1",
                  "--out", str(tmp_path / "plain"), *TINY_TRAIN]) == 0
