@@ -90,30 +90,35 @@ def run_sample(args):
 
 
 def _label_number(label, model_file):
-    """`--label` as a number: itself, or a class name looked up in the run's classes.json.
+    """`--label` as a number: a class name from the run's classes.json, or the number given.
 
     `_record_class_names` writes that file beside a model trained on an image folder, so
-    `--label dogs` works where `--label 1` means dogs.
+    `--label dogs` works where `--label 1` means dogs. A name comes first: with folders "1",
+    "10" and "2", `--label 10` is the folder "10" (label 1).
     """
     import json
 
     from keras_gen import presets
 
-    if label is None or label.lstrip("-").isdigit():
-        return None if label is None else int(label)
+    if label is None:
+        return None
     # Beside a .keras file; inside a preset's folder.
     folder = (os.path.dirname(os.path.abspath(model_file)) if model_file.endswith(".keras")
               else presets.resolve(model_file))
     path = os.path.join(folder, "classes.json")
-    if not os.path.isfile(path):
+    names = []
+    if os.path.isfile(path):
+        with open(path) as handle:
+            names = json.load(handle)["class_names"]
+    if label in names:
+        return names.index(label)
+    if label.lstrip("-").isdigit():
+        return int(label)
+    if not names:
         raise ValueError(f"--label {label!r} is not a number, and there is no classes.json beside "
                          f"{model_file} to name the classes (a run on an image folder writes one). "
                          "Pass the class's number.")
-    with open(path) as handle:
-        names = json.load(handle)["class_names"]
-    if label not in names:
-        raise ValueError(f"--label {label!r} is not one of the classes in {path}: {names}.")
-    return names.index(label)
+    raise ValueError(f"--label {label!r} is not one of the classes in {path}: {names}.")
 
 
 def run_reconstruct(args):

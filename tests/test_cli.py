@@ -138,6 +138,12 @@ def test_a_conditional_run_on_an_image_folder_says_which_label_is_which(tmp_path
                                atol=1 / 255)
     assert main(["sample", str(out / "model.keras"), "--label", "birds"]) == 2
     assert "--label 'birds' is not one of the classes in " in capsys.readouterr().err
+    # A class named like a number is found by its name: folder "10" sorts between "1" and "2".
+    (out / "classes.json").write_text(json.dumps({"class_names": ["1", "10"]}))
+    assert main(["sample", str(out / "model.keras"), "--label", "10", "-n", "4",
+                 "--out", str(tmp_path / "10.png")]) == 0
+    np.testing.assert_array_equal(matplotlib.image.imread(tmp_path / "10.png"),
+                                  matplotlib.image.imread(tmp_path / "1.png"))
     # An unconditional model ignores labels: no classes.json.
     assert main(["train", "dcgan", "--dataset", str(tmp_path / "pets"), "--epochs", "1",
                  "--out", str(tmp_path / "plain"), *TINY_TRAIN]) == 0
