@@ -275,9 +275,9 @@ def read_image_folder(folder, split="train", image_size=None, channels=None, lim
         labels.append(label)
     if channels is None and {image.shape[-1] for _, image in images} == {1, 3}:
         # A few grey JPEGs among colour photos are common, and the command line has no
-        # channel option: the grey ones are repeated to RGB, as Keras'
-        # `image_dataset_from_directory` reads every image (color_mode="rgb").
-        images = [(path, np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image)
+        # channel option: all are made RGB, as Keras' `image_dataset_from_directory` reads
+        # every image (color_mode="rgb").
+        images = [(path, convert_images(image[None], channels=3, source=path)[0])
                   for path, image in images]
     return _stack_images(images, folder), np.asarray(labels, dtype=np.int32)
 

@@ -6,17 +6,15 @@ generator body, so blocks keep the `block_k` names transfer learning freezes by.
 
 import keras
 
+from keras_gen.networks.conditional import check_num_classes
 from keras_gen.networks.dcgan import checked_sizes, discriminator_body, generator_body
-from keras_gen.utils.arguments import is_int
 
 
 def _labels_input(num_classes):
     """`(the labels input, num_classes as an int)`, or `(None, None)` for no labels."""
     if num_classes is None:
         return None, None
-    if not is_int(num_classes) or num_classes < 2:
-        raise ValueError(f"num_classes must be None or an int >= 2. Received: {num_classes!r}")
-    return keras.Input((), dtype="int32", name="labels"), int(num_classes)
+    return keras.Input((), dtype="int32", name="labels"), check_num_classes(num_classes)
 
 
 def vae_encoder(image_shape=(28, 28, 1), latent_dim=16, width=32, num_classes=None,
