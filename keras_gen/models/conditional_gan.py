@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras_gen.models import randomness
 from keras_gen.models.checked_fit import step_labels
 from keras_gen.models.gan import GAN
+from keras_gen.models.input_structure import describe
 from keras_gen.models.labels import check_labels
 from keras_gen.models.network_check import check_network
 from keras_gen.networks.conditional import check_num_classes
@@ -71,7 +72,8 @@ class ConditionalGAN(GAN):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise ValueError(
                 "ConditionalGAN is called on [z, labels]: noise (batch, latent_dim) and int "
-                f"labels (batch,). Received: {type(inputs).__name__}"
+                f"labels (batch,); received {describe(inputs)}. To draw images of chosen "
+                "classes, cgan.generate(n, labels=...) makes the noise itself."
             )
         generator = self.generator if training else self.sampling_generator
         return generator(list(inputs), training=training)

@@ -104,7 +104,7 @@ def check_images_structure(images, consumer, takes_labels, source, hint=""):
     else:
         fix = "Pass the images themselves; (images, labels) pairs are fine, the labels unused."
     raise DataError(f"{consumer} takes images as one array or tensor shaped (N, H, W, C); "
-                    f"received {_describe(images)} as {source}. {fix}{hint and ' ' + hint}")
+                    f"received {describe(images)} as {source}. {fix}{hint and ' ' + hint}")
 
 
 def _dict_dataset_hint(element):
@@ -118,7 +118,28 @@ def _dict_dataset_hint(element):
             "as_supervised=True), or keras_gen.data.load(name), which also scales the images.")
 
 
-def _describe(value):
+def describe(value):
+    """Names what a caller passed, for an error message: its structure, or one tensor's shape.
+
+    Args:
+        value: anything passed as a model's input or data.
+
+    Returns:
+        str, e.g. `"a dict with keys ['image', 'label']"` or `"one tensor of shape (4, 8)"`.
+
+    Example:
+
+    ```python
+    describe(np.zeros((4, 8)))  # "one tensor of shape (4, 8)"
+    ```
+    """
     if isinstance(value, dict):
         return f"a dict with keys {sorted(value, key=str)}"
-    return f"a {type(value).__name__} of {len(value)} items"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return f"a {type(value).__name__}"
+    # A symbolic tensor in a retraced predict step can have no known rank.
+    rank = getattr(shape, "rank", len(shape))
+    return "one tensor of unknown shape" if rank is None else f"one tensor of shape {tuple(shape)}"

@@ -10,6 +10,7 @@ from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.checked_fit import CheckedFitMixin, after_batch, step_labels
 from keras_gen.models.compile_args import (refuse_ignored_compile_args,
                                            without_ignored_compile_args)
+from keras_gen.models.input_structure import describe
 from keras_gen.models.labels import check_labels
 from keras_gen.models.network_check import check_network
 from keras_gen.models.preset_mixin import PresetMixin
@@ -244,8 +245,8 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         elif isinstance(inputs, (list, tuple)) and len(inputs) == 2:
             images, labels = inputs
         else:
-            raise ValueError("A conditional VAE is called on [images, labels]. Received: "
-                             f"{type(inputs).__name__}")
+            raise ValueError("A conditional VAE is called on [images, labels]; received "
+                             f"{describe(inputs)}. vae.reconstruct(images, labels) does the same.")
         z_mean, _ = self._with_labels(lambda x: self.encoder(x, training=training), images, labels)
         return self._to_images(self._with_labels(
             lambda x: self.decoder(x, training=training), z_mean, labels))

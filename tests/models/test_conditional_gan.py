@@ -35,6 +35,10 @@ def test_call_takes_noise_and_labels():
                                cgan.generate(2, labels=[1, 2], seed=5), atol=1e-6)
     with pytest.raises(ValueError, match=r"called on \[z, labels\]"):
         cgan(z)
+    # predict on the noise alone said "Received: SymbolicTensor".
+    with pytest.raises(ValueError, match=r"received one tensor of shape \(\w+, 8\)\. .*"
+                                         r"cgan\.generate\(n, labels=\.\.\.\)"):
+        cgan.predict(z, verbose=0)
 
 
 @pytest.mark.parametrize("labels, match", [(10, r"\[0, 10\)\. Received values from 10"),

@@ -93,6 +93,10 @@ def test_bad_input_is_named():
         cvae.reconstruct(images, [3, 4, 5])
     with pytest.raises(ValueError, match="not conditional"):
         vae.reconstruct(images, [1, 2])
+    # predict on images alone said "Received: SymbolicTensor".
+    with pytest.raises(ValueError, match=r"\[images, labels\]; received one tensor of shape "
+                                         r"\(\w+, 28, 28, 1\)\. vae\.reconstruct"):
+        cvae.predict(images, verbose=0)
     # Each of these failed with a message about something else.
     with pytest.raises(ValueError, match=r"not conditional \(num_classes=None\); drop labels"):
         vae.generate(2, labels=1)  # "'int' object is not subscriptable"
