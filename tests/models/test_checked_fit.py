@@ -1,6 +1,7 @@
 """`fit` checks the values it trains on (images in [-1, 1], labels in [0, K)), under XLA too."""
 
 import gc
+import warnings
 
 import keras
 import numpy as np
@@ -51,6 +52,21 @@ def test_images_outside_minus_one_to_one_are_refused_before_a_step():
             model.fit(with_nan, batch_size=4, verbose=0)
         # Not even the parts of the step that read no batch ran (a GAN's generator update).
         assert set(_steps_taken(model)) == {0}
+
+
+def test_arrays_scaled_to_zero_one_are_warned_about_and_still_train():
+    # x / 255, Keras' usual scaling, passed the range check without a word.
+    for model in _models():
+        with pytest.warns(UserWarning, match=rf"^{type(model).__name__}\.fit: every image value "
+                                             r"is in \[0, 1\].*images \* 2 - 1") as caught:
+            model.fit(tiny_images(8) * 0.5 + 0.5, batch_size=4, verbose=0)
+        assert caught[0].filename == __file__  # points at the user's fit call
+        assert set(_steps_taken(model)) == {2}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*every image value")
+        for images in (tiny_images(8), np.zeros((8, 28, 28, 1), np.float32)):
+            tiny_gan().fit(images, batch_size=4, verbose=0)
+        tiny_gan().fit(_batches(tiny_images(8) * 0.5 + 0.5), verbose=0)  # batches: not looked at
 
 
 def test_labels_outside_the_classes_are_refused_before_a_step():
