@@ -180,10 +180,11 @@ def _add_presets_command(commands):
 def _add_finetune_command(commands):
     """Adds `keras-gen finetune` to the subcommands."""
     finetune = commands.add_parser(
-        "finetune", help="fine-tune a GAN preset on a (small) dataset",
+        "finetune", help="fine-tune a preset on a (small) dataset",
         description="Start from a preset, optionally freeze the discriminator's lowest blocks "
-                    "(FreezeD) and add adaptive discriminator augmentation (ADA), and train; "
-                    "writes the same outputs as `train`.")
+                    "(FreezeD) and add adaptive discriminator augmentation (ADA) to a GAN, and "
+                    "train; writes the same outputs as `train`. A VAE preset fine-tunes without "
+                    "either.")
     finetune.add_argument("preset", help="preset name (keras-gen presets) or preset folder")
     finetune.add_argument("--dataset", "--data", dest="dataset", required=True,
                           metavar="NAME_OR_PATH",
@@ -193,14 +194,15 @@ def _add_finetune_command(commands):
                           help="use only the first N images (default 1000; of an image folder: "
                                "from each class in turn)")
     finetune.add_argument("--freeze-d", type=non_negative_int, default=0, metavar="N",
-                          help="freeze the discriminator's lowest N blocks")
-    finetune.add_argument("--ada", action="store_true", help="adaptive discriminator augmentation")
+                          help="freeze the discriminator's lowest N blocks (GAN presets)")
+    finetune.add_argument("--ada", action="store_true",
+                          help="adaptive discriminator augmentation (GAN presets)")
     finetune.add_argument("--reset-classes", action="store_true",
                           help="conditional presets: learn the dataset's classes afresh (new "
                                "label embeddings, the rest of the preset kept), for classes that "
                                "differ from the preset's in number or meaning")
     finetune.add_argument("--learning-rate", type=positive_float, default=None,
-                          help="both optimizers' learning rate (default: the preset's recipe)")
+                          help="the optimizers' learning rate (default: the preset's recipe)")
     finetune.add_argument("--epochs", type=positive_int, default=50)
     finetune.add_argument("--batch-size", type=positive_int, default=64)
     finetune.add_argument("--seed", type=int, default=0)

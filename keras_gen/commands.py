@@ -202,9 +202,7 @@ def run_finetune(args):
     out_dir = args.out or os.path.join("runs", f"finetune_{os.path.basename(args.preset)}")
     training.refuse_finished_run(out_dir, args.overwrite)  # before the preset and data load
     model = presets.load_preset(args.preset)
-    if not hasattr(model, "discriminator") or not hasattr(model, "set_augment"):
-        raise ValueError(f"finetune takes a GAN preset; {args.preset!r} is a "
-                         f"{type(model).__name__}.")
+    transfer.check_finetune_options(model, args.freeze_d, args.ada)  # before the data loads
     images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
                                       channels=model.image_shape[-1], limit=args.limit)
     model = _with_dataset_classes(model, labels, args)

@@ -18,6 +18,7 @@ from keras_gen.saving import load_model
 from keras_gen.data.transforms import to_unit_range
 from keras_gen.utils import make_grid, to_uint8
 from tests.helpers import SHARED_DATA, tiny_dataset, tiny_gan, write_png_folder
+from tests.models.test_vae import tiny_vae, tiny_vaegan
 
 
 @pytest.fixture(scope="module")
@@ -265,8 +266,48 @@ def test_cli_presets_and_finetune(tmp_path, capsys, tiny_preset):
     tuned = load_model(str(out / "model.keras"))
     assert float(tuned.g_optimizer.learning_rate) == pytest.approx(3e-4)
     assert tuned.ema_warmup  # fine-tuning restarts the EMA ramp
-    assert main(["finetune", "vae_mnist", "--dataset", "digits", "--out", str(out / "x")]) == 2
-    assert "takes a GAN preset" in capsys.readouterr().err
+
+
+def test_prepare_finetune_takes_the_vae_family_without_what_it_lacks():
+    vae = tiny_vae(kl_warmup_steps=500)
+    with pytest.raises(ValueError, match=r"^FreezeD \(freeze_d, --freeze-d\) freezes a "
+                                         r"discriminator's blocks, and a VAE has none\. Drop it; "
+                                         r".*transfer\.freeze\(model\.encoder"):
+        transfer.prepare_finetune(vae, freeze_d=1)  # 'VAE' object has no attribute ...
+    with pytest.raises(ValueError, match=r"^ADA \(ada, --ada\) augments .*; a VAE does not"):
+        transfer.prepare_finetune(vae, ada=True)
+    vae.fit(tiny_dataset(), verbose=0)
+    transfer.prepare_finetune(vae, learning_rate=5e-4)
+    # A fresh Adam at the new rate, the model's own settings kept.
+    assert int(vae.optimizer.iterations) == 0 and vae.kl_warmup_steps == 500
+    assert float(vae.optimizer.learning_rate) == pytest.approx(5e-4)
+    assert vae.fit(tiny_dataset(), verbose=0).history["loss"]
+    vaegan = tiny_vaegan()
+    transfer.prepare_finetune(vaegan, freeze_d=1, learning_rate=1e-4)
+    assert not vaegan.discriminator.get_layer("block_0").trainable
+    assert [float(getattr(vaegan, name).learning_rate) for name in
+            ("e_optimizer", "g_optimizer", "d_optimizer")] == pytest.approx([1e-4] * 3)
+    assert vaegan.fit(tiny_dataset(), verbose=0).history["d_loss"]
+    with pytest.raises(ValueError, match="a VAEGAN does not train with it"):
+        transfer.prepare_finetune(vaegan, ada=True)
+
+
+def test_cli_finetunes_a_vae_preset(tmp_path, capsys):
+    # It was refused: "finetune takes a GAN preset; 'vae_mnist' is a VAE."
+    folder = str(tmp_path / "tiny_vae")
+    tiny_vae().save_to_preset(folder, {"dataset": "random"})
+    out = tmp_path / "ft"
+    args = ["finetune", folder, "--dataset", "digits", "--limit", "64", "--batch-size", "32",
+            "--epochs", "1", "--out", str(out)]
+    assert main(args + ["--freeze-d", "1"]) == 2
+    assert "a VAE has none. Drop it" in capsys.readouterr().err
+    assert not out.exists()  # refused before anything was read or written
+    assert main(args + ["--learning-rate", "3e-4"]) == 0
+    tuned = load_model(str(out / "model.keras"))
+    assert isinstance(tuned, VAE)
+    assert float(tuned.optimizer.learning_rate) == pytest.approx(3e-4)
+    assert int(tuned.optimizer.iterations) == 2  # 64 images, batches of 32
+    assert (out / "samples").is_dir()
 
 
 def test_cli_finetune_monitor_keeps_the_best_fid_model(tmp_path, capsys, tiny_preset):
