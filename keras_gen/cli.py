@@ -240,10 +240,12 @@ def _add_evaluate_command(commands):
 
 
 def _add_overwrite_argument(parser):
-    """Adds --overwrite: train afresh over a finished run in --out (refused otherwise)."""
+    """Adds --overwrite: train afresh over a finished (or interrupted) run in --out."""
     parser.add_argument("--overwrite", action="store_true",
                         help="train afresh over a finished run in --out (its model.keras and "
-                             "history are replaced); without it such a folder is refused")
+                             "history are replaced; without it such a folder is refused), or "
+                             "over an interrupted one (its backup is discarded; without it the "
+                             "run resumes)")
 
 
 def _add_feature_arguments(parser, whose):

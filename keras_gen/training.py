@@ -6,18 +6,22 @@ Output folder layout::
       model.keras            final model (written only if training stayed finite)
       history.json           per-epoch metrics (survives resumes)
       checkpoints/last.keras last good checkpoint, refreshed every `checkpoint_every` epochs
+      checkpoints/weights_layout.json  the trained model's weights, which a resume must match
       samples/epoch_0001.png fixed-seed sample grids
       backup/                BackupAndRestore state while a run is in progress
       logs/                  TensorBoard logs (with tensorboard=True)
 """
 
+import json
 import math
 import os
+import shutil
 
 import keras
 
 from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid, JsonHistory
 from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.files import write_json_atomic
 
 
 class TrainingDiverged(RuntimeError):
@@ -41,13 +45,15 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         verbose: `"auto"`, 0, 1 or 2. Keras progress output.
         callbacks: extra Keras callbacks.
         overwrite: bool. Train afresh over a finished run in `out_dir` (see
-            `refuse_finished_run`).
+            `refuse_finished_run`), or over an interrupted one: its backup is discarded.
 
     Returns:
         `keras.callbacks.History` of this call.
 
     Raises:
-        FileExistsError: `out_dir` holds a finished run and `overwrite` is False.
+        FileExistsError: `out_dir` holds a finished run and `overwrite` is False, or an
+            interrupted run of another model (other networks or frozen layers), which cannot
+            resume into this one.
         TrainingDiverged: a loss became NaN/inf; `model.keras` is not written
             and `checkpoints/last.keras` keeps the last finite state.
 
@@ -61,6 +67,11 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     check_positive_int("epochs", epochs)
     check_positive_int("checkpoint_every", checkpoint_every)
     refuse_finished_run(out_dir, overwrite)
+    backup_dir = os.path.join(out_dir, "backup")
+    if overwrite and os.path.isdir(backup_dir):
+        shutil.rmtree(backup_dir)
+    _refuse_another_models_backup(model, out_dir)
+    write_json_atomic(_layout_path(out_dir), _weights_layout(model))
     all_callbacks = _callbacks(out_dir, _save_frequency(dataset, checkpoint_every), grid_every,
                                grid_seed, tensorboard, callbacks)
     # shuffle=False: the tf.data pipeline already shuffles (Keras would warn).
@@ -103,6 +114,56 @@ def refuse_finished_run(out_dir, overwrite=False):
             f"{out_dir} holds a finished run ({model_file}); training again would start from "
             "scratch and replace it and its history. Pass another output folder (--out), or "
             "overwrite=True (--overwrite) to start over.")
+
+
+def _layout_path(out_dir):
+    return os.path.join(out_dir, "checkpoints", "weights_layout.json")
+
+
+def _weights_layout(model):
+    """What a backup must match to load: the class, each weight's path and shape, what trains.
+
+    The optimizers' state follows the trainable weights, so those are compared too.
+    """
+    trainable = {id(weight) for weight in model.trainable_weights}
+    return {"class": type(model).__name__,
+            "weights": [[weight.path, list(weight.shape), id(weight) in trainable]
+                        for weight in model.weights]}
+
+
+def _refuse_another_models_backup(model, out_dir):
+    """Raises `FileExistsError` if `out_dir/backup` is an interrupted run of another model.
+
+    `BackupAndRestore` loads it into whatever model trains next: another `--width`, recipe or
+    `--freeze-d` failed with Keras' "A total of 20 objects could not be loaded" after a page of
+    warnings, or (frozen layers changed) skipped the optimizer state with one warning and went on.
+    A backup without a layout (written before keras_gen recorded one) is left to Keras.
+    """
+    layout_file = _layout_path(out_dir)
+    if not (os.path.isdir(os.path.join(out_dir, "backup")) and os.path.isfile(layout_file)):
+        return
+    with open(layout_file) as handle:
+        saved = json.load(handle)
+    current = _weights_layout(model)
+    if saved == current:
+        return
+    if saved["class"] != current["class"]:
+        difference = f"it trained a {saved['class']}, this is a {current['class']}"
+    elif len(saved["weights"]) != len(current["weights"]):
+        difference = (f"it had {len(saved['weights'])} weights, this model has "
+                      f"{len(current['weights'])}")
+    else:
+        (path, shape, trains), (_, now_shape, now_trains) = next(
+            (old, new) for old, new in zip(saved["weights"], current["weights"]) if old != new)
+        difference = (f"its {path} was {tuple(shape)}, here {tuple(now_shape)}"
+                      if shape != now_shape else
+                      f"its {path} was {'trained' if trains else 'frozen'}, here "
+                      f"{'trained' if now_trains else 'frozen'}")
+    raise FileExistsError(
+        f"{out_dir} holds an interrupted run of another model ({difference}), which cannot "
+        "resume into this one. Run the command that started it to resume it, pass another "
+        "output folder (--out), or overwrite=True (--overwrite) to discard its backup and start "
+        "afresh.")
 
 
 def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, extra):

@@ -76,6 +76,50 @@ def test_interrupted_training_resumes_from_backup(tmp_path):
         assert json.load(handle)["epoch"] == [1, 2, 3]
 
 
+def test_an_interrupted_run_does_not_resume_into_another_model(tmp_path):
+    # BackupAndRestore loaded the backup into whatever trained next: another width failed with
+    # "A total of 20 objects could not be loaded" after a page of warnings, and layers frozen
+    # since skipped the optimizer state with one warning and trained on.
+    from keras_gen import transfer
+    from tests.helpers import tiny_dataset
+    from tests.models.test_gan_training import _StopAt
+    from tests.models.test_vae import tiny_vae
+
+    out = str(tmp_path / "run")
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        training.train(tiny_gan(), tiny_dataset(), out, epochs=3, verbose=0,
+                       callbacks=[_StopAt(2, 0)])
+    backup = {name: open(os.path.join(out, "backup", name), "rb").read()
+              for name in os.listdir(os.path.join(out, "backup"))}
+    frozen = tiny_gan()
+    transfer.freeze(frozen.discriminator, up_to="block_0")
+    frozen.compile()
+    # The generator's stem maps z (8) to 7x7 maps of 4 * width channels: 784 at width 4.
+    for model, difference in [
+            (tiny_gan(width=8), r"its stem/stem_dense/kernel was \(8, 784\), here \(8, 1568\)"),
+            (frozen, r"its block_0/conv_sn/conv/kernel was trained, here frozen"),
+            (tiny_vae(), r"it trained a GAN, this is a VAE")]:
+        with pytest.raises(FileExistsError, match=(
+                rf"run holds an interrupted run of another model \({difference}\), which cannot "
+                r"resume into this one\. Run the command that started it to resume it, pass "
+                r"another output folder \(--out\), or overwrite=True \(--overwrite\)")):
+            training.train(model, tiny_dataset(), out, epochs=3, verbose=0)
+    assert backup == {name: open(os.path.join(out, "backup", name), "rb").read()
+                      for name in os.listdir(os.path.join(out, "backup"))}
+    # The same model resumes (the third epoch only); overwrite=True starts afresh instead.
+    assert len(training.train(tiny_gan(), tiny_dataset(), out, epochs=3,
+                              verbose=0).history["g_loss"]) == 1
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        training.train(tiny_gan(), tiny_dataset(), out, epochs=3, verbose=0, overwrite=True,
+                       callbacks=[_StopAt(2, 0)])
+    wider = tiny_gan(width=8)
+    assert len(training.train(wider, tiny_dataset(), out, epochs=3, verbose=0,
+                              overwrite=True).history["g_loss"]) == 3
+    assert int(wider.g_optimizer.iterations) == 6
+    with open(os.path.join(out, "history.json")) as handle:
+        assert json.load(handle)["epoch"] == [1, 2, 3]
+
+
 def test_a_finished_run_is_not_replaced_without_overwrite(tmp_path, capsys):
     # A second `keras-gen train` into the same --out started afresh and replaced the first
     # run's model.keras and history without a word.
