@@ -347,26 +347,14 @@ def run_serve(args):
 
 def run_evaluate(args):
     """Runs `keras-gen evaluate`; returns the scores dict."""
-    import numpy as np
-
     from keras_gen import metrics
     from keras_gen.saving import load_model_or_preset
     from keras_gen.utils import write_json_atomic
 
     reference = _reference_statistics(args.dataset, args.domain, args.inception_weights)
     model = load_model_or_preset(args.model_file)
-    num_classes = getattr(model, "num_classes", None)
-    if num_classes:
-        # Each class for an equal block of samples, as the presets were measured, so a
-        # conditional model's accuracy is scored (it was left out) and its metadata reproduced.
-        requested = np.arange(args.num_samples) * num_classes // args.num_samples
-        images = model.generate(args.num_samples, labels=requested, seed=args.seed)
-        # Only a classifier with the model's classes can say whether a sample shows its class.
-        same_classes = reference.logits is not None and reference.logits.shape[1] == num_classes
-        scores = metrics.evaluate(images, reference,
-                                  requested_labels=requested if same_classes else None)
-    else:
-        scores = metrics.evaluate(model.generate(args.num_samples, seed=args.seed), reference)
+    # A conditional model's accuracy is scored too, and the presets' metadata reproduced.
+    scores = metrics.evaluate_model(model, args.num_samples, reference, seed=args.seed)
     scores.update({"model_file": args.model_file, "dataset": args.dataset, "seed": args.seed})
     # Beside the .keras file or preset folder (a shipped preset's name: in this folder).
     out = args.out or os.path.splitext(os.path.normpath(args.model_file))[0] + ".metrics.json"

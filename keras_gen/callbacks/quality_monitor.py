@@ -19,8 +19,11 @@ class QualityMonitor(keras.callbacks.Callback):
     """Scores `num_samples` generated images (fixed seed) against reference features.
 
     Adds `fid`, `kid`, `precision`, `recall` and `coverage` (and, for domain
-    classifiers, `classes_covered`) to the epoch logs every `every` epochs, so
-    they appear in `History`, `CSVLogger` and `EarlyStopping(monitor="fid")`.
+    classifiers, `classes_covered`; for a conditional model scored by a classifier
+    of its classes, `conditional_accuracy`) to the epoch logs every `every` epochs,
+    so they appear in `History`, `CSVLogger` and `EarlyStopping(monitor="fid")`.
+    A conditional model's samples are drawn for each class in equal blocks, as
+    `keras-gen evaluate` draws them.
     With `best_path`, the model is saved (atomically) whenever FID improves,
     and its scores, epoch and sha256 beside it (`best.keras` -> `best.json`);
     `best_fid` and `best_epoch` (1-based) say when that last happened. A fit
@@ -48,7 +51,8 @@ class QualityMonitor(keras.callbacks.Callback):
     ```
     """
 
-    KEYS = ("fid", "kid", "precision", "recall", "coverage", "classes_covered")
+    KEYS = ("fid", "kid", "precision", "recall", "coverage", "classes_covered",
+            "conditional_accuracy")
 
     def __init__(self, reference, num_samples=2000, every=1, seed=0, log_dir=None,
                  best_path=None):
@@ -114,10 +118,10 @@ class QualityMonitor(keras.callbacks.Callback):
         self.best_fid, self.best_epoch = self._score(model)["fid"], None
 
     def _score(self, model):
-        from keras_gen.metrics.evaluate import evaluate
+        from keras_gen.metrics.evaluate import evaluate_model
 
-        scores = evaluate(model.generate(self.num_samples, seed=self.seed), self.reference,
-                          kid_subsets=10)
+        scores = evaluate_model(model, self.num_samples, self.reference, seed=self.seed,
+                                kid_subsets=10)
         return {key: float(scores[key]) for key in self.KEYS if key in scores}
 
     def on_epoch_end(self, epoch, logs=None):

@@ -126,6 +126,40 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
     return results
 
 
+def evaluate_model(model, num_samples, reference, seed=0, **evaluate_args):
+    """Scores `num_samples` of a model's samples (noise seed `seed`) against `reference`.
+
+    A conditional model's samples are drawn for each class in equal blocks, as the presets were
+    measured, and its `conditional_accuracy` is scored too when the reference's classifier has
+    as many classes as the model (only then can it say whether a sample shows its class).
+
+    Args:
+        model: a keras_gen model with `generate` (and `num_classes`, if conditional).
+        num_samples: int. Images to generate.
+        reference: `ReferenceStatistics` of real images.
+        seed: int. Noise seed of the samples.
+        **evaluate_args: passed to `evaluate` (`k`, `kid_subsets`, ...).
+
+    Returns:
+        dict: what `evaluate` returns.
+
+    Example:
+
+    ```python
+    scores = evaluate_model(cgan, 10000, ReferenceStatistics(test_images, "mnist"))
+    print(scores["fid"], scores["conditional_accuracy"])
+    ```
+    """
+    num_classes = getattr(model, "num_classes", None)
+    if not num_classes:
+        return evaluate(model.generate(num_samples, seed=seed), reference, **evaluate_args)
+    requested = np.arange(num_samples) * num_classes // num_samples
+    images = model.generate(num_samples, labels=requested, seed=seed)
+    same_classes = reference.logits is not None and reference.logits.shape[1] == num_classes
+    return evaluate(images, reference, requested_labels=requested if same_classes else None,
+                    **evaluate_args)
+
+
 def minimum_samples(k=3):
     """The fewest images `evaluate(..., k=k)` scores, generated and reference alike: `k + 3`.
 

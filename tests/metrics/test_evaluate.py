@@ -10,12 +10,13 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gen import DataError, data, metrics
+from keras_gen import DataError, data, metrics, networks
 from keras_gen.callbacks import QualityMonitor
 from keras_gen.cli import main
 from keras_gen.data.transforms import to_unit_range
 from keras_gen.metrics import features as features_module
 from keras_gen.metrics import scores as scores_module
+from keras_gen.models import ConditionalGAN
 from keras_gen.utils import sha256_of
 from tests.helpers import SHARED_DATA, tiny_cgan, tiny_dataset, tiny_gan, write_png_folder
 
@@ -171,6 +172,25 @@ def test_quality_monitor_logs_and_keeps_the_best(tmp_path, reference):
     record = json.loads((tmp_path / "best.json").read_text())
     assert record["fid"] == monitor.best_fid and record["epoch"] == monitor.best_epoch
     assert record["epoch"] == 1 + history["fid"].index(monitor.best_fid)
+
+
+@needs_mnist
+def test_quality_monitor_scores_a_conditional_models_accuracy(reference):
+    # A conditional GAN's monitor reported FID but not the accuracy of its classes.
+    cgan = tiny_cgan()
+    monitor = QualityMonitor(reference, num_samples=200, every=1, seed=3)
+    history = cgan.fit(tiny_dataset(), epochs=1, verbose=0, callbacks=[monitor]).history
+    # The samples are 20 per class in blocks, 0 first, scored against those labels.
+    requested = np.repeat(np.arange(10), 20)
+    expected = metrics.evaluate(cgan.generate(200, labels=requested, seed=3), reference,
+                                requested_labels=requested, kid_subsets=10)
+    assert history["conditional_accuracy"] == [pytest.approx(expected["conditional_accuracy"])]
+    assert history["fid"] == [pytest.approx(expected["fid"])]
+    # With other classes than the classifier's, whether a sample shows its class is unknown.
+    three = ConditionalGAN(networks.conditional_dcgan_generator((28, 28, 1), 8, 3, 4),
+                           networks.projection_discriminator((28, 28, 1), 3, 4), num_classes=3)
+    scores = metrics.evaluate_model(three, 30, reference)
+    assert "conditional_accuracy" not in scores and scores["num_samples"] == 30
 
 
 def test_evaluate_needs_k_plus_three_images_on_each_side():
