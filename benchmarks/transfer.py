@@ -7,7 +7,9 @@ so blurrier and thicker than MNIST; the case of a user's own digits), and the sa
 class-conditional `cgan_*` presets, fine-tuned with the target's labels (`cgan_mnist->digits`
 etc.; their curves add the conditional accuracy). Two more, opt-in (`--directions`; not in the
 default run, which they would lengthen by ~50 min): the `wgan_gp_mnist` preset fine-tuned on
-Fashion-MNIST and on digits. For each, five runs of the
+Fashion-MNIST and on digits. One more, opt-in: `vae_mnist` fine-tuned on Fashion-MNIST, against a
+VAE from scratch (FreezeD and ADA act on a discriminator, so a VAE runs only `finetune`). For
+each GAN direction, five runs of the
 same number of steps: from scratch (the preset's recipe), and from the preset plain, with FreezeD
 (lowest discriminator block frozen), with ADA, and with both. All runs use Adam at 8e-4 (with
 the recipe's betas: 0.5 for dcgan and cgan, 0.0 and 0.9 for wgan_gp) unless `--scratch-lr` /
@@ -53,10 +55,9 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-from keras_gen import data, metrics, recipes, transfer  # noqa: E402
+from keras_gen import data, metrics, presets, recipes, transfer  # noqa: E402
 from keras_gen.data.transforms import to_unit_range  # noqa: E402
 from keras_gen.metrics.distances import frechet_inception_distance  # noqa: E402
-from keras_gen.models import GAN  # noqa: E402
 from keras_gen.utils import save_image_grid, write_json_atomic  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -75,9 +76,12 @@ DIRECTIONS = {"mnist->fashion_mnist": ("dcgan_mnist", "dcgan", "fashion_mnist", 
               "cgan_fashion_mnist->mnist": ("cgan_fashion_mnist", "cgan", "mnist", "mnist"),
               "wgan_gp_mnist->fashion_mnist": ("wgan_gp_mnist", "wgan_gp", "fashion_mnist",
                                                "fashion_mnist"),
-              "wgan_gp_mnist->digits": ("wgan_gp_mnist", "wgan_gp", "digits", "digits")}
-# The WGAN-GP directions take over twice as long (five critic steps a step), so are opt-in.
-DEFAULT_DIRECTIONS = [direction for direction in DIRECTIONS if not direction.startswith("wgan")]
+              "wgan_gp_mnist->digits": ("wgan_gp_mnist", "wgan_gp", "digits", "digits"),
+              "vae_mnist->fashion_mnist": ("vae_mnist", "vae", "fashion_mnist", "fashion_mnist")}
+# The WGAN-GP directions take over twice as long (five critic steps a step), so are opt-in; the
+# VAE direction asks another question (whether a VAE preset transfers), so is opt-in too.
+DEFAULT_DIRECTIONS = [direction for direction in DIRECTIONS
+                      if not direction.startswith(("wgan", "vae"))]
 # variant -> (FreezeD blocks, ADA, reset_classes init or None, the part that starts from
 # scratch's initial weights instead of the preset's, or None); scratch has no preset.
 VARIANTS = {"scratch": None, "finetune": (0, False, None, None),
@@ -99,12 +103,15 @@ DEFAULT_VARIANTS = [variant for variant in VARIANTS
 
 
 def build(variant, preset, recipe, scratch_lr, finetune_lr, seed, target):
+    if VARIANTS[variant] is None and recipe in recipes.VAE_RECIPES:  # as presets/train.py
+        return recipes.build_vae(recipe, image_shape=(28, 28, 1), latent_dim=16, width=32,
+                                 seed=seed, learning_rate=scratch_lr)
     if VARIANTS[variant] is None:
         # The EMA warm-up that fine-tuning uses by default, so both samplers follow alike.
         return recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32,
                                  seed=seed, learning_rate=scratch_lr, ema_warmup=True)
     freeze_d, ada, new_classes, fresh = VARIANTS[variant]
-    model = GAN.from_preset(preset)
+    model = presets.load_preset(preset)
     model.seed = seed  # the training noise's seed; read when `fit` first traces the step
     if fresh:  # that part as scratch's run starts it (same recipe and seed), the rest kept
         start = recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32,
@@ -170,8 +177,8 @@ def run(variant, preset, recipe, target, reference, args, seed, grid_path, judge
     dataset = data.from_arrays(*target, batch_size=64, seed=seed).repeat()
     steps, num_samples = args.steps, args.num_samples
     # Conditional models generate the classes in turn (0, 1, ..., 9, 0, ...).
-    requested = np.arange(num_samples) % model.num_classes if hasattr(model, "num_classes") \
-        else None
+    requested = np.arange(num_samples) % model.num_classes \
+        if getattr(model, "num_classes", None) else None
     curve, done = [], 0
     for step in checkpoints(steps):
         model.fit(dataset, epochs=1, steps_per_epoch=step - done, verbose=0, shuffle=False)
@@ -247,6 +254,11 @@ def compare(direction, args):
         skipped = [v for v in variants if VARIANTS[v][2]]
         if skipped:
             print(f"  skipped {skipped}: {preset} has no classes to reset", flush=True)
+        variants = [v for v in variants if v not in skipped]
+    if recipe in recipes.VAE_RECIPES:
+        skipped = [v for v in variants if any(VARIANTS[v])]
+        if skipped:
+            print(f"  skipped {skipped}: {preset} has no discriminator", flush=True)
         variants = [v for v in variants if v not in skipped]
     by_seed = {}
     for seed in args.seed:

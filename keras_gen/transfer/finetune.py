@@ -65,9 +65,9 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
                       d_steps=config.get("d_steps", 1), gp_weight=config.get("gp_weight"),
                       r1_gamma=config.get("r1_gamma", 0.0))
     else:
-        # The KL warm-up, counted in the fresh optimizer's steps, runs again. Turning it off was
-        # measured no better (vae_mnist on 1,000 Fashion-MNIST images: FID 10.87 against 11.02
-        # after 50 epochs, 16.06 against 15.47 after 10).
+        # The KL warm-up, counted in the fresh optimizer's steps, runs again. Turning it off made
+        # no consistent difference (vae_mnist on 1,000 Fashion-MNIST images: FID 16.06 and 10.87
+        # after 10 and 50 epochs without it, 15.47 and 11.02 with it).
         if isinstance(model, VAEGAN):
             names, default = ("e_optimizer", "g_optimizer", "d_optimizer"), default_adam
         else:  # VAE.compile's own default, Keras' Adam
