@@ -139,7 +139,8 @@ def describe(value):
         return f"a {type(value).__name__} of {len(value)} items"
     shape = getattr(value, "shape", None)
     if shape is None:
-        return f"a {type(value).__name__}"
-    # A symbolic tensor in a retraced predict step can have no known rank.
-    rank = getattr(shape, "rank", len(shape))
-    return "one tensor of unknown shape" if rank is None else f"one tensor of shape {tuple(shape)}"
+        return f"a value of type {type(value).__name__}"
+    # A symbolic tensor in a retraced predict step can have no known rank (and no len()).
+    if getattr(shape, "rank", 0) is None:
+        return "one tensor of unknown shape"
+    return f"one tensor of shape {tuple(shape)}"

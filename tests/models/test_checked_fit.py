@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from keras_gen.errors import DataError
+from keras_gen.models.input_structure import describe
 from tests.helpers import tiny_cgan, tiny_gan, tiny_images, weights_of
 from tests.models.test_vae import tiny_vae, tiny_vaegan
 
@@ -368,6 +369,16 @@ def test_example_weights_are_refused_rather_than_ignored():
         assert set(_steps_taken(model)) == {0}
         for left, right in zip(before, weights_of(model), strict=True):
             np.testing.assert_array_equal(left, right)
+
+
+def test_describe_names_a_structure_or_a_tensors_shape():
+    assert describe({"label": 1, "image": 2}) == "a dict with keys ['image', 'label']"
+    assert describe((1, 2, 3)) == "a tuple of 3 items"
+    assert describe(np.zeros((4, 8))) == "one tensor of shape (4, 8)"
+    assert describe(tf.TensorSpec((None, 8))) == "one tensor of shape (None, 8)"
+    # What a retraced predict step hands call(): len() of its shape raises.
+    assert describe(tf.TensorSpec(None)) == "one tensor of unknown shape"
+    assert describe(3) == "a value of type int"
 
 
 def test_images_in_a_dict_or_list_are_refused_with_the_fix():
