@@ -1,4 +1,4 @@
-"""`finetune()`: start from a preset, optionally freeze discriminator blocks and add ADA, train."""
+"""`prepare_finetune`: a pretrained model made ready to fine-tune (fresh optimizers; FreezeD, ADA)."""
 
 import math
 import numbers
@@ -99,8 +99,8 @@ def check_finetune_options(model, freeze_d=0, ada=False):
     if freeze_d and not hasattr(model, "discriminator"):
         raise ValueError(
             f"FreezeD (freeze_d, --freeze-d) freezes a discriminator's blocks, and a {family} "
-            "has none. Drop it; to keep the encoder's lower blocks, call "
-            "transfer.freeze(model.encoder, up_to='block_0') before fitting.")
+            "has none. Drop it; in Python, transfer.freeze(model.encoder, up_to='block_0') "
+            "before prepare_finetune keeps the encoder's lowest block instead.")
     if ada and not isinstance(model, GAN):
         raise ValueError(
             f"ADA (ada, --ada) augments what a GAN's discriminator sees; a {family} does not "

@@ -277,11 +277,15 @@ def test_prepare_finetune_takes_the_vae_family_without_what_it_lacks():
     with pytest.raises(ValueError, match=r"^ADA \(ada, --ada\) augments .*; a VAE does not"):
         transfer.prepare_finetune(vae, ada=True)
     vae.fit(tiny_dataset(), verbose=0)
+    transfer.freeze(vae.encoder, up_to="block_0")  # what the FreezeD refusal suggests
+    frozen = [np.array(w) for w in vae.encoder.get_layer("block_0").weights]
     transfer.prepare_finetune(vae, learning_rate=5e-4)
     # A fresh Adam at the new rate, the model's own settings kept.
     assert int(vae.optimizer.iterations) == 0 and vae.kl_warmup_steps == 500
     assert float(vae.optimizer.learning_rate) == pytest.approx(5e-4)
     assert vae.fit(tiny_dataset(), verbose=0).history["loss"]
+    for before, after in zip(frozen, vae.encoder.get_layer("block_0").weights):
+        np.testing.assert_array_equal(before, np.array(after))
     vaegan = tiny_vaegan()
     transfer.prepare_finetune(vaegan, freeze_d=1, learning_rate=1e-4)
     assert not vaegan.discriminator.get_layer("block_0").trainable
