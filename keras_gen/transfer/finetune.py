@@ -1,4 +1,4 @@
-"""`prepare_finetune`: a pretrained model made ready to fine-tune (fresh optimizers; FreezeD, ADA)."""
+"""`prepare_finetune`: a pretrained model made ready to fine-tune (optimizers, FreezeD, ADA)."""
 
 import math
 import numbers
