@@ -7,7 +7,8 @@ Names and tensors (documented in the README):
   seed, the same image `generate(1, seed=s)` makes.
 - ConditionalGAN: the same, each with an extra `labels`: int32 [None] input.
 - VAE / VAEGAN: `reconstruct` (also `serving_default`), `encode` {`images`} -> {`z_mean`,
-  `z_log_var`}, `decode` {`z`} -> {`images`, `images_png_bytes`}, and `reconstruct_png` /
+  `z_log_var`}, `decode` {`z`} -> {`images`, `images_png_bytes`}, `sample` {`seed`} -> the same,
+  one image per seed as `generate(1, seed=s)` makes it (as the GAN's), and `reconstruct_png` /
   `encode_png` taking `images_bytes`: string [None] PNGs of the model's image size (sent over
   REST as {"b64": ...}; format and size are checked from the header before decoding).
   Conditional VAEs take `labels`: int32 [None] in every signature.
@@ -164,6 +165,9 @@ def vae_signatures(model):
         # The request's images are checked; a non-finite code would be the model's own fault.
         return decoded(encode(images, labels)["z_mean"], labels)
 
+    def sample(seed, labels=None):
+        return decoded(_noise_from_seeds(seed, latent), labels)
+
     def encode_png(images_bytes, labels=None):
         return encode(_decode_pngs(images_bytes, shape), labels)
 
@@ -174,6 +178,7 @@ def vae_signatures(model):
             ("reconstruct", reconstruct, [images_spec, *extra]),
             ("encode", encode, [images_spec, *extra]),
             ("decode", decode, [_spec((None, latent), tf.float32, "z"), *extra]),
+            ("sample", sample, [_spec((None,), tf.int64, "seed"), *extra]),
             ("reconstruct_png", reconstruct_png, [png_spec, *extra]),
             ("encode_png", encode_png, [png_spec, *extra])]
 

@@ -39,13 +39,19 @@ def probe_cases(model, seeds=(0, 1)):
         return [("sample", {"seed": seeds, **extra}, {"images": sampled}),
                 ("serving_default", {"z": z, **extra}, {"images": (default + 1) / 2})]
     if isinstance(model, VAE):
-        labels = None if model.num_classes is None else np.arange(2, dtype=np.int32)
+        labels = (None if model.num_classes is None else
+                  np.arange(len(seeds), dtype=np.int32) % model.num_classes)
         extra = {} if labels is None else {"labels": labels}
-        images = model.generate(2, seed=3, labels=labels)
+        # One image per seed, as the GAN's `sample` (a conditional VAE's for labels 0, 1, ...).
+        per_seed = [model.generate(1, seed=int(s), labels=None if labels is None else labels[i])
+                    for i, s in enumerate(seeds)]
+        sampled = (np.concatenate(per_seed) + 1) / 2
+        images = model.generate(len(seeds), seed=3, labels=labels)
         unit = np.round((images + 1) / 2 * 255) / 255  # what survives a PNG round trip
         quantized = unit * 2 - 1
         z = model.encode(images, labels)
-        return [("reconstruct", {"images": images, **extra},
+        return [("sample", {"seed": seeds, **extra}, {"images": sampled}),
+                ("reconstruct", {"images": images, **extra},
                  {"images": (model.reconstruct(images, labels) + 1) / 2}),
                 ("encode", {"images": images, **extra}, {"z_mean": z}),
                 ("decode", {"z": z, **extra}, {"images": (model.decode(z, labels) + 1) / 2}),

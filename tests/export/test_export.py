@@ -41,6 +41,21 @@ def test_conditional_vae_signatures_refuse_labels_outside_the_classes(tmp_path):
             export.run_with_session_loader(path, "decode", {"z": z, "labels": np.array(labels)})
 
 
+def test_vae_sample_signature_draws_what_generate_draws(tmp_path):
+    # A served VAE had no `sample`: a client could not draw new images without making the noise.
+    import tensorflow as tf
+
+    vae = tiny_vae(num_classes=10)
+    path = export.export_saved_model(vae, str(tmp_path / "cvae"))
+    outputs = export.run_with_session_loader(path, "sample", {"seed": np.array([5, 6], np.int64),
+                                                              "labels": np.array([3, 7])})
+    expected = np.concatenate([vae.generate(1, seed=5, labels=3),
+                               vae.generate(1, seed=6, labels=7)])
+    np.testing.assert_allclose(outputs["images"], (expected + 1) / 2, atol=1e-5)
+    png = tf.io.decode_png(outputs["images_png_bytes"][1]).numpy()
+    np.testing.assert_array_equal(png, np.round(outputs["images"][1] * 255).astype(np.uint8))
+
+
 def test_sample_signature_png_bytes_decode_to_the_images(tmp_path):
     import tensorflow as tf
 

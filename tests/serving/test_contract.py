@@ -126,6 +126,9 @@ def test_vae_signatures_with_float_and_png_inputs(target):
     z = np.array([row["z_mean"] for row in codes], np.float32)
     decoded = post(url, "contract_vae", {"signature_name": "decode", "inputs": z.tolist()}).json()
     np.testing.assert_allclose(np.array(decoded["outputs"]["images"]), expected, atol=1e-4)
+    sampled = post(url, "contract_vae", {"signature_name": "sample", "instances": [4]}).json()
+    np.testing.assert_allclose(np.array(sampled["predictions"][0]["images"]),
+                               (vae.generate(1, seed=4)[0] + 1) / 2, atol=1e-4)
 
 
 @pytest.mark.parametrize("name, body, suffix, status", [
