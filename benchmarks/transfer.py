@@ -7,11 +7,11 @@ so blurrier and thicker than MNIST; the case of a user's own digits), and the sa
 class-conditional `cgan_*` presets, fine-tuned with the target's labels (`cgan_mnist->digits`
 etc.; their curves add the conditional accuracy). Two more, opt-in (`--directions`; not in the
 default run, which they would lengthen by ~50 min): the `wgan_gp_mnist` preset fine-tuned on
-Fashion-MNIST and on digits. One more, opt-in: `vae_mnist` fine-tuned on Fashion-MNIST, against a
-VAE from scratch (FreezeD and ADA act on a discriminator, so a VAE runs only `finetune`). For
-each GAN direction, five runs of the
-same number of steps: from scratch (the preset's recipe), and from the preset plain, with FreezeD
-(lowest discriminator block frozen), with ADA, and with both. All runs use Adam at 8e-4 (with
+Fashion-MNIST and on digits. Two more, opt-in: `vae_mnist` fine-tuned on Fashion-MNIST and on
+digits, against a VAE from scratch (FreezeD and ADA act on a discriminator, so a VAE runs only
+`finetune`). For each GAN direction, five runs of the same number of steps: from scratch (the
+preset's recipe), and from the preset plain, with FreezeD (lowest discriminator block frozen),
+with ADA, and with both. All runs use Adam at 8e-4 (with
 the recipe's betas: 0.5 for dcgan and cgan, 0.0 and 0.9 for wgan_gp) unless `--scratch-lr` /
 `--finetune-lr` say otherwise, and the generator EMA's warm-up ramp
 (`prepare_finetune`'s default; scratch gets it too). Five more variants, opt-in (`--variants`),
@@ -77,7 +77,8 @@ DIRECTIONS = {"mnist->fashion_mnist": ("dcgan_mnist", "dcgan", "fashion_mnist", 
               "wgan_gp_mnist->fashion_mnist": ("wgan_gp_mnist", "wgan_gp", "fashion_mnist",
                                                "fashion_mnist"),
               "wgan_gp_mnist->digits": ("wgan_gp_mnist", "wgan_gp", "digits", "digits"),
-              "vae_mnist->fashion_mnist": ("vae_mnist", "vae", "fashion_mnist", "fashion_mnist")}
+              "vae_mnist->fashion_mnist": ("vae_mnist", "vae", "fashion_mnist", "fashion_mnist"),
+              "vae_mnist->digits": ("vae_mnist", "vae", "digits", "digits")}
 # The WGAN-GP directions take over twice as long (five critic steps a step), so are opt-in; the
 # VAE direction asks another question (whether a VAE preset transfers), so is opt-in too.
 DEFAULT_DIRECTIONS = [direction for direction in DIRECTIONS
