@@ -7,6 +7,7 @@ from keras_gen.metrics.features import get_extractor
 from keras_gen.metrics.scores import (conditional_accuracy, density_coverage, inception_score,
                                       kth_neighbour_radii, mode_coverage, precision_recall)
 from keras_gen.utils.arguments import is_int
+from keras_gen.utils.images import warn_if_unit_range
 
 
 class ReferenceStatistics:
@@ -30,7 +31,10 @@ class ReferenceStatistics:
     def __init__(self, images, domain="mnist", labels=None, inception_weights=None):
         self.domain = domain
         self.extractor = get_extractor(domain, inception_weights)
-        self.features, self.logits = self.extractor(images)
+        self.features, self.logits = self.extractor(images)  # refuses images outside [-1, 1]
+        # Real images scaled with / 255 (the usual Keras recipe) score every model as far off.
+        warn_if_unit_range(images, "ReferenceStatistics", "every model is scored against images "
+                           "brighter than its own", stacklevel=2)
         self.classes = None
         if labels is not None:
             self.classes = np.asarray(labels)

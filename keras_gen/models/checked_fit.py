@@ -27,7 +27,6 @@ import gc
 import inspect
 import re
 import types
-import warnings
 
 import keras
 import numpy as np
@@ -40,7 +39,8 @@ from keras_gen.models.network_check import check_trainable_outputs
 from keras_gen.models.optimizers import refuse_single_optimizer_callbacks
 from keras_gen.models.saving_mixin import refuse_legacy_checkpoints
 from keras_gen.models.trainable_guard import check_trainable_unchanged
-from keras_gen.utils.images import RANGE_SLACK, SCALING_HINT, model_range_images
+from keras_gen.utils.images import (RANGE_SLACK, SCALING_HINT, model_range_images,
+                                    warn_if_unit_range)
 
 # Marks the assertion messages of the dataset check, so a failure can be told from other errors.
 _MARKER = "(keras_gen data check)"
@@ -216,7 +216,10 @@ def checked_data(model, x, y=None, consumer=None):
     check_images_structure(x, consumer, num_classes is not None, "x")
     if isinstance(x, (np.ndarray, tf.Tensor)):
         _check_values(x, y, consumer, num_classes)
-        _warn_if_unit_range(x, consumer)
+        # Only arrays: a dataset's batches are checked inside its tf.data pipeline, where a
+        # Python warning would need a py_function. stacklevel 4: the caller of fit, evaluate, ...
+        warn_if_unit_range(x, consumer, "the model learns grey-backed images (generators end "
+                           "in tanh)", stacklevel=4)
     return x, y
 
 
@@ -315,26 +318,6 @@ def _check_values(images, labels, consumer, num_classes):
         model_range_images(images, consumer)
     if num_classes is not None and isinstance(labels, (np.ndarray, tf.Tensor, list)):
         _check_label_array(np.asarray(labels), num_classes, consumer)
-
-
-def _warn_if_unit_range(images, consumer):
-    """Warns when every value of an array `x` lies in [0, 1]: most likely `x / 255`.
-
-    Such images pass the range check and train without an error, to samples on a grey
-    background (keras_gen shows -1 as black, 0 as mid-grey). Real images scaled to [-1, 1] have
-    dark pixels somewhere, so an array without one points to a scaling mistake without proving
-    it: hence a warning, not an error. A dataset's batches are checked inside its `tf.data`
-    pipeline, where a Python warning would need a `py_function`, so only arrays are looked at.
-    """
-    images = np.asarray(images)
-    # max > 0.5 leaves out arrays of zeros (mid-grey test inputs), which no /255 produces.
-    if images.size and images.min() >= 0 and images.max() > 0.5:
-        warnings.warn(
-            f"{consumer}: every image value is in [0, 1], but keras_gen models read images in "
-            "[-1, 1] (generators end in tanh; -1 is black), so these train to samples on a grey "
-            "background. Scale [0, 1] images with images * 2 - 1 (0-255 ones with "
-            "images / 127.5 - 1). Ignore this if your images have no dark pixels.",
-            stacklevel=5)  # the caller of fit, evaluate, ...
 
 
 def _check_batch(element, consumer, num_classes):

@@ -1,6 +1,7 @@
 """Image conversion, the [-1, 1] range check, and grids for looking at samples."""
 
 import math
+import warnings
 
 import numpy as np
 
@@ -35,6 +36,38 @@ def to_uint8(images):
 RANGE_SLACK = 0.001
 SCALING_HINT = ("Scale 0-255 images with images / 127.5 - 1 (keras_gen.data.transforms."
                 "to_unit_range), [0, 1] ones with images * 2 - 1.")
+
+
+def warn_if_unit_range(images, consumer, consequence, stacklevel=1):
+    """Warns when every value of an image set lies in [0, 1]: most likely `x / 255`.
+
+    Such images pass the range check (a bright [-1, 1] set looks the same) and are used as they
+    are. Real images scaled to [-1, 1] have dark pixels somewhere, so a whole set without one
+    points to a scaling mistake without proving it: hence a warning, not an error. Arrays of
+    zeros (mid-grey test inputs, which no `/ 255` makes) pass: the largest value must exceed 0.5.
+
+    Args:
+        images: array-like. A whole image set (a batch proves less).
+        consumer: str. Who reads the images, at the head of the warning.
+        consequence: str. What happens to images left as they are.
+        stacklevel: int. Which frame the warning names, counted from the caller (1 = the
+            caller's line, 2 = its caller's, ...).
+
+    Example:
+
+    ```python
+    warn_if_unit_range(x_train / 255, "GAN.fit", "these train to grey-backed samples")
+    ```
+    """
+    images = np.asarray(images)
+    if images.dtype.kind != "f" or not images.size:
+        return  # integer pixels (0-255) are refused by the range check, not taken as [0, 1]
+    if images.min() >= 0 and 0.5 < images.max() <= 1 + RANGE_SLACK:
+        warnings.warn(
+            f"{consumer}: every image value is in [0, 1], but keras_gen reads images in [-1, 1] "
+            f"(-1 is black), so {consequence}. Scale [0, 1] images with images * 2 - 1 (0-255 "
+            "ones with images / 127.5 - 1). Ignore this if your images have no dark pixels.",
+            stacklevel=stacklevel + 1)
 
 
 def model_range_images(images, consumer):

@@ -5,6 +5,7 @@ import importlib
 import json
 import os
 import shutil
+import warnings
 
 import keras
 import numpy as np
@@ -191,6 +192,22 @@ def test_quality_monitor_scores_a_conditional_models_accuracy(reference):
                            networks.projection_discriminator((28, 28, 1), 3, 4), num_classes=3)
     scores = metrics.evaluate_model(three, 30, reference)
     assert "conditional_accuracy" not in scores and scores["num_samples"] == 30
+
+
+def test_a_reference_scaled_to_zero_one_is_warned_about():
+    # Test images / 255 (Keras' usual scaling) scored every model as far off, without a word.
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32)
+    with pytest.warns(UserWarning, match=r"^ReferenceStatistics: every image value is in "
+                                         r"\[0, 1\].*brighter than its own\. Scale .*\* 2 - 1"
+                      ) as caught:
+        metrics.ReferenceStatistics(images * 0.5 + 0.5, "mnist")
+    assert caught[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*every image value")
+        metrics.ReferenceStatistics(images, "mnist")
+        # 0-255 pixels are refused as such, not warned about as [0, 1] ones.
+        with pytest.raises(DataError, match="received uint8 values"):
+            metrics.ReferenceStatistics(np.full((8, 28, 28, 1), 200, np.uint8), "mnist")
 
 
 def test_evaluate_needs_k_plus_three_images_on_each_side():
