@@ -29,7 +29,7 @@ class TrainingDiverged(RuntimeError):
 
 
 def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, grid_seed=0,
-          tensorboard=False, verbose="auto", callbacks=(), overwrite=False):
+          tensorboard=False, verbose="auto", callbacks=(), overwrite=False, steps_per_epoch=None):
     """Trains `model` on `dataset`, resuming from `out_dir/backup` if a run was interrupted.
 
     Args:
@@ -46,6 +46,8 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         callbacks: extra Keras callbacks.
         overwrite: bool. Train afresh over a finished run in `out_dir` (see
             `refuse_finished_run`), or over an interrupted one: its backup is discarded.
+        steps_per_epoch: optional int. Batches per epoch; needed for a dataset that repeats
+            without end (`dataset.repeat()`), whose one epoch would otherwise never finish.
 
     Returns:
         `keras.callbacks.History` of this call.
@@ -66,17 +68,24 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     """
     check_positive_int("epochs", epochs)
     check_positive_int("checkpoint_every", checkpoint_every)
+    if steps_per_epoch is not None:
+        check_positive_int("steps_per_epoch", steps_per_epoch)
+    elif int(dataset.cardinality()) == -1:  # tf.data.INFINITE_CARDINALITY
+        raise ValueError(
+            "The dataset repeats without end, so its first epoch would never finish (no "
+            "checkpoint, grid or model.keras). Pass steps_per_epoch=N, or drop the .repeat().")
     refuse_finished_run(out_dir, overwrite)
     backup_dir = os.path.join(out_dir, "backup")
     if overwrite and os.path.isdir(backup_dir):
         shutil.rmtree(backup_dir)
     _refuse_another_models_backup(model, out_dir)
     write_json_atomic(_layout_path(out_dir), _weights_layout(model))
-    all_callbacks = _callbacks(out_dir, _save_frequency(dataset, checkpoint_every), grid_every,
-                               grid_seed, tensorboard, callbacks)
+    save_frequency = _save_frequency(dataset, checkpoint_every, steps_per_epoch)
+    all_callbacks = _callbacks(out_dir, save_frequency, grid_every, grid_seed, tensorboard,
+                               callbacks)
     # shuffle=False: the tf.data pipeline already shuffles (Keras would warn).
     history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
-                        shuffle=False)
+                        shuffle=False, steps_per_epoch=steps_per_epoch)
     last = {key: values[-1] for key, values in history.history.items() if values}
     bad = {key: value for key, value in last.items() if not math.isfinite(float(value))}
     if bad:
@@ -186,10 +195,10 @@ def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, extra):
     ]
 
 
-def _save_frequency(dataset, checkpoint_every):
+def _save_frequency(dataset, checkpoint_every, steps_per_epoch=None):
     if checkpoint_every == 1:
         return "epoch"
-    steps = int(dataset.cardinality())
-    if steps <= 0:  # Unknown or infinite: fall back to every epoch.
+    steps = steps_per_epoch or int(dataset.cardinality())
+    if steps <= 0:  # Unknown: fall back to every epoch.
         return "epoch"
     return steps * checkpoint_every

@@ -76,6 +76,24 @@ def test_interrupted_training_resumes_from_backup(tmp_path):
         assert json.load(handle)["epoch"] == [1, 2, 3]
 
 
+def test_a_dataset_that_repeats_trains_with_steps_per_epoch(tmp_path):
+    # train() on dataset.repeat() ran one epoch that never ended: no checkpoint, grid or model.
+    from tests.helpers import tiny_dataset
+
+    out = str(tmp_path / "run")
+    gan = tiny_gan()
+    with pytest.raises(ValueError, match=r"^The dataset repeats without end, .* Pass "
+                                         r"steps_per_epoch=N, or drop the \.repeat\(\)\.$"):
+        training.train(gan, tiny_dataset().repeat(), out, epochs=2, verbose=0)
+    assert int(gan.g_optimizer.iterations) == 0 and not os.path.exists(out)
+    history = training.train(gan, tiny_dataset().repeat(), out, epochs=2, verbose=0,
+                             steps_per_epoch=3, checkpoint_every=2)
+    assert len(history.history["g_loss"]) == 2 and int(gan.g_optimizer.iterations) == 6
+    # Checkpoints every 2 epochs of 3 steps: after step 6, the last one.
+    assert os.path.isfile(os.path.join(out, "checkpoints", "last.keras"))
+    assert os.path.isfile(os.path.join(out, "model.keras"))
+
+
 def test_an_interrupted_run_does_not_resume_into_another_model(tmp_path):
     # BackupAndRestore loaded the backup into whatever trained next: another width failed with
     # "A total of 20 objects could not be loaded" after a page of warnings, and layers frozen
