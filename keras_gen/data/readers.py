@@ -17,7 +17,8 @@ from keras_gen.errors import DataError
 
 SPLITS = ("train", "test")
 # WebP, common in images from the web, was skipped without a word; TensorFlow's decode_image
-# reads it (tested with 2.21), though Keras' image_dataset_from_directory still skips it.
+# reads it (2.20 and 2.21, the versions setup.cfg allows; 2.16 did not), though Keras'
+# image_dataset_from_directory still skips it.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 # IDX magic numbers: 0x0803 = uint8 with 3 dims (images), 0x0801 = uint8 1 dim.
 _IDX_IMAGES_MAGIC = 0x00000803

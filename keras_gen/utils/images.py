@@ -65,8 +65,8 @@ def warn_if_unit_range(images, consumer, consequence, stacklevel=1):
     if images.min() >= 0 and 0.5 < images.max() <= 1 + RANGE_SLACK:
         warnings.warn(
             f"{consumer}: every image value is in [0, 1], but keras_gen reads images in [-1, 1] "
-            f"(-1 is black), so {consequence}. Scale [0, 1] images with images * 2 - 1 (0-255 "
-            "ones with images / 127.5 - 1). Ignore this if your images have no dark pixels.",
+            f"(-1 is black), so {consequence}. {SCALING_HINT} Ignore this if your images have "
+            "no dark pixels.",
             stacklevel=stacklevel + 1)
 
 
