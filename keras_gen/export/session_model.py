@@ -1,5 +1,6 @@
 """`SessionModel`: a SavedModel loaded and run the way TensorFlow Serving runs it."""
 
+import logging
 import threading
 
 import numpy as np
@@ -7,6 +8,24 @@ import numpy as np
 # `tf.saved_model.PREDICT_METHOD_NAME`, spelled out so importing this module stays free of
 # TensorFlow's import time (the CLI starts faster).
 PREDICT_METHOD = "tensorflow/serving/predict"
+
+
+class _QuietLoaderDeprecation(logging.Filter):
+    """Drops TensorFlow's notice that the v1 SavedModel loader is deprecated.
+
+    That loader is TF Serving's own path, which `SessionModel` exists to follow; the notice
+    ("Use `tf.saved_model.load` instead", twice on stderr) told every user of `keras-gen export`
+    and `keras-gen serve` to change code that is not theirs. Every other record passes.
+    """
+
+    def filter(self, record):
+        return "saved_model.loader_impl) is deprecated" not in record.getMessage()
+
+
+def _quiet_loader_deprecation():
+    tensorflow_logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _QuietLoaderDeprecation) for f in tensorflow_logger.filters):
+        tensorflow_logger.addFilter(_QuietLoaderDeprecation())
 
 
 class SessionModel:
@@ -45,6 +64,7 @@ class SessionModel:
         self._graph = tf.Graph()
         # With no config the session takes the process's `tf.config.threading` settings.
         self._session = tf.compat.v1.Session(graph=self._graph)
+        _quiet_loader_deprecation()
         with self._graph.as_default():
             meta_graph = tf.compat.v1.saved_model.loader.load(self._session, list(tags), path)
         self.signature_defs = dict(meta_graph.signature_def)

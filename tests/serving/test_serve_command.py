@@ -19,10 +19,11 @@ def test_serve_command_sets_tensorflow_threads_and_answers(tmp_path):
     export.write_models_config(str(tmp_path))
     expected = tf.saved_model.load(path).signatures["sample"](
         seed=tf.constant([3, 4], tf.int64))["images"].numpy()
+    stderr = open(tmp_path / "stderr.txt", "w+")  # a file: a pipe nobody reads can fill up
     server = subprocess.Popen(  # port 0: the OS picks a free one; the banner names it
         [sys.executable, "-m", "keras_gen.cli", "serve", str(tmp_path), "--port", "0",
          "--intra-op-threads", "1", "--inter-op-threads", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE, stderr=stderr, text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     try:
         banner = server.stdout.readline()  # printed once the socket is bound
@@ -34,6 +35,11 @@ def test_serve_command_sets_tensorflow_threads_and_answers(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+        stderr.seek(0)
+        logged = stderr.read()
+        stderr.close()
+    # The session loader is TF Serving's path on purpose: no "Use tf.saved_model.load instead".
+    assert "is deprecated" not in logged, logged
 
 
 def test_serve_refuses_a_models_config_that_does_not_parse(tmp_path):
