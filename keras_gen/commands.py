@@ -17,6 +17,7 @@ def run_train(args):
     out_dir = args.out or os.path.join("runs", args.model)
     training.refuse_finished_run(out_dir, args.overwrite)  # before the data loads
     images, labels = data.load_arrays(args.dataset, image_size=args.image_size, limit=args.limit)
+    _check_image_shape_for_cli(args, images.shape[1:])
     num_classes = int(labels.max()) + 1
     conditional = (RECIPES.get(args.model, {}).get("head")
                    or VAE_RECIPES.get(args.model, {}).get("conditional"))
@@ -43,6 +44,23 @@ def run_train(args):
                    tensorboard=args.tensorboard, overwrite=args.overwrite)
     print(f"Wrote {out_dir}/model.keras, {out_dir}/history.json and grids in {out_dir}/samples/")
     return out_dir
+
+
+def _check_image_shape_for_cli(args, image_shape):
+    """Refuses images the networks cannot make, naming `--image-size` (the networks' own
+    error speaks of `image_shape`, which a command-line user never passed)."""
+    from keras_gen.networks.dcgan import check_image_shape
+
+    try:
+        check_image_shape(tuple(int(side) for side in image_shape))
+    except ValueError:
+        height, width = image_shape[:2]
+        fix = (f"--image-size {args.image_size} is not such a size: pass e.g. --image-size 32"
+               if args.image_size else "pass --image-size to resize them (e.g. --image-size 32)")
+        raise DataError(
+            f"{args.dataset!r} gives {height}x{width} images, which the {args.model} networks "
+            "cannot make: they make square images whose side halves at least once to 4 or more "
+            f"(28, 32, 64, ...); {fix}.") from None
 
 
 def _record_class_names(dataset, num_classes, out_dir):

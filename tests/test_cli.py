@@ -224,3 +224,25 @@ def test_errors_exit_2_with_a_message(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "dcgan", "--epochs", "0"])
     assert exit_info.value.code == 2
+
+
+def test_images_the_networks_cannot_make_are_refused_with_the_flag_that_fixes_it(tmp_path, capsys):
+    # The networks' own error spoke of image_shape=(80, 60, 1), which a command-line user never
+    # passed; the folder's size and --image-size are what they can change.
+    import tensorflow as tf
+
+    for i in range(4):
+        tf.io.write_file(str(tmp_path / "photos" / f"{i}.png"),
+                         tf.io.encode_png(np.full((80, 60, 1), 9 * i, np.uint8)))
+    photos = ["train", "dcgan", "--dataset", str(tmp_path / "photos"), "--batch-size", "2",
+              "--out", str(tmp_path / "run")]
+    assert main(photos) == 2
+    assert ("'" + str(tmp_path / "photos") + "' gives 80x60 images, which the dcgan networks "
+            "cannot make: they make square images whose side halves at least once to 4 or more "
+            "(28, 32, 64, ...); pass --image-size to resize them (e.g. --image-size 32).\n"
+            ) in capsys.readouterr().err
+    assert main([*photos, "--image-size", "9"]) == 2  # 9 does not halve
+    error = capsys.readouterr().err
+    assert "gives 9x9 images" in error
+    assert "; --image-size 9 is not such a size: pass e.g. --image-size 32.\n" in error
+    assert not (tmp_path / "run").exists()
