@@ -35,6 +35,7 @@ import tensorflow as tf
 from keras_gen.errors import DataError
 from keras_gen.models.input_structure import (check_element_structure, check_images_structure,
                                               refuse_example_weights)
+from keras_gen.models.labels import is_class_id_shape, one_hot_fix
 from keras_gen.models.network_check import check_trainable_outputs
 from keras_gen.models.optimizers import refuse_single_optimizer_callbacks
 from keras_gen.models.saving_mixin import refuse_legacy_checkpoints
@@ -145,8 +146,10 @@ def after_batch(data):
 def step_labels(model, labels):
     """A conditional model's labels inside its train/test step: int32, class ids shaped `(N,)`.
 
-    The shape is checked when the step is traced (one-hot labels would otherwise fail in a
-    network with Keras' "Invalid input shape"); the range only without XLA, which drops
+    Labels shaped `(N, 1)`, as Keras' sparse losses take them and `keras.datasets.cifar10`
+    gives them, are flattened. The shape is checked when the step is traced (one-hot labels
+    would otherwise fail in a network with Keras' "Invalid input shape"); the range only without
+    XLA, which drops
     assertions: `fit` has already checked arrays, datasets, generators and `PyDataset`s; this
     catches what bypasses it (a custom loop calling `train_step`).
 
@@ -164,11 +167,12 @@ def step_labels(model, labels):
     ```
     """
     consumer = type(model).__name__
-    if labels.shape.rank != 1:
+    if not is_class_id_shape(labels.shape):
+        fix = one_hot_fix(labels.shape, "tf.argmax(labels, axis=-1)")
         raise DataError(
-            f"{consumer} takes labels as class ids shaped (batch,); the dataset yields shape "
-            f"{tuple(labels.shape)}. For one-hot labels map them with tf.argmax(labels, axis=-1).")
-    labels = tf.cast(labels, tf.int32)
+            f"{consumer} takes labels as class ids shaped (batch,) or (batch, 1); the dataset "
+            f"yields shape {tuple(labels.shape)}.{fix}")
+    labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
     if model.jit_compile:
         return labels
     with tf.control_dependencies([_label_range_assert(labels, model.num_classes, consumer)]):
@@ -282,10 +286,10 @@ def _checked_validation_data(model, validation_data):
 
 
 def _check_label_array(labels, num_classes, consumer):
-    if labels.ndim != 1:
-        raise DataError(
-            f"{consumer} takes labels as class ids shaped (N,); received shape {labels.shape}. "
-            "For one-hot labels pass labels.argmax(axis=-1).")
+    if not is_class_id_shape(labels.shape):
+        fix = one_hot_fix(labels.shape, "labels.argmax(axis=-1)")
+        raise DataError(f"{consumer} takes labels as class ids shaped (N,) or (N, 1); received "
+                        f"shape {labels.shape}.{fix}")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise DataError(
             f"{consumer} takes labels in [0, {num_classes}); received labels from "
@@ -304,7 +308,8 @@ def _checked_dataset(dataset, consumer, num_classes):
         # other structures (a dict) by the step, which takes an image tensor.
         if isinstance(images, tf.Tensor) and images.dtype.is_floating:
             checks += _image_range_asserts(images, consumer)
-        if num_classes is not None and isinstance(labels, tf.Tensor) and labels.shape.rank == 1:
+        if (num_classes is not None and isinstance(labels, tf.Tensor)
+                and is_class_id_shape(labels.shape)):
             checks.append(_label_range_assert(labels, num_classes, consumer))
         with tf.control_dependencies(checks):
             return tf.nest.map_structure(tf.identity, element)

@@ -22,7 +22,8 @@ class ConditionalGAN(GAN):
     projection discriminator taking `[images, labels]` (Miyato & Koyama 2018)
     or an auxiliary-classifier discriminator taking images and returning
     `[logits, class_logits]` (ACGAN, Odena et al. 2017); the kind is read from
-    the discriminator's inputs. Losses, penalties, EMA, metrics, mixed
+    the discriminator's inputs. `fit` takes `(images, labels)`, the labels
+    class ids shaped `(N,)` or `(N, 1)`. Losses, penalties, EMA, metrics, mixed
     precision and `tf.distribute` behave as in `GAN`. Fake images are drawn
     for uniformly random classes. With ACGAN, the discriminator's class head
     learns from real images only and the generator is rewarded for fakes the

@@ -1,6 +1,7 @@
 """Validation of class labels given to conditional models."""
 
 import numpy as np
+import tensorflow as tf
 
 
 def check_labels(labels, num_classes, count, what="labels"):
@@ -39,3 +40,37 @@ def check_labels(labels, num_classes, count, what="labels"):
             f"to {array.max()}."
         )
     return array.astype(np.int32)
+
+
+def is_class_id_shape(shape):
+    """Whether labels of `shape` are class ids: `(N,)`, or `(N, 1)` as Keras' sparse losses
+    take them (an unknown rank is not).
+
+    Args:
+        shape: a tuple or `tf.TensorShape`.
+
+    Example:
+
+    ```python
+    is_class_id_shape((8, 1))  # True; (8, 10), one-hot, is False
+    ```
+    """
+    shape = tf.TensorShape(shape)
+    return shape.rank == 1 or (shape.rank == 2 and shape[1] == 1)
+
+
+def one_hot_fix(shape, argmax):
+    """The sentence that tells how to turn one-hot labels into class ids, when `shape` could be
+    theirs (rank 2); else "".
+
+    Args:
+        shape: the refused labels' shape.
+        argmax: str. The call that does it for the user's kind of labels.
+
+    Example:
+
+    ```python
+    one_hot_fix((8, 10), "labels.argmax(axis=-1)")  # " For one-hot labels pass labels.argmax..."
+    ```
+    """
+    return f" For one-hot labels pass {argmax}." if tf.TensorShape(shape).rank == 2 else ""
