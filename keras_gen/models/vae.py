@@ -18,7 +18,7 @@ from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.networks.conditional import check_num_classes
 from keras_gen.utils.arguments import check_positive_int, is_int
-from keras_gen.utils.images import model_range_images, refuse_integer_images
+from keras_gen.utils.images import model_range_images, refuse_integer_images, warn_if_unit_range
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -260,12 +260,19 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         codes = vae.encode(test_images)
         ```
         """
-        images = model_range_images(images, "encode")
+        return self._encode(images, labels, "encode")
+
+    def _encode(self, images, labels, method):
+        """`encode` for the public `method` that called it, which the messages name."""
+        images = model_range_images(images, method)
         if images.ndim != 4:
             shape = ", ".join(map(str, self.image_shape))
-            raise ValueError(f"encode takes a batch of images shaped (N, {shape}); received shape "
-                             f"{images.shape}. For one image pass images[None].")
-        self._check_images(images, "encode's input")
+            raise ValueError(f"{method} takes a batch of images shaped (N, {shape}); received "
+                             f"shape {images.shape}. For one image pass images[None].")
+        self._check_images(images, f"{method}'s input")
+        # stacklevel 3: the user's line that called encode, reconstruct or interpolate.
+        warn_if_unit_range(images, f"{type(self).__name__}.{method}", "it encodes them as "
+                           "grey-backed images, unlike those it learnt from", stacklevel=3)
         labels = self._concrete_labels(labels, len(images))
         z_mean, _ = self._with_labels(lambda x: self.encoder(x, training=False), images, labels)
         return np.asarray(z_mean)
@@ -295,7 +302,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         recon = vae.reconstruct(test_images[:8])
         ```
         """
-        return self.decode(self.encode(images, labels), labels)
+        return self.decode(self._encode(images, labels, "reconstruct"), labels)
 
     def generate(self, num_images, seed=None, labels=None, batch_size=256):
         """Decodes prior samples `z ~ N(0, I)`; the same seed (and labels) gives the same images.
@@ -352,7 +359,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
                     f"{self.image_shape}; {name} has shape {np.shape(image)}. For a batch, "
                     "call interpolate once per pair.")
         pair_labels = None if labels is None else [labels, labels]
-        codes = self.encode(np.stack([start, end]), pair_labels)
+        codes = self._encode(np.stack([start, end]), pair_labels, "interpolate")
         weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
         path = (1.0 - weights) * codes[0] + weights * codes[1]
         return self.decode(path, None if labels is None else np.full(steps, labels))

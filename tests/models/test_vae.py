@@ -9,7 +9,7 @@ from keras_gen import data, networks, recipes
 from keras_gen.cli import main
 from keras_gen.models import VAE, VAEGAN, Reparameterization
 from tests.helpers import (TINY_SHAPE, assert_weights_close, batch_norm_layers, run_model_test,
-                           tiny_dataset, weights_of, write_png_folder)
+                           tiny_dataset, tiny_images, weights_of, write_png_folder)
 
 
 def tiny_vae(num_classes=None, seed=0, **kwargs):
@@ -180,3 +180,29 @@ def test_cli_trains_vae_and_reconstructs(tmp_path, capsys):
                  str(tmp_path / "mine"), "-n", "8", "--out", str(tmp_path / "mine.png")]) == 0
     assert "Reconstructed 8 held-out images of " in capsys.readouterr().out
     assert main(["train", "vae", "--loss", "hinge", "--out", str(out / "x")]) == 2
+
+
+def test_images_scaled_to_zero_one_are_warned_about_by_encode_reconstruct_and_interpolate(
+        tmp_path):
+    # vae.reconstruct(x_test / 255) encoded grey-backed images and said nothing.
+    import warnings
+
+    from keras_gen import export
+
+    vae, unit = tiny_vae(), tiny_images(4) * 0.5 + 0.5
+    calls = {"encode": lambda: vae.encode(unit), "reconstruct": lambda: vae.reconstruct(unit),
+             "interpolate": lambda: vae.interpolate(unit[0], unit[1], steps=3)}
+    for method, call in calls.items():
+        with pytest.warns(UserWarning, match=rf"^VAE\.{method}: every image value is in \[0, 1\]"
+                                             r".*it encodes them as grey-backed images") as caught:
+            call()
+        assert caught[0].filename == __file__  # the user's line, not one inside keras_gen
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*every image value")
+        vae.reconstruct(tiny_images(4))
+        # Exporting checks the model on its own samples; bright ones are not a scaling mistake.
+        bright = tiny_vae()
+        last = bright.decoder.get_layer("to_image")
+        last.bias.assign(np.full(last.bias.shape, 5.0, np.float32))  # sigmoid(5) = 0.993
+        assert bright.generate(4, seed=3).min() >= 0  # every sample in [0, 1]
+        export.export_saved_model(bright, str(tmp_path / "bright"))
