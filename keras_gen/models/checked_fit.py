@@ -40,11 +40,13 @@ from keras_gen.models.network_check import check_trainable_outputs
 from keras_gen.models.optimizers import refuse_single_optimizer_callbacks
 from keras_gen.models.saving_mixin import refuse_legacy_checkpoints
 from keras_gen.models.trainable_guard import check_trainable_unchanged
+from keras_gen.models.unit_range_watch import UnitRangeWatch
 from keras_gen.utils.images import (RANGE_SLACK, SCALING_HINT, model_range_images,
                                     warn_if_unit_range)
 
 # Marks the assertion messages of the dataset check, so a failure can be told from other errors.
 _MARKER = "(keras_gen data check)"
+_UNIT_RANGE_CONSEQUENCE = "the model learns grey-backed images (generators end in tanh)"
 
 
 class CheckedFitMixin:
@@ -119,28 +121,13 @@ def _check_data_arguments(model, given, method):
     """
     consumer = f"{type(model).__name__}.{method}"
     refuse_example_weights(consumer, given.get("sample_weight"), given.get("class_weight"))
-    given["x"], given["y"] = checked_data(model, given.get("x"), given.get("y"), consumer)
-
-
-def after_batch(data):
-    """A context in which a train step's ops wait for its batch, under XLA or not.
-
-    Without XLA, TensorFlow runs a step's ops as soon as their own inputs are ready, so the parts
-    that read no batch (a GAN's generator update, the optimizers' step counters) ran even when
-    reading the batch failed, e.g. when the data check refused it: one step taken on no data.
-
-    Args:
-        data: the step's batch, any nest of tensors; `None`s (the absent `y` and
-            `sample_weight` of `train_on_batch(x)`) are skipped.
-
-    Example:
-
-    ```python
-    with after_batch(data):
-        ...  # the step's updates
-    ```
-    """
-    return tf.control_dependencies([part for part in tf.nest.flatten(data) if part is not None])
+    watch, callbacks = None, given.get("callbacks") or []
+    if (method in ("fit", "evaluate") and isinstance(given.get("x"), tf.data.Dataset)
+            and isinstance(callbacks, (list, tuple))):  # not a CallbackList of the user's
+        # A dataset's [0, 1] images are counted as read and warned about after the first epoch.
+        watch = UnitRangeWatch(consumer, _UNIT_RANGE_CONSEQUENCE)
+        given["callbacks"] = [*callbacks, watch]
+    given["x"], given["y"] = checked_data(model, given.get("x"), given.get("y"), consumer, watch)
 
 
 def step_labels(model, labels):
@@ -179,7 +166,7 @@ def step_labels(model, labels):
         return tf.identity(labels)
 
 
-def checked_data(model, x, y=None, consumer=None):
+def checked_data(model, x, y=None, consumer=None, watch=None):
     """Returns `(x, y)` for `fit`, with arrays checked now and a dataset checked as it is read.
 
     Args:
@@ -189,6 +176,7 @@ def checked_data(model, x, y=None, consumer=None):
         y: what `fit` received as `y`.
         consumer: optional str. Who takes the data, at the head of the errors; default
             `"<class>.fit"`.
+        watch: optional `UnitRangeWatch` that a dataset's batches are counted in.
 
     Returns:
         `(x, y)`; a `tf.data.Dataset` comes back mapped through the check, a generator or a
@@ -211,7 +199,7 @@ def checked_data(model, x, y=None, consumer=None):
     if isinstance(x, tf.data.Dataset):
         check_element_structure(x.element_spec, consumer, num_classes is not None,
                                 "each dataset element", dataset=True)
-        return _checked_dataset(x, consumer, num_classes), y
+        return _checked_dataset(x, consumer, num_classes, watch), y
     check = functools.partial(_check_batch, consumer=consumer, num_classes=num_classes)
     if isinstance(x, types.GeneratorType):  # what Keras takes as a generator
         return _checked_generator(x, check), y
@@ -222,8 +210,7 @@ def checked_data(model, x, y=None, consumer=None):
         _check_values(x, y, consumer, num_classes)
         # Only arrays: a dataset's batches are checked inside its tf.data pipeline, where a
         # Python warning would need a py_function. stacklevel 4: the caller of fit, evaluate, ...
-        warn_if_unit_range(x, consumer, "the model learns grey-backed images (generators end "
-                           "in tanh)", stacklevel=4)
+        warn_if_unit_range(x, consumer, _UNIT_RANGE_CONSEQUENCE, stacklevel=4)
     return x, y
 
 
@@ -297,7 +284,7 @@ def _check_label_array(labels, num_classes, consumer):
             "with num_classes covering them.")
 
 
-def _checked_dataset(dataset, consumer, num_classes):
+def _checked_dataset(dataset, consumer, num_classes, watch=None):
     spec = dataset.element_spec
 
     def check(*parts):
@@ -307,7 +294,7 @@ def _checked_dataset(dataset, consumer, num_classes):
         # Integer images are refused by dtype when the step is traced, with their own message;
         # other structures (a dict) by the step, which takes an image tensor.
         if isinstance(images, tf.Tensor) and images.dtype.is_floating:
-            checks += _image_range_asserts(images, consumer)
+            checks += _image_range_asserts(images, consumer, watch)
         if (num_classes is not None and isinstance(labels, tf.Tensor)
                 and is_class_id_shape(labels.shape)):
             checks.append(_label_range_assert(labels, num_classes, consumer))
@@ -366,7 +353,7 @@ class _CheckedPyDataset(keras.utils.PyDataset):
         self._dataset.on_epoch_end()
 
 
-def _image_range_asserts(images, consumer):
+def _image_range_asserts(images, consumer, watch=None):
     finite = tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(images)), [
         f"{consumer} takes float images in [-1, 1]; a batch has NaN or infinite values. {_MARKER}"])
     with tf.control_dependencies([finite]):  # NaN first: it would also fail the range check
@@ -377,7 +364,7 @@ def _image_range_asserts(images, consumer):
     message = tf.strings.format(
         f"{consumer} takes float images in [-1, 1]; a batch has values from {{}} to {{}}. "
         f"{SCALING_HINT} {_MARKER}", (low, high))
-    return [tf.debugging.Assert(in_range, [message])]
+    return [tf.debugging.Assert(in_range, [message]), *(watch.record(low, high) if watch else [])]
 
 
 def _label_range_assert(labels, num_classes, consumer):

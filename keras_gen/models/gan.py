@@ -7,13 +7,14 @@ import tensorflow as tf
 from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
-from keras_gen.models.checked_fit import CheckedFitMixin, after_batch
+from keras_gen.models.checked_fit import CheckedFitMixin
 from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.network_check import check_network
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
+from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.utils.arguments import check_positive_int, is_int
 from keras_gen.utils.images import refuse_integer_images

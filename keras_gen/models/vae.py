@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras_gen.losses.variational import LIKELIHOODS, kl_divergence, reconstruction_loss
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
-from keras_gen.models.checked_fit import CheckedFitMixin, after_batch, step_labels
+from keras_gen.models.checked_fit import CheckedFitMixin, step_labels
 from keras_gen.models.compile_args import (refuse_ignored_compile_args,
                                            without_ignored_compile_args)
 from keras_gen.models.input_structure import describe
@@ -15,6 +15,7 @@ from keras_gen.models.labels import check_labels
 from keras_gen.models.network_check import check_network
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
+from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.networks.conditional import check_num_classes
 from keras_gen.utils.arguments import check_positive_int, is_int

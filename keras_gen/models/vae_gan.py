@@ -5,10 +5,10 @@ import tensorflow as tf
 
 from keras_gen.losses.variational import kl_divergence
 from keras_gen.models import randomness
-from keras_gen.models.checked_fit import after_batch
 from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.network_check import check_network
 from keras_gen.models.optimizers import prepare_optimizer
+from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.models.vae import VAE
 

@@ -63,11 +63,26 @@ def warn_if_unit_range(images, consumer, consequence, stacklevel=1):
     if images.dtype.kind != "f" or not images.size:
         return  # integer pixels (0-255) are refused by the range check, not taken as [0, 1]
     if images.min() >= 0 and 0.5 < images.max() <= 1 + RANGE_SLACK:
-        warnings.warn(
-            f"{consumer}: every image value is in [0, 1], but keras_gen reads images in [-1, 1] "
-            f"(-1 is black), so {consequence}. {SCALING_HINT} Ignore this if your images have "
-            "no dark pixels.",
-            stacklevel=stacklevel + 1)
+        warnings.warn(unit_range_message(consumer, consequence), stacklevel=stacklevel + 1)
+
+
+def unit_range_message(consumer, consequence, values="every image value"):
+    """The warning for images that lie wholly in [0, 1] (see `warn_if_unit_range`).
+
+    Args:
+        consumer: str. Who reads the images, at the head of the warning.
+        consequence: str. What happens to images left as they are.
+        values: str. Which values were looked at.
+
+    Example:
+
+    ```python
+    unit_range_message("GAN.fit", "these train to grey-backed samples")
+    ```
+    """
+    return (f"{consumer}: {values} is in [0, 1], but keras_gen reads images in [-1, 1] (-1 is "
+            f"black), so {consequence}. {SCALING_HINT} Ignore this if your images have no dark "
+            "pixels.")
 
 
 def model_range_images(images, consumer):

@@ -67,7 +67,29 @@ def test_arrays_scaled_to_zero_one_are_warned_about_and_still_train():
         warnings.filterwarnings("error", message=".*every image value")
         for images in (tiny_images(8), np.zeros((8, 28, 28, 1), np.float32)):
             tiny_gan().fit(images, batch_size=4, verbose=0)
-        tiny_gan().fit(_batches(tiny_images(8) * 0.5 + 0.5), verbose=0)  # batches: not looked at
+
+
+def test_a_dataset_scaled_to_zero_one_is_warned_about_after_its_first_epoch():
+    # keras.io's DCGAN example maps its dataset with x / 255; a dataset's batches were not looked
+    # at, so that trained to grey-backed samples without a word. They are counted as read (not
+    # read ahead, which would reshuffle a seeded run) and judged at the first epoch's end.
+    unit = _batches(tiny_images(16) * 0.5 + 0.5)
+    for model in _models():
+        name = type(model).__name__
+        with pytest.warns(UserWarning, match=rf"^{name}\.fit: every image value the dataset gave "
+                                             r"so far is in \[0, 1\].*images \* 2 - 1") as caught:
+            model.fit(unit, epochs=2, verbose=0)
+        assert [w.filename for w in caught if "every image value" in str(w.message)] == [
+            __file__]  # once, at the user's fit call
+        assert set(_steps_taken(model)) == {8}  # it still trains
+        with pytest.warns(UserWarning, match=rf"^{name}\.evaluate: every image value the"):
+            model.evaluate(unit, verbose=0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*every image value")
+        # One dark value in the whole epoch is enough: a bright batch of real images is fine.
+        mixed = np.concatenate([tiny_images(12) * 0.5 + 0.5, tiny_images(4)])
+        tiny_gan().fit(_batches(mixed), verbose=0)
+        tiny_gan().fit(_batches(np.zeros((8, 28, 28, 1), np.float32)), verbose=0)
 
 
 def test_labels_outside_the_classes_are_refused_before_a_step():
