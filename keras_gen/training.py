@@ -83,9 +83,8 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     save_frequency = _save_frequency(dataset, checkpoint_every, steps_per_epoch)
     all_callbacks = _callbacks(out_dir, save_frequency, grid_every, grid_seed, tensorboard,
                                callbacks)
-    # shuffle=False: the tf.data pipeline already shuffles (Keras would warn).
     history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
-                        shuffle=False, steps_per_epoch=steps_per_epoch)
+                        steps_per_epoch=steps_per_epoch)
     last = {key: values[-1] for key, values in history.history.items() if values}
     bad = {key: value for key, value in last.items() if not math.isfinite(float(value))}
     if bad:

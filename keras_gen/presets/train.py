@@ -79,7 +79,7 @@ def train_preset(name, data_root, out_dir=PRESETS_DIR, epochs=None):
     train = data.load(folder, batch_size=BATCH_SIZE, seed=SEED)
     model = _build(spec["recipe"])
     start = time.time()
-    model.fit(train, epochs=spec["epochs"], verbose=2, shuffle=False)
+    model.fit(train, epochs=spec["epochs"], verbose=2)
     seconds = time.time() - start
     test_images, test_labels = data.load_arrays(folder, split="test")
     reference = metrics.ReferenceStatistics(to_unit_range(test_images).numpy(), spec["dataset"],

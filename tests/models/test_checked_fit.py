@@ -92,6 +92,21 @@ def test_a_dataset_scaled_to_zero_one_is_warned_about_after_its_first_epoch():
         tiny_gan().fit(_batches(np.zeros((8, 28, 28, 1), np.float32)), verbose=0)
 
 
+def test_fit_on_a_dataset_does_not_warn_that_shuffle_was_passed():
+    # Keras 3.15 warns "`shuffle=True` was passed, but will be ignored" for every dataset, as
+    # True is fit's default: a plain gan.fit(dataset) showed it, and the README and notebooks
+    # passed shuffle=False to avoid it.
+    def images():
+        yield (tiny_images(4),)  # Keras takes tuples from a generator
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="`shuffle=True` was passed")
+        tiny_gan().fit(_batches(tiny_images(8)), verbose=0)
+        tiny_gan().fit(images(), steps_per_epoch=1, verbose=0)
+    with pytest.warns(UserWarning, match="`shuffle=True` was passed"):  # asked for: Keras says
+        tiny_gan().fit(_batches(tiny_images(8)), shuffle=True, verbose=0)
+
+
 def test_labels_outside_the_classes_are_refused_before_a_step():
     images, labels = tiny_images(8), np.array([10, 1, 2, 3, 4, 5, 6, 7], np.int32)
     for model in _models(num_classes=10):
