@@ -73,7 +73,8 @@ class CheckedFitMixin:
         check_trainable_outputs(self)
         check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
         given = _arguments(keras.Model.fit, self, args, kwargs)
-        if isinstance(given.get("x"), (tf.data.Dataset, types.GeneratorType)):
+        if isinstance(given.get("x"), (tf.data.Dataset, tf.distribute.DistributedDataset,
+                                       types.GeneratorType)):
             # Keras ignores shuffle for these, and since 3.15 warns "`shuffle=True` was passed"
             # when it is left at its default, True: on every plain `fit(dataset)`.
             given.setdefault("shuffle", False)

@@ -196,7 +196,8 @@ def test_checked_py_datasets_and_generators_train_as_they_would_unchecked():
     # Keras' own calls reach the wrapped dataset (its shuffling, say), as many as unwrapped.
     assert checked_batches.epochs_ended == unchecked_batches.epochs_ended > 0
     checked.fit(_generator(None), steps_per_epoch=4, verbose=0)
-    keras.Model.fit(unchecked, _generator(None), steps_per_epoch=4, verbose=0)
+    keras.Model.fit(unchecked, _generator(None), steps_per_epoch=4, shuffle=False,
+                    verbose=0)
     for left, right in zip(weights_of(checked), weights_of(unchecked), strict=True):
         np.testing.assert_array_equal(left, right)
 
@@ -330,7 +331,7 @@ def test_the_dataset_check_leaves_a_seeded_run_unchanged():
 
     checked, unchecked = tiny_gan(), tiny_gan()
     checked.fit(shuffled(), epochs=2, verbose=0)
-    keras.Model.fit(unchecked, shuffled(), epochs=2, verbose=0)
+    keras.Model.fit(unchecked, shuffled(), epochs=2, shuffle=False, verbose=0)
     assert int(checked.g_optimizer.iterations) == 8
     for left, right in zip(weights_of(checked), weights_of(unchecked), strict=True):
         np.testing.assert_array_equal(left, right)
