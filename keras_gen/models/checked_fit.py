@@ -141,9 +141,8 @@ def step_labels(model, labels):
     Labels shaped `(N, 1)`, as Keras' sparse losses take them and `keras.datasets.cifar10`
     gives them, are flattened. The shape is checked when the step is traced (one-hot labels
     would otherwise fail in a network with Keras' "Invalid input shape"); the range only without
-    XLA, which drops
-    assertions: `fit` has already checked arrays, datasets, generators and `PyDataset`s; this
-    catches what bypasses it (a custom loop calling `train_step`).
+    XLA, which drops assertions: `fit` has already checked arrays, datasets, generators and
+    `PyDataset`s; this catches what bypasses it (a custom loop calling `train_step`).
 
     Args:
         model: the model; `num_classes` and `jit_compile` are read.
@@ -213,8 +212,8 @@ def checked_data(model, x, y=None, consumer=None, watch=None):
     check_images_structure(x, consumer, num_classes is not None, "x")
     if isinstance(x, (np.ndarray, tf.Tensor)):
         _check_values(x, y, consumer, num_classes)
-        # Only arrays: a dataset's batches are checked inside its tf.data pipeline, where a
-        # Python warning would need a py_function. stacklevel 4: the caller of fit, evaluate, ...
+        # Arrays are looked at whole; a dataset's batches are counted as they are read
+        # (UnitRangeWatch). stacklevel 4: the caller of fit, evaluate, ...
         warn_if_unit_range(x, consumer, _UNIT_RANGE_CONSEQUENCE, stacklevel=4)
     return x, y
 
