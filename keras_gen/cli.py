@@ -67,22 +67,23 @@ def _add_train_command(commands):
                             "(needs network), or a local path: a folder of IDX .gz files, "
                             "an .npz, or an image folder with one subfolder per class")
     train.add_argument("--loss", choices=sorted(LOSS_PAIRS), help="override the recipe's loss")
-    train.add_argument("--epochs", type=positive_int, default=60)
-    train.add_argument("--batch-size", type=positive_int, default=64)
+    train.add_argument("--epochs", type=positive_int, default=60, help="default: %(default)s")
+    train.add_argument("--batch-size", type=positive_int, default=64, help="default: %(default)s")
     train.add_argument("--latent-dim", type=positive_int,
                        help="latent size (default: 64 for GANs, 16 for the VAE family)")
     train.add_argument("--width", type=positive_int, default=32,
-                       help="base channel width of the networks")
+                       help="base channel width of the networks (default: %(default)s)")
     train.add_argument("--image-size", type=positive_int,
                        help="resize images to this size (default: the data's own; digits: 28)")
     train.add_argument("--limit", type=positive_int,
                        help="use only the first N images (of an image folder: from each class "
                             "in turn)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed of the weights, data order and noise (default: %(default)s)")
     train.add_argument("--grid-every", type=positive_int, default=10,
-                       help="epochs between sample grids")
+                       help="epochs between sample grids (default: %(default)s)")
     train.add_argument("--checkpoint-every", type=positive_int, default=5,
-                       help="epochs between checkpoints and backups")
+                       help="epochs between checkpoints and backups (default: %(default)s)")
     train.add_argument("--jit", action="store_true", help="compile the train step with XLA")
     train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
@@ -97,14 +98,18 @@ def _add_sample_command(commands):
     sample.add_argument("model_file", metavar="MODEL",
                         help="a .keras file written by keras-gen train or model.save, a "
                              "shipped preset name or a preset folder")
-    sample.add_argument("-n", "--num-images", type=positive_int, default=64)
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("-n", "--num-images", type=positive_int, default=64,
+                        help="default: %(default)s")
+    sample.add_argument("--seed", type=int, default=0,
+                        help="noise seed: the same seed gives the same images (default: "
+                             "%(default)s)")
     sample.add_argument("--columns", type=positive_int, help="images per row")
     sample.add_argument("--label",
                         help="class to generate, by number or, for a model trained on an image "
                              "folder, by name from the run's classes.json (conditional models; "
                              "default: one column per class)")
-    sample.add_argument("--out", default="samples.png", help="destination PNG")
+    sample.add_argument("--out", default="samples.png", help="destination PNG (default: "
+                                                             "%(default)s)")
 
 
 def _add_reconstruct_command(commands):
@@ -120,9 +125,12 @@ def _add_reconstruct_command(commands):
     reconstruct.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
                              metavar="NAME_OR_PATH",
                              help="images to reconstruct (the test split; all of an image folder)")
-    reconstruct.add_argument("-n", "--num-images", type=positive_int, default=16)
-    reconstruct.add_argument("--seed", type=int, default=0, help="which test images")
-    reconstruct.add_argument("--out", default="reconstructions.png")
+    reconstruct.add_argument("-n", "--num-images", type=positive_int, default=16,
+                             help="default: %(default)s")
+    reconstruct.add_argument("--seed", type=int, default=0,
+                             help="which test images (default: %(default)s)")
+    reconstruct.add_argument("--out", default="reconstructions.png",
+                             help="destination PNG (default: %(default)s)")
 
 
 def _add_export_command(commands):
@@ -138,7 +146,8 @@ def _add_export_command(commands):
                                        "preset's name, required for a .keras file")
     export.add_argument("--all-presets", action="store_true",
                         help="export every shipped preset under its own name")
-    export.add_argument("--out", default="saved_models", help="TF Serving model folder")
+    export.add_argument("--out", default="saved_models",
+                        help="TF Serving model folder (default: %(default)s)")
     export.add_argument("--version", type=positive_int,
                         help="version number (default: one more than the newest)")
 
@@ -149,11 +158,15 @@ def _add_serve_command(commands):
         "serve", help="serve exported models over TF Serving's REST API (no Docker needed)",
         description="A local server speaking TensorFlow Serving's REST API for every model under "
                     "MODEL_DIR; new versions are picked up without a restart.")
-    serve.add_argument("model_dir", nargs="?", default="saved_models")
+    serve.add_argument("model_dir", nargs="?", default="saved_models",
+                       help="folder of exported models (default: %(default)s)")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8501)
-    serve.add_argument("--max-batch", type=positive_int, default=256)
-    serve.add_argument("--threads", type=positive_int, default=8, help="HTTP worker threads")
+    serve.add_argument("--port", type=int, default=8501,
+                       help="default: %(default)s, TF Serving's REST port; 0 picks a free one")
+    serve.add_argument("--max-batch", type=positive_int, default=256,
+                       help="largest batch a request may send (default: %(default)s)")
+    serve.add_argument("--threads", type=positive_int, default=8,
+                       help="HTTP worker threads (default: %(default)s)")
     serve.add_argument("--intra-op-threads", type=non_negative_int, default=0,
                        help="TensorFlow threads inside one op (TF Serving's "
                             "--tensorflow_intra_op_parallelism; 0 = TensorFlow's choice). "
@@ -203,9 +216,11 @@ def _add_finetune_command(commands):
                                "differ from the preset's in number or meaning")
     finetune.add_argument("--learning-rate", type=positive_float, default=None,
                           help="the optimizers' learning rate (default: the preset's recipe)")
-    finetune.add_argument("--epochs", type=positive_int, default=50)
-    finetune.add_argument("--batch-size", type=positive_int, default=64)
-    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--epochs", type=positive_int, default=50, help="default: %(default)s")
+    finetune.add_argument("--batch-size", type=positive_int, default=64,
+                          help="default: %(default)s")
+    finetune.add_argument("--seed", type=int, default=0,
+                          help="seed of the data order and noise (default: %(default)s)")
     finetune.add_argument("--out", default=None,
                           help="output folder (default: runs/finetune_PRESET)")
     _add_overwrite_argument(finetune)
@@ -233,8 +248,10 @@ def _add_evaluate_command(commands):
                           metavar="NAME_OR_PATH",
                           help="reference data (its test split; all of an image folder)")
     _add_feature_arguments(evaluate, "the dataset")
-    evaluate.add_argument("--num-samples", type=positive_int, default=10000)
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--num-samples", type=positive_int, default=10000,
+                          help="generated images to score (default: %(default)s)")
+    evaluate.add_argument("--seed", type=int, default=0,
+                          help="seed of the samples (default: %(default)s)")
     evaluate.add_argument("--out", default=None, help="JSON destination (default: MODEL "
                                                       "with .metrics.json)")
 
