@@ -156,6 +156,12 @@ def parse_request(body, input_specs, max_batch):
     sizes = {name: (len(a) if a.ndim else 1) for name, a in arrays.items()}
     if len(set(sizes.values())) > 1:
         raise BadRequest(f"All inputs need the same batch size; received {sizes}.")
+    if 0 in sizes.values():
+        # Refused as the row format refuses "instances": []. TensorFlow's oneDNN convolution
+        # gives an empty batch the wrong shape, so the model would fail with a message about
+        # its internals ("Specified a list with shape [28,28,1] from a tensor with shape ...").
+        raise BadRequest(f"The inputs hold no examples (batch size 0: {sizes}); send at least "
+                         "one.")
     if max(sizes.values()) > max_batch:
         raise BadRequest(f"Batch of {max(sizes.values())} exceeds this server's limit of "
                          f"{max_batch}; split the request.")

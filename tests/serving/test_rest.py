@@ -122,3 +122,18 @@ def test_float_inputs_refuse_numbers_float32_cannot_hold():
     assert parse([0.5, 2 ** 24 - 1]).tolist() == [[0.5, 16777215.0]]
     # NaN and Infinity pass to the signature, which refuses them itself (as in TF Serving).
     assert np.array_equal(parse([np.nan, -np.inf]), [[np.nan, -np.inf]], equal_nan=True)
+
+
+def test_an_empty_batch_is_refused_in_both_formats():
+    # The columnar one reached the model, whose oneDNN convolution gives an empty batch the wrong
+    # shape: the answer was a 400 about "Specified a list with shape [28,28,1] from a tensor ...".
+    import tensorflow as tf
+
+    from keras_gen.serving.rest import parse_request
+
+    specs = {"seed": tf.TensorSpec((None,), tf.int64), "labels": tf.TensorSpec((None,), tf.int32)}
+    with pytest.raises(BadRequest, match=r"^The inputs hold no examples \(batch size 0: "
+                                         r"\{'labels': 0, 'seed': 0\}\); send at least one\.$"):
+        parse_request({"inputs": {"seed": [], "labels": []}}, specs, 8)
+    with pytest.raises(BadRequest, match="must be a non-empty list"):
+        parse_request({"instances": []}, specs, 8)
