@@ -275,6 +275,11 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         warn_if_unit_range(images, f"{type(self).__name__}.{method}", "it encodes them as "
                            "grey-backed images, unlike those it learnt from", stacklevel=3)
         labels = self._concrete_labels(labels, len(images))
+        if not len(images):
+            # TensorFlow's oneDNN convolution gives an empty batch the wrong number of channels
+            # (decode returned shape (0, 28, 28, 4); encode failed on a bias add): an empty
+            # batch's codes are known without running the networks.
+            return np.zeros((0, self.latent_dim), np.float32)
         z_mean, _ = self._with_labels(lambda x: self.encoder(x, training=False), images, labels)
         return np.asarray(z_mean)
 
@@ -291,6 +296,8 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (N, {self.latent_dim}). Received {z.shape}")
         labels = self._concrete_labels(labels, len(z))
+        if not len(z):  # see _encode: the networks are not run on an empty batch
+            return np.zeros((0, *self.image_shape), np.float32)
         decoded = self._with_labels(lambda x: self.decoder(x, training=False), z, labels)
         return np.asarray(self._to_images(decoded))
 

@@ -206,3 +206,16 @@ def test_images_scaled_to_zero_one_are_warned_about_by_encode_reconstruct_and_in
         last.bias.assign(np.full(last.bias.shape, 5.0, np.float32))  # sigmoid(5) = 0.993
         assert bright.generate(4, seed=3).min() >= 0  # every sample in [0, 1]
         export.export_saved_model(bright, str(tmp_path / "bright"))
+
+
+@pytest.mark.parametrize("num_classes", [None, 10])
+def test_an_empty_batch_encodes_and_decodes_to_empty_arrays_of_the_right_shape(num_classes):
+    # TensorFlow's oneDNN convolution gives an empty batch the wrong channels: decode returned
+    # shape (0, 28, 28, 4) for 28x28x1 images, and encode failed on "Incompatible shapes".
+    vae = tiny_vae(num_classes=num_classes)
+    labels = None if num_classes is None else np.zeros((0,), np.int32)
+    none = np.zeros((0, *TINY_SHAPE), np.float32)
+    codes, images = vae.encode(none, labels), vae.decode(np.zeros((0, 4), np.float32), labels)
+    assert (codes.shape, codes.dtype) == ((0, 4), np.float32)
+    assert (images.shape, images.dtype) == ((0, *TINY_SHAPE), np.float32)
+    assert vae.reconstruct(none, labels).shape == (0, *TINY_SHAPE)
