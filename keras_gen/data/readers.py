@@ -191,7 +191,12 @@ def read_npz(path, split="train"):
                 f"{path!r} has no {missing} array(s) (it holds {sorted(archive.files)}). "
                 "Save it with np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)."
             )
-        images, labels = archive[keys[0]], archive[keys[1]]
+        try:
+            images, labels = archive[keys[0]], archive[keys[1]]
+        except ValueError as error:  # object arrays, which np.load refuses without pickle
+            raise DataError(
+                f"Cannot read {keys} from {path!r}: {error}. Save numeric arrays (an array "
+                "with a None or a string among numbers is saved as Python objects).") from None
     return _standardize_arrays(images, labels, source=path)
 
 
@@ -210,6 +215,14 @@ def _standardize_arrays(images, labels, source):
             f"{source!r} holds {len(images)} images but {len(labels)} labels; "
             "there must be one label per image."
         )
+    # Class ids are whole numbers; a cast would fail on strings and round 0.5 down silently.
+    whole = (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.bool_)
+             or (np.issubdtype(labels.dtype, np.floating) and np.all(np.mod(labels, 1) == 0)))
+    if not whole:
+        raise DataError(
+            f"Labels from {source!r} must be whole-number class ids; they are "
+            f"{labels.dtype} {labels[:3].tolist()}... Map class names to 0, 1, ... first, e.g. "
+            "np.unique(labels, return_inverse=True)[1].")
     if images.dtype != np.uint8:
         if not np.issubdtype(images.dtype, np.floating):
             raise DataError(
@@ -218,9 +231,11 @@ def _standardize_arrays(images, labels, source):
             )
         low, high = float(images.min()), float(images.max())
         if low < 0.0 or high > 1.0:
+            fix = ("They look scaled to [-1, 1] already: store (images + 1) / 2" if low >= -1.0
+                   else "Divide by 255")
             raise DataError(
                 f"Float images from {source!r} range over [{low}, {high}]; expected [0, 1]. "
-                "Divide by 255, or store them as uint8."
+                f"{fix}, or store them as uint8."
             )
         images = np.round(images * 255.0).astype(np.uint8)
     return images, labels.astype(np.int32)

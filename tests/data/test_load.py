@@ -106,6 +106,30 @@ def test_npz_splits_and_errors(tmp_path):
         data.load_arrays(str(tmp_path / "channels.npz"))
 
 
+def test_npz_labels_must_be_class_ids_and_images_in_minus_one_to_one_are_told_apart(tmp_path):
+    # String labels failed with numpy's "invalid literal for int()", 0.5 became class 0 without a
+    # word, and an object array (a None among the labels) with np.load's own ValueError.
+    x = np.zeros((4, 8, 8, 1), np.uint8)
+    for name, labels in (("names", np.array(["cat", "dog", "cat", "dog"])),
+                         ("halves", np.array([0.5, 1.0, 0.0, 1.0]))):
+        np.savez(tmp_path / f"{name}.npz", x_train=x, y_train=labels)
+        with pytest.raises(DataError, match=r"must be whole-number class ids; .*np\.unique\("
+                                            r"labels, return_inverse=True\)\[1\]"):
+            data.load_arrays(str(tmp_path / f"{name}.npz"))
+    np.savez(tmp_path / "objects.npz", x_train=x, y_train=np.array([0, 1, None, 1], object))
+    with pytest.raises(DataError, match=r"Cannot read \('x_train', 'y_train'\) .* Save numeric "
+                                        r"arrays"):
+        data.load_arrays(str(tmp_path / "objects.npz"))
+    np.savez(tmp_path / "whole.npz", x_train=x, y_train=np.array([0.0, 1.0, 2.0, 1.0]))
+    assert data.load_arrays(str(tmp_path / "whole.npz"))[1].tolist() == [0, 1, 2, 1]
+    # Images already scaled for the model are named as such, not told to be divided by 255.
+    np.savez(tmp_path / "model_range.npz", x_train=np.full((4, 8, 8, 1), -0.5, np.float32),
+             y_train=np.arange(4))
+    with pytest.raises(DataError, match=r"They look scaled to \[-1, 1\] already: store "
+                                        r"\(images \+ 1\) / 2, or store them as uint8\.$"):
+        data.load_arrays(str(tmp_path / "model_range.npz"))
+
+
 def _write_png(path, array):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tf.io.write_file(str(path), tf.io.encode_png(array))
