@@ -281,6 +281,13 @@ def _check_label_array(labels, num_classes, consumer):
         fix = one_hot_fix(labels.shape, "labels.argmax(axis=-1)")
         raise DataError(f"{consumer} takes labels as class ids shaped (N,) or (N, 1); received "
                         f"shape {labels.shape}.{fix}")
+    # The step casts labels to int32: 0.5 would become class 0.
+    if labels.dtype.kind not in "iub" and not (
+            labels.dtype.kind == "f" and np.all(np.mod(labels, 1) == 0)):
+        raise DataError(f"{consumer} takes labels as whole-number class ids; received "
+                        f"{labels.dtype} labels such as {labels.reshape(-1)[:3].tolist()}. "
+                        "Map them to 0, 1, ... first, e.g. np.unique(labels, "
+                        "return_inverse=True)[1].")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise DataError(
             f"{consumer} takes labels in [0, {num_classes}); received labels from "
@@ -302,6 +309,11 @@ def _checked_dataset(dataset, consumer, num_classes, watch=None):
         if (num_classes is not None and isinstance(labels, tf.Tensor)
                 and is_class_id_shape(labels.shape)):
             checks.append(_label_range_assert(labels, num_classes, consumer))
+            if labels.dtype.is_floating:  # the step's int32 cast would make 0.5 class 0
+                checks.append(tf.debugging.Assert(
+                    tf.reduce_all(tf.equal(labels, tf.round(labels))),
+                    [f"{consumer} takes labels as whole-number class ids; a batch has "
+                     f"fractional ones. {_MARKER}"]))
         with tf.control_dependencies(checks):
             return tf.nest.map_structure(tf.identity, element)
 

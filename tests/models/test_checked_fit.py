@@ -300,6 +300,27 @@ def test_one_hot_labels_are_refused_with_the_fix():
             model.fit(images, np.zeros((8, 2, 1), np.int32), batch_size=4, verbose=0)
 
 
+def test_fractional_or_string_labels_are_refused_before_a_step():
+    # The step casts labels to int32, so 0.5 trained as class 0 without a word; string labels
+    # failed inside numpy's min() with "'<' not supported".
+    images = tiny_images(8)
+    fractional = np.array([0.5, 1, 2, 3, 4, 5, 6, 7], np.float32)
+    for model in _models(num_classes=10):
+        name = type(model).__name__
+        with pytest.raises(DataError, match=rf"^{name}\.fit takes labels as whole-number class "
+                                            r"ids; received float32 labels such as \[0\.5, 1\.0, "
+                                            r"2\.0\]\. Map them"):
+            model.fit(images, fractional, batch_size=4, verbose=0)
+        with pytest.raises(DataError, match=r"received <U3 labels such as \['cat', 'dog', 'cat'\]"):
+            model.fit(images, np.array(["cat", "dog"] * 4), batch_size=4, verbose=0)
+        with pytest.raises(DataError, match=rf"^{name}\.fit takes labels as whole-number class "
+                                            r"ids; a batch has fractional ones\.$"):
+            model.fit(_batches(images, fractional), verbose=0)
+        assert set(_steps_taken(model)) == {0}
+        model.fit(images, np.arange(8, dtype=np.float32), batch_size=4, verbose=0)  # 0.0, 1.0, ...
+        assert set(_steps_taken(model)) == {2}
+
+
 @pytest.mark.parametrize("head", ["projection", "auxiliary", "vae"])
 def test_labels_shaped_n_by_one_train_as_class_ids(head):
     # keras.datasets.cifar10 gives labels shaped (N, 1), which Keras' sparse losses take; they
