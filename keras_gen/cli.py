@@ -269,8 +269,9 @@ def _add_feature_arguments(parser, whose):
     """Adds --domain and --inception-weights: the feature extractor that FID etc. use."""
     parser.add_argument("--domain", help="feature extractor: mnist, fashion_mnist, digits or "
                                          f"inception (default: {whose}'s name or folder name)")
-    parser.add_argument("--inception-weights", help="InceptionV3 notop weights (.h5) for "
-                                                    "--domain inception")
+    parser.add_argument("--inception-weights",
+                        help="a local copy of InceptionV3's notop ImageNet weights (.h5) for "
+                             "--domain inception (default: Keras downloads them once)")
 
 
 def main(argv=None):

@@ -18,7 +18,8 @@ class ReferenceStatistics:
         domain: str. `"mnist"`, `"fashion_mnist"` or `"inception"`.
         labels: optional int array `(N,)`. Reference classes for mode coverage;
             defaults to the classifier's predictions.
-        inception_weights: optional str. Weights file for `"inception"`.
+        inception_weights: optional str. Weights file for `"inception"` (None: Keras' ImageNet
+            download).
 
     Example:
 
@@ -76,11 +77,11 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
         images: array `(M, H, W, C)` in [-1, 1]. Generated images.
         reference: array `(N, H, W, C)` in [-1, 1], or a `ReferenceStatistics`.
         domain: str. Feature extractor: `"mnist"`, `"fashion_mnist"` (shipped
-            classifiers) or `"inception"` (needs `inception_weights`).
+            classifiers) or `"inception"` (Keras' ImageNet weights, or `inception_weights`).
         reference_labels: optional int array. Classes of the reference images.
         requested_labels: optional int array `(M,)`. For conditional models:
             the class each image was generated for (adds `conditional_accuracy`).
-        inception_weights: optional str. InceptionV3 weights file.
+        inception_weights: optional str. InceptionV3 weights file (None: Keras' download).
         k: int. Neighbourhood size of precision/recall (density/coverage use k + 2 = 5,
             as in their papers when k = 3).
         kid_subsets: int. KID subsets.

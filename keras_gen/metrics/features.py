@@ -15,10 +15,10 @@ from keras_gen.utils.images import model_range_images
 
 CLASSIFIERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifiers")
 INCEPTION_WEIGHTS_HINT = (
-    "InceptionV3 weights are not bundled and cannot be downloaded offline. Download "
-    "'inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5' (Keras applications) on a "
-    "machine with network access and pass its path: "
-    "InceptionFeatures(weights='/path/to/file.h5'). "
+    "Keras downloads InceptionV3's ImageNet weights (~84 MB, once, into ~/.keras/models); "
+    "offline, download 'inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5' (Keras "
+    "applications) on a machine with network access and pass its path: "
+    "InceptionFeatures(weights='/path/to/file.h5'), or --inception-weights on the command line. "
     "For MNIST-like data, domain='mnist', 'fashion_mnist' or 'digits' needs no download."
 )
 
@@ -110,11 +110,13 @@ class DomainFeatures:
 class InceptionFeatures:
     """2048-d pool features of InceptionV3 (Szegedy et al. 2016), the standard FID embedding.
 
-    Images are converted to RGB and resized to 299x299 (bilinear). The
-    weights must come from a local file: nothing is downloaded.
+    Images are converted to RGB and resized to 299x299 (bilinear). The ImageNet
+    weights are Keras' own download (`keras.applications.InceptionV3(weights=
+    "imagenet")`, cached in `~/.keras/models`), or a local copy of that file.
 
     Args:
-        weights: str. Path of InceptionV3 `notop` weights (`.h5`).
+        weights: str. `"imagenet"` (download once), or the path of InceptionV3's
+            `notop` weights (`.h5`), for a machine without network.
         batch_size: int. Images per forward pass.
 
     Example:
@@ -125,13 +127,22 @@ class InceptionFeatures:
     ```
     """
 
-    def __init__(self, weights=None, batch_size=50):
+    def __init__(self, weights="imagenet", batch_size=50):
         import keras
 
+        self.batch_size = batch_size
+        if weights == "imagenet":
+            try:
+                self.model = keras.applications.InceptionV3(
+                    include_top=False, weights="imagenet", pooling="avg",
+                    input_shape=(299, 299, 3))
+            except Exception as error:  # Keras raises a bare Exception for a failed download
+                raise DataError(f"Could not download InceptionV3's ImageNet weights ({error}). "
+                                f"{INCEPTION_WEIGHTS_HINT}") from error
+            return
         if not weights or not os.path.isfile(weights):
             raise DataError(
                 f"No InceptionV3 weights file at {weights!r}. {INCEPTION_WEIGHTS_HINT}")
-        self.batch_size = batch_size
         self.model = keras.applications.InceptionV3(include_top=False, weights=None,
                                                     pooling="avg", input_shape=(299, 299, 3))
         try:
@@ -160,7 +171,8 @@ def get_extractor(domain, inception_weights=None):
 
     Args:
         domain: str. `"mnist"`, `"fashion_mnist"`, `"digits"` or `"inception"`.
-        inception_weights: optional str. Weights file for `"inception"`.
+        inception_weights: optional str. Weights file for `"inception"` (None: Keras'
+            ImageNet download).
 
     Example:
 
@@ -169,5 +181,5 @@ def get_extractor(domain, inception_weights=None):
     ```
     """
     if domain == "inception":
-        return InceptionFeatures(inception_weights)
+        return InceptionFeatures(inception_weights or "imagenet")
     return DomainFeatures(domain)

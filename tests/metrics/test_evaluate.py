@@ -150,10 +150,34 @@ def test_images_outside_the_model_range_are_refused_not_scored():
         metrics.ReferenceStatistics(images, "digits", labels)
 
 
-def test_inception_needs_a_local_weights_file(tmp_path):
-    with pytest.raises(DataError, match="cannot be downloaded offline.*weights="):
-        metrics.InceptionFeatures(weights=None)
-    # The loading path, with randomly initialised weights saved to a local file.
+def test_inception_downloads_keras_imagenet_weights_or_takes_a_local_file(tmp_path,
+                                                                          monkeypatch):
+    # Online users get Keras' own download (it was refused: "not bundled and cannot be
+    # downloaded"). Exercised offline: Keras' fetch is replaced by one that fails as a machine
+    # without network does, with an empty cache, so nothing is downloaded here.
+    import urllib.error
+
+    from keras.src.backend import config
+    from keras.src.utils import file_utils
+
+    fetched = []
+
+    def offline(origin, target, *args):
+        fetched.append(origin)
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(config, "keras_home", lambda: str(tmp_path / "keras_home"))
+    monkeypatch.setattr(file_utils, "urlretrieve", offline)
+    for make in (metrics.InceptionFeatures, lambda: metrics.get_extractor("inception")):
+        with pytest.raises(DataError, match=r"^Could not download InceptionV3's ImageNet weights "
+                                            r"\(URL fetch failure on .*Name or service not known"
+                                            r"\)\. Keras downloads .* --inception-weights"):
+            make()
+    assert fetched == 2 * ["https://storage.googleapis.com/tensorflow/keras-applications/"
+                           "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"]
+    with pytest.raises(DataError, match=r"^No InceptionV3 weights file at '.*missing\.h5'"):
+        metrics.InceptionFeatures(weights=str(tmp_path / "missing.h5"))
+    # The local path, with randomly initialised weights saved to a file.
     path = str(tmp_path / "inception_notop.weights.h5")
     keras.applications.InceptionV3(include_top=False, weights=None, pooling="avg",
                                    input_shape=(299, 299, 3)).save_weights(path)
