@@ -97,7 +97,8 @@ class DomainFeatures:
             raise DataError(
                 f"The {self.domain} classifier takes images of shape {self.image_shape} in "
                 f"[-1, 1] (greyscale ones of other sizes are resized); received "
-                f"{images.shape[1:]}. Score colour images with domain='inception'."
+                f"{images.shape[1:]}. Score colour images with domain='inception' (--domain "
+                "inception on the command line)."
             )
         if images.shape[1:3] != self.image_shape[:2]:
             # Area averaging: a 2x downscale averages 2x2 blocks, the classifier's own view of
