@@ -14,6 +14,7 @@ import numpy as np
 
 from keras_gen.data.transforms import convert_images
 from keras_gen.errors import DataError
+from keras_gen.utils.arguments import holds_class_ids
 
 SPLITS = ("train", "test")
 # WebP, common in images from the web, was skipped without a word; TensorFlow's decode_image
@@ -215,10 +216,8 @@ def _standardize_arrays(images, labels, source):
             f"{source!r} holds {len(images)} images but {len(labels)} labels; "
             "there must be one label per image."
         )
-    # Class ids are whole numbers; a cast would fail on strings and round 0.5 down silently.
-    whole = (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.bool_)
-             or (np.issubdtype(labels.dtype, np.floating) and np.all(np.mod(labels, 1) == 0)))
-    if not whole:
+    # A cast to int would fail on strings and round 0.5 down silently.
+    if not holds_class_ids(labels):
         raise DataError(
             f"Labels from {source!r} must be whole-number class ids; they are "
             f"{labels.dtype} {labels[:3].tolist()}... Map class names to 0, 1, ... first, e.g. "

@@ -41,6 +41,7 @@ from keras_gen.models.optimizers import refuse_single_optimizer_callbacks
 from keras_gen.models.saving_mixin import refuse_legacy_checkpoints
 from keras_gen.models.trainable_guard import check_trainable_unchanged
 from keras_gen.models.unit_range_watch import UnitRangeWatch
+from keras_gen.utils.arguments import holds_class_ids
 from keras_gen.utils.images import (RANGE_SLACK, SCALING_HINT, model_range_images,
                                     warn_if_unit_range)
 
@@ -281,9 +282,7 @@ def _check_label_array(labels, num_classes, consumer):
         fix = one_hot_fix(labels.shape, "labels.argmax(axis=-1)")
         raise DataError(f"{consumer} takes labels as class ids shaped (N,) or (N, 1); received "
                         f"shape {labels.shape}.{fix}")
-    # The step casts labels to int32: 0.5 would become class 0.
-    if labels.dtype.kind not in "iub" and not (
-            labels.dtype.kind == "f" and np.all(np.mod(labels, 1) == 0)):
+    if not holds_class_ids(labels):  # the step casts labels to int32: 0.5 would be class 0
         raise DataError(f"{consumer} takes labels as whole-number class ids; received "
                         f"{labels.dtype} labels such as {labels.reshape(-1)[:3].tolist()}. "
                         "Map them to 0, 1, ... first, e.g. np.unique(labels, "

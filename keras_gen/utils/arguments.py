@@ -1,8 +1,11 @@
-"""Argument checks: `check_positive_int` for the library, `argparse` types for the CLI."""
+"""Argument checks: `check_positive_int` and `holds_class_ids` for the library, `argparse` types
+for the CLI."""
 
 import argparse
 import math
 import numbers
+
+import numpy as np
 
 
 def is_int(value):
@@ -15,6 +18,21 @@ def is_int(value):
     ```
     """
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def holds_class_ids(array):
+    """Whether a numpy array's values can be class ids: integers (or bools), or floats that are
+    all whole numbers; not strings, objects, NaN or 0.5 (which a cast to int would make 0).
+
+    Example:
+
+    ```python
+    holds_class_ids(np.array([0.0, 2.0])), holds_class_ids(np.array([0.5]))  # (True, False)
+    ```
+    """
+    if array.dtype.kind in "iub":
+        return True
+    return array.dtype.kind == "f" and bool(np.all(np.mod(array, 1) == 0))
 
 
 def check_positive_int(name, value, error=ValueError):
