@@ -297,6 +297,11 @@ def main(argv=None):
     except TrainingDiverged as error:
         print(f"keras-gen {args.command}: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: a line instead of a page of Keras' traceback
+        resume = (" Run the same command again to resume from the last finished epoch."
+                  if args.command in ("train", "finetune") else "")
+        print(f"keras-gen {args.command}: interrupted.{resume}", file=sys.stderr)
+        return 130  # the shell's code for a process ended by SIGINT
     return 0
 
 

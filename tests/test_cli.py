@@ -76,6 +76,40 @@ def test_interrupted_training_resumes_from_backup(tmp_path):
         assert json.load(handle)["epoch"] == [1, 2, 3]
 
 
+def test_ctrl_c_ends_train_with_one_line_and_the_command_resumes(tmp_path, capsys, monkeypatch):
+    # Ctrl-C printed Keras' whole KeyboardInterrupt traceback.
+    import keras
+
+    class CtrlC(keras.callbacks.Callback):
+        """Presses Ctrl-C as the second epoch starts; counts the epochs begun."""
+
+        def __init__(self, press):
+            super().__init__()
+            self.press, self.begun = press, []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.begun.append(epoch)
+            if self.press and epoch == 1:
+                raise KeyboardInterrupt
+
+    def train_with(callback):
+        train = training.train
+        monkeypatch.setattr(training, "train", lambda *args, **kwargs: train(
+            *args, callbacks=[callback], **kwargs))
+
+    command = ["train", "dcgan", "--epochs", "2", "--out", str(tmp_path / "run"), *TINY_TRAIN]
+    train_with(CtrlC(press=True))
+    assert main(command) == 130
+    assert capsys.readouterr().err == ("keras-gen train: interrupted. Run the same command again "
+                                       "to resume from the last finished epoch.\n")
+    monkeypatch.undo()
+    train_with(resumed := CtrlC(press=False))
+    assert main(command) == 0
+    assert resumed.begun == [1]  # only the second epoch was left
+    with open(tmp_path / "run" / "history.json") as handle:
+        assert json.load(handle)["epoch"] == [1, 2]
+
+
 def test_a_dataset_that_repeats_trains_with_steps_per_epoch(tmp_path):
     # train() on dataset.repeat() ran one epoch that never ended: no checkpoint, grid or model.
     from tests.helpers import tiny_dataset
