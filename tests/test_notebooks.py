@@ -2,6 +2,7 @@
 
 import glob
 import os
+import re
 
 import nbformat
 import pytest
@@ -28,4 +29,9 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    # What a Colab user sees: no Python warning (Keras' "`shuffle=True` was passed" showed in
+    # every fit on a dataset). TensorFlow's C++ log lines are not Python warnings.
+    warned = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"
+              and re.search(r"\w+Warning: ", o.text)]
+    assert not warned, warned
     assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs)
