@@ -28,8 +28,10 @@ def run_train(args):
                         "subfolder per class.")
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
+    # A conditional model keeps an image folder's class names (sample --label dogs).
+    class_names = _folder_class_names(args.dataset, num_classes) if conditional else None
     common = dict(image_shape=images.shape[1:], width=args.width, seed=args.seed,
-                  jit_compile=bool(args.jit), num_classes=num_classes)
+                  jit_compile=bool(args.jit), num_classes=num_classes, class_names=class_names)
     if args.model in VAE_RECIPES:
         if args.loss:
             raise ValueError(f"--loss chooses a GAN loss; {args.model} is in the VAE family.")
@@ -61,6 +63,16 @@ def _check_image_shape_for_cli(args, image_shape):
             f"{args.dataset!r} gives {height}x{width} images, which the {args.model} networks "
             "cannot make: they make square images whose side halves at least once to 4 or more "
             f"(28, 32, 64, ...); {fix}.") from None
+
+
+def _folder_class_names(dataset, num_classes):
+    """An image folder's class names when it has one per label, else None (IDX files, .npz)."""
+    from keras_gen import data
+
+    if not data.is_image_folder(dataset):
+        return None
+    names = data.image_folder_class_names(dataset)
+    return names if len(names) == num_classes else None
 
 
 def _record_class_names(dataset, num_classes, out_dir):
@@ -98,7 +110,7 @@ def run_sample(args):
             raise ValueError(f"{args.model_file} is not a conditional model; drop --label.")
         images = model.generate(args.num_images, seed=args.seed)
     else:
-        label = _label_number(args.label, args.model_file)
+        label = _label_number(args.label, model, args.model_file)
         images = model.generate(args.num_images, labels=label, seed=args.seed)
         if label is None:  # labels cycle 0..K-1: one class per column
             args.columns = args.columns or num_classes
@@ -107,12 +119,14 @@ def run_sample(args):
     return args.out
 
 
-def _label_number(label, model_file):
-    """`--label` as a number: a class name from the run's classes.json, or the number given.
+def _label_number(label, model, model_file):
+    """`--label` as a number: a class name of the model (or of the run's classes.json), or the
+    number given.
 
-    `_record_class_names` writes that file beside a model trained on an image folder, so
-    `--label dogs` works where `--label 1` means dogs. A name comes first: with folders "1",
-    "10" and "2", `--label 10` is the folder "10" (label 1).
+    A conditional model trained on an image folder keeps its class names, so `--label dogs`
+    works where `--label 1` means dogs; `_record_class_names` also writes them to classes.json
+    beside the model, which models saved before keras_gen stored the names need. A name comes
+    first: with folders "1", "10" and "2", `--label 10` is the folder "10" (label 1).
     """
     import json
 
@@ -120,23 +134,24 @@ def _label_number(label, model_file):
 
     if label is None:
         return None
-    # Beside a .keras file; inside a preset's folder.
-    folder = (os.path.dirname(os.path.abspath(model_file)) if model_file.endswith(".keras")
-              else presets.resolve(model_file))
-    path = os.path.join(folder, "classes.json")
-    names = []
-    if os.path.isfile(path):
-        with open(path) as handle:
-            names = json.load(handle)["class_names"]
+    names, where = list(getattr(model, "class_names", None) or []), "the model's class names"
+    if not names:
+        # Beside a .keras file; inside a preset's folder.
+        folder = (os.path.dirname(os.path.abspath(model_file)) if model_file.endswith(".keras")
+                  else presets.resolve(model_file))
+        where = os.path.join(folder, "classes.json")
+        if os.path.isfile(where):
+            with open(where) as handle:
+                names = json.load(handle)["class_names"]
     if label in names:
         return names.index(label)
     if label.lstrip("-").isdigit():
         return int(label)
     if not names:
-        raise ValueError(f"--label {label!r} is not a number, and there is no classes.json beside "
-                         f"{model_file} to name the classes (a run on an image folder writes one). "
-                         "Pass the class's number.")
-    raise ValueError(f"--label {label!r} is not one of the classes in {path}: {names}.")
+        raise ValueError(f"--label {label!r} is not a number, and {model_file} names no classes "
+                         "(neither in the model nor in a classes.json beside it: a run on an "
+                         "image folder keeps them). Pass the class's number.")
+    raise ValueError(f"--label {label!r} is not one of the classes in {where}: {names}.")
 
 
 def run_reconstruct(args):
@@ -203,7 +218,9 @@ def _with_dataset_classes(model, labels, args):
         if preset_classes is None:
             raise ValueError(f"--reset-classes is for conditional presets; {args.preset!r} is "
                              "unconditional and ignores labels. Drop --reset-classes.")
-        return transfer.reset_classes(model, max(dataset_classes, 2))
+        num_classes = max(dataset_classes, 2)
+        return transfer.reset_classes(model, num_classes, class_names=_folder_class_names(
+            args.dataset, num_classes))
     if preset_classes is not None and dataset_classes > preset_classes:
         raise ValueError(
             f"The dataset {args.dataset!r} has {dataset_classes} classes (labels 0 to "

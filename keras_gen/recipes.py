@@ -61,7 +61,7 @@ def _settings(table, recipe, overrides):
 
 
 def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, loss=None,
-              seed=0, jit_compile="auto", num_classes=10, **overrides):
+              seed=0, jit_compile="auto", num_classes=10, class_names=None, **overrides):
     """Builds and compiles a `GAN` from a named recipe.
 
     Args:
@@ -72,6 +72,7 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
         loss: optional str. Overrides the recipe's loss (e.g. `"hinge"`).
         seed: int. Seed for weights initialisation and training noise.
         num_classes: int. Classes of the conditional recipes (`"cgan"`, `"acgan"`).
+        class_names: optional list of str. Their names, in label order.
         jit_compile: bool or `"auto"`. XLA for the train step.
         **overrides: any other recipe field (`learning_rate`, `d_steps`,
             `ema_decay`, `g_normalization`, `d_normalization`, ...).
@@ -89,7 +90,8 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
     if loss is not None:
         settings["loss"] = loss
     keras.utils.set_random_seed(seed)
-    gan = _build_networks(settings, image_shape, latent_dim, width, seed, num_classes)
+    gan = _build_networks(settings, image_shape, latent_dim, width, seed, num_classes,
+                          class_names)
 
     def adam():
         return keras.optimizers.Adam(settings["learning_rate"], beta_1=settings["beta_1"],
@@ -100,7 +102,7 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
     return gan
 
 
-def _build_networks(settings, image_shape, latent_dim, width, seed, num_classes):
+def _build_networks(settings, image_shape, latent_dim, width, seed, num_classes, class_names):
     g_norm, d_norm = settings["g_normalization"], settings["d_normalization"]
     head = settings.get("head")
     if head is None:
@@ -116,7 +118,7 @@ def _build_networks(settings, image_shape, latent_dim, width, seed, num_classes)
                                                                     width, d_norm)
     return ConditionalGAN(generator, discriminator, num_classes=num_classes,
                           ema_decay=settings["ema_decay"], ema_warmup=settings["ema_warmup"],
-                          seed=seed)
+                          seed=seed, class_names=class_names)
 
 
 VAE_RECIPES = {
@@ -133,7 +135,7 @@ VAE_RECIPES = {
 
 
 def build_vae(recipe="vae", image_shape=(28, 28, 1), latent_dim=16, width=32, seed=0,
-              num_classes=10, jit_compile="auto", **overrides):
+              num_classes=10, jit_compile="auto", class_names=None, **overrides):
     """Builds and compiles a model of the VAE family from a named recipe.
 
     Args:
@@ -144,6 +146,7 @@ def build_vae(recipe="vae", image_shape=(28, 28, 1), latent_dim=16, width=32, se
         seed: int. Seed for weights and the reparameterisation noise.
         num_classes: int. Classes of the conditional recipe.
         jit_compile: bool or `"auto"`.
+        class_names: optional list of str. The conditional recipe's class names.
         **overrides: recipe fields (`beta`, `kl_warmup_steps`, `learning_rate`, ...).
 
     Returns:
@@ -172,7 +175,8 @@ def build_vae(recipe="vae", image_shape=(28, 28, 1), latent_dim=16, width=32, se
                       jit_compile=jit_compile)
         return model
     model = VAE(encoder, decoder, beta=settings["beta"], likelihood=settings["likelihood"],
-                kl_warmup_steps=settings["kl_warmup_steps"], num_classes=classes, seed=seed)
+                kl_warmup_steps=settings["kl_warmup_steps"], num_classes=classes, seed=seed,
+                class_names=class_names if classes else None)
     model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]),
                   jit_compile=jit_compile)
     return model

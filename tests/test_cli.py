@@ -210,6 +210,7 @@ def test_conditional_recipes_need_two_classes(tmp_path, capsys):
 
 def test_a_conditional_run_on_an_image_folder_says_which_label_is_which(tmp_path, capsys):
     # Nothing told a user that `--label 1` draws "dogs": the label order was only in a docstring.
+    # Then the names were only in classes.json beside model.keras: a moved model lost them.
     import tensorflow as tf
 
     for name, value in (("dogs", 200), ("cats", 50), (".ipynb_checkpoints", 0)):
@@ -233,8 +234,23 @@ def test_a_conditional_run_on_an_image_folder_says_which_label_is_which(tmp_path
                                make_grid(model.generate(4, labels=1, seed=0))[..., 0] / 255.0,
                                atol=1 / 255)
     assert main(["sample", str(out / "model.keras"), "--label", "birds"]) == 2
-    assert "--label 'birds' is not one of the classes in " in capsys.readouterr().err
-    # A class named like a number is found by its name: folder "10" sorts between "1" and "2".
+    assert ("--label 'birds' is not one of the classes in the model's class names: "
+            "['cats', 'dogs'].") in capsys.readouterr().err
+    # The model keeps the names: moved away from classes.json, --label dogs still works.
+    assert model.class_names == ("cats", "dogs")
+    assert model.generate(2, labels="dogs", seed=0).tolist() == model.generate(
+        2, labels=1, seed=0).tolist()
+    moved = tmp_path / "elsewhere" / "model.keras"
+    moved.parent.mkdir()
+    (out / "model.keras").rename(moved)
+    assert main(["sample", str(moved), "--label", "dogs", "-n", "4",
+                 "--out", str(tmp_path / "moved.png")]) == 0
+    np.testing.assert_array_equal(matplotlib.image.imread(tmp_path / "moved.png"),
+                                  matplotlib.image.imread(tmp_path / "1.png"))
+    # A model saved without names (before keras_gen kept them) reads the classes.json beside
+    # it; a class named like a number is found by its name: folder "10" sorts between "1" and "2".
+    model.class_names = None
+    model.save(out / "model.keras")
     (out / "classes.json").write_text(json.dumps({"class_names": ["1", "10"]}))
     assert main(["sample", str(out / "model.keras"), "--label", "10", "-n", "4",
                  "--out", str(tmp_path / "10.png")]) == 0

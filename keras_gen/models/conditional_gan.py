@@ -8,7 +8,7 @@ from keras_gen.models import randomness
 from keras_gen.models.checked_fit import step_labels
 from keras_gen.models.gan import GAN
 from keras_gen.models.input_structure import describe
-from keras_gen.models.labels import check_labels
+from keras_gen.models.labels import check_class_names, check_labels
 from keras_gen.models.network_check import check_network
 from keras_gen.networks.conditional import check_num_classes
 from keras_gen.utils.arguments import check_positive_int
@@ -39,6 +39,8 @@ class ConditionalGAN(GAN):
         ema_warmup: bool. Ramp the EMA decay up, as in `GAN`.
         augment: optional augmentation layer, as in `GAN`.
         seed: int. Seed of the training noise and labels.
+        class_names: optional list of str, one per class in label order (an image folder's
+            subfolders); saved with the model, and `generate(labels="dogs")` takes them.
         **kwargs: passed to `keras.Model`.
 
     Example:
@@ -54,8 +56,9 @@ class ConditionalGAN(GAN):
     """
 
     def __init__(self, generator, discriminator, num_classes, ac_weight=1.0, ema_decay=None,
-                 seed=0, augment=None, ema_warmup=False, **kwargs):
+                 seed=0, augment=None, ema_warmup=False, class_names=None, **kwargs):
         num_classes = check_num_classes(num_classes)
+        class_names = check_class_names(class_names, num_classes)
         if len(check_network("generator", generator).inputs) != 2:
             raise ValueError(
                 "A ConditionalGAN generator takes [z, labels]. Build it with "
@@ -65,6 +68,7 @@ class ConditionalGAN(GAN):
         super().__init__(generator, discriminator, ema_decay=ema_decay, seed=seed, augment=augment,
                          ema_warmup=ema_warmup, **kwargs)
         self.num_classes = num_classes
+        self.class_names = class_names
         self.ac_weight = float(ac_weight)
         # One input (images) means an ACGAN head; two ([images, labels]) a projection head.
         self.auxiliary = len(discriminator.inputs) == 1
@@ -84,8 +88,9 @@ class ConditionalGAN(GAN):
 
         Args:
             num_images: int. How many images.
-            labels: optional int or int array `(num_images,)` in `[0, num_classes)`;
-                `None` cycles through the classes (0, 1, ..., K-1, 0, ...).
+            labels: optional int or int array `(num_images,)` in `[0, num_classes)`, or
+                class names (str) of a model with `class_names`; `None` cycles through the
+                classes (0, 1, ..., K-1, 0, ...).
             seed: optional int. `None` draws a fresh seed.
             batch_size: int. Images per forward pass.
 
@@ -100,7 +105,7 @@ class ConditionalGAN(GAN):
         """
         z = self._prepare_noise(num_images, seed)
         check_positive_int("batch_size", batch_size)
-        labels = check_labels(labels, self.num_classes, num_images)
+        labels = check_labels(labels, self.num_classes, num_images, class_names=self.class_names)
         batches = [self([z[i : i + batch_size], labels[i : i + batch_size]], training=False)
                    for i in range(0, num_images, batch_size)]
         return np.concatenate([np.asarray(tf.cast(b, tf.float32)) for b in batches])
@@ -140,5 +145,6 @@ class ConditionalGAN(GAN):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_classes": self.num_classes, "ac_weight": self.ac_weight})
+        config.update({"num_classes": self.num_classes, "ac_weight": self.ac_weight,
+                       "class_names": None if self.class_names is None else list(self.class_names)})
         return config

@@ -4,14 +4,16 @@ import numpy as np
 import tensorflow as tf
 
 
-def check_labels(labels, num_classes, count, what="labels"):
+def check_labels(labels, num_classes, count, what="labels", class_names=None):
     """Validates concrete labels: integers in `[0, num_classes)`, `count` of them.
 
     Args:
-        labels: int, array-like or `None`.
+        labels: int, str, array-like or `None`. Strings are class names.
         num_classes: int.
         count: int. How many labels are needed.
         what: str. Named in the error.
+        class_names: optional sequence of str. The model's class names, which string labels
+            are looked up in.
 
     Returns:
         int32 numpy array `(count,)`; an int is repeated, `None` cycles 0..K-1.
@@ -20,11 +22,14 @@ def check_labels(labels, num_classes, count, what="labels"):
 
     ```python
     check_labels(7, 10, 4)  # [7, 7, 7, 7]
+    check_labels("dogs", 2, 2, class_names=["cats", "dogs"])  # [1, 1]
     ```
     """
     if labels is None:
         return (np.arange(count) % num_classes).astype(np.int32)
     array = np.asarray(labels)
+    if array.dtype.kind in "US":
+        array = _class_ids(array, class_names, what)
     if array.ndim == 0:
         array = np.full(count, array)
     if not np.issubdtype(array.dtype, np.integer):
@@ -40,6 +45,45 @@ def check_labels(labels, num_classes, count, what="labels"):
             f"to {array.max()}."
         )
     return array.astype(np.int32)
+
+
+def _class_ids(names, class_names, what):
+    """The class ids of an array of class names."""
+    if class_names is None:
+        raise ValueError(f"{what} {names.tolist()!r} are class names, but this model has none "
+                         "(class_names=None); pass class ids, or build it with class_names.")
+    unknown = sorted(set(names.reshape(-1).tolist()) - set(class_names))
+    if unknown:
+        raise ValueError(f"{what} {unknown!r} are not among the model's classes "
+                         f"{list(class_names)!r}.")
+    ids = {name: index for index, name in enumerate(class_names)}
+    return np.vectorize(ids.__getitem__, otypes=[np.int32])(names)
+
+
+def check_class_names(class_names, num_classes):
+    """`class_names` as a tuple of `num_classes` distinct non-empty strings, or None.
+
+    Args:
+        class_names: optional sequence of str, one per class, in label order.
+        num_classes: int, or None for a model without classes.
+
+    Example:
+
+    ```python
+    check_class_names(["cats", "dogs"], 2)  # ("cats", "dogs")
+    ```
+    """
+    if class_names is None:
+        return None
+    if num_classes is None:
+        raise ValueError("class_names name a conditional model's classes; this model has none "
+                         "(num_classes=None).")
+    names = (class_names,) if isinstance(class_names, str) else tuple(class_names)
+    if (len(names) != num_classes or len(set(names)) != len(names)
+            or not all(isinstance(name, str) and name for name in names)):
+        raise ValueError(f"class_names must be {num_classes} distinct non-empty strings, one per "
+                         f"class in label order. Received: class_names={list(names)!r}")
+    return names
 
 
 def is_class_id_shape(shape):

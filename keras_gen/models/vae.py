@@ -11,7 +11,7 @@ from keras_gen.models.checked_fit import CheckedFitMixin, step_labels
 from keras_gen.models.compile_args import (refuse_ignored_compile_args,
                                            without_ignored_compile_args)
 from keras_gen.models.input_structure import describe
-from keras_gen.models.labels import check_labels
+from keras_gen.models.labels import check_class_names, check_labels
 from keras_gen.models.network_check import check_network
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
@@ -77,6 +77,8 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         kl_warmup_steps: int. Steps over which the KL weight rises to `beta`; 0 = none.
         num_classes: optional int. Conditional VAE: both networks take labels.
         seed: int. Seed of the reparameterisation noise.
+        class_names: optional list of str, one per class of a conditional VAE; saved with the
+            model, and its `labels=` arguments take them.
         **kwargs: passed to `keras.Model`.
 
     Example:
@@ -92,7 +94,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
     """
 
     def __init__(self, encoder, decoder, beta=1.0, likelihood="bernoulli", kl_warmup_steps=0,
-                 num_classes=None, seed=0, **kwargs):
+                 num_classes=None, seed=0, class_names=None, **kwargs):
         super().__init__(**kwargs)
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}. Received: {likelihood!r}")
@@ -115,6 +117,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         # As Python ints: a numpy integer would not serialize to JSON in the config.
         self.kl_warmup_steps, self.seed = int(kl_warmup_steps), int(seed)
         self.num_classes = None if num_classes is None else check_num_classes(num_classes)
+        self.class_names = check_class_names(class_names, self.num_classes)
         self.image_shape = tuple(encoder.inputs[0].shape[1:])
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         self.reparameterize = Reparameterization(self.seed, name="reparameterization")
@@ -172,7 +175,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
             return None
         if labels is None:
             raise ValueError(f"This conditional VAE needs labels in [0, {self.num_classes}).")
-        return check_labels(labels, self.num_classes, count)
+        return check_labels(labels, self.num_classes, count, class_names=self.class_names)
 
     def current_beta(self, step):
         """The KL weight at a training step (after warm-up: `beta`).
@@ -330,7 +333,8 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         check_positive_int("num_images", num_images)
         check_positive_int("batch_size", batch_size)
         if self.num_classes is not None:
-            labels = check_labels(labels, self.num_classes, num_images)
+            labels = check_labels(labels, self.num_classes, num_images,
+                                  class_names=self.class_names)
         else:
             labels = self._concrete_labels(labels, num_images)  # refuses labels
         seed = randomness.sampling_seed(seed)
@@ -380,6 +384,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
             "beta": self.beta, "likelihood": self.likelihood,
             "kl_warmup_steps": self.kl_warmup_steps, "num_classes": self.num_classes,
             "seed": self.seed,
+            "class_names": None if self.class_names is None else list(self.class_names),
         })
         return config
 

@@ -151,7 +151,7 @@ class VAEGAN(VAE):
 
     def get_config(self):
         config = super().get_config()
-        for key in ("kl_warmup_steps", "num_classes"):  # fixed for VAE-GAN
+        for key in ("kl_warmup_steps", "num_classes", "class_names"):  # fixed for VAE-GAN
             config.pop(key)
         config.update({"discriminator": keras.saving.serialize_keras_object(self.discriminator),
                        "gamma": self.gamma})

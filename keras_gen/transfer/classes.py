@@ -189,7 +189,7 @@ def _check_class_layers(networks, num_classes):
             )
 
 
-def reset_classes(model, num_classes, init="mean"):
+def reset_classes(model, num_classes, init="mean", class_names=None):
     """Returns a copy of a conditional GAN with new, untrained classes and all other weights kept.
 
     For fine-tuning a class-conditional preset on a dataset whose classes differ from the
@@ -209,6 +209,8 @@ def reset_classes(model, num_classes, init="mean"):
             `(num_classes, model.num_classes)` matrix starts new class `c` as the blend of old
             classes in row `c` (`"mean"` is the matrix of `1 / model.num_classes`); see
             `class_affinity`.
+        class_names: optional list of `num_classes` str: the new classes' names (the preset's
+            names, if any, are dropped with its classes).
 
     Returns:
         A new `ConditionalGAN`; the input model is left unchanged. The preset's
@@ -239,18 +241,18 @@ def reset_classes(model, num_classes, init="mean"):
                for role, network in networks.items()}
     for role, network in networks.items():
         _transfer_weights(network, rebuilt[role], old_classes, num_classes, init)
-    copy = _model_around(model, rebuilt, num_classes)
+    copy = _model_around(model, rebuilt, num_classes, class_names)
     if model.ema_generator is not None:  # the averaged weights are the better start for samples
         _transfer_weights(model.ema_generator, copy.ema_generator, old_classes, num_classes, init)
     return copy
 
 
-def _model_around(model, networks, num_classes):
+def _model_around(model, networks, num_classes, class_names):
     """A model like `model` (settings, augmentation, compile) around the resized networks."""
     config = model.get_config()
     for key in ("generator", "discriminator", "augment"):
         config.pop(key)
-    config["num_classes"] = num_classes
+    config["num_classes"], config["class_names"] = num_classes, class_names
     augment = keras.saving.deserialize_keras_object(
         keras.saving.serialize_keras_object(model.augment))
     copy = type(model)(generator=networks["generator"], discriminator=networks["discriminator"],

@@ -50,6 +50,46 @@ def test_bad_labels_are_named(labels, match):
         tiny_cgan().generate(4, labels=labels, seed=0)
 
 
+def test_class_names_are_kept_with_the_model_and_taken_as_labels(tmp_path):
+    # The names of an image folder's classes lived only in a classes.json beside the model.
+    from keras_gen import transfer
+    from tests.models.test_vae import tiny_vae
+
+    names = [f"class_{i}" for i in range(10)]
+    keras.utils.set_random_seed(0)
+    cgan = ConditionalGAN(networks.conditional_dcgan_generator(TINY_SHAPE, 8, 10, 4),
+                          networks.projection_discriminator(TINY_SHAPE, 10, 4), num_classes=10,
+                          class_names=names)
+    np.testing.assert_array_equal(cgan.generate(3, labels="class_7", seed=0),
+                                  cgan.generate(3, labels=7, seed=0))
+    np.testing.assert_array_equal(cgan.generate(2, labels=["class_1", "class_3"], seed=0),
+                                  cgan.generate(2, labels=[1, 3], seed=0))
+    cgan.save(tmp_path / "cgan.keras")
+    assert keras.models.load_model(tmp_path / "cgan.keras").class_names == tuple(names)
+    with pytest.raises(ValueError, match=r"\['birds'\] are not among the model's classes "
+                                         r"\['class_0', "):
+        cgan.generate(2, labels="birds")
+    with pytest.raises(ValueError, match=r"^labels 'seven' are class names, but this model has "
+                                         r"none \(class_names=None\); pass class ids"):
+        tiny_cgan().generate(2, labels="seven")
+    for wrong in (names[:9], ["a"] * 10, [*names[:9], ""]):
+        with pytest.raises(ValueError, match=r"class_names must be 10 distinct non-empty "
+                                             r"strings, one per class"):
+            ConditionalGAN(cgan.generator, cgan.discriminator, num_classes=10, class_names=wrong)
+    # New classes take new names (or none): the old ones named the old classes.
+    assert transfer.reset_classes(cgan, 2).class_names is None
+    assert transfer.reset_classes(cgan, 2, class_names=["cats", "dogs"]).class_names == (
+        "cats", "dogs")
+    # A conditional VAE keeps them too; an unconditional one has none to keep.
+    cvae = tiny_vae(num_classes=10, class_names=names)
+    np.testing.assert_array_equal(cvae.generate(2, labels="class_4", seed=0),
+                                  cvae.generate(2, labels=4, seed=0))
+    cvae.save(tmp_path / "cvae.keras")
+    assert keras.models.load_model(tmp_path / "cvae.keras").class_names == tuple(names)
+    with pytest.raises(ValueError, match=r"this model has none \(num_classes=None\)"):
+        tiny_vae(class_names=["a", "b"])
+
+
 def test_training_needs_labels():
     # Labels out of range: tests/models/test_checked_fit.py.
     cgan = tiny_cgan()

@@ -230,6 +230,7 @@ def test_cli_finetune_resets_classes_to_the_dataset_or_says_how(tmp_path, capsys
     assert tuned.num_classes == 12
     with open(tmp_path / "b" / "classes.json") as handle:  # which label is which subfolder
         assert json.load(handle)["class_names"] == [f"class_{k:02d}" for k in range(12)]
+    assert tuned.class_names == tuple(f"class_{k:02d}" for k in range(12))  # and in the model
     assert main(["finetune", "dcgan_mnist", "--dataset", str(many), "--reset-classes",
                  "--out", str(tmp_path / "c")]) == 2
     assert "--reset-classes is for conditional presets" in capsys.readouterr().err
