@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from keras_gen import data, export, metrics, recipes
+from keras_gen.data.sources import CLASS_NAMES
 from keras_gen.data.transforms import to_unit_range
 from keras_gen.presets.io import PRESETS_DIR, save_preset
 from keras_gen.utils.arguments import positive_int
@@ -31,12 +32,14 @@ PRESET_RECIPES = {
 SEED, BATCH_SIZE, NUM_SAMPLES = 0, 64, 10_000
 
 
-def _build(recipe):
+def _build(recipe, dataset):
     if recipe in recipes.VAE_RECIPES:
         return recipes.build_vae(recipe, image_shape=(28, 28, 1), latent_dim=16, width=32,
                                  seed=SEED)
+    # A conditional preset names its classes: `sample cgan_fashion_mnist --label Sneaker`.
+    class_names = CLASS_NAMES[dataset] if recipes.RECIPES[recipe].get("head") else None
     return recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32, seed=SEED,
-                             num_classes=10)
+                             num_classes=10, class_names=class_names)
 
 
 def preset_spec(name, epochs=None):
@@ -77,7 +80,7 @@ def train_preset(name, data_root, out_dir=PRESETS_DIR, epochs=None):
     spec = preset_spec(name, epochs)
     folder = os.path.join(data_root, spec["dataset"])
     train = data.load(folder, batch_size=BATCH_SIZE, seed=SEED)
-    model = _build(spec["recipe"])
+    model = _build(spec["recipe"], spec["dataset"])
     start = time.time()
     model.fit(train, epochs=spec["epochs"], verbose=2)
     seconds = time.time() - start

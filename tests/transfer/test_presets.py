@@ -423,3 +423,22 @@ def test_the_cli_samples_a_preset_by_folder_or_shipped_name(tiny_preset, tmp_pat
     assert main(["sample", "no_such_preset"]) == 2
     assert ("No .keras file, preset folder or shipped preset named 'no_such_preset'. Pass a "
             ".keras file" in capsys.readouterr().err)
+
+
+def test_the_conditional_presets_name_their_classes(tmp_path, monkeypatch):
+    # `sample cgan_fashion_mnist --label Sneaker` was refused: a preset's classes were numbers.
+    from keras_gen.presets import train
+
+    cgan = presets.load_preset("cgan_fashion_mnist")
+    assert cgan.class_names == ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                                "Shirt", "Sneaker", "Bag", "Ankle boot")
+    assert presets.load_preset("cgan_mnist").class_names == tuple("0123456789")
+    for label in ("Sneaker", "7"):
+        assert main(["sample", "cgan_fashion_mnist", "--label", label, "-n", "2",
+                     "--out", str(tmp_path / f"{label}.png")]) == 0
+    np.testing.assert_array_equal(matplotlib.image.imread(tmp_path / "Sneaker.png"),
+                                  matplotlib.image.imread(tmp_path / "7.png"))
+    # The preset trainer gives its models the same names, so a retrained preset keeps them.
+    built = train._build("cgan", "fashion_mnist")
+    assert built.get_config()["class_names"] == list(cgan.class_names)
+    assert train._build("dcgan", "fashion_mnist").get_config().get("class_names") is None
