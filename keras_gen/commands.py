@@ -6,6 +6,7 @@ functions (or `cli.main`) directly.
 
 import os
 
+from keras_gen import class_labels
 from keras_gen.errors import DataError
 from keras_gen.recipes import RECIPES, VAE_RECIPES
 
@@ -29,7 +30,8 @@ def run_train(args):
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
     # A conditional model keeps an image folder's class names (sample --label dogs).
-    class_names = _folder_class_names(args.dataset, num_classes) if conditional else None
+    class_names = (class_labels.folder_class_names(args.dataset, num_classes) if conditional
+                   else None)
     common = dict(image_shape=images.shape[1:], width=args.width, seed=args.seed,
                   jit_compile=bool(args.jit), num_classes=num_classes, class_names=class_names)
     if args.model in VAE_RECIPES:
@@ -40,7 +42,7 @@ def run_train(args):
         model = recipes.build_gan(args.model, latent_dim=args.latent_dim or 64, loss=args.loss,
                                   **common)
     if conditional:
-        _record_class_names(args.dataset, num_classes, out_dir)
+        class_labels.record_class_names(args.dataset, num_classes, out_dir)
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
                    checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
                    tensorboard=args.tensorboard, overwrite=args.overwrite)
@@ -65,39 +67,6 @@ def _check_image_shape_for_cli(args, image_shape):
             f"(28, 32, 64, ...); {fix}.") from None
 
 
-def _folder_class_names(dataset, num_classes):
-    """An image folder's class names when it has one per label, else None (IDX files, .npz)."""
-    from keras_gen import data
-
-    if not data.is_image_folder(dataset):
-        return None
-    names = data.image_folder_class_names(dataset)
-    return names if len(names) == num_classes else None
-
-
-def _record_class_names(dataset, num_classes, out_dir):
-    """Prints which class each label is and writes OUT/classes.json, for an image folder.
-
-    A conditional model learns labels, and `--label i` asks for the i-th class subfolder by
-    name: nothing else tells a user that 1 is "dogs". Returns the JSON's path, or None for a
-    dataset without class names (IDX files, .npz).
-    """
-    from keras_gen import data
-    from keras_gen.utils import write_json_atomic
-
-    if not data.is_image_folder(dataset):
-        return None
-    names = data.image_folder_class_names(dataset)[:num_classes]
-    if not names:
-        return None
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "classes.json")
-    write_json_atomic(path, {"class_names": names})
-    print(f"Classes (sample one with --label N): "
-          f"{', '.join(f'{label} {name}' for label, name in enumerate(names))}; in {path}")
-    return path
-
-
 def run_sample(args):
     """Runs `keras-gen sample`; returns the PNG path."""
     from keras_gen.saving import load_model_or_preset
@@ -110,48 +79,13 @@ def run_sample(args):
             raise ValueError(f"{args.model_file} is not a conditional model; drop --label.")
         images = model.generate(args.num_images, seed=args.seed)
     else:
-        label = _label_number(args.label, model, args.model_file)
+        label = class_labels.label_number(args.label, model, args.model_file)
         images = model.generate(args.num_images, labels=label, seed=args.seed)
         if label is None:  # labels cycle 0..K-1: one class per column
             args.columns = args.columns or num_classes
     save_image_grid(images, args.out, columns=args.columns)
     print(f"Wrote {args.num_images} samples (seed {args.seed}) to {args.out}")
     return args.out
-
-
-def _label_number(label, model, model_file):
-    """`--label` as a number: a class name of the model (or of the run's classes.json), or the
-    number given.
-
-    A conditional model trained on an image folder keeps its class names, so `--label dogs`
-    works where `--label 1` means dogs; `_record_class_names` also writes them to classes.json
-    beside the model, which models saved before keras_gen stored the names need. A name comes
-    first: with folders "1", "10" and "2", `--label 10` is the folder "10" (label 1).
-    """
-    import json
-
-    from keras_gen import presets
-
-    if label is None:
-        return None
-    names, where = list(getattr(model, "class_names", None) or []), "the model's class names"
-    if not names:
-        # Beside a .keras file; inside a preset's folder.
-        folder = (os.path.dirname(os.path.abspath(model_file)) if model_file.endswith(".keras")
-                  else presets.resolve(model_file))
-        where = os.path.join(folder, "classes.json")
-        if os.path.isfile(where):
-            with open(where) as handle:
-                names = json.load(handle)["class_names"]
-    if label in names:
-        return names.index(label)
-    if label.lstrip("-").isdigit():
-        return int(label)
-    if not names:
-        raise ValueError(f"--label {label!r} is not a number, and {model_file} names no classes "
-                         "(neither in the model nor in a classes.json beside it: a run on an "
-                         "image folder keeps them). Pass the class's number.")
-    raise ValueError(f"--label {label!r} is not one of the classes in {where}: {names}.")
 
 
 def run_reconstruct(args):
@@ -210,7 +144,7 @@ def run_presets(args):
 
 def _with_dataset_classes(model, labels, args):
     """The preset, with its classes reset to the dataset's under `--reset-classes`."""
-    from keras_gen import transfer
+    from keras_gen import data, transfer
 
     preset_classes = getattr(model, "num_classes", None)
     dataset_classes = int(labels.max()) + 1
@@ -219,14 +153,18 @@ def _with_dataset_classes(model, labels, args):
             raise ValueError(f"--reset-classes is for conditional presets; {args.preset!r} is "
                              "unconditional and ignores labels. Drop --reset-classes.")
         num_classes = max(dataset_classes, 2)
-        return transfer.reset_classes(model, num_classes, class_names=_folder_class_names(
-            args.dataset, num_classes))
+        names = class_labels.folder_class_names(args.dataset, num_classes)
+        return transfer.reset_classes(model, num_classes, class_names=names)
     if preset_classes is not None and dataset_classes > preset_classes:
         raise ValueError(
             f"The dataset {args.dataset!r} has {dataset_classes} classes (labels 0 to "
             f"{dataset_classes - 1}), but {args.preset!r} knows {preset_classes}. Pass "
             "--reset-classes to learn the dataset's classes afresh."
         )
+    if preset_classes is not None and data.is_image_folder(args.dataset):
+        # The folder's classes take the preset's labels 0, 1, ...: the preset's names no longer
+        # say what they are (cgan_fashion_mnist's class 1, "Trouser", now learns the dogs).
+        model.class_names = class_labels.folder_class_names(args.dataset, preset_classes)
     return model
 
 
@@ -246,7 +184,7 @@ def run_finetune(args):
     model = transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
                                       learning_rate=args.learning_rate)
     if getattr(model, "num_classes", None):
-        _record_class_names(args.dataset, model.num_classes, out_dir)
+        class_labels.record_class_names(args.dataset, model.num_classes, out_dir)
     # Built before training, so a bad --reference or --domain fails in seconds, not after it.
     monitor = _finetune_monitor(args, model.image_shape, out_dir)
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=10,

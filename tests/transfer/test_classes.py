@@ -216,6 +216,26 @@ def test_bad_requests_are_named():
         transfer.reset_classes(cgan, 3)
 
 
+def test_cli_finetune_on_a_folder_names_the_classes_by_the_folder(tmp_path, capsys):
+    # Without --reset-classes the folder's classes take the preset's labels 0, 1, ...: a named
+    # preset's names (cgan_fashion_mnist's "Trouser" for label 1) would name the dogs.
+    preset = str(tmp_path / "preset")
+    named = tiny_cgan()
+    named.class_names = tuple(f"old_{k}" for k in range(10))
+    named.save_to_preset(preset)
+    pets = tmp_path / "pets"
+    write_png_folder(pets, ["cats", "dogs"], per_class=4)
+    out = tmp_path / "run"
+    assert main(["finetune", preset, "--dataset", str(pets), "--batch-size", "8", "--epochs", "1",
+                 "--out", str(out)]) == 0
+    assert keras.models.load_model(str(out / "model.keras")).class_names is None
+    for label in ("dogs", "1"):
+        assert main(["sample", str(out / "model.keras"), "--label", label, "-n", "2",
+                     "--out", str(tmp_path / f"{label}.png")]) == 0
+    assert main(["sample", str(out / "model.keras"), "--label", "old_1"]) == 2
+    assert "not one of the classes in " in capsys.readouterr().err
+
+
 def test_cli_finetune_resets_classes_to_the_dataset_or_says_how(tmp_path, capsys):
     preset = str(tmp_path / "preset")
     tiny_cgan().save_to_preset(preset)

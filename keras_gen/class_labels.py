@@ -1,0 +1,76 @@
+"""Class names of a conditional run: an image folder's, its classes.json, and `--label`.
+
+`keras-gen train` and `finetune` give a conditional model an image folder's class names and write
+them to `OUT/classes.json`; `keras-gen sample --label dogs` looks a name up in the model, then in
+that file (models saved before keras_gen kept the names).
+"""
+
+import os
+
+
+def folder_class_names(dataset, num_classes):
+    """An image folder's class names when it has one per label, else None (IDX files, .npz)."""
+    from keras_gen import data
+
+    if not data.is_image_folder(dataset):
+        return None
+    names = data.image_folder_class_names(dataset)
+    return names if len(names) == num_classes else None
+
+
+def record_class_names(dataset, num_classes, out_dir):
+    """Prints which class each label is and writes OUT/classes.json, for an image folder.
+
+    A conditional model learns labels, and `--label i` asks for the i-th class subfolder by
+    name: nothing else tells a user that 1 is "dogs". Returns the JSON's path, or None for a
+    dataset without class names (IDX files, .npz).
+    """
+    from keras_gen import data
+    from keras_gen.utils import write_json_atomic
+
+    if not data.is_image_folder(dataset):
+        return None
+    names = data.image_folder_class_names(dataset)[:num_classes]
+    if not names:
+        return None
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "classes.json")
+    write_json_atomic(path, {"class_names": names})
+    print(f"Classes (sample one with --label N): "
+          f"{', '.join(f'{label} {name}' for label, name in enumerate(names))}; in {path}")
+    return path
+
+
+def label_number(label, model, model_file):
+    """`--label` as a number: a class name of the model (or of the run's classes.json), or the
+    number given.
+
+    A conditional model trained on an image folder keeps its class names, so `--label dogs`
+    works where `--label 1` means dogs; `record_class_names` also writes them to classes.json
+    beside the model, which models saved before keras_gen stored the names need. A name comes
+    first: with folders "1", "10" and "2", `--label 10` is the folder "10" (label 1).
+    """
+    import json
+
+    from keras_gen import presets
+
+    if label is None:
+        return None
+    names, where = list(getattr(model, "class_names", None) or []), "the model's class names"
+    if not names:
+        # Beside a .keras file; inside a preset's folder.
+        folder = (os.path.dirname(os.path.abspath(model_file)) if model_file.endswith(".keras")
+                  else presets.resolve(model_file))
+        where = os.path.join(folder, "classes.json")
+        if os.path.isfile(where):
+            with open(where) as handle:
+                names = json.load(handle)["class_names"]
+    if label in names:
+        return names.index(label)
+    if label.lstrip("-").isdigit():
+        return int(label)
+    if not names:
+        raise ValueError(f"--label {label!r} is not a number, and {model_file} names no classes "
+                         "(neither in the model nor in a classes.json beside it: a run on an "
+                         "image folder keeps them). Pass the class's number.")
+    raise ValueError(f"--label {label!r} is not one of the classes in {where}: {names}.")
