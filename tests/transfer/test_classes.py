@@ -234,6 +234,13 @@ def test_cli_finetune_on_a_folder_names_the_classes_by_the_folder(tmp_path, caps
                      "--out", str(tmp_path / f"{label}.png")]) == 0
     assert main(["sample", str(out / "model.keras"), "--label", "old_1"]) == 2
     assert "not one of the classes in " in capsys.readouterr().err
+    # A folder with as many classes as the preset names them all, in the model too.
+    ten = tmp_path / "ten"
+    write_png_folder(ten, [f"new_{k}" for k in range(10)], per_class=1)
+    assert main(["finetune", preset, "--dataset", str(ten), "--batch-size", "5", "--epochs", "1",
+                 "--out", str(tmp_path / "ten_run")]) == 0
+    assert keras.models.load_model(str(tmp_path / "ten_run" / "model.keras")).class_names == tuple(
+        f"new_{k}" for k in range(10))
 
 
 def test_cli_finetune_resets_classes_to_the_dataset_or_says_how(tmp_path, capsys):
