@@ -146,7 +146,6 @@ def _with_dataset_classes(model, labels, args):
     """The preset, with its classes reset to the dataset's under `--reset-classes`, and named
     by an image folder's subfolders."""
     from keras_gen import data, transfer
-    from keras_gen.models.labels import check_class_names
 
     preset_classes = getattr(model, "num_classes", None)
     dataset_classes = int(labels.max()) + 1
@@ -166,8 +165,7 @@ def _with_dataset_classes(model, labels, args):
     if preset_classes is not None and data.is_image_folder(args.dataset):
         # The folder's classes take the preset's labels 0, 1, ...: the preset's names no longer
         # say what they are (cgan_fashion_mnist's class 1, "Trouser", now learns the dogs).
-        model.class_names = check_class_names(
-            class_labels.folder_class_names(args.dataset, preset_classes), preset_classes)
+        model.class_names = class_labels.folder_class_names(args.dataset, preset_classes)
     return model
 
 

@@ -8,14 +8,14 @@ from keras_gen.models import randomness
 from keras_gen.models.checked_fit import step_labels
 from keras_gen.models.gan import GAN
 from keras_gen.models.input_structure import describe
-from keras_gen.models.labels import check_class_names, check_labels
+from keras_gen.models.labels import NamedClassesMixin, check_labels
 from keras_gen.models.network_check import check_network
 from keras_gen.networks.conditional import check_num_classes
 from keras_gen.utils.arguments import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class ConditionalGAN(GAN):
+class ConditionalGAN(NamedClassesMixin, GAN):
     """A class-conditional GAN: ask for "a 7" and get a 7.
 
     The generator takes `[z, labels]`. The discriminator is either a
@@ -58,7 +58,6 @@ class ConditionalGAN(GAN):
     def __init__(self, generator, discriminator, num_classes, ac_weight=1.0, ema_decay=None,
                  seed=0, augment=None, ema_warmup=False, class_names=None, **kwargs):
         num_classes = check_num_classes(num_classes)
-        class_names = check_class_names(class_names, num_classes)
         if len(check_network("generator", generator).inputs) != 2:
             raise ValueError(
                 "A ConditionalGAN generator takes [z, labels]. Build it with "

@@ -86,6 +86,29 @@ def check_class_names(class_names, num_classes):
     return names
 
 
+class NamedClassesMixin:
+    """`class_names` of a conditional model, checked (`check_class_names`) whenever set.
+
+    The model sets `num_classes` first. Whoever renames the classes afterwards (`keras-gen
+    finetune` on an image folder) goes through the same check as the constructor.
+
+    Example:
+
+    ```python
+    cgan.class_names = ["cats", "dogs"]  # ValueError unless cgan.num_classes == 2
+    ```
+    """
+
+    @property
+    def class_names(self):
+        """The classes' names in label order (a tuple of str), or None."""
+        return self._class_names
+
+    @class_names.setter
+    def class_names(self, names):
+        self._class_names = check_class_names(names, self.num_classes)
+
+
 def is_class_id_shape(shape):
     """Whether labels of `shape` are class ids: `(N,)`, or `(N, 1)` as Keras' sparse losses
     take them (an unknown rank is not).

@@ -11,7 +11,7 @@ from keras_gen.models.checked_fit import CheckedFitMixin, step_labels
 from keras_gen.models.compile_args import (refuse_ignored_compile_args,
                                            without_ignored_compile_args)
 from keras_gen.models.input_structure import describe
-from keras_gen.models.labels import check_class_names, check_labels
+from keras_gen.models.labels import NamedClassesMixin, check_labels
 from keras_gen.models.network_check import check_network
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
@@ -60,7 +60,7 @@ class Reparameterization(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
+class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
     """A variational autoencoder; beta-VAE with `beta`, a conditional VAE with `num_classes`.
 
     Trains on the ELBO, `reconstruction + beta_t * KL`, where `beta_t` rises
@@ -117,7 +117,7 @@ class VAE(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         # As Python ints: a numpy integer would not serialize to JSON in the config.
         self.kl_warmup_steps, self.seed = int(kl_warmup_steps), int(seed)
         self.num_classes = None if num_classes is None else check_num_classes(num_classes)
-        self.class_names = check_class_names(class_names, self.num_classes)
+        self.class_names = class_names
         self.image_shape = tuple(encoder.inputs[0].shape[1:])
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         self.reparameterize = Reparameterization(self.seed, name="reparameterization")
