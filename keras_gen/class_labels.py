@@ -8,14 +8,17 @@ that file (models saved before keras_gen kept the names).
 import os
 
 
-def folder_class_names(dataset, num_classes):
-    """An image folder's class names when it has one per label, else None (IDX files, .npz)."""
+def _image_folder_names(dataset):
+    """The class subfolders' names of an image folder; [] for other datasets (IDX files, .npz)."""
     from keras_gen import data
 
-    if not data.is_image_folder(dataset):
-        return None
-    names = data.image_folder_class_names(dataset)
-    return names if len(names) == num_classes else None
+    return data.image_folder_class_names(dataset) if data.is_image_folder(dataset) else []
+
+
+def folder_class_names(dataset, num_classes):
+    """An image folder's class names when it has one per label, else None (IDX files, .npz)."""
+    names = _image_folder_names(dataset)
+    return names if names and len(names) == num_classes else None
 
 
 def record_class_names(dataset, num_classes, out_dir):
@@ -25,12 +28,9 @@ def record_class_names(dataset, num_classes, out_dir):
     name: nothing else tells a user that 1 is "dogs". Returns the JSON's path, or None for a
     dataset without class names (IDX files, .npz).
     """
-    from keras_gen import data
     from keras_gen.utils import write_json_atomic
 
-    if not data.is_image_folder(dataset):
-        return None
-    names = data.image_folder_class_names(dataset)[:num_classes]
+    names = _image_folder_names(dataset)[:num_classes]
     if not names:
         return None
     os.makedirs(out_dir, exist_ok=True)
