@@ -14,7 +14,7 @@ import numpy as np
 
 from keras_gen.data.transforms import convert_images
 from keras_gen.errors import DataError
-from keras_gen.utils.arguments import holds_class_ids
+from keras_gen.utils.arguments import CLASS_IDS_FIX, holds_class_ids
 
 SPLITS = ("train", "test")
 # WebP, common in images from the web, was skipped without a word; TensorFlow's decode_image
@@ -220,8 +220,7 @@ def _standardize_arrays(images, labels, source):
     if not holds_class_ids(labels):
         raise DataError(
             f"Labels from {source!r} must be whole-number class ids; they are "
-            f"{labels.dtype} {labels[:3].tolist()}... Map class names to 0, 1, ... first, e.g. "
-            "np.unique(labels, return_inverse=True)[1].")
+            f"{labels.dtype} {labels[:3].tolist()}... {CLASS_IDS_FIX}")
     if images.dtype != np.uint8:
         if not np.issubdtype(images.dtype, np.floating):
             raise DataError(

@@ -41,7 +41,7 @@ from keras_gen.models.optimizers import refuse_single_optimizer_callbacks
 from keras_gen.models.saving_mixin import refuse_legacy_checkpoints
 from keras_gen.models.trainable_guard import check_trainable_unchanged
 from keras_gen.models.unit_range_watch import UnitRangeWatch
-from keras_gen.utils.arguments import holds_class_ids
+from keras_gen.utils.arguments import CLASS_IDS_FIX, holds_class_ids
 from keras_gen.utils.images import (RANGE_SLACK, SCALING_HINT, model_range_images,
                                     warn_if_unit_range)
 
@@ -285,8 +285,7 @@ def _check_label_array(labels, num_classes, consumer):
     if not holds_class_ids(labels):  # the step casts labels to int32: 0.5 would be class 0
         raise DataError(f"{consumer} takes labels as whole-number class ids; received "
                         f"{labels.dtype} labels such as {labels.reshape(-1)[:3].tolist()}. "
-                        "Map them to 0, 1, ... first, e.g. np.unique(labels, "
-                        "return_inverse=True)[1].")
+                        f"{CLASS_IDS_FIX}")
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
         raise DataError(
             f"{consumer} takes labels in [0, {num_classes}); received labels from "

@@ -20,6 +20,10 @@ def is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+# What to do with labels that are not class ids (strings, 0.5), for the errors of both checks.
+CLASS_IDS_FIX = "Map them to 0, 1, ... first, e.g. np.unique(labels, return_inverse=True)[1]."
+
+
 def holds_class_ids(array):
     """Whether a numpy array's values can be class ids: integers (or bools), or floats that are
     all whole numbers; not strings, objects, NaN or 0.5 (which a cast to int would make 0).
