@@ -7,7 +7,7 @@ import warnings
 import keras
 import tensorflow as tf
 
-from keras_gen.utils.images import unit_range_message
+from keras_gen.utils.images import UNIT_RANGE_BRIGHT, unit_range_message
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -55,7 +55,7 @@ class UnitRangeWatch(keras.callbacks.Callback):
         Additions, so batches checked in parallel (`map(num_parallel_calls=...)`) all count.
         """
         return [self._dark.assign_add(tf.cast(low < 0, tf.int64)),
-                self._bright.assign_add(tf.cast(high > 0.5, tf.int64))]
+                self._bright.assign_add(tf.cast(high > UNIT_RANGE_BRIGHT, tf.int64))]
 
     def on_epoch_end(self, epoch, logs=None):
         self._warn_if_unit_range()

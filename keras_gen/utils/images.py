@@ -36,6 +36,9 @@ def to_uint8(images):
 RANGE_SLACK = 0.001
 SCALING_HINT = ("Scale 0-255 images with images / 127.5 - 1 (keras_gen.data.transforms."
                 "to_unit_range), [0, 1] ones with images * 2 - 1.")
+# An image set looks scaled with x / 255 when no value is below 0 and some value is above this:
+# arrays of zeros (mid-grey test inputs, which no / 255 makes) are not warned about.
+UNIT_RANGE_BRIGHT = 0.5
 
 
 def warn_if_unit_range(images, consumer, consequence, stacklevel=1):
@@ -62,7 +65,7 @@ def warn_if_unit_range(images, consumer, consequence, stacklevel=1):
     images = np.asarray(images)
     if images.dtype.kind != "f" or not images.size:
         return  # integer pixels (0-255) are refused by the range check, not taken as [0, 1]
-    if images.min() >= 0 and 0.5 < images.max() <= 1 + RANGE_SLACK:
+    if images.min() >= 0 and UNIT_RANGE_BRIGHT < images.max() <= 1 + RANGE_SLACK:
         warnings.warn(unit_range_message(consumer, consequence), stacklevel=stacklevel + 1)
 
 
