@@ -11,6 +11,7 @@ from keras_gen.models.checked_fit import CheckedFitMixin
 from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.network_check import check_network
+from keras_gen.models.network_loading import deserialize_network
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
@@ -393,7 +394,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
     def from_config(cls, config):
         config = dict(config)
         for key in ("generator", "discriminator", "augment"):
-            config[key] = keras.saving.deserialize_keras_object(config.get(key))
+            config[key] = deserialize_network(config.get(key))
         return cls(**config)
 
     def get_compile_config(self):

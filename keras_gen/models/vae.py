@@ -13,6 +13,7 @@ from keras_gen.models.compile_args import (refuse_ignored_compile_args,
 from keras_gen.models.input_structure import describe
 from keras_gen.models.labels import NamedClassesMixin, check_labels
 from keras_gen.models.network_check import check_network
+from keras_gen.models.network_loading import deserialize_network
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.step_order import after_batch
@@ -392,5 +393,5 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, keras.Mo
     def from_config(cls, config):
         config = dict(config)
         for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
+            config[key] = deserialize_network(config[key])
         return cls(**config)

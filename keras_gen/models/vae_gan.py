@@ -7,6 +7,7 @@ from keras_gen.losses.variational import kl_divergence
 from keras_gen.models import randomness
 from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.network_check import check_network
+from keras_gen.models.network_loading import deserialize_network
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
@@ -160,7 +161,7 @@ class VAEGAN(VAE):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        config["discriminator"] = deserialize_network(config["discriminator"])
         return super().from_config(config)
 
     def get_compile_config(self):

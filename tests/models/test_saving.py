@@ -106,3 +106,24 @@ def test_numpy_integers_build_train_and_save_like_python_ints(tmp_path):
     with pytest.raises(ValueError, match=r"kl_warmup_steps must be an int >= 0\. Received: True"):
         VAE(networks.vae_encoder(shape, 4, 4), networks.vae_decoder(shape, 4, 4),
             kl_warmup_steps=True)  # a bool is not a count (it was accepted)
+
+
+def test_frozen_blocks_are_still_frozen_after_a_save_and_load(tmp_path):
+    # Keras' Sequential.from_config drops a block's own trainable flag: after freezing block_0
+    # and a save/load round trip, block_0.trainable (and trainable_summary) said it trains.
+    from keras_gen import transfer
+
+    gan, vae, vaegan = tiny_gan(), tiny_vae(), tiny_vaegan()
+    frozen = {"gan": (gan, "discriminator", "block_0"), "vae": (vae, "encoder", "block_1"),
+              "vaegan": (vaegan, "discriminator", "block_0")}
+    for name, (model, network, block) in frozen.items():
+        transfer.freeze(getattr(model, network), layers=[block])
+        model.compile(**({"optimizer": keras.optimizers.Adam(1e-3)} if name == "vae" else {}))
+        model.save(str(tmp_path / f"{name}.keras"))
+        loaded = keras.models.load_model(str(tmp_path / f"{name}.keras"))
+        assert getattr(loaded, network).get_layer(block).trainable is False
+        assert (transfer.trainable_summary(getattr(loaded, network))
+                == transfer.trainable_summary(getattr(model, network)))
+        loaded.fit(tiny_images(8), batch_size=4, verbose=0)  # compiled with the block frozen
+    # The other blocks keep training.
+    assert loaded.discriminator.get_layer("block_1").trainable is True
