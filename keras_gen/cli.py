@@ -198,7 +198,8 @@ def _add_finetune_command(commands):
                     "(FreezeD) and add adaptive discriminator augmentation (ADA) to a GAN, and "
                     "train; writes the same outputs as `train`. A VAE preset fine-tunes without "
                     "either.")
-    finetune.add_argument("preset", help="preset name (keras-gen presets) or preset folder")
+    finetune.add_argument("preset", help="preset name (keras-gen presets), preset folder, or a "
+                                         ".keras file of your own (runs/dcgan/model.keras)")
     finetune.add_argument("--dataset", "--data", dest="dataset", required=True,
                           metavar="NAME_OR_PATH",
                           help="training images, resized and converted to the preset's image "

@@ -442,3 +442,18 @@ def test_the_conditional_presets_name_their_classes(tmp_path, monkeypatch):
     built = train._build("cgan", "fashion_mnist")
     assert built.get_config()["class_names"] == list(cgan.class_names)
     assert train._build("dcgan", "fashion_mnist").get_config().get("class_names") is None
+
+
+def test_cli_finetunes_a_model_the_user_trained(tmp_path, monkeypatch, trained_tiny_gan):
+    # `keras-gen finetune runs/dcgan/model.keras` was refused as an "Unknown preset".
+    monkeypatch.chdir(tmp_path)
+    os.makedirs("runs/dcgan")
+    trained_tiny_gan.save("runs/dcgan/model.keras")
+    assert main(["finetune", "runs/dcgan/model.keras", "--dataset", "digits", "--limit", "64",
+                 "--batch-size", "32", "--epochs", "1", "--freeze-d", "1", "--ada",
+                 "--learning-rate", "3e-4"]) == 0
+    tuned = load_model("runs/finetune_dcgan/model.keras")  # named after the run it came from
+    assert float(tuned.g_optimizer.learning_rate) == pytest.approx(3e-4)
+    assert int(tuned.g_optimizer.iterations) == 2  # a fresh optimizer: 64 images, batches of 32
+    assert tuned.augment is not None and not tuned.discriminator.get_layer("block_0").trainable
+    assert tuned.loss_name == trained_tiny_gan.loss_name  # the model's own settings kept
