@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 
+from keras_gen.utils.arguments import holds_class_ids
+
 
 class ServingError(RuntimeError):
     """The server answered with an error: `status` is the HTTP code, the message the server's."""
@@ -122,7 +124,15 @@ class Client:
         if format == "inputs":
             body = {"signature_name": signature, "inputs": columns}
         elif format == "instances":
-            count = len(next(iter(columns.values())))
+            counts = {name: len(value) if isinstance(value, list) else None
+                      for name, value in columns.items()}
+            if None in counts.values() or len(set(counts.values())) != 1:
+                # Each row holds one example of every input (TF Serving's row format).
+                raise ValueError(
+                    "format='instances' sends one row per example, so every input needs the same "
+                    f"batch size; received batch sizes {counts} (None: not a batch). Give each "
+                    "input a batch dimension, or send format='inputs'.")
+            count = next(iter(counts.values()))
             body = {"signature_name": signature,
                     "instances": [{k: v[i] for k, v in columns.items()} for i in range(count)]}
         else:
@@ -131,11 +141,44 @@ class Client:
                           json=body)
 
     def sample(self, seeds, labels=None, version=None):
-        """Images for the given seeds (and labels, for conditional models): float32 in [0, 1]."""
-        inputs = {"seed": np.asarray(seeds, np.int64)}
+        """Images for the given seeds (and labels, for conditional models): float32 in [0, 1].
+
+        Args:
+            seeds: sequence of ints, one image each; the same seed always gives the same image.
+            labels: optional int or sequence of ints. Class ids, for a conditional model: one
+                per seed, or one int for all of them (a SavedModel holds no class names).
+            version: optional int. The model version (default: the newest).
+
+        Returns:
+            float32 numpy array `(len(seeds), height, width, channels)`.
+
+        Example:
+
+        ```python
+        sevens = Client(url, "cgan_mnist").sample(range(16), labels=7)
+        ```
+        """
+        seeds = _whole_numbers("seeds", seeds, "one per image: [5] for one image of seed 5, "
+                               "range(5) for five")
+        inputs = {"seed": seeds.astype(np.int64)}
         if labels is not None:
-            inputs["labels"] = np.asarray(labels, np.int32)
+            labels = _whole_numbers("labels", labels, "class ids, one per seed or one int for all "
+                                    "of them (a SavedModel holds no class names)", scalar=True)
+            inputs["labels"] = np.broadcast_to(labels, seeds.shape).astype(np.int32) \
+                if labels.ndim == 0 else labels.astype(np.int32)
         return self.predict(inputs, signature="sample", version=version)["images"]
+
+
+def _whole_numbers(name, values, what, scalar=False):
+    """`values` as a numpy array of whole numbers (1-d, or a scalar if allowed), else ValueError.
+
+    A cast to int made seed 1.5 the image of seed 1, and a scalar or a string failed inside
+    numpy ("len() of unsized object", "invalid literal for int()").
+    """
+    array = np.asarray(values)
+    if not (array.ndim == 1 or scalar and array.ndim == 0) or not holds_class_ids(array):
+        raise ValueError(f"{name} must be whole numbers, {what}. Received: {name}={values!r}")
+    return array
 
 
 @contextlib.contextmanager

@@ -272,6 +272,31 @@ def test_client_surfaces_server_errors_and_retries(target):
     assert time.monotonic() - start >= 0.03  # two backoffs: 0.01 + 0.02
 
 
+def test_client_checks_its_arguments_before_sending(target, monkeypatch):
+    # sample(5) and a scalar in the row format failed inside numpy ("len() of unsized object"),
+    # labels=7 for two seeds likewise, and seed 1.5 came back as the image of seed 1.
+    url, models, _ = target
+    client = Client(url, "contract_cgan")
+    sevens = client.sample([5, 6], labels=7)  # one label for every seed, as generate() takes
+    expected = models["contract_cgan"].generate(2, labels=7, seed=5)[0]
+    np.testing.assert_allclose(sevens[0], (expected + 1) / 2, atol=1e-4)
+    np.testing.assert_allclose(sevens[1], client.sample([6], labels=[7])[0], atol=1e-6)
+    monkeypatch.setattr(client, "_call", lambda *args, **kwargs: pytest.fail("sent"))
+    for seeds, labels, match in [
+            (5, None, r"^seeds must be whole numbers, one per image: \[5\] for one image of "
+                      r"seed 5, range\(5\) for five\. Received: seeds=5$"),
+            ([1.5], None, r"Received: seeds=\[1\.5\]"),
+            ([1, 2], ["cat", "dog"], r"^labels must be whole numbers, class ids, .*a SavedModel "
+                                     r"holds no class names\)\. Received: "
+                                     r"labels=\['cat', 'dog'\]")]:
+        with pytest.raises(ValueError, match=match):
+            client.sample(seeds, labels=labels)
+    with pytest.raises(ValueError, match=r"^format='instances' sends one row per example, so "
+                                         r"every input needs the same batch size; received batch "
+                                         r"sizes \{'seed': None, 'labels': 2\}"):
+        client.predict({"seed": 3, "labels": [1, 2]}, signature="sample", format="instances")
+
+
 def test_client_pauses_garbage_collection_only_while_decoding(target, monkeypatch):
     url, models, _ = target
     client = Client(url, "contract_gan")
