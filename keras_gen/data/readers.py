@@ -243,7 +243,8 @@ def read_image_folder(folder, split="train", image_size=None, channels=None, lim
     """Reads a folder with one subfolder of images per class, or a folder of images.
 
     Classes are the subfolder names in sorted order, so label `i` is the i-th
-    name; images directly in `folder`, without subfolders, are one class (label 0).
+    name, and a class's nested subfolders hold images of that class too; images
+    directly in `folder`, without subfolders, are one class (label 0).
     Hidden subfolders and files (`.ipynb_checkpoints`, `._name.jpg`) are skipped.
     Images come from each class in turn (sorted by file name within a class), so the
     first N of them (`limit=N`) hold every class.
@@ -330,7 +331,7 @@ def _labelled_image_files(folder):
 
     names = sorted(name for name in os.listdir(folder)
                    if os.path.isdir(os.path.join(folder, name)) and not name.startswith("."))
-    per_class = [[(label, path) for path in images_in(os.path.join(folder, name))]
+    per_class = [[(label, path) for path in _images_within(os.path.join(folder, name), images_in)]
                  for label, name in enumerate(names)]
     # Each class in turn, not class after class: `limit` keeps the first N images, and
     # `finetune --limit 1000` on three classes of 500 dropped the third without a word.
@@ -350,6 +351,19 @@ def _labelled_image_files(folder):
     if in_classes:
         return in_classes, names
     return [(0, path) for path in at_top], []
+
+
+def _images_within(class_folder, images_in):
+    """The images of a class folder and of its subfolders, hidden ones skipped, in sorted order.
+
+    Keras' `image_dataset_from_directory` reads a class's nested folders too (`dogs/2019/a.jpg`
+    is a dog); only the class folder's own images were read, and the rest dropped silently.
+    """
+    found = []
+    for directory, subfolders, _ in os.walk(class_folder):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        found.extend(images_in(directory))
+    return found
 
 
 def _stack_images(named_images, folder):

@@ -150,6 +150,19 @@ def test_image_folder_labels_follow_sorted_class_names(tmp_path):
     assert images.shape == (3, 8, 8, 3) and list(labels) == [0, 1, 0]
 
 
+def test_images_in_a_class_folders_subfolders_belong_to_that_class(tmp_path):
+    # As Keras' image_dataset_from_directory reads them; they were dropped without a word.
+    _write_png(tmp_path / "dogs" / "a.png", np.full((4, 4, 1), 10, np.uint8))
+    _write_png(tmp_path / "dogs" / "2019" / "b.png", np.full((4, 4, 1), 20, np.uint8))
+    _write_png(tmp_path / "dogs" / "2019" / "june" / "c.png", np.full((4, 4, 1), 30, np.uint8))
+    _write_png(tmp_path / "dogs" / ".thumbnails" / "d.png", np.full((4, 4, 1), 99, np.uint8))
+    _write_png(tmp_path / "cats" / "old" / "e.png", np.full((4, 4, 1), 50, np.uint8))
+    images, labels = data.load_arrays(str(tmp_path))
+    assert list(labels) == [0, 1, 1, 1]  # cats, then dogs' own image before its subfolders'
+    assert list(images[:, 0, 0, 0]) == [50, 10, 20, 30]  # hidden .thumbnails skipped
+    assert data.image_folder_class_names(str(tmp_path)) == ["cats", "dogs"]
+
+
 def test_an_image_folder_has_one_split_and_says_how_to_hold_images_out(tmp_path):
     _write_png(tmp_path / "a" / "0.png", np.zeros((4, 4, 1), np.uint8))
     with pytest.raises(DataError, match=r"^An image folder has a single split, 'train'\. Received: "
