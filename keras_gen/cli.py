@@ -10,8 +10,8 @@ import sys
 from keras_gen.data import EMBEDDED_DATASET
 from keras_gen.losses import LOSS_PAIRS
 from keras_gen.recipes import RECIPES, VAE_RECIPES
-from keras_gen.utils.arguments import (non_negative_float, non_negative_int, positive_float,
-                                       positive_int)
+from keras_gen.utils.arguments import (non_negative_float, non_negative_int, png_path,
+                                       positive_float, positive_int)
 
 _DESCRIPTION = """keras-gen: train, sample and inspect image generators.
 
@@ -108,8 +108,8 @@ def _add_sample_command(commands):
                         help="class to generate, by number or, for a model trained on an image "
                              "folder, by name from the run's classes.json (conditional models; "
                              "default: one column per class)")
-    sample.add_argument("--out", default="samples.png", help="destination PNG (default: "
-                                                             "%(default)s)")
+    sample.add_argument("--out", type=png_path, default="samples.png",
+                        help="destination PNG (default: %(default)s)")
 
 
 def _add_reconstruct_command(commands):
@@ -129,7 +129,7 @@ def _add_reconstruct_command(commands):
                              help="default: %(default)s")
     reconstruct.add_argument("--seed", type=int, default=0,
                              help="which test images (default: %(default)s)")
-    reconstruct.add_argument("--out", default="reconstructions.png",
+    reconstruct.add_argument("--out", type=png_path, default="reconstructions.png",
                              help="destination PNG (default: %(default)s)")
 
 

@@ -274,6 +274,13 @@ def test_errors_exit_2_with_a_message(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "dcgan", "--epochs", "0"])
     assert exit_info.value.code == 2
+    # A grid to a .jpg was refused only after the model loaded, naming save_image_grid.
+    for command in (["sample", "dcgan_mnist"], ["reconstruct", "vae_mnist"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*command, "--out", str(tmp_path / "grid.jpg")])
+        assert exit_info.value.code == 2
+        assert re.search(r"error: argument --out: must end in \.png \(grids are written as "
+                         r"PNG\), got .*grid\.jpg$", capsys.readouterr().err.strip())
 
 
 def test_images_the_networks_cannot_make_are_refused_with_the_flag_that_fixes_it(tmp_path, capsys):

@@ -103,6 +103,23 @@ def non_negative_float(text):
     return value
 
 
+def png_path(text):
+    """An `argparse` type: a path ending in `.png`, else a usage error naming the option.
+
+    A grid to `--out g.jpg` loaded the model and sampled before `save_image_grid` refused it,
+    naming that Python function rather than the option.
+
+    Example:
+
+    ```python
+    parser.add_argument("--out", type=png_path, default="samples.png")
+    ```
+    """
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"must end in .png (grids are written as PNG), got {text}")
+    return text
+
+
 def positive_float(text):
     """An `argparse` type: a finite float > 0, else a usage error naming the value.
 
