@@ -164,8 +164,9 @@ class Client:
         if labels is not None:
             labels = _whole_numbers("labels", labels, "class ids, one per seed or one int for all "
                                     "of them (a SavedModel holds no class names)", scalar=True)
-            inputs["labels"] = np.broadcast_to(labels, seeds.shape).astype(np.int32) \
-                if labels.ndim == 0 else labels.astype(np.int32)
+            if labels.ndim == 0:  # one class for every seed, as generate(n, labels=7) takes
+                labels = np.full(seeds.shape, labels)
+            inputs["labels"] = labels.astype(np.int32)
         return self.predict(inputs, signature="sample", version=version)["images"]
 
 
