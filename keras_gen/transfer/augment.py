@@ -48,15 +48,36 @@ def translation(images, seed, ratio=0.125):
     batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
     shift_y, shift_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
     offsets = tf.random.stateless_uniform((batch, 2), seed=seed + [0, 5], minval=-1, maxval=1)
-    dy = tf.round(offsets[:, 0] * shift_y)
-    dx = tf.round(offsets[:, 1] * shift_x)
-    ones, zeros = tf.ones_like(dx), tf.zeros_like(dx)
-    # Projective transform rows [a0 a1 a2 b0 b1 b2 c0 c1]:
-    # output (x, y) reads input (x - dx, y - dy).
-    transform = tf.stack([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], axis=1)
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=transform, output_shape=tf.shape(images)[1:3],
-        fill_value=0.0, interpolation="NEAREST", fill_mode="CONSTANT")
+    dy = tf.cast(tf.round(offsets[:, 0] * shift_y), tf.int32)
+    dx = tf.cast(tf.round(offsets[:, 1] * shift_x), tf.int32)
+    return shift(images, dy, dx)
+
+
+def shift(images, dy, dx):
+    """Moves image i down by `dy[i]` and right by `dx[i]` whole pixels, filling with zeros.
+
+    Gathers rows and columns rather than calling TF's `ImageProjectiveTransformV3`, which XLA
+    cannot compile: ADA and DiffAugment failed under `compile(jit_compile=True)`.
+
+    Args:
+        images: float tensor `(batch, height, width, channels)`.
+        dy, dx: int32 tensors `(batch,)`. Negative values move up and left.
+
+    Example:
+
+    ```python
+    shift(images, tf.constant([1]), tf.constant([-2]))  # one down, two left
+    ```
+    """
+    height, width = images.shape[1], images.shape[2]
+    # Output pixel (y, x) reads input (y - dy, x - dx); reads from outside the image are zeros.
+    rows = tf.range(height)[None, :] - dy[:, None]
+    columns = tf.range(width)[None, :] - dx[:, None]
+    moved = tf.gather(images, tf.clip_by_value(rows, 0, height - 1), axis=1, batch_dims=1)
+    moved = tf.gather(moved, tf.clip_by_value(columns, 0, width - 1), axis=2, batch_dims=1)
+    inside = (((rows >= 0) & (rows < height))[:, :, None]
+              & ((columns >= 0) & (columns < width))[:, None, :])
+    return moved * tf.cast(inside, images.dtype)[..., None]
 
 
 def cutout(images, seed, ratio=0.5):

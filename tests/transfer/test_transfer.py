@@ -98,6 +98,29 @@ def test_translation_and_cutout_by_hand():
     assert 0 < int(tf.reduce_sum(tf.cast(cut == 0, tf.int32))) <= 2 * 5 * 5
 
 
+def test_shift_by_hand():
+    image = tf.reshape(tf.range(1.0, 10.0), (1, 3, 3, 1))  # [[1 2 3] [4 5 6] [7 8 9]]
+    twice = tf.concat([image, image], axis=0)
+    moved = ops.shift(twice, tf.constant([1, -1]), tf.constant([-1, 2]))[..., 0].numpy()
+    np.testing.assert_array_equal(moved[0], [[0, 0, 0], [2, 3, 0], [5, 6, 0]])  # down 1, left 1
+    np.testing.assert_array_equal(moved[1], [[0, 0, 4], [0, 0, 7], [0, 0, 0]])  # up 1, right 2
+    unmoved = ops.shift(image, tf.constant([0]), tf.constant([0]))
+    np.testing.assert_array_equal(unmoved, image)
+
+
+@pytest.mark.parametrize("augment", [transfer.AdaptiveAugment, transfer.DiffAugment])
+def test_augmented_gans_train_under_xla(augment):
+    # The translation was TF's ImageProjectiveTransformV3, which XLA cannot compile: fit failed
+    # with "Detected unsupported operations ... ImageProjectiveTransformV3".
+    keras.utils.set_random_seed(0)
+    options = {"initial_p": 1.0} if augment is transfer.AdaptiveAugment else {}
+    gan = GAN(networks.dcgan_generator(TINY_SHAPE, 8, 4),
+              networks.dcgan_discriminator(TINY_SHAPE, 4), augment=augment(**options))
+    gan.compile(jit_compile=True)
+    logs = gan.fit(tiny_dataset(), verbose=0).history
+    assert all(np.isfinite(value[-1]) for value in logs.values())
+
+
 def test_ada_probability_follows_the_overfitting_signal():
     ada = transfer.AdaptiveAugment(interval=2, speed_images=100)
     for _ in range(4):  # r_t = 1 > 0.6: p rises by 8 images / 100 per adjustment
