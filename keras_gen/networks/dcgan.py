@@ -84,7 +84,13 @@ def maybe_spectral(layer, normalization):
     ```
     """
     if normalization == "spectral":
-        return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
+        # The power iteration runs in the variables' dtype: under mixed_float16 it ran in
+        # float16, where Keras' normalize() clamp 1 / 1e-7 overflows ("RuntimeWarning: overflow
+        # encountered in cast" on every fit) and the estimate of sigma loses precision. The
+        # wrapped layer keeps the policy's compute dtype.
+        variable_dtype = keras.config.dtype_policy().variable_dtype
+        return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn",
+                                                  dtype=variable_dtype)
     return layer
 
 

@@ -1,6 +1,7 @@
 """GAN training under tf.distribute, mixed precision and Keras callbacks."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -50,6 +51,24 @@ def test_mixed_precision_trains_without_nan(policy):
     assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer) == scaled
     assert gan.generate(2, seed=0).dtype == np.float32
     assert gan.generator.layers[-1].compute_dtype == "float32"  # tanh output in float32
+
+
+def test_spectral_norm_under_mixed_float16_estimates_sigma_in_float32():
+    # Keras' SpectralNormalization ran its power iteration in float16, where the 1 / epsilon
+    # clamp of its normalize() overflows: "RuntimeWarning: overflow encountered in cast".
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gan = tiny_gan(d_norm="spectral")
+            logs = gan.fit(tiny_dataset(count=16, batch_size=8), verbose=0).history
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
+    assert all(np.all(np.isfinite(values)) for values in logs.values())
+    block = gan.discriminator.get_layer("block_1")
+    wrapper = next(layer for layer in block.layers if layer.name.endswith("_sn"))
+    assert wrapper.compute_dtype == "float32" and wrapper.layer.compute_dtype == "float16"
 
 
 class _StopAt(keras.callbacks.Callback):
