@@ -22,6 +22,8 @@ class ImageGrid(keras.callbacks.Callback):
         every: int. Epochs between grids (the last epoch always gets one).
         log_dir: optional str. TensorBoard log folder; grids are written as
             image summaries under the tag `samples`.
+        columns: optional int. Images per row. Default: one column per class for a
+            conditional model (its labels cycle 0, 1, ..., K-1), else a square grid.
 
     Example:
 
@@ -30,18 +32,22 @@ class ImageGrid(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, directory=None, num_images=64, seed=0, every=1, log_dir=None):
+    def __init__(self, directory=None, num_images=64, seed=0, every=1, log_dir=None,
+                 columns=None):
         super().__init__()
         # Checked here, not when the first grid is due: that is after `every` epochs of training.
         if not is_int(every) or every < 1:
             raise ValueError(f"every must be an int >= 1. Received: every={every!r}")
         check_positive_int("num_images", num_images)
+        if columns is not None:
+            check_positive_int("columns", columns)
         sampling_seed(seed)
         self.directory = directory
         self.num_images = num_images
         self.seed = seed
         self.every = every
         self.log_dir = log_dir
+        self.columns = columns
         self.last_grid = None
         self.last_path = None
         self._writer = None
@@ -55,10 +61,13 @@ class ImageGrid(keras.callbacks.Callback):
         if (epoch + 1) % self.every and not is_last:
             return
         images = self.model.generate(self.num_images, seed=self.seed)
-        self.last_grid = make_grid(images)
+        # A conditional model's labels cycle through its classes: with 8 columns and 10
+        # classes each row started at another class; one column per class lines them up.
+        columns = self.columns or getattr(self.model, "num_classes", None)
+        self.last_grid = make_grid(images, columns=columns)
         if self.directory:
             self.last_path = os.path.join(self.directory, f"epoch_{epoch + 1:04d}.png")
-            save_image_grid(images, self.last_path)
+            save_image_grid(images, self.last_path, columns=columns)
         if self.log_dir:
             self._write_summary(epoch)
 

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from keras_gen.callbacks import ImageGrid, JsonHistory
 from keras_gen.utils import make_grid
-from tests.helpers import tiny_dataset, tiny_gan
+from tests.helpers import tiny_cgan, tiny_dataset, tiny_gan
 
 
 def test_image_grid_writes_fixed_seed_pngs_and_a_tensorboard_image(tmp_path):
@@ -29,6 +29,19 @@ def test_image_grid_writes_fixed_seed_pngs_and_a_tensorboard_image(tmp_path):
     tags = {value.tag for path in events for event in tf.compat.v1.train.summary_iterator(path)
             for value in event.summary.value}
     assert "samples" in tags
+
+
+def test_a_conditional_models_grid_has_a_column_per_class(tmp_path):
+    # With the square default (8 columns) and 10 cycling classes, each row began at another one.
+    cgan = tiny_cgan()
+    grid = ImageGrid(num_images=20, seed=1)
+    cgan.fit(tiny_dataset(), verbose=0, callbacks=[grid])
+    expected = make_grid(cgan.generate(20, labels=np.arange(20) % 10, seed=1), columns=10)
+    np.testing.assert_array_equal(grid.last_grid, expected)
+    assert grid.last_grid.shape[:2] == (2 * 30 + 2, 10 * 30 + 2)  # 2 rows of digits 0 to 9
+    wide = ImageGrid(num_images=4, columns=4)
+    tiny_gan().fit(tiny_dataset(), verbose=0, callbacks=[wide])
+    assert wide.last_grid.shape[:2] == (30 + 2, 4 * 30 + 2)
 
 
 def test_json_history_resumes(tmp_path):
@@ -54,7 +67,8 @@ def test_json_history_resumes(tmp_path):
     ({"num_images": 0}, r"num_images must be a positive int\. Received: num_images=0"),
     ({"num_images": 4.0}, r"num_images must be a positive int"),
     ({"seed": 1.5}, r"seed must be an int, or None"),
-    ({"every": 0}, r"every must be an int >= 1")])
+    ({"every": 0}, r"every must be an int >= 1"),
+    ({"columns": 0}, r"columns must be a positive int\. Received: columns=0")])
 def test_image_grid_refuses_bad_arguments_before_training(arguments, match):
     # They failed when the first grid was due: after `every` epochs of training.
     with pytest.raises(ValueError, match=match):
