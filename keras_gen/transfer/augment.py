@@ -205,22 +205,18 @@ class AdaptiveAugment(keras.layers.Layer):
         local = tf.stack([tf.reduce_sum(signs), tf.cast(tf.size(signs), tf.float32)])
         # Every replica adds the same global totals, so p stays identical everywhere.
         total = context.all_reduce("sum", local) if context is not None else local
-        self._sign_sum.assign_add(total[0])
-        self._count.assign_add(total[1])
-        due = self._count.value >= total[1] * self.interval
-
-        def adjust():
-            r_t = self._sign_sum.value / self._count.value
-            step = tf.sign(r_t - self.target) * self._count.value / self.speed_images
-            self.p.assign(tf.clip_by_value(self.p.value + step, 0.0, 1.0))
-            self._sign_sum.assign(0.0)
-            self._count.assign(0.0)
-            return r_t
-
-        def running_mean():
-            return self._sign_sum.value / tf.maximum(self._count.value, 1.0)
-
-        return tf.cond(due, adjust, running_mean)
+        sign_sum = self._sign_sum.value + total[0]
+        count = self._count.value + total[1]
+        due = count >= total[1] * self.interval
+        r_t = sign_sum / tf.maximum(count, 1.0)
+        step = tf.sign(r_t - self.target) * count / self.speed_images
+        # Selected, not branched: an assignment inside tf.cond is a synchronization point that
+        # a tf.distribute replica cannot reach ("merge_call called while defining a new graph").
+        self.p.assign(tf.where(due, tf.clip_by_value(self.p.value + step, 0.0, 1.0),
+                               self.p.value))
+        self._sign_sum.assign(tf.where(due, 0.0, sign_sum))
+        self._count.assign(tf.where(due, 0.0, count))
+        return r_t
 
     def get_config(self):
         return {**super().get_config(), "operations": list(self.operations), "target": self.target,

@@ -147,6 +147,27 @@ def test_gan_with_ada_logs_p_and_round_trips(tmp_path):
     assert 0.0 <= logs["ada_p"][-1] <= 1.0
 
 
+def test_ada_trains_under_a_mirrored_strategy(mirrored_strategy):
+    # p's adjustment assigned inside tf.cond, which a replica cannot do: fit failed with
+    # "merge_call called while defining a new graph or a tf.function".
+    def two_steps(strategy):
+        with strategy.scope():
+            keras.utils.set_random_seed(0)
+            # A target below any r_t: p rises by 8 images / 16 at each of the two steps.
+            ada = transfer.AdaptiveAugment(interval=1, speed_images=16, target=-2.0)
+            gan = GAN(networks.dcgan_generator(TINY_SHAPE, 8, 4),
+                      networks.dcgan_discriminator(TINY_SHAPE, 4), augment=ada)
+            gan.compile()
+        return gan, gan.fit(tiny_dataset(count=16, batch_size=8), verbose=0).history
+
+    mirrored, logs = two_steps(mirrored_strategy)
+    single, single_logs = two_steps(tf.distribute.get_strategy())
+    assert logs["ada_p"] == single_logs["ada_p"] == [0.75]  # the epoch's mean of 0.5 and 1
+    replicas = mirrored.augment.p.value.values  # the same p on both replicas
+    assert [float(value.numpy()) for value in replicas] == [1.0, 1.0]
+    assert all(np.isfinite(value[-1]) for value in logs.values())
+
+
 def test_gan_with_diffaugment_trains():
     keras.utils.set_random_seed(0)
     gan = GAN(networks.dcgan_generator(TINY_SHAPE, 8, 4),
