@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 
+import keras
 import matplotlib.image
 import numpy as np
 import pytest
@@ -294,6 +295,18 @@ def test_prepare_finetune_takes_the_vae_family_without_what_it_lacks():
     assert vaegan.fit(tiny_dataset(), verbose=0).history["d_loss"]
     with pytest.raises(ValueError, match="a VAEGAN does not train with it"):
         transfer.prepare_finetune(vaegan, ada=True)
+
+
+def test_prepare_finetune_keeps_how_the_steps_run():
+    # A model compiled with XLA (or several steps per execution) fine-tuned without it.
+    vae = tiny_vae()
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True, steps_per_execution=2)
+    vaegan = tiny_vaegan()
+    vaegan.compile(jit_compile=True, steps_per_execution=2)
+    for model in (tiny_gan(jit_compile=True, steps_per_execution=2), vae, vaegan):
+        transfer.prepare_finetune(model, learning_rate=1e-4)
+        assert (model.jit_compile, model.steps_per_execution) == (True, 2)
+    assert vaegan.fit(tiny_dataset(), verbose=0).history["d_loss"]
 
 
 def test_cli_finetunes_a_vae_preset(tmp_path, capsys):
