@@ -234,6 +234,20 @@ def test_a_reference_scaled_to_zero_one_is_warned_about():
             metrics.ReferenceStatistics(np.full((8, 28, 28, 1), 200, np.uint8), "mnist")
 
 
+def test_generated_images_scaled_to_zero_one_are_warned_about():
+    # Samples turned to [0, 1] for display scored FID ~500 against MNIST's test split, silently.
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32)
+    reference = metrics.ReferenceStatistics(images, "mnist")
+    with pytest.warns(UserWarning, match=r"^metrics\.evaluate: every image value is in \[0, 1\]"
+                                         r".*they score as far from the reference\. Scale "
+                      ) as caught:
+        metrics.evaluate(images * 0.5 + 0.5, reference)
+    assert caught[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*every image value")
+        metrics.evaluate(images, reference)
+
+
 def test_evaluate_needs_k_plus_three_images_on_each_side():
     # Five images used to fail deep inside with "k must be an int in [1, min(N, M)). Received: k=5".
     reference = metrics.ReferenceStatistics(np.zeros((6, 28, 28, 1), np.float32), "mnist")
