@@ -12,6 +12,7 @@ from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.network_check import check_network
 from keras_gen.models.network_loading import deserialize_network
+from keras_gen.models.noise_input import NoiseInputMixin, check_noise
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
@@ -22,7 +23,7 @@ from keras_gen.utils.images import refuse_integer_images
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
+class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Model):
     """A generative adversarial network trained with `fit`.
 
     `train_step` runs `d_steps` discriminator updates and one generator update
@@ -205,6 +206,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
         self._trainable_at_compile = trainable_snapshot(self)
 
     def call(self, z, training=False):
+        check_noise(z, self.latent_dim, type(self).__name__)
         generator = self.generator if training else self.sampling_generator
         return generator(z, training=training)
 

@@ -1,5 +1,7 @@
 """GAN: the shared model test, sampling, EMA, losses, shape errors and serialisation."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -263,3 +265,23 @@ def test_jit_compiled_training_is_finite_and_reproducible():
         assert all(np.isfinite(v[-1]) for v in logs.values())
         results.append(weights_of(gan.generator))
     assert_weights_close(results[0], results[1], atol=0)
+
+
+def test_noise_of_the_wrong_shape_is_refused_by_call_and_predict():
+    # predict on a vector (after one on a batch) failed with "as_list() is not defined on an
+    # unknown TensorShape", on the wrong width with a graph error at a MatMul, and a call on
+    # (batch, latent_dim, 1) returned images without a word.
+    gan, cgan = tiny_gan(), tiny_cgan()
+    z = gan.sample_noise(4, seed=0).numpy()
+    np.testing.assert_allclose(gan.predict(z, verbose=0), gan(z), atol=1e-6)
+    batches = tf.data.Dataset.from_tensor_slices(z).batch(2)
+    assert gan.predict(batches, verbose=0).shape == (4, 28, 28, 1)
+    assert cgan.predict([z, np.arange(4)], verbose=0).shape == (4, 28, 28, 1)
+    for wrong in (z[0], z[:, :7], z[..., None]):
+        said = rf"takes noise z of shape \(batch, 8\); received shape {re.escape(str(wrong.shape))}"
+        with pytest.raises(ValueError, match=rf"^GAN\.predict {said}\. Draw it with sample_noise"):
+            gan.predict(wrong, verbose=0)
+        with pytest.raises(ValueError, match=f"GAN {said}"):
+            gan(wrong)
+        with pytest.raises(ValueError, match=rf"^ConditionalGAN\.predict {said}"):
+            cgan.predict([wrong, np.arange(len(wrong))], verbose=0)
