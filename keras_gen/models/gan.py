@@ -210,21 +210,6 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         generator = self.generator if training else self.sampling_generator
         return generator(z, training=training)
 
-    def sample_noise(self, num_images, seed):
-        """Returns the noise `generate(num_images, seed)` uses: float32 `(num_images, latent_dim)`.
-
-        Args:
-            num_images: int. Rows to draw.
-            seed: int. Stateless seed.
-
-        Example:
-
-        ```python
-        z = gan.sample_noise(4, seed=7)
-        ```
-        """
-        return tf.random.stateless_normal((num_images, self.latent_dim), seed=[seed, 0])
-
     def generate(self, num_images, seed=None, batch_size=256):
         """Generates images with the sampling generator; the same seed gives the same images.
 

@@ -1,4 +1,4 @@
-"""Checking the noise a GAN is called or `predict`-ed on, before Keras reads it wrongly."""
+"""The noise a GAN draws, and checks of the noise it is called or `predict`-ed on."""
 
 import numpy as np
 import tensorflow as tf
@@ -45,7 +45,7 @@ def _known_shape(value):
 
 
 class NoiseInputMixin:
-    """Gives `GAN` a `predict` that checks the noise (arrays, tensors) before Keras does.
+    """The noise a `GAN` draws (`sample_noise`) and takes (`predict`, checked before Keras).
 
     Example:
 
@@ -53,6 +53,21 @@ class NoiseInputMixin:
     images = gan.predict(gan.sample_noise(16, seed=0))
     ```
     """
+
+    def sample_noise(self, num_images, seed):
+        """Returns the noise `generate(num_images, seed)` uses: float32 `(num_images, latent_dim)`.
+
+        Args:
+            num_images: int. Rows to draw.
+            seed: int. Stateless seed.
+
+        Example:
+
+        ```python
+        z = gan.sample_noise(4, seed=7)
+        ```
+        """
+        return tf.random.stateless_normal((num_images, self.latent_dim), seed=[seed, 0])
 
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`, with array noise checked first (see `check_noise`)."""
