@@ -10,7 +10,6 @@ from keras_gen.models.gan import GAN
 from keras_gen.models.input_structure import describe
 from keras_gen.models.labels import NamedClassesMixin, check_labels
 from keras_gen.models.network_check import check_network
-from keras_gen.models.noise_input import check_noise
 from keras_gen.networks.conditional import check_num_classes
 from keras_gen.utils.arguments import check_positive_int
 
@@ -80,7 +79,7 @@ class ConditionalGAN(NamedClassesMixin, GAN):
                 f"labels (batch,); received {describe(inputs)}. To draw images of chosen "
                 "classes, cgan.generate(n, labels=...) makes the noise itself."
             )
-        check_noise(inputs[0], self.latent_dim, "ConditionalGAN")
+        self._check_call_input(inputs, "ConditionalGAN")
         generator = self.generator if training else self.sampling_generator
         return generator(list(inputs), training=training)
 

@@ -7,12 +7,12 @@ import tensorflow as tf
 from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
+from keras_gen.models.call_inputs import NoiseInputMixin
 from keras_gen.models.checked_fit import CheckedFitMixin
 from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.network_check import check_network
 from keras_gen.models.network_loading import deserialize_network
-from keras_gen.models.noise_input import NoiseInputMixin, check_noise
 from keras_gen.models.optimizers import prepare_optimizer
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
@@ -206,7 +206,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         self._trainable_at_compile = trainable_snapshot(self)
 
     def call(self, z, training=False):
-        check_noise(z, self.latent_dim, type(self).__name__)
+        self._check_call_input(z, type(self).__name__)
         generator = self.generator if training else self.sampling_generator
         return generator(z, training=training)
 

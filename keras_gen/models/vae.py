@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras_gen.losses.variational import LIKELIHOODS, kl_divergence, reconstruction_loss
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
+from keras_gen.models.call_inputs import ImageInputMixin
 from keras_gen.models.checked_fit import CheckedFitMixin, step_labels
 from keras_gen.models.compile_args import (refuse_ignored_compile_args,
                                            without_ignored_compile_args)
@@ -61,7 +62,8 @@ class Reparameterization(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, keras.Model):
+class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInputMixin,
+          keras.Model):
     """A variational autoencoder; beta-VAE with `beta`, a conditional VAE with `num_classes`.
 
     Trains on the ELBO, `reconstruction + beta_t * KL`, where `beta_t` rises
@@ -252,6 +254,7 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, keras.Mo
         else:
             raise ValueError("A conditional VAE is called on [images, labels]; received "
                              f"{describe(inputs)}. vae.reconstruct(images, labels) does the same.")
+        self._check_call_input(inputs, type(self).__name__)
         z_mean, _ = self._with_labels(lambda x: self.encoder(x, training=training), images, labels)
         return self._to_images(self._with_labels(
             lambda x: self.decoder(x, training=training), z_mean, labels))

@@ -1,5 +1,7 @@
 """VAE family: reparameterisation, beta and warm-up, conditional VAE, VAE-GAN, errors, strategy."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -219,3 +221,21 @@ def test_an_empty_batch_encodes_and_decodes_to_empty_arrays_of_the_right_shape(n
     assert (codes.shape, codes.dtype) == ((0, 4), np.float32)
     assert (images.shape, images.dtype) == ((0, *TINY_SHAPE), np.float32)
     assert vae.reconstruct(none, labels).shape == (0, *TINY_SHAPE)
+
+
+def test_images_of_the_wrong_shape_are_refused_by_call_and_predict():
+    # vae(images) on (N, 28, 28) returned images without a word, and predict failed with "as_list()
+    # is not defined on an unknown TensorShape" or a graph error at a ReLU.
+    vae, cvae = tiny_vae(), tiny_vae(num_classes=10)
+    images = np.zeros((4, 28, 28, 1), np.float32)
+    np.testing.assert_allclose(vae.predict(images, verbose=0), vae.reconstruct(images), atol=1e-6)
+    assert cvae.predict([images, np.arange(4)], verbose=0).shape == images.shape
+    for wrong in (images[..., 0], np.zeros((4, 32, 32, 1), np.float32), np.repeat(images, 3, -1)):
+        said = (r"takes images of shape \(batch, 28, 28, 1\); received shape "
+                rf"{re.escape(str(wrong.shape))}\. Load them at the model's size")
+        with pytest.raises(ValueError, match=rf"^VAE\.predict {said}"):
+            vae.predict(wrong, verbose=0)
+        with pytest.raises(ValueError, match=f"VAE {said}"):
+            vae(wrong)
+        with pytest.raises(ValueError, match=rf"^VAE\.predict {said}"):
+            cvae.predict([wrong, np.arange(4)], verbose=0)
