@@ -18,6 +18,7 @@ import os
 import shutil
 
 import keras
+import tensorflow as tf
 
 from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid, JsonHistory
 from keras_gen.utils.arguments import check_positive_int
@@ -66,6 +67,13 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     train(gan, keras_gen.data.load("digits"), "runs/dcgan", epochs=50)
     ```
     """
+    if not isinstance(dataset, tf.data.Dataset):
+        # Arrays failed with "'numpy.ndarray' object has no attribute 'cardinality'".
+        raise TypeError(
+            "train takes a tf.data.Dataset of batches, as keras_gen.data.load returns; received "
+            f"{type(dataset).__name__}. From uint8 arrays, keras_gen.data.from_arrays(images, "
+            "labels, batch_size=64) makes one; from float images in [-1, 1], "
+            "tf.data.Dataset.from_tensor_slices(images).batch(64).")
     check_positive_int("epochs", epochs)
     check_positive_int("checkpoint_every", checkpoint_every)
     if steps_per_epoch is not None:

@@ -128,6 +128,18 @@ def test_a_dataset_that_repeats_trains_with_steps_per_epoch(tmp_path):
     assert os.path.isfile(os.path.join(out, "model.keras"))
 
 
+def test_train_takes_a_dataset_and_says_how_to_make_one_from_arrays(tmp_path):
+    # Arrays failed with "'numpy.ndarray' object has no attribute 'cardinality'".
+    from tests.helpers import tiny_images
+
+    out = str(tmp_path / "run")
+    with pytest.raises(TypeError, match=r"^train takes a tf\.data\.Dataset of batches, .*; "
+                                        r"received ndarray\. From uint8 arrays, keras_gen\.data\."
+                                        r"from_arrays\(images, labels, batch_size=64\)"):
+        training.train(tiny_gan(), tiny_images(8), out, epochs=1)
+    assert not os.path.exists(out)
+
+
 def test_an_interrupted_run_does_not_resume_into_another_model(tmp_path):
     # BackupAndRestore loaded the backup into whatever trained next: another width failed with
     # "A total of 20 objects could not be loaded" after a page of warnings, and layers frozen
