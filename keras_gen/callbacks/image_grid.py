@@ -1,5 +1,6 @@
 """`ImageGrid`: a fixed-seed sample grid every N epochs, as PNG and TensorBoard image."""
 
+import math
 import os
 
 import keras
@@ -17,7 +18,8 @@ class ImageGrid(keras.callbacks.Callback):
 
     Args:
         directory: optional str. Folder for `epoch_0001.png`, ... (PNG, atomic).
-        num_images: int. Images in the grid.
+        num_images: optional int. Images in the grid. Default: 64, or for a conditional
+            model the whole rows of classes nearest above 64 (70 for 10 classes).
         seed: int. Noise seed, fixed for the whole run.
         every: int. Epochs between grids (the last epoch always gets one).
         log_dir: optional str. TensorBoard log folder; grids are written as
@@ -32,13 +34,14 @@ class ImageGrid(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, directory=None, num_images=64, seed=0, every=1, log_dir=None,
+    def __init__(self, directory=None, num_images=None, seed=0, every=1, log_dir=None,
                  columns=None):
         super().__init__()
         # Checked here, not when the first grid is due: that is after `every` epochs of training.
         if not is_int(every) or every < 1:
             raise ValueError(f"every must be an int >= 1. Received: every={every!r}")
-        check_positive_int("num_images", num_images)
+        if num_images is not None:
+            check_positive_int("num_images", num_images)
         if columns is not None:
             check_positive_int("columns", columns)
         sampling_seed(seed)
@@ -60,10 +63,11 @@ class ImageGrid(keras.callbacks.Callback):
         is_last = self._epochs is not None and epoch + 1 == self._epochs
         if (epoch + 1) % self.every and not is_last:
             return
-        images = self.model.generate(self.num_images, seed=self.seed)
         # A conditional model's labels cycle through its classes: with 8 columns and 10
         # classes each row started at another class; one column per class lines them up.
         columns = self.columns or getattr(self.model, "num_classes", None)
+        count = self.num_images or (columns * math.ceil(64 / columns) if columns else 64)
+        images = self.model.generate(count, seed=self.seed)
         self.last_grid = make_grid(images, columns=columns)
         if self.directory:
             self.last_path = os.path.join(self.directory, f"epoch_{epoch + 1:04d}.png")

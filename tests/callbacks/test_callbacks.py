@@ -42,6 +42,13 @@ def test_a_conditional_models_grid_has_a_column_per_class(tmp_path):
     wide = ImageGrid(num_images=4, columns=4)
     tiny_gan().fit(tiny_dataset(), verbose=0, callbacks=[wide])
     assert wide.last_grid.shape[:2] == (30 + 2, 4 * 30 + 2)
+    # By default whole rows: 70 images for 10 classes (7 rows), 64 for an unconditional model.
+    whole_rows, square = ImageGrid(), ImageGrid()
+    cgan.fit(tiny_dataset(), verbose=0, callbacks=[whole_rows])
+    tiny_gan().fit(tiny_dataset(), verbose=0, callbacks=[square])
+    np.testing.assert_array_equal(whole_rows.last_grid,
+                                  make_grid(cgan.generate(70, seed=0), columns=10))
+    assert square.last_grid.shape[:2] == (8 * 30 + 2, 8 * 30 + 2)
 
 
 def test_json_history_resumes(tmp_path):
