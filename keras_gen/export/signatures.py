@@ -5,13 +5,16 @@ Names and tensors (documented in the README):
 - GAN: `serving_default` {`z`: float32 [None, latent_dim]} -> {`images`: float32 [None, H, W, C]
   in [0, 1]}; `sample` {`seed`: int64 [None]} -> {`images`, `images_png_bytes`}, one image per
   seed, the same image `generate(1, seed=s)` makes.
-- ConditionalGAN: the same, each with an extra `labels`: int32 [None] input.
+- ConditionalGAN: the same, each with an extra `labels`: int32 [None] input; with
+  `class_names`, also `sample_by_name` {`seed`, `class_name`: string [None]} -> as `sample`
+  (a name outside the model's classes is refused, naming them).
 - VAE / VAEGAN: `reconstruct` (also `serving_default`), `encode` {`images`} -> {`z_mean`,
   `z_log_var`}, `decode` {`z`} -> {`images`, `images_png_bytes`}, `sample` {`seed`} -> the same,
   one image per seed as `generate(1, seed=s)` makes it (as the GAN's), and `reconstruct_png` /
   `encode_png` taking `images_bytes`: string [None] PNGs of the model's image size (sent over
   REST as {"b64": ...}; format and size are checked from the header before decoding).
-  Conditional VAEs take `labels`: int32 [None] in every signature.
+  Conditional VAEs take `labels`: int32 [None] in every signature, and have `sample_by_name`
+  when their classes have names.
 
 Float inputs (`z`, `images`) must be finite: the graph refuses NaN and Infinity, which TF
 Serving's JSON parser reads as numbers. Only JSON-safe dtypes cross the boundary (float32, int32,
@@ -102,6 +105,33 @@ def _checked_labels(labels, num_classes):
         return tf.identity(labels)
 
 
+def _labels_of_names(names, class_names):
+    """The class id of each name in `names`, once every one is among `class_names`."""
+    known = tf.constant(list(class_names))
+    matches = tf.equal(names[:, None], known[None, :])
+    check = tf.debugging.Assert(
+        tf.reduce_all(tf.reduce_any(matches, axis=1)),
+        ["class_name must be one of these class names", known, "received", names],
+        summarize=len(class_names) + 8)
+    with tf.control_dependencies([check]):
+        return tf.cast(tf.argmax(tf.cast(matches, tf.int32), axis=1), tf.int32)
+
+
+def _by_name(sample, model):
+    """`sample_by_name`, for a model whose classes have names: `sample` with `class_name` input.
+
+    A SavedModel held only class ids, so a client had to know that 7 is "Sneaker".
+    """
+    if getattr(model, "class_names", None) is None:
+        return []
+
+    def sample_by_name(seed, class_name):
+        return sample(seed, _labels_of_names(class_name, model.class_names))
+
+    return [("sample_by_name", sample_by_name,
+             [_spec((None,), tf.int64, "seed"), _spec((None,), tf.string, "class_name")])]
+
+
 def _spec(shape, dtype, name):
     return tf.TensorSpec(shape, dtype, name=name)
 
@@ -136,7 +166,8 @@ def conditional_gan_signatures(model):
 
     return [("serving_default", serving_default,
              [_spec((None, latent), tf.float32, "z"), labels_spec]),
-            ("sample", sample, [_spec((None,), tf.int64, "seed"), labels_spec])]
+            ("sample", sample, [_spec((None,), tf.int64, "seed"), labels_spec]),
+            *_by_name(sample, model)]
 
 
 def vae_signatures(model):
@@ -180,7 +211,8 @@ def vae_signatures(model):
             ("decode", decode, [_spec((None, latent), tf.float32, "z"), *extra]),
             ("sample", sample, [_spec((None,), tf.int64, "seed"), *extra]),
             ("reconstruct_png", reconstruct_png, [png_spec, *extra]),
-            ("encode_png", encode_png, [png_spec, *extra])]
+            ("encode_png", encode_png, [png_spec, *extra]),
+            *(_by_name(sample, model) if conditional else [])]
 
 
 def signatures_for(model):

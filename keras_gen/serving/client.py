@@ -145,8 +145,9 @@ class Client:
 
         Args:
             seeds: sequence of ints, one image each; the same seed always gives the same image.
-            labels: optional int or sequence of ints. Class ids, for a conditional model: one
-                per seed, or one int for all of them (a SavedModel holds no class names).
+            labels: optional int or str, or a sequence of them. For a conditional model: class
+                ids, or class names (sent to `sample_by_name`, which models with class names
+                have); one per seed, or one for all of them.
             version: optional int. The model version (default: the newest).
 
         Returns:
@@ -156,18 +157,25 @@ class Client:
 
         ```python
         sevens = Client(url, "cgan_mnist").sample(range(16), labels=7)
+        sneakers = Client(url, "cgan_fashion_mnist").sample(range(16), labels="Sneaker")
         ```
         """
         seeds = _whole_numbers("seeds", seeds, "one per image: [5] for one image of seed 5, "
                                "range(5) for five")
-        inputs = {"seed": seeds.astype(np.int64)}
-        if labels is not None:
-            labels = _whole_numbers("labels", labels, "class ids, one per seed or one int for all "
-                                    "of them (a SavedModel holds no class names)", scalar=True)
+        inputs, signature = {"seed": seeds.astype(np.int64)}, "sample"
+        if labels is not None and np.asarray(labels).dtype.kind in "US":  # class names
+            names = np.asarray(labels)
+            if names.ndim == 0:
+                names = np.full(seeds.shape, names)
+            inputs["class_name"] = [str(name).encode() for name in names]
+            signature = "sample_by_name"
+        elif labels is not None:
+            labels = _whole_numbers("labels", labels, "class ids or class names, one per seed or "
+                                    "one for all of them", scalar=True)
             if labels.ndim == 0:  # one class for every seed, as generate(n, labels=7) takes
                 labels = np.full(seeds.shape, labels)
             inputs["labels"] = labels.astype(np.int32)
-        return self.predict(inputs, signature="sample", version=version)["images"]
+        return self.predict(inputs, signature=signature, version=version)["images"]
 
 
 def _whole_numbers(name, values, what, scalar=False):

@@ -56,6 +56,27 @@ def test_vae_sample_signature_draws_what_generate_draws(tmp_path):
     np.testing.assert_array_equal(png, np.round(outputs["images"][1] * 255).astype(np.uint8))
 
 
+def test_named_classes_are_sampled_by_name_through_the_session_loader(tmp_path):
+    # A SavedModel held only class ids; models without names get no such signature.
+    import tensorflow as tf
+
+    cvae = tiny_vae(num_classes=10, class_names=[f"c{label}" for label in range(10)])
+    path = export.export_saved_model(cvae, str(tmp_path / "cvae"))
+    seeds = np.array([5, 6], np.int64)
+    by_name = export.run_with_session_loader(
+        path, "sample_by_name", {"seed": seeds, "class_name": np.array([b"c3", b"c7"])})
+    by_id = export.run_with_session_loader(path, "sample", {"seed": seeds,
+                                                            "labels": np.array([3, 7])})
+    np.testing.assert_array_equal(by_name["images"], by_id["images"])
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"class_name must be one of these class names\] \[c0 c1 .* c9\] "
+                             r"\[received\] \[c3 cats\]"):
+        export.run_with_session_loader(path, "sample_by_name",
+                                       {"seed": seeds, "class_name": np.array([b"c3", b"cats"])})
+    unnamed = export.export_saved_model(tiny_vae(num_classes=10), str(tmp_path / "unnamed"))
+    assert "sample_by_name" not in tf.saved_model.load(unnamed).signatures
+
+
 def test_sample_signature_png_bytes_decode_to_the_images(tmp_path):
     import tensorflow as tf
 

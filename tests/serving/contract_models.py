@@ -18,7 +18,9 @@ def build_models():
     from tests.models.test_conditional_gan import tiny_cgan
     from tests.models.test_vae import tiny_vae
 
-    return {"contract_gan": tiny_gan(), "contract_cgan": tiny_cgan(), "contract_vae": tiny_vae()}
+    cgan = tiny_cgan()
+    cgan.class_names = [f"class_{label}" for label in range(cgan.num_classes)]  # sample_by_name
+    return {"contract_gan": tiny_gan(), "contract_cgan": cgan, "contract_vae": tiny_vae()}
 
 
 def export_models(folder, models=None):

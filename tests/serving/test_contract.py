@@ -106,6 +106,34 @@ def test_conditional_sample_in_both_formats(target):
     np.testing.assert_allclose(np.array(columns["outputs"]["images"][0]), expected, atol=1e-4)
 
 
+def test_a_conditional_model_with_class_names_samples_by_name(target):
+    # A SavedModel held only class ids: a client had to know that 3 is "class_3".
+    url, models, _ = target
+    expected = (models["contract_cgan"].generate(1, labels=3, seed=5)[0] + 1) / 2
+    rows = post(url, "contract_cgan", {"signature_name": "sample_by_name",
+                                       "instances": [{"seed": 5, "class_name": "class_3"}]})
+    np.testing.assert_allclose(np.array(rows.json()["predictions"][0]["images"]), expected,
+                               atol=1e-4)
+    columns = post(url, "contract_cgan", {"signature_name": "sample_by_name",
+                                          "inputs": {"seed": [5, 5],
+                                                     "class_name": ["class_3", "class_0"]}})
+    images = np.array(columns.json()["outputs"]["images"])
+    np.testing.assert_allclose(images[0], expected, atol=1e-4)
+    assert not np.allclose(images[1], expected, atol=1e-4)
+    response = post(url, "contract_cgan", {"signature_name": "sample_by_name",
+                                           "instances": [{"seed": 5, "class_name": "dogs"}]})
+    assert response.status_code == 400, response.text
+    assert ("class_name must be one of these class names] [class_0 class_1" in
+            response.json()["error"] and "[received] [dogs]" in response.json()["error"])
+    assert_still_serving(url)
+    client = Client(url, "contract_cgan")
+    np.testing.assert_allclose(client.sample([5], labels="class_3")[0], expected, atol=1e-4)
+    np.testing.assert_allclose(client.sample([5, 6], labels=["class_3", "class_4"]),
+                               client.sample([5, 6], labels=[3, 4]), atol=1e-6)
+    with pytest.raises(ServingError, match=r"HTTP 400: .*these class names.*\[received\] \[dogs\]"):
+        client.sample([5], labels="dogs")
+
+
 def test_vae_signatures_with_float_and_png_inputs(target):
     url, models, _ = target
     vae = models["contract_vae"]
@@ -286,9 +314,8 @@ def test_client_checks_its_arguments_before_sending(target, monkeypatch):
             (5, None, r"^seeds must be whole numbers, one per image: \[5\] for one image of "
                       r"seed 5, range\(5\) for five\. Received: seeds=5$"),
             ([1.5], None, r"Received: seeds=\[1\.5\]"),
-            ([1, 2], ["cat", "dog"], r"^labels must be whole numbers, class ids, .*a SavedModel "
-                                     r"holds no class names\)\. Received: "
-                                     r"labels=\['cat', 'dog'\]")]:
+            ([1, 2], [0.5, 1], r"^labels must be whole numbers, class ids or class names, one "
+                               r"per seed or one for all of them\. Received: labels=\[0\.5, 1\]")]:
         with pytest.raises(ValueError, match=match):
             client.sample(seeds, labels=labels)
     with pytest.raises(ValueError, match=r"^format='instances' sends one row per example, so "

@@ -19,6 +19,7 @@ import pytest
 import tensorflow as tf
 
 from keras_gen import export
+from keras_gen.data.sources import CLASS_NAMES
 from keras_gen.serving import LocalServer
 from tests.helpers import (TINY_SHAPE, fenced_blocks, hand_edited_models_config, read_repo_file,
                            tiny_cgan, tiny_gan)
@@ -47,7 +48,8 @@ def server_url(tmp_path_factory):
     folder = str(tmp_path_factory.mktemp("saved_models"))
     # The README's explicit-noise example sends 64 numbers per instance.
     models = {"dcgan_digits": tiny_gan(latent_dim=64), "cgan_digits": tiny_cgan(),
-              "vae_digits": tiny_vae()}
+              "vae_digits": tiny_vae(), "cgan_fashion_mnist": tiny_cgan()}
+    models["cgan_fashion_mnist"].class_names = CLASS_NAMES["fashion_mnist"]  # sample_by_name
     for name, model in models.items():
         export.export_saved_model(model, os.path.join(folder, name), version=1)
     export.write_models_config(folder)
@@ -70,8 +72,8 @@ def _json_documents(text):
 
 def test_the_readmes_have_the_requests_this_file_runs():
     blocks = [block for _, block in _request_blocks()]
-    assert len(blocks) == 7, "a request block was added or removed: check what this test runs"
-    assert sum(block.count("curl ") for block in blocks) == 13
+    assert len(blocks) == 8, "a request block was added or removed: check what this test runs"
+    assert sum(block.count("curl ") for block in blocks) == 14
 
 
 @pytest.mark.parametrize("document, block", _request_blocks())
