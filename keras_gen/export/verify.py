@@ -26,9 +26,19 @@ def probe_cases(model, seeds=(0, 1)):
     for signature, inputs, expected in probe_cases(gan): ...
     ```
     """
+    cases = _family_cases(model, np.asarray(seeds, np.int64))
+    if getattr(model, "class_names", None) is not None:
+        # `sample_by_name` is `sample` with each label given by its class name.
+        _, inputs, expected = cases[0]
+        names = np.array([model.class_names[label].encode() for label in inputs["labels"]])
+        cases.append(("sample_by_name", {"seed": inputs["seed"], "class_name": names}, expected))
+    return cases
+
+
+def _family_cases(model, seeds):
+    """`probe_cases` of each family's own signatures, `sample` first."""
     from keras_gen.models import GAN, VAE, ConditionalGAN
 
-    seeds = np.asarray(seeds, np.int64)
     if isinstance(model, GAN):
         conditional = isinstance(model, ConditionalGAN)
         labels = np.arange(len(seeds), dtype=np.int32) % getattr(model, "num_classes", 1)
