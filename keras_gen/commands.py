@@ -172,10 +172,12 @@ def _with_dataset_classes(model, labels, args):
 def run_finetune(args):
     """Runs `keras-gen finetune`; returns the output folder."""
     from keras_gen import data, training, transfer
+    from keras_gen.saving import load_model_or_preset
 
     out_dir = args.out or os.path.join("runs", f"finetune_{_run_name(args.preset)}")
     training.refuse_finished_run(out_dir, args.overwrite)  # before the preset and data load
-    model = _starting_model(args.preset)
+    # A preset, or a model of the user's own (runs/dcgan/model.keras was an "Unknown preset").
+    model = load_model_or_preset(args.preset, compile_preset=True)
     transfer.check_finetune_options(model, args.freeze_d, args.ada)  # before the data loads
     images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
                                       channels=model.image_shape[-1], limit=args.limit)
@@ -197,18 +199,6 @@ def run_finetune(args):
         when = f" at epoch {monitor.best_epoch}" if monitor.best_epoch else ""
         print(f"Best FID {monitor.best_fid:.3f}{when}: {monitor.best_path}")
     return out_dir
-
-
-def _starting_model(source):
-    """What `finetune` starts from, compiled as it was trained: a preset or a `.keras` file.
-
-    A model the user trained (`runs/dcgan/model.keras`) was refused as an "Unknown preset".
-    """
-    from keras_gen import presets, saving
-
-    if source.endswith(".keras") or os.path.isfile(source):
-        return saving.load_model(source)
-    return presets.load_preset(source)
 
 
 def _run_name(source):

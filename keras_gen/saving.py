@@ -40,18 +40,20 @@ def load_model(path):
     return keras.models.load_model(path)
 
 
-def load_model_or_preset(path):
-    """Loads a `.keras` file, or a preset (a shipped name or a preset folder) for inference.
+def load_model_or_preset(path, compile_preset=False):
+    """Loads a `.keras` file, or a preset (a shipped name or a preset folder).
 
-    What `keras-gen sample`, `reconstruct`, `evaluate` and `export` take as MODEL, so a shipped
-    preset is one name away: `keras-gen sample dcgan_mnist`.
+    What `keras-gen sample`, `reconstruct`, `evaluate`, `export` and `finetune` take as MODEL,
+    so a shipped preset is one name away: `keras-gen sample dcgan_mnist`.
 
     Args:
         path: str. A `.keras` file, a preset folder or a name from `keras_gen.presets.list()`.
+        compile_preset: bool. Compile a preset with the settings it was trained with (what
+            fine-tuning starts from); False loads it for inference only.
 
     Returns:
-        The model: compiled as it was saved for a `.keras` file, uncompiled for a preset (its
-        weights checked against their sha256 first).
+        The model: compiled as it was saved for a `.keras` file; a preset (its weights checked
+        against their sha256 first) compiled only with `compile_preset`.
 
     Raises:
         FileNotFoundError: for a path that is none of these, naming the shipped presets.
@@ -72,4 +74,4 @@ def load_model_or_preset(path):
             f"No .keras file, preset folder or shipped preset named {path!r}. Pass a .keras "
             "file (keras-gen train writes runs/<recipe>/model.keras), a preset folder, or one of "
             f"{sorted(presets.builtin_presets())}.")
-    return presets.load_preset(path, compile=False)
+    return presets.load_preset(path, compile=compile_preset)
