@@ -163,18 +163,19 @@ class Client:
         seeds = _whole_numbers("seeds", seeds, "one per image: [5] for one image of seed 5, "
                                "range(5) for five")
         inputs, signature = {"seed": seeds.astype(np.int64)}, "sample"
-        if labels is not None and np.asarray(labels).dtype.kind in "US":  # class names
-            names = np.asarray(labels)
-            if names.ndim == 0:
-                names = np.full(seeds.shape, names)
-            inputs["class_name"] = [str(name).encode() for name in names]
-            signature = "sample_by_name"
-        elif labels is not None:
-            labels = _whole_numbers("labels", labels, "class ids or class names, one per seed or "
-                                    "one for all of them", scalar=True)
+        if labels is not None:
+            names = np.asarray(labels).dtype.kind in "US"
+            if not names:
+                labels = _whole_numbers("labels", labels, "class ids or class names, one per "
+                                        "seed or one for all of them", scalar=True)
+            labels = np.asarray(labels)
             if labels.ndim == 0:  # one class for every seed, as generate(n, labels=7) takes
                 labels = np.full(seeds.shape, labels)
-            inputs["labels"] = labels.astype(np.int32)
+            if names:  # served by the model's sample_by_name
+                inputs["class_name"] = [str(name).encode() for name in labels]
+                signature = "sample_by_name"
+            else:
+                inputs["labels"] = labels.astype(np.int32)
         return self.predict(inputs, signature=signature, version=version)["images"]
 
 
