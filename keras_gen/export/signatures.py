@@ -16,11 +16,14 @@ Names and tensors (documented in the README):
   Conditional VAEs take `labels`: int32 [None] in every signature, and have `sample_by_name`
   when their classes have names.
 
-Float inputs (`z`, `images`) must be finite: the graph refuses NaN and Infinity, which TF
-Serving's JSON parser reads as numbers. Only JSON-safe dtypes cross the boundary (float32, int32,
-int64, string), whatever the model's dtype policy. TF Serving base64-encodes outputs whose name
-ends in `_bytes`.
+Every input of a signature must hold the same number of examples, at least one, and float
+inputs (`z`, `images`) must be finite: the graph refuses the rest (NaN and Infinity, which TF
+Serving's JSON parser reads as numbers, among them), so a real container answers a clear 400.
+Only JSON-safe dtypes cross the boundary (float32, int32, int64, string), whatever the model's
+dtype policy. TF Serving base64-encodes outputs whose name ends in `_bytes`.
 """
+
+import functools
 
 import tensorflow as tf
 
@@ -132,6 +135,32 @@ def _by_name(sample, model):
              [_spec((None,), tf.int64, "seed"), _spec((None,), tf.string, "class_name")])]
 
 
+def _with_batch_check(fn, input_signature):
+    """`fn`, refusing inputs of different batch sizes or none; the graph's own check.
+
+    Without it a real container answers a seed batch and a labels batch of different sizes
+    with the generator's internals ("ConcatOp : Dimension 0 in both shapes must be equal"), and
+    an empty batch with a failure inside a convolution, or, for the GAN's `z`, with 200 and
+    images of the wrong shape (TensorFlow's oneDNN convolutions on an empty batch).
+    """
+    names = " and ".join(spec.name for spec in input_signature)
+    rule = (f"{names} must hold the same number of examples, at least one"
+            if len(input_signature) > 1 else f"{names} must hold at least one example")
+
+    @functools.wraps(fn)  # keeps fn's argument names, which name the signature's inputs
+    def checked(*inputs):
+        # The rest are fn's optional arguments that this signature does not take (None).
+        inputs = inputs[:len(input_signature)]
+        sizes = tf.stack([tf.shape(x, out_type=tf.int64)[0] for x in inputs])
+        check = tf.debugging.Assert(
+            tf.logical_and(sizes[0] > 0, tf.reduce_all(tf.equal(sizes, sizes[0]))),
+            [f"{rule}; received batch sizes", sizes])
+        with tf.control_dependencies([check]):
+            return fn(*[tf.identity(x) for x in inputs])
+
+    return checked
+
+
 def _spec(shape, dtype, name):
     return tf.TensorSpec(shape, dtype, name=name)
 
@@ -227,12 +256,14 @@ def signatures_for(model):
     from keras_gen.models import GAN, VAE, ConditionalGAN
 
     if isinstance(model, ConditionalGAN):
-        return conditional_gan_signatures(model)
-    if isinstance(model, GAN):
-        return gan_signatures(model)
-    if isinstance(model, VAE):
-        return vae_signatures(model)
-    raise ValueError(
-        f"Cannot export a {type(model).__name__}: keras_gen exports GAN, ConditionalGAN, VAE "
-        "and VAEGAN models."
-    )
+        signatures = conditional_gan_signatures(model)
+    elif isinstance(model, GAN):
+        signatures = gan_signatures(model)
+    elif isinstance(model, VAE):
+        signatures = vae_signatures(model)
+    else:
+        raise ValueError(
+            f"Cannot export a {type(model).__name__}: keras_gen exports GAN, ConditionalGAN, "
+            "VAE and VAEGAN models."
+        )
+    return [(name, _with_batch_check(fn, spec), spec) for name, fn, spec in signatures]

@@ -41,6 +41,26 @@ def test_conditional_vae_signatures_refuse_labels_outside_the_classes(tmp_path):
             export.run_with_session_loader(path, "decode", {"z": z, "labels": np.array(labels)})
 
 
+def test_signatures_refuse_inputs_of_different_batch_sizes_or_none(tmp_path):
+    # A real container ran such requests into the generator: a ConcatOp error for 3 seeds and 2
+    # labels, and for an empty `z` a 200 with images of 4 channels instead of 1 (oneDNN).
+    import tensorflow as tf
+
+    cgan, gan = tiny_cgan(), tiny_gan()
+    with export.SessionModel(export.export_saved_model(cgan, str(tmp_path / "cgan"))) as served:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"seed and labels must hold the same number of examples, at "
+                                 r"least one; received batch sizes\] \[3 2\]"):
+            served.run("sample", {"seed": np.array([1, 2, 3], np.int64),
+                                  "labels": np.array([0, 1])})
+        assert served.run("sample", {"seed": np.array([1, 2], np.int64),
+                                     "labels": np.array([0, 1])})["images"].shape == (2, 28, 28, 1)
+    with export.SessionModel(export.export_saved_model(gan, str(tmp_path / "gan"))) as served:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"z must hold at least one example; received batch sizes\] \[0\]"):
+            served.run("serving_default", {"z": np.zeros((0, gan.latent_dim), np.float32)})
+
+
 def test_vae_sample_signature_draws_what_generate_draws(tmp_path):
     # A served VAE had no `sample`: a client could not draw new images without making the noise.
     import tensorflow as tf

@@ -181,11 +181,13 @@ def test_vae_signatures_with_float_and_png_inputs(target):
     ("contract_vae", {"signature_name": "reconstruct_png", "instances": [{"b64": "bm90IGEgcG5n"}]},
      "", 400),
     ("contract_gan", {"signature_name": "sample", "inputs": {"seed": []}}, "", 400),
+    ("contract_cgan", {"signature_name": "sample", "inputs": {"seed": [1, 2, 3], "labels": [0, 1]}},
+     "", 400),
 ], ids=["malformed-json", "unknown-model", "unknown-version", "unknown-signature",
         "init-op-not-a-predict-signature", "wrong-dtype",
         "wrong-rank", "wrong-width", "missing-input", "both-formats", "oversized-batch",
         "fractional-seed", "decimal-seed", "seed-beyond-int64", "label-beyond-int32",
-        "z-beyond-float32", "not-a-png", "empty-batch"])
+        "z-beyond-float32", "not-a-png", "empty-batch", "batch-sizes-differ"])
 def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(
         target, name, body, suffix, status):
     url, _, _ = target
