@@ -57,7 +57,8 @@ def _add_train_command(commands):
     train = commands.add_parser(
         "train", help="train a model from a recipe",
         description="Train a model and write checkpoints, sample grids, history.json and "
-                    "model.keras to --out. An interrupted run resumes when run again.")
+                    "model.keras to --out. An interrupted run resumes when run again; "
+                    "--continue trains a finished one on.")
     train.add_argument("model", choices=sorted(RECIPES) + sorted(VAE_RECIPES),
                        help="recipe to train: GANs (dcgan, sngan, wgan_gp, cgan, acgan) or the "
                             "VAE family (vae, cvae, vaegan)")
@@ -80,14 +81,9 @@ def _add_train_command(commands):
                             "in turn)")
     train.add_argument("--seed", type=int, default=0,
                        help="seed of the weights, data order and noise (default: %(default)s)")
-    train.add_argument("--grid-every", type=positive_int, default=10,
-                       help="epochs between sample grids (default: %(default)s)")
-    train.add_argument("--checkpoint-every", type=positive_int, default=5,
-                       help="epochs between checkpoints and backups (default: %(default)s)")
     train.add_argument("--jit", action="store_true", help="compile the train step with XLA")
-    train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
-    _add_overwrite_argument(train)
+    _add_run_arguments(train, "--width, --latent-dim, --loss, --jit and --image-size")
 
 
 def _add_sample_command(commands):
@@ -224,7 +220,8 @@ def _add_finetune_command(commands):
                           help="seed of the data order and noise (default: %(default)s)")
     finetune.add_argument("--out", default=None,
                           help="output folder (default: runs/finetune_PRESET)")
-    _add_overwrite_argument(finetune)
+    _add_run_arguments(finetune, "PRESET, --freeze-d, --ada, --reset-classes and "
+                                 "--learning-rate")
     finetune.add_argument("--monitor-every", type=non_negative_int, default=0, metavar="N",
                           help="every N epochs, score FID, KID, ... against held-out images and "
                                "keep the best-FID model as OUT/best.keras (default 0: off)")
@@ -257,13 +254,25 @@ def _add_evaluate_command(commands):
                                                       "with .metrics.json)")
 
 
-def _add_overwrite_argument(parser):
-    """Adds --overwrite: train afresh over a finished (or interrupted) run in --out."""
+def _add_run_arguments(parser, model_options):
+    """Adds what `train` and `finetune` share: grids, checkpoints, --overwrite and --continue.
+
+    `model_options` names the options that set up the model, which --continue does not read.
+    """
+    parser.add_argument("--grid-every", type=positive_int, default=10,
+                        help="epochs between sample grids (default: %(default)s)")
+    parser.add_argument("--checkpoint-every", type=positive_int, default=5,
+                        help="epochs between checkpoints and backups (default: %(default)s)")
+    parser.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
     parser.add_argument("--overwrite", action="store_true",
                         help="train afresh over a finished run in --out (its model.keras and "
                              "history are replaced; without it such a folder is refused), or "
                              "over an interrupted one (its backup is discarded; without it the "
                              "run resumes)")
+    parser.add_argument("--continue", dest="continue_run", action="store_true",
+                        help="train the finished run in --out on, to --epochs in all, with its "
+                             "optimizers' state; its history and grids number on. The model and "
+                             f"its settings are its model.keras: {model_options} are not read")
 
 
 def _add_feature_arguments(parser, whose):

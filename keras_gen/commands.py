@@ -16,6 +16,8 @@ def run_train(args):
     from keras_gen import data, recipes, training
 
     out_dir = args.out or os.path.join("runs", args.model)
+    if args.continue_run:
+        return _continue_run(args, out_dir)
     training.refuse_finished_run(out_dir, args.overwrite)  # before the data loads
     images, labels = data.load_arrays(args.dataset, image_size=args.image_size, limit=args.limit)
     _check_image_shape_for_cli(args, images.shape[1:])
@@ -47,6 +49,35 @@ def run_train(args):
                    checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
                    tensorboard=args.tensorboard, overwrite=args.overwrite)
     print(f"Wrote {out_dir}/model.keras, {out_dir}/history.json and grids in {out_dir}/samples/")
+    return out_dir
+
+
+def _continue_run(args, out_dir, monitor_for=None):
+    """`--continue`: trains the finished run in `out_dir` on to --epochs; returns `out_dir`.
+
+    The model and its training settings are the run's (its model.keras); the data options are
+    read, the data resized to the model's images. `monitor_for(image_shape)` gives a
+    `QualityMonitor` or None.
+    """
+    from keras_gen import data, training
+
+    if args.overwrite:
+        raise ValueError("--continue trains the run in --out on and --overwrite starts it "
+                         "afresh: pass one of them.")
+    model = training.load_run(out_dir)
+    images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
+                                      channels=model.image_shape[-1], limit=args.limit)
+    dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
+                               description=f"dataset {args.dataset!r}")
+    monitor = monitor_for(model.image_shape) if monitor_for else None
+    done = training.epochs_done(out_dir)
+    training.continue_training(model, dataset, out_dir, epochs=args.epochs,
+                               grid_every=args.grid_every, checkpoint_every=args.checkpoint_every,
+                               grid_seed=args.seed, tensorboard=args.tensorboard,
+                               callbacks=[monitor] if monitor else ())
+    print(f"Trained {out_dir} on from epoch {done} to {args.epochs}; wrote "
+          f"{out_dir}/model.keras")
+    _print_best(monitor)
     return out_dir
 
 
@@ -175,6 +206,8 @@ def run_finetune(args):
     from keras_gen.saving import load_model_or_preset
 
     out_dir = args.out or os.path.join("runs", f"finetune_{_run_name(args.preset)}")
+    if args.continue_run:
+        return _continue_run(args, out_dir, lambda shape: _finetune_monitor(args, shape, out_dir))
     training.refuse_finished_run(out_dir, args.overwrite)  # before the preset and data load
     # A preset, or a model of the user's own (runs/dcgan/model.keras was an "Unknown preset").
     model = load_model_or_preset(args.preset, compile_preset=True)
@@ -190,15 +223,20 @@ def run_finetune(args):
         class_labels.record_class_names(args.dataset, model.num_classes, out_dir)
     # Built before training, so a bad --reference or --domain fails in seconds, not after it.
     monitor = _finetune_monitor(args, model.image_shape, out_dir)
-    training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=10,
-                   checkpoint_every=5, grid_seed=args.seed,
-                   callbacks=[monitor] if monitor else (), overwrite=args.overwrite)
+    training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
+                   checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
+                   tensorboard=args.tensorboard, callbacks=[monitor] if monitor else (),
+                   overwrite=args.overwrite)
     print(f"Fine-tuned {args.preset} on {len(images)} images of {args.dataset}; wrote {out_dir}")
+    _print_best(monitor)
+    return out_dir
+
+
+def _print_best(monitor):
     if monitor and monitor.best_fid < float("inf"):
         # The epoch is unknown when a resume had to score the best model again.
         when = f" at epoch {monitor.best_epoch}" if monitor.best_epoch else ""
         print(f"Best FID {monitor.best_fid:.3f}{when}: {monitor.best_path}")
-    return out_dir
 
 
 def _run_name(source):

@@ -9,7 +9,10 @@ Output folder layout::
       checkpoints/weights_layout.json  the trained model's weights, which a resume must match
       samples/epoch_0001.png fixed-seed sample grids
       backup/                BackupAndRestore state while a run is in progress
+      backup/continuation.json  the epoch a continuation of a finished run started from
       logs/                  TensorBoard logs (with tensorboard=True)
+
+`continue_training` trains a finished run on for more epochs, numbering on from where it ended.
 """
 
 import json
@@ -21,7 +24,7 @@ import keras
 import tensorflow as tf
 
 from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid, JsonHistory
-from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.arguments import check_positive_int, is_int
 from keras_gen.utils.files import write_json_atomic
 
 
@@ -30,7 +33,8 @@ class TrainingDiverged(RuntimeError):
 
 
 def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, grid_seed=0,
-          tensorboard=False, verbose="auto", callbacks=(), overwrite=False, steps_per_epoch=None):
+          tensorboard=False, verbose="auto", callbacks=(), overwrite=False, steps_per_epoch=None,
+          initial_epoch=0):
     """Trains `model` on `dataset`, resuming from `out_dir/backup` if a run was interrupted.
 
     Args:
@@ -49,6 +53,8 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
             `refuse_finished_run`), or over an interrupted one: its backup is discarded.
         steps_per_epoch: optional int. Batches per epoch; needed for a dataset that repeats
             without end (`dataset.repeat()`), whose one epoch would otherwise never finish.
+        initial_epoch: int. Epochs `model` has already trained in `out_dir`, as Keras' `fit`
+            takes them; `continue_training` passes them.
 
     Returns:
         `keras.callbacks.History` of this call.
@@ -56,7 +62,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     Raises:
         FileExistsError: `out_dir` holds a finished run and `overwrite` is False, or an
             interrupted run of another model (other networks or frozen layers), which cannot
-            resume into this one.
+            resume into this one, or an interrupted `continue_training`, which only it resumes.
         TrainingDiverged: a loss became NaN/inf; `model.keras` is not written
             and `checkpoints/last.keras` keeps the last finite state.
 
@@ -82,17 +88,22 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         raise ValueError(
             "The dataset repeats without end, so its first epoch would never finish (no "
             "checkpoint, grid or model.keras). Pass steps_per_epoch=N, or drop the .repeat().")
+    if not is_int(initial_epoch) or initial_epoch < 0:
+        raise ValueError(f"initial_epoch must be an int >= 0. Received: "
+                         f"initial_epoch={initial_epoch!r}")
+    _check_epochs_to_come(out_dir, initial_epoch, epochs)
     refuse_finished_run(out_dir, overwrite)
     backup_dir = os.path.join(out_dir, "backup")
     if overwrite and os.path.isdir(backup_dir):
         shutil.rmtree(backup_dir)
+    _refuse_another_continuation(out_dir, initial_epoch)
     _refuse_another_models_backup(model, out_dir)
     write_json_atomic(_layout_path(out_dir), _weights_layout(model))
     save_frequency = _save_frequency(dataset, checkpoint_every, steps_per_epoch)
     all_callbacks = _callbacks(out_dir, save_frequency, grid_every, grid_seed, tensorboard,
                                callbacks)
     history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
-                        steps_per_epoch=steps_per_epoch)
+                        steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch)
     last = {key: values[-1] for key, values in history.history.items() if values}
     bad = {key: value for key, value in last.items() if not math.isfinite(float(value))}
     if bad:
@@ -129,7 +140,133 @@ def refuse_finished_run(out_dir, overwrite=False):
         raise FileExistsError(
             f"{out_dir} holds a finished run ({model_file}); training again would start from "
             "scratch and replace it and its history. Pass another output folder (--out), or "
-            "overwrite=True (--overwrite) to start over.")
+            "overwrite=True (--overwrite) to start over; continue_training (--continue) trains "
+            "it on instead.")
+
+
+def load_run(out_dir):
+    """Loads the model of the finished run in `out_dir`, to train it on with `continue_training`.
+
+    Args:
+        out_dir: str. The output folder of a finished `train` call (or of an interrupted
+            `continue_training`).
+
+    Returns:
+        The model of `out_dir/model.keras`, compiled with its optimizers' state.
+
+    Raises:
+        FileNotFoundError: `out_dir` holds no finished run.
+        FileExistsError: `out_dir` holds an interrupted `train` call, which resumes instead.
+
+    Example:
+
+    ```python
+    gan = load_run("runs/dcgan")
+    continue_training(gan, keras_gen.data.load("digits"), "runs/dcgan", epochs=100)
+    ```
+    """
+    from keras_gen.saving import load_model
+
+    epochs_done(out_dir)  # refuses what cannot be continued, before the model loads
+    return load_model(os.path.join(out_dir, "model.keras"))
+
+
+def epochs_done(out_dir):
+    """How many epochs the finished run in `out_dir` trained: where a continuation starts.
+
+    Read from `history.json`, or, once a continuation has started, from its record in the
+    backup: an interrupted continuation may have trained epochs its backup does not hold.
+
+    Args:
+        out_dir: str. The output folder of a finished run.
+
+    Returns:
+        int.
+
+    Example:
+
+    ```python
+    epochs_done("runs/dcgan")  # 60 after `keras-gen train dcgan`
+    ```
+    """
+    record = _continuation_path(out_dir)
+    if os.path.isfile(record):
+        with open(record) as handle:
+            return int(json.load(handle)["initial_epoch"])
+    if not os.path.isfile(os.path.join(out_dir, "model.keras")):
+        raise FileNotFoundError(
+            f"{out_dir} holds no finished run to continue (no model.keras). Train one first; "
+            "an interrupted run resumes by running the command that started it again.")
+    if os.path.isdir(os.path.join(out_dir, "backup")):
+        raise FileExistsError(
+            f"{out_dir} holds an interrupted run (backup/): run the command that started it "
+            "again to resume it, then continue it.")
+    try:
+        with open(os.path.join(out_dir, "history.json")) as handle:
+            return int(max(json.load(handle)["epoch"]))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"Cannot tell how many epochs the run in {out_dir} trained: its "
+                         f"history.json is missing or unreadable ({error}).") from error
+
+
+def continue_training(model, dataset, out_dir, epochs, **train_args):
+    """Trains the finished run in `out_dir` on, to `epochs` in all, as if it had not stopped.
+
+    A finished run is refused by `train` (it would start over). This picks it up with its
+    optimizers' state: `fit` numbers on from the run's last epoch, so `history.json`, the sample
+    grids and the checkpoints go on where they ended, and `model.keras` is replaced at the end.
+    Interrupted, it resumes from its backup when called again, as `train` does.
+
+    Args:
+        model: the run's model, from `load_run(out_dir)`.
+        dataset: `tf.data.Dataset` of `(images, labels)`: the run's data, or more of it.
+        out_dir: str. The run's output folder.
+        epochs: int. Total epochs, counting those the run has done.
+        **train_args: the rest of `train`'s arguments (`grid_every`, `callbacks`, ...).
+
+    Returns:
+        `keras.callbacks.History` of this call.
+
+    Example:
+
+    ```python
+    gan = load_run("runs/dcgan")  # 60 epochs done
+    continue_training(gan, keras_gen.data.load("digits"), "runs/dcgan", epochs=100)
+    ```
+    """
+    initial_epoch = epochs_done(out_dir)
+    _check_epochs_to_come(out_dir, initial_epoch, epochs)  # before the record below is written
+    if not os.path.isfile(_continuation_path(out_dir)):
+        # What a backup must match, from the model as loaded: a model loaded from a .keras file
+        # orders and names its weights unlike one just built, as the run's was.
+        write_json_atomic(_layout_path(out_dir), _weights_layout(model))
+        # The record makes the folder an interrupted run (backup/) until `fit` ends and Keras'
+        # BackupAndRestore deletes it, so `train` resumes it rather than refusing a finished run.
+        write_json_atomic(_continuation_path(out_dir), {"initial_epoch": initial_epoch})
+    return train(model, dataset, out_dir, epochs, initial_epoch=initial_epoch, **train_args)
+
+
+def _check_epochs_to_come(out_dir, initial_epoch, epochs):
+    # Keras' fit would return at once, and the run would look finished.
+    if initial_epoch >= epochs:
+        raise ValueError(f"epochs counts every epoch, those done before too: the run in "
+                         f"{out_dir} has done {initial_epoch}, so pass more. Received: "
+                         f"epochs={epochs}")
+
+
+def _continuation_path(out_dir):
+    return os.path.join(out_dir, "backup", "continuation.json")
+
+
+def _refuse_another_continuation(out_dir, initial_epoch):
+    """Raises `FileExistsError` if `out_dir` holds an interrupted continuation that this call
+    is not: a fresh model trained from epoch 0 into it would pass for the continued one."""
+    record = _continuation_path(out_dir)
+    if os.path.isfile(record) and epochs_done(out_dir) != initial_epoch:
+        raise FileExistsError(
+            f"{out_dir} holds an interrupted continuation of a finished run (from epoch "
+            f"{epochs_done(out_dir)}). Continue it again (continue_training, or --continue) to "
+            "resume it, or overwrite=True (--overwrite) to discard it and start afresh.")
 
 
 def _layout_path(out_dir):

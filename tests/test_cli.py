@@ -203,6 +203,86 @@ def test_a_finished_run_is_not_replaced_without_overwrite(tmp_path, capsys):
     assert (out / "model.keras").read_bytes() != first
 
 
+def test_a_finished_run_continues_as_if_it_had_not_stopped(tmp_path):
+    # A finished run could only be refused or started over: more epochs lost its optimizers'
+    # state and history.
+    from tests.helpers import assert_weights_close, tiny_dataset, weights_of
+
+    reference = tiny_gan()
+    training.train(reference, tiny_dataset(), str(tmp_path / "reference"), epochs=3, verbose=0)
+    out = str(tmp_path / "run")
+    training.train(tiny_gan(), tiny_dataset(), out, epochs=2, verbose=0)
+    with pytest.raises(ValueError, match=r"the run in .*run has done 2, so pass more\. "
+                                         r"Received: epochs=2"):
+        training.continue_training(training.load_run(out), tiny_dataset(), out, epochs=2)
+    assert not os.path.exists(os.path.join(out, "backup"))  # still a finished run
+    gan = training.load_run(out)
+    history = training.continue_training(gan, tiny_dataset(), out, epochs=3, verbose=0,
+                                         grid_every=1)
+    assert len(history.history["g_loss"]) == 1 and int(gan.g_optimizer.iterations) == 6
+    assert_weights_close(weights_of(gan), weights_of(reference), atol=1e-6)
+    with open(os.path.join(out, "history.json")) as handle:
+        assert json.load(handle)["epoch"] == [1, 2, 3]
+    assert os.path.exists(os.path.join(out, "samples", "epoch_0003.png"))
+    assert not os.path.exists(os.path.join(out, "backup"))
+    assert training.epochs_done(out) == 3
+    assert_weights_close(weights_of(training.load_run(out)), weights_of(reference), atol=1e-6)
+
+
+def test_an_interrupted_continuation_resumes_and_nothing_else_trains_into_it(tmp_path):
+    from tests.helpers import assert_weights_close, tiny_dataset, weights_of
+    from tests.models.test_gan_training import _StopAt
+
+    reference = tiny_gan()
+    training.train(reference, tiny_dataset(), str(tmp_path / "reference"), epochs=3, verbose=0)
+    out = str(tmp_path / "run")
+    training.train(tiny_gan(), tiny_dataset(), out, epochs=1, verbose=0)
+    with pytest.raises(RuntimeError, match="simulated crash"):  # after epoch 2, backed up
+        training.continue_training(training.load_run(out), tiny_dataset(), out, epochs=3,
+                                   verbose=0, callbacks=[_StopAt(2, 0)])
+    # A fresh model from epoch 0 would pass for the continued one.
+    with pytest.raises(FileExistsError, match=r"run holds an interrupted continuation of a "
+                                              r"finished run \(from epoch 1\)\. Continue it "
+                                              r"again \(continue_training, or --continue\)"):
+        training.train(tiny_gan(), tiny_dataset(), out, epochs=3, verbose=0)
+    assert training.epochs_done(out) == 1  # what model.keras holds, not what history.json has
+    gan = training.load_run(out)
+    history = training.continue_training(gan, tiny_dataset(), out, epochs=3, verbose=0)
+    assert len(history.history["g_loss"]) == 1  # only the third epoch was left
+    assert_weights_close(weights_of(gan), weights_of(reference), atol=1e-6)
+    with open(os.path.join(out, "history.json")) as handle:
+        assert json.load(handle)["epoch"] == [1, 2, 3]
+
+
+def test_train_and_finetune_continue_a_finished_run(tmp_path, capsys):
+    from keras_gen import transfer
+
+    out = tmp_path / "run"
+    command = ["train", "dcgan", "--out", str(out), *TINY_TRAIN]
+    assert main([*command, "--epochs", "1"]) == 0
+    assert main([*command, "--epochs", "2", "--continue", "--overwrite"]) == 2
+    assert ("--continue trains the run in --out on and --overwrite starts it afresh: pass one "
+            "of them.") in capsys.readouterr().err
+    assert main([*command, "--epochs", "2", "--continue"]) == 0
+    assert "on from epoch 1 to 2" in capsys.readouterr().out
+    with open(out / "history.json") as handle:
+        assert json.load(handle)["epoch"] == [1, 2]
+    assert (out / "samples" / "epoch_0002.png").exists()
+
+    tuned = tmp_path / "tuned"
+    finetune = ["finetune", "dcgan_mnist", "--dataset", "digits", "--limit", "64", "--out",
+                str(tuned), "--freeze-d", "1", "--ada"]
+    assert main([*finetune, "--epochs", "1"]) == 0
+    assert main([*finetune, "--epochs", "2", "--continue"]) == 0
+    with open(tuned / "history.json") as handle:
+        history = json.load(handle)
+    assert history["epoch"] == [1, 2] and len(history["ada_p"]) == 2
+    model = keras.models.load_model(tuned / "model.keras")
+    frozen = {row["layer"] for row in transfer.trainable_summary(model.discriminator)
+              if not row["trainable"]}
+    assert frozen == {"block_0"}  # FreezeD carried on, from the run's own model.keras
+
+
 def test_conditional_recipes_need_two_classes(tmp_path, capsys):
     # A folder of images without class subfolders is one class; cgan and cvae failed on it with
     # "num_classes must be an int >= 2. Received: num_classes=1", from inside the networks.
