@@ -168,7 +168,8 @@ def read_npz(path, split="train"):
     Args:
         path: str. An `.npz` holding `x_train`, `y_train` (and `x_test`, `y_test`).
             Images are uint8 in [0, 255] or floats in [0, 1], shaped `(N, H, W)`
-            or `(N, H, W, C)`.
+            or `(N, H, W, C)`. Without `y_<split>` the images are one class (0), as
+            images in a folder without class subfolders are.
         split: str. `"train"` or `"test"`.
 
     Returns:
@@ -186,14 +187,17 @@ def read_npz(path, split="train"):
         raise DataError(f"Cannot read {path!r} as an .npz archive: {error}") from error
     with archive:
         keys = (f"x_{split}", f"y_{split}")
-        missing = [key for key in keys if key not in archive.files]
-        if missing:
+        if keys[0] not in archive.files:
             raise DataError(
-                f"{path!r} has no {missing} array(s) (it holds {sorted(archive.files)}). "
-                "Save it with np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)."
+                f"{path!r} has no {keys[0]!r} array (it holds {sorted(archive.files)}). "
+                "Save it with np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...) "
+                "(the labels are optional: without them the images are one class)."
             )
         try:
-            images, labels = archive[keys[0]], archive[keys[1]]
+            images = archive[keys[0]]
+            # Unconditional models need no labels, and were refused without them.
+            labels = (archive[keys[1]] if keys[1] in archive.files
+                      else np.zeros(len(images), np.int32))
         except ValueError as error:  # object arrays, which np.load refuses without pickle
             raise DataError(
                 f"Cannot read {keys} from {path!r}: {error}. Save numeric arrays (an array "
@@ -229,8 +233,12 @@ def _standardize_arrays(images, labels, source):
             )
         low, high = float(images.min()), float(images.max())
         if low < 0.0 or high > 1.0:
-            fix = ("They look scaled to [-1, 1] already: store (images + 1) / 2" if low >= -1.0
-                   else "Divide by 255")
+            if -1.0 <= low and high <= 1.0:
+                fix = "They look scaled to [-1, 1] already: store (images + 1) / 2"
+            elif 0.0 <= low and high <= 255.0:  # was told "scaled to [-1, 1]" too
+                fix = "They look like pixel values in [0, 255]: divide them by 255"
+            else:
+                fix = "Rescale them to [0, 1]"
             raise DataError(
                 f"Float images from {source!r} range over [{low}, {high}]; expected [0, 1]. "
                 f"{fix}, or store them as uint8."

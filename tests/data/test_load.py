@@ -96,10 +96,15 @@ def test_npz_splits_and_errors(tmp_path):
     images, labels = data.load_arrays(str(tmp_path / "ok.npz"), split="test")
     assert images.shape == (2, 8, 8, 3) and images.dtype == np.uint8 and list(labels) == [1, 2]
     np.savez(tmp_path / "no_test.npz", x_train=x, y_train=np.arange(6))
-    with pytest.raises(DataError, match=r"no \['x_test', 'y_test'\]"):
+    with pytest.raises(DataError, match=r"no 'x_test' array \(it holds \['x_train', 'y_train'\]\)"):
         data.load_arrays(str(tmp_path / "no_test.npz"), split="test")
+    # Images without labels are one class, as a folder without class subfolders is.
+    np.savez(tmp_path / "unlabelled.npz", x_train=x)
+    images, labels = data.load_arrays(str(tmp_path / "unlabelled.npz"))
+    assert images.shape == (6, 8, 8, 3) and labels.tolist() == [0] * 6
     np.savez(tmp_path / "range.npz", x_train=x * 255, y_train=np.arange(6))
-    with pytest.raises(DataError, match="expected \\[0, 1\\]"):
+    with pytest.raises(DataError, match=r"expected \[0, 1\]\. They look like pixel values in "
+                                        r"\[0, 255\]: divide them by 255, or store them as uint8"):
         data.load_arrays(str(tmp_path / "range.npz"))
     np.savez(tmp_path / "channels.npz", x_train=np.zeros((2, 8, 8, 2), np.uint8), y_train=[0, 1])
     with pytest.raises(DataError, match="C = 1 .* or 3"):
