@@ -32,9 +32,83 @@ def check_input_shape(value, expected, consumer, what, fix):
     if shape is not None and (len(shape) != len(expected) or any(
             wanted is not None and size not in (None, wanted)
             for size, wanted in zip(shape, expected))):
-        wanted = "(" + ", ".join("batch" if size is None else str(size) for size in expected) + ")"
-        raise ValueError(f"{consumer} takes {what} of shape {wanted}; received shape {shape}. "
-                         f"{fix}")
+        raise ValueError(f"{consumer} takes {what} of shape {_described(expected)}; received "
+                         f"shape {shape}. {fix}")
+
+
+def ensure_image_batch(images, image_shape, consumer, fix):
+    """`images`, once they are a batch of `image_shape` images; for a model's `train_step`.
+
+    What the trace knows of their shape is checked as it is traced (`check_input_shape`), the
+    rest when the step runs (`image_shape_assert`; XLA drops that, and `fit` checks a dataset's
+    batches ahead of the step for it): a dataset made with `from_generator` or a `py_function`
+    declares no sizes, and a static check alone refused its right-sized images (or failed with
+    "Cannot iterate over a shape with unknown rank", as it did when a second `fit` took other
+    data).
+
+    Args:
+        images: tensor (or array) of images.
+        image_shape: tuple of int. One image's shape, e.g. `(28, 28, 1)`.
+        consumer: str. Who takes them, at the head of the error, e.g. `"GAN"`.
+        fix: str. How to make the right input (no apostrophe: TensorFlow escapes it in an
+            assertion's message).
+
+    Returns:
+        `images`, with their static shape set to `(None, *image_shape)` when it was unknown.
+
+    Example:
+
+    ```python
+    real = ensure_image_batch(real, (28, 28, 1), "GAN", "Load the data at 28x28.")
+    ```
+    """
+    expected = (None, *image_shape)
+    check_input_shape(images, expected, consumer, "images", fix)
+    check = image_shape_assert(images, image_shape, consumer, fix) if tf.is_tensor(images) else None
+    if check is None:
+        return images
+    with tf.control_dependencies([check]):
+        images = tf.identity(images)
+    # Not tf.ensure_shape: TensorFlow checks that while it optimizes the graph for the batch's
+    # shape, before the assertion runs, with a message that names neither model nor fix.
+    images.set_shape(expected)
+    return images
+
+
+def image_shape_assert(images, image_shape, consumer, fix):
+    """An `Assert` that a batch tensor holds `image_shape` images, for the sizes its static
+    shape leaves unknown; None when it knows them all (`check_input_shape` checks those).
+
+    Args:
+        images: tensor of images.
+        image_shape: tuple of int. One image's shape.
+        consumer: str. Who takes them, at the head of the message.
+        fix: str. How to make the right input, at its end.
+
+    Returns:
+        the `Assert` op, or None.
+
+    Example:
+
+    ```python
+    check = image_shape_assert(images, (28, 28, 1), "GAN.fit", "Resize them.")
+    ```
+    """
+    if images.shape.rank == len(image_shape) + 1 and images.shape[1:].is_fully_defined():
+        return None
+    actual = tf.shape(images)
+    # Padded, so a batch of another rank is compared without a shape error of its own.
+    sizes = tf.concat([actual[1:], tf.fill([len(image_shape)], -1)], axis=0)[:len(image_shape)]
+    matches = tf.logical_and(tf.equal(tf.size(actual), len(image_shape) + 1),
+                             tf.reduce_all(tf.equal(sizes, image_shape)))
+    message = tf.strings.format(
+        f"{consumer} takes images of shape {_described((None, *image_shape))}; received shape "
+        f"{{}}. {fix}", actual, summarize=-1)
+    return tf.debugging.Assert(matches, [message])
+
+
+def _described(shape):
+    return "(" + ", ".join("batch" if size is None else str(size) for size in shape) + ")"
 
 
 def _known_shape(value):

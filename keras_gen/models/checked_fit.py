@@ -33,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.errors import DataError
+from keras_gen.models.call_inputs import image_shape_assert
 from keras_gen.models.input_structure import (check_element_structure, check_images_structure,
                                               refuse_example_weights)
 from keras_gen.models.labels import is_class_id_shape, one_hot_fix
@@ -48,6 +49,8 @@ from keras_gen.utils.images import (RANGE_SLACK, SCALING_HINT, model_range_image
 # Marks the assertion messages of the dataset check, so a failure can be told from other errors.
 _MARKER = "(keras_gen data check)"
 _UNIT_RANGE_CONSEQUENCE = "the model learns grey-backed images (generators end in tanh)"
+_IMAGE_SHAPE_FIX = ("Load the data at the image size of the model (keras_gen.data.load(..., "
+                    "image_size=..., channels=...)), or build the networks for that of the data.")
 
 
 class CheckedFitMixin:
@@ -204,7 +207,7 @@ def checked_data(model, x, y=None, consumer=None, watch=None):
     if isinstance(x, tf.data.Dataset):
         check_element_structure(x.element_spec, consumer, num_classes is not None,
                                 "each dataset element", dataset=True)
-        return _checked_dataset(x, consumer, num_classes, watch), y
+        return _checked_dataset(x, consumer, num_classes, watch, model.image_shape), y
     check = functools.partial(_check_batch, consumer=consumer, num_classes=num_classes)
     if isinstance(x, types.GeneratorType):  # what Keras takes as a generator
         return _checked_generator(x, check), y
@@ -293,7 +296,7 @@ def _check_label_array(labels, num_classes, consumer):
             "with num_classes covering them.")
 
 
-def _checked_dataset(dataset, consumer, num_classes, watch=None):
+def _checked_dataset(dataset, consumer, num_classes, watch, image_shape):
     spec = dataset.element_spec
 
     def check(*parts):
@@ -304,6 +307,11 @@ def _checked_dataset(dataset, consumer, num_classes, watch=None):
         # other structures (a dict) by the step, which takes an image tensor.
         if isinstance(images, tf.Tensor) and images.dtype.is_floating:
             checks += _image_range_asserts(images, consumer, watch)
+            # Sizes the dataset does not declare (from_generator, a py_function), here ahead
+            # of the step: under XLA the step's own check is dropped.
+            shape_check = image_shape_assert(images, image_shape, consumer,
+                                             f"{_IMAGE_SHAPE_FIX} {_MARKER}")
+            checks += [shape_check] if shape_check is not None else []
         if (num_classes is not None and isinstance(labels, tf.Tensor)
                 and is_class_id_shape(labels.shape)):
             checks.append(_label_range_assert(labels, num_classes, consumer))

@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
-from keras_gen.models.call_inputs import NoiseInputMixin
+from keras_gen.models.call_inputs import NoiseInputMixin, ensure_image_batch
 from keras_gen.models.checked_fit import CheckedFitMixin
 from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
@@ -239,12 +239,9 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
 
     def _check_images(self, real):
         refuse_integer_images(real, type(self).__name__)
-        if tuple(real.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"The dataset's images have shape {tuple(real.shape[1:])} but the networks "
-                f"are built for {self.image_shape}. Load the data with matching image_size/"
-                "channels, or build the networks for the data's image shape."
-            )
+        return ensure_image_batch(
+            real, self.image_shape, type(self).__name__, "Load the data with matching "
+            "image_size/channels, or build the networks for the image shape of the data.")
 
     def _noise(self, batch, counter, stream):
         seed = randomness.step_seed(self.seed, counter, stream)
@@ -335,7 +332,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
 
     def train_step(self, data):
         real, conditions = self._unpack(data)
-        self._check_images(real)
+        real = self._check_images(real)
         with after_batch(data):
             for _ in range(self.d_steps):
                 d_loss, real_logits, fake_logits = self._discriminator_step(real, conditions)
@@ -344,7 +341,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
 
     def test_step(self, data):
         real, real_conditions = self._unpack(data)
-        self._check_images(real)
+        real = self._check_images(real)
         batch, counter = tf.shape(real)[0], self.g_optimizer.iterations
         conditions = self._fake_conditions(batch, counter, randomness.STREAM_G_LABELS)
         fake = self._generate_images(self._noise(batch, counter, randomness.STREAM_G_NOISE),

@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras_gen.losses.variational import LIKELIHOODS, kl_divergence, reconstruction_loss
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
-from keras_gen.models.call_inputs import ImageInputMixin
+from keras_gen.models.call_inputs import ImageInputMixin, ensure_image_batch
 from keras_gen.models.checked_fit import CheckedFitMixin, step_labels
 from keras_gen.models.compile_args import (refuse_ignored_compile_args,
                                            without_ignored_compile_args)
@@ -162,14 +162,11 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
     def _with_labels(self, network, data, labels):
         return network(data if self.num_classes is None else [data, labels])
 
-    def _check_images(self, images, where="the data"):
+    def _check_images(self, images, consumer=None):
         refuse_integer_images(images, type(self).__name__)
-        if tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"This VAE takes images of shape {self.image_shape}; {where} has "
-                f"{tuple(images.shape[1:])}. Resize/convert the images or build the networks "
-                "for their shape."
-            )
+        return ensure_image_batch(images, self.image_shape, consumer or type(self).__name__,
+                                  "Resize/convert the images or build the networks for their "
+                                  "shape.")
 
     def _concrete_labels(self, labels, count):
         if self.num_classes is None:
@@ -204,7 +201,7 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
 
     def _unpack(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._check_images(images)
+        images = self._check_images(images)
         if self.num_classes is None:
             return images, None
         if labels is None:
@@ -277,7 +274,7 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
             shape = ", ".join(map(str, self.image_shape))
             raise ValueError(f"{method} takes a batch of images shaped (N, {shape}); received "
                              f"shape {images.shape}. For one image pass images[None].")
-        self._check_images(images, f"{method}'s input")
+        self._check_images(images, f"{type(self).__name__}.{method}")
         # stacklevel 3: the user's line that called encode, reconstruct or interpolate.
         warn_if_unit_range(images, f"{type(self).__name__}.{method}", "it encodes them as "
                            "grey-backed images, unlike those it learnt from", stacklevel=3)

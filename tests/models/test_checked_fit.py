@@ -509,3 +509,36 @@ def test_what_keras_reads_itself_still_passes_the_structure_check(mirrored_strat
     distributed = mirrored_strategy.experimental_distribute_dataset(_batches(tiny_images(8)))
     gan.fit(distributed, verbose=0)
     assert gan.g_optimizer.iterations.numpy() == 2
+
+
+def test_datasets_without_declared_image_sizes_train_and_wrong_sizes_are_refused_by_the_step():
+    # A dataset from from_generator or a py_function declares no sizes: its right-sized images
+    # were refused ("images have shape (None, None, None)", or "Cannot iterate over a shape with
+    # unknown rank"), and so was any second fit on data of another shape.
+    def unsized(images):
+        return tf.data.Dataset.from_generator(
+            lambda: iter([images[:4], images[4:]]),
+            output_signature=tf.TensorSpec((None, None, None, None), tf.float32),
+        ).apply(tf.data.experimental.assert_cardinality(2))  # else Keras warns "ran out of data"
+
+    for model in (*_models(), tiny_gan(jit_compile=True)):
+        history = model.fit(unsized(tiny_images(8)), epochs=1, verbose=0).history
+        assert all(np.isfinite(values[-1]) for values in history.values())
+        assert all(steps >= 2 for steps in _steps_taken(model))
+        # Checked ahead of the step, which XLA compiles without its own check.
+        with pytest.raises(DataError, match=rf"^{type(model).__name__}\.fit takes images of "
+                                            r"shape \(batch, 28, 28, 1\); received shape "
+                                            r"\[4 32 32 1\]\. Load the data at the image size "
+                                            r"of the model \(keras_gen\.data\.load"):
+            model.fit(unsized(tiny_images(8, shape=(32, 32, 1))), epochs=1, verbose=0)
+    # The step checks too, for what bypasses fit (a loop of one's own), and sizes known when
+    # it is traced at once.
+    gan = tiny_gan()
+    step = tf.function(gan.train_step, input_signature=[tf.TensorSpec((None, None, None, 1))])
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"GAN takes images of shape \(batch, 28, 28, 1\); received shape "
+                             r"\[4 32 32 1\]\. Load the data with matching image_size"):
+        step(tiny_images(4, shape=(32, 32, 1)))
+    with pytest.raises(ValueError, match=r"GAN takes images of shape \(batch, 28, 28, 1\); "
+                                         r"received shape \(4, 28, 28\)\. Load the data"):
+        gan.fit(tiny_images(8)[..., 0], epochs=1, batch_size=4, verbose=0)
