@@ -162,6 +162,11 @@ def step_labels(model, labels):
     ```
     """
     consumer = type(model).__name__
+    if labels.shape.rank is None:  # from_generator with TensorSpec(None): "Cannot iterate ..."
+        raise DataError(
+            f"{consumer} takes labels as class ids shaped (batch,) or (batch, 1); the dataset "
+            "does not declare their rank. Declare it, e.g. tf.TensorSpec((None,), tf.int32) in "
+            "from_generator's output_signature.")
     if not is_class_id_shape(labels.shape):
         fix = one_hot_fix(labels.shape, "tf.argmax(labels, axis=-1)")
         raise DataError(

@@ -531,6 +531,23 @@ def test_datasets_without_declared_image_sizes_train_and_wrong_sizes_are_refused
                                             r"\[4 32 32 1\]\. Load the data at the image size "
                                             r"of the model \(keras_gen\.data\.load"):
             model.fit(unsized(tiny_images(8, shape=(32, 32, 1))), epochs=1, verbose=0)
+
+    def labelled(label_shape):
+        images, labels = tiny_images(8), np.arange(8) % 10
+        return tf.data.Dataset.from_generator(
+            lambda: iter([(images[:4], labels[:4]), (images[4:], labels[4:])]),
+            output_signature=(tf.TensorSpec((None, None, None, None), tf.float32),
+                              tf.TensorSpec(label_shape, tf.int64)),
+        ).apply(tf.data.experimental.assert_cardinality(2))
+
+    for model in _models(num_classes=10):
+        model.fit(labelled((None,)), epochs=1, verbose=0)
+        assert all(steps == 2 for steps in _steps_taken(model))
+        # Labels of unknown rank failed with "Cannot iterate over a shape with unknown rank".
+        with pytest.raises(DataError, match=r"takes labels as class ids shaped \(batch,\) or "
+                                            r"\(batch, 1\); the dataset does not declare their "
+                                            r"rank\. Declare it, e\.g\. tf\.TensorSpec"):
+            model.fit(labelled(None), epochs=1, verbose=0)
     # The step checks too, for what bypasses fit (a loop of one's own), and sizes known when
     # it is traced at once.
     gan = tiny_gan()
