@@ -3,7 +3,8 @@
 Keras' errors for such inputs named other things or nothing: `gan.predict` on a vector failed
 with "as_list() is not defined on an unknown TensorShape", on the wrong width with a graph error
 at a MatMul, and `gan(z)` on `(batch, latent_dim, 1)` or `vae(images)` on `(N, 28, 28)` returned
-images without a word. `GAN` takes the noise mixin and `VAE` the images one.
+images without a word. `GAN` takes the noise mixin and `VAE` the images one; both check the
+image batches their training steps take with `ensure_image_batch`.
 """
 
 import numpy as np
