@@ -129,6 +129,9 @@ def load_preset(name_or_dir, load_weights=True, compile=True):
     """
     import keras_gen  # noqa: F401  Registers the serializable classes.
 
+    for name, value in (("load_weights", load_weights), ("compile", compile)):
+        if not isinstance(value, bool):  # "no" or "False" loaded the weights: a str is truthy
+            raise TypeError(f"{name} must be True or False. Received: {name}={value!r}")
     folder = resolve(name_or_dir)
     paths = {name: os.path.join(folder, name)
              for name in (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE)}

@@ -103,6 +103,9 @@ def test_corrupted_weights_and_unknown_names_are_refused(tiny_preset):
         GAN.from_preset(folder)
     with pytest.raises(PresetError, match="Unknown preset 'no_such_preset'. Shipped presets: \\["):
         GAN.from_preset("no_such_preset")
+    with pytest.raises(TypeError, match=r"load_weights must be True or False\. Received: "
+                                        r"load_weights='False'"):
+        GAN.from_preset(folder, load_weights="False")  # loaded the weights: a str is truthy
     with pytest.raises(PresetError, match="holds a GAN, not a VAE"):
         os.remove(os.path.join(folder, "model.weights.h5"))
         VAE.from_preset(folder, load_weights=False)
