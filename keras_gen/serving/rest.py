@@ -303,5 +303,5 @@ def loads(body):
     except orjson.JSONDecodeError as error:
         try:  # the standard library reads those names, and is used only when orjson fails
             return json.loads(_RAPIDJSON_NAMES.sub(_python_name, bytes(body).decode("utf-8")))
-        except ValueError:
+        except (ValueError, RecursionError):  # arrays nested past orjson's limit: a 500 before
             raise BadRequest(f"The request body is not valid JSON: {error}") from error

@@ -40,6 +40,9 @@ def test_row_format_pairs_each_output_per_instance_and_base64_encodes_bytes():
 def test_malformed_json_is_a_bad_request():
     with pytest.raises(BadRequest, match="not valid JSON"):
         loads(b'{"instances": [1, 2}')
+    # Nested past the parsers' limits: a RecursionError, which the server answered with a 500.
+    with pytest.raises(BadRequest, match="not valid JSON: depth limit exceeded"):
+        loads(b'{"instances": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
 
 
 def test_nan_and_infinity_are_read_as_numbers_as_tf_serving_reads_them():
