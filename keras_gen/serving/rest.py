@@ -41,6 +41,11 @@ def _to_array(name, value, spec):
             # Only string inputs carry {"b64": ...}; TF Serving rejects them elsewhere, and
             # numeric inputs skip the walk over every value.
             array = np.array(_decode_b64(value), dtype=object)
+            # TensorFlow's session failed on them with an internal error: a 500.
+            odd = [item for item in array.reshape(-1) if not isinstance(item, (str, bytes))]
+            if odd:
+                raise ValueError(f"{json.dumps(odd[0])} is not a string; send strings, or "
+                                 "{\"b64\": ...} objects for binary data")
         else:
             array = np.asarray(value)
             if array.dtype == object or array.dtype.kind in "USb":

@@ -106,8 +106,11 @@ class ServingApp:
 
     def predict(self, request, name, version, label):
         body = loads(request.get_data(cache=False))
-        signature_name = (body.get("signature_name") if isinstance(body, dict) else None) \
-            or "serving_default"
+        given = body.get("signature_name") if isinstance(body, dict) else None
+        if given is not None and not isinstance(given, str):  # a list was a 500 (unhashable)
+            raise BadRequest(f"\"signature_name\" must be a string; received "
+                             f"{dumps(given).decode()}.")
+        signature_name = given or "serving_default"
         _, model = self.repository.get(name, version, label)
         definition = model.signature_defs.get(signature_name)
         if definition is None:

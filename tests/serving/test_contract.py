@@ -183,11 +183,18 @@ def test_vae_signatures_with_float_and_png_inputs(target):
     ("contract_gan", {"signature_name": "sample", "inputs": {"seed": []}}, "", 400),
     ("contract_cgan", {"signature_name": "sample", "inputs": {"seed": [1, 2, 3], "labels": [0, 1]}},
      "", 400),
+    # Each was a 500: "unhashable type: 'list'", and the session's "Unsupported object type".
+    ("contract_gan", {"signature_name": ["sample"], "instances": [1]}, "", 400),
+    ("contract_cgan", {"signature_name": "sample_by_name",
+                       "instances": [{"seed": 1, "class_name": 3}]}, "", 400),
+    ("contract_cgan", {"signature_name": "sample_by_name",
+                       "instances": [{"seed": 1, "class_name": None}]}, "", 400),
 ], ids=["malformed-json", "unknown-model", "unknown-version", "unknown-signature",
         "init-op-not-a-predict-signature", "wrong-dtype",
         "wrong-rank", "wrong-width", "missing-input", "both-formats", "oversized-batch",
         "fractional-seed", "decimal-seed", "seed-beyond-int64", "label-beyond-int32",
-        "z-beyond-float32", "not-a-png", "empty-batch", "batch-sizes-differ"])
+        "z-beyond-float32", "not-a-png", "empty-batch", "batch-sizes-differ",
+        "signature-name-not-a-string", "class-name-a-number", "class-name-null"])
 def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(
         target, name, body, suffix, status):
     url, _, _ = target
