@@ -197,7 +197,7 @@ def read_npz(path, split="train"):
             images = archive[keys[0]]
             # Unconditional models need no labels, and were refused without them.
             labels = (archive[keys[1]] if keys[1] in archive.files
-                      else np.zeros(len(images), np.int32))
+                      else np.zeros(images.shape[:1], np.int32))
         except ValueError as error:  # object arrays, which np.load refuses without pickle
             raise DataError(
                 f"Cannot read {keys} from {path!r}: {error}. Save numeric arrays (an array "
