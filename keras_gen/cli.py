@@ -220,8 +220,8 @@ def _add_finetune_command(commands):
                           help="seed of the data order and noise (default: %(default)s)")
     finetune.add_argument("--out", default=None,
                           help="output folder (default: runs/finetune_PRESET)")
-    _add_run_arguments(finetune, "PRESET, --freeze-d, --ada, --reset-classes and "
-                                 "--learning-rate")
+    _add_run_arguments(finetune, "--freeze-d, --ada, --reset-classes and --learning-rate "
+                                 "(PRESET only names the default --out)")
     finetune.add_argument("--monitor-every", type=non_negative_int, default=0, metavar="N",
                           help="every N epochs, score FID, KID, ... against held-out images and "
                                "keep the best-FID model as OUT/best.keras (default 0: off)")
