@@ -57,7 +57,7 @@ def load_model_or_preset(path, compile_preset=False):
 
     Raises:
         FileNotFoundError: for a path that is none of these, naming the shipped presets.
-        ValueError: for a damaged file or preset.
+        ValueError: for a damaged file or preset, or a `.keras` file of another kind of model.
 
     Example:
 
@@ -68,10 +68,23 @@ def load_model_or_preset(path, compile_preset=False):
     from keras_gen import presets
 
     if path.endswith(".keras") or os.path.isfile(path):
-        return load_model(path)
+        return _keras_gen_model(load_model(path), path)
     if not os.path.isdir(path) and path not in presets.builtin_presets():
         raise FileNotFoundError(
             f"No .keras file, preset folder or shipped preset named {path!r}. Pass a .keras "
             "file (keras-gen train writes runs/<recipe>/model.keras), a preset folder, or one of "
             f"{sorted(presets.builtin_presets())}.")
     return presets.load_preset(path, compile=compile_preset)
+
+
+def _keras_gen_model(model, path):
+    """`model`, if it is a keras_gen model; a plain Keras one failed later with a traceback
+    ("'Sequential' object has no attribute 'generate'")."""
+    from keras_gen.models import GAN, VAE
+
+    if not isinstance(model, (GAN, VAE)):
+        raise ValueError(
+            f"{path!r} holds a {type(model).__name__}, not a keras_gen model: pass a GAN, "
+            "ConditionalGAN, VAE or VAEGAN saved with model.save (keras-gen train writes "
+            "runs/<recipe>/model.keras).")
+    return model

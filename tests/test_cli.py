@@ -363,6 +363,16 @@ def test_errors_exit_2_with_a_message(tmp_path, capsys):
     (tmp_path / "junk.keras").write_text("not a zip")
     assert main(["sample", str(tmp_path / "junk.keras")]) == 2
     assert "not a .keras archive" in capsys.readouterr().err
+    # A plain Keras model failed with a traceback: "'Sequential' object has no attribute ...".
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save(tmp_path / "plain.keras")
+    for command in (["sample"], ["evaluate", "--dataset", "digits"]):
+        assert main([command[0], str(tmp_path / "plain.keras"), *command[1:]]) == 2
+        assert re.search(r"plain\.keras' holds a Sequential, not a keras_gen model: pass a GAN, "
+                         r"ConditionalGAN, VAE or VAEGAN", capsys.readouterr().err)
+    # It said "Cannot tell the feature extractor for 'digits': pass --domain", to one who had.
+    assert main(["evaluate", "dcgan_mnist", "--dataset", "digits", "--domain", "cifar"]) == 2
+    assert ("--domain 'cifar' is not a feature extractor: pass digits, fashion_mnist, mnist or "
+            "inception.") in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "dcgan", "--epochs", "0"])
     assert exit_info.value.code == 2
