@@ -13,7 +13,7 @@ from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.network_check import check_network
 from keras_gen.models.network_loading import deserialize_network
-from keras_gen.models.optimizers import prepare_optimizer
+from keras_gen.models.optimizers import prepare_optimizer, refuse_shared_optimizers
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.step_order import after_batch
@@ -192,6 +192,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         for arg, value in (("gp_weight", gp_weight), ("r1_gamma", r1_gamma)):
             if not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"{arg} must be a float >= 0. Received: {arg}={value!r}")
+        refuse_shared_optimizers(g_optimizer=g_optimizer, d_optimizer=d_optimizer)
         self.g_optimizer = prepare_optimizer(self, g_optimizer, "g_optimizer")
         self.d_optimizer = prepare_optimizer(self, d_optimizer, "d_optimizer")
         self.loss_name, self.d_steps = loss, int(d_steps)

@@ -45,6 +45,33 @@ def prepare_optimizer(model, optimizer, arg):
     return optimizer
 
 
+def refuse_shared_optimizers(**optimizers):
+    """Raises `ValueError` if one optimizer object is passed for two networks.
+
+    An optimizer keeps moments for the weights it first updates: the second network's step
+    failed with Keras' "Unknown variable ... This optimizer can only be called for the variables
+    it was originally built with", after the first network's step had run.
+
+    Args:
+        **optimizers: each compile argument's name and value (None, a name or an optimizer).
+
+    Example:
+
+    ```python
+    refuse_shared_optimizers(g_optimizer=adam, d_optimizer=adam)  # ValueError
+    ```
+    """
+    first_arg = {}
+    for arg, optimizer in optimizers.items():
+        if isinstance(optimizer, keras.optimizers.Optimizer):
+            if id(optimizer) in first_arg:
+                raise ValueError(
+                    f"{first_arg[id(optimizer)]} and {arg} are the same optimizer object; each "
+                    "network needs its own (an optimizer keeps moments for the weights it "
+                    "updates). Pass two, e.g. keras.optimizers.Adam(2e-4, beta_1=0.5) each.")
+            first_arg[id(optimizer)] = arg
+
+
 def refuse_single_optimizer_callbacks(model, callbacks):
     """Raises `ValueError` for Keras callbacks that need `model.optimizer`, on a model without one.
 

@@ -8,7 +8,7 @@ from keras_gen.models import randomness
 from keras_gen.models.compile_args import refuse_ignored_compile_args
 from keras_gen.models.network_check import check_network
 from keras_gen.models.network_loading import deserialize_network
-from keras_gen.models.optimizers import prepare_optimizer
+from keras_gen.models.optimizers import prepare_optimizer, refuse_shared_optimizers
 from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.models.vae import VAE
@@ -83,6 +83,8 @@ class VAEGAN(VAE):
         ```
         """
         refuse_ignored_compile_args(self, keras_args, list(_OPTIMIZERS))
+        refuse_shared_optimizers(e_optimizer=e_optimizer, g_optimizer=g_optimizer,
+                                 d_optimizer=d_optimizer)
         self.e_optimizer = prepare_optimizer(self, e_optimizer, "e_optimizer")
         self.g_optimizer = prepare_optimizer(self, g_optimizer, "g_optimizer")
         self.d_optimizer = prepare_optimizer(self, d_optimizer, "d_optimizer")

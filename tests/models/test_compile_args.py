@@ -44,6 +44,13 @@ def test_models_with_several_optimizers_name_them_for_optimizer():
         with pytest.raises(TypeError, match=rf"^{name}\.compile\(\) got unexpected keyword "
                                             r"arguments \['auto_scale_loss'\]$"):
             model.compile(auto_scale_loss=False)
+        # One object for two networks failed at the second one's first step: "Unknown variable".
+        adam = keras.optimizers.Adam()
+        with pytest.raises(ValueError, match=r"^g_optimizer and d_optimizer are the same "
+                                             r"optimizer object; each network needs its own"):
+            model.compile(g_optimizer=adam, d_optimizer=adam)
+    model.compile(g_optimizer="adam", d_optimizer="adam")  # names make an optimizer each
+    assert model.g_optimizer is not model.d_optimizer
 
 
 def test_a_vae_saved_with_an_ignored_loss_or_metric_still_loads(tmp_path):
