@@ -7,6 +7,8 @@ caller's choice.
 
 import numpy as np
 
+from keras_gen.utils.arguments import check_positive_int
+
 
 def _as_features(name, activations):
     activations = np.asarray(activations, dtype=np.float64)
@@ -121,6 +123,9 @@ def kernel_inception_distance(real_activations, fake_activations, num_subsets=10
     kid, kid_std = kernel_inception_distance(real_features, fake_features)
     ```
     """
+    # num_subsets=0 gave a KID of NaN without a word.
+    check_positive_int("num_subsets", num_subsets)
+    check_positive_int("subset_size", subset_size)
     real = _as_features("real_activations", real_activations)
     fake = _as_features("fake_activations", fake_activations)
     _check_same_dim(real, fake)

@@ -6,7 +6,7 @@ from keras_gen.metrics.distances import frechet_inception_distance, kernel_incep
 from keras_gen.metrics.features import get_extractor
 from keras_gen.metrics.scores import (conditional_accuracy, density_coverage, inception_score,
                                       kth_neighbour_radii, mode_coverage, precision_recall)
-from keras_gen.utils.arguments import is_int
+from keras_gen.utils.arguments import check_positive_int, is_int
 from keras_gen.utils.images import warn_if_unit_range
 
 
@@ -38,7 +38,11 @@ class ReferenceStatistics:
                            "brighter than its own", stacklevel=2)
         self.classes = None
         if labels is not None:
-            self.classes = np.asarray(labels)
+            self.classes = np.asarray(labels).reshape(-1)
+            if len(self.classes) != len(self.features):
+                # 10 labels for 64 images gave a class balance of those 10, without a word.
+                raise ValueError(f"labels must hold one class per reference image: received "
+                                 f"{len(self.classes)} labels for {len(self.features)} images.")
         elif self.logits is not None:
             self.classes = self.logits.argmax(axis=1)
         self._radii = {}
@@ -102,6 +106,8 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
     print(scores["fid"], scores["coverage"])
     ```
     """
+    check_positive_int("kid_subsets", kid_subsets)  # before the features are computed
+    check_positive_int("kid_subset_size", kid_subset_size)
     _check_sample_count("generated", len(images), k)
     if isinstance(reference, ReferenceStatistics):
         _check_sample_count("reference", len(reference.features), k)

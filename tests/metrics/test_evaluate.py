@@ -259,6 +259,19 @@ def test_evaluate_needs_k_plus_three_images_on_each_side():
                          np.zeros((3, 28, 28, 1), np.float32), k=1)
 
 
+def test_kid_subsets_and_reference_labels_that_cannot_score_are_refused():
+    # kid_subsets=0 gave a KID of NaN, and 10 labels for 6 images a class balance of those 10.
+    images = np.zeros((6, 28, 28, 1), np.float32)
+    with pytest.raises(ValueError, match=r"^kid_subsets must be a positive int\. Received: "
+                                         r"kid_subsets=0$"):
+        metrics.evaluate(images, images, kid_subsets=0)
+    with pytest.raises(ValueError, match=r"^num_subsets must be a positive int"):
+        metrics.kernel_inception_distance(np.eye(4), np.eye(4), num_subsets=0)
+    with pytest.raises(ValueError, match=r"^labels must hold one class per reference image: "
+                                         r"received 10 labels for 6 images\.$"):
+        metrics.evaluate(images, images, reference_labels=np.arange(10))
+
+
 @needs_mnist
 def test_quality_monitor_refuses_what_would_fail_at_its_first_score(reference):
     # Each failed when the first score was due, after `every` epochs of training.
