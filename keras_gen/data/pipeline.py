@@ -115,7 +115,8 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
     Args:
         images: uint8 array `(N, H, W, C)` (any integer array in [0, 255]; float images are
             refused, since scaling them as 0-255 would make them black).
-        labels: int array `(N,)`.
+        labels: int array `(N,)`, or None for images of one class (an unconditional
+            model's), which are labelled 0.
         batch_size: int. Examples per batch.
         shuffle: bool. Shuffle the whole dataset, again every epoch.
         seed: optional int. Shuffle seed.
@@ -136,7 +137,16 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
     import tensorflow as tf
 
     check_positive_int("batch_size", batch_size, DataError)
+    if seed is not None and not is_int(seed):  # tf.data failed on "a" with a formatting error
+        raise DataError(f"seed must be an int or None. Received: seed={seed!r}")
     images = np.asarray(images)
+    # Without labels tf.data failed "in user code"; with too few, "Dimensions 8 and 7 are not
+    # compatible".
+    labels = np.zeros(len(images), np.int32) if labels is None else np.asarray(labels)
+    if labels.ndim == 0 or len(labels) != len(images):
+        raise DataError(f"{len(images)} images but labels of shape {labels.shape} in "
+                        f"{description}; pass one label per image (or labels=None for one "
+                        "class).")
     if images.dtype != np.uint8 and (not np.issubdtype(images.dtype, np.integer) or (
             images.size and (images.min() < 0 or images.max() > 255))):
         low, high = (f"{images.min():.4g}", f"{images.max():.4g}") if images.size else ("-", "-")

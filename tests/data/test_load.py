@@ -242,6 +242,21 @@ def test_from_arrays_refuses_float_images_it_would_darken():
     np.testing.assert_array_equal(batch.numpy().reshape(-1)[:2], [-1.0, 1.0])
 
 
+def test_from_arrays_takes_one_label_per_image_or_none_and_an_int_seed():
+    # Labels=None failed "in user code", 7 labels for 8 images with "Dimensions 8 and 7 are not
+    # compatible", and seed="a" with "not all arguments converted during string formatting".
+    images = np.arange(8, dtype=np.uint8).reshape(8, 1, 1, 1)
+    _, labels = next(iter(data.from_arrays(images, None, batch_size=8, shuffle=False)))
+    assert labels.numpy().tolist() == [0] * 8
+    for labels, shape in ((np.zeros(7), r"\(7,\)"), (3, r"\(\)")):
+        with pytest.raises(DataError, match=rf"^8 images but labels of shape {shape} in the "
+                                            r"arrays; pass one label per image \(or labels=None "
+                                            r"for one class\)\.$"):
+            data.from_arrays(images, labels, batch_size=4)
+    with pytest.raises(DataError, match=r"^seed must be an int or None\. Received: seed='a'$"):
+        data.from_arrays(images, None, batch_size=4, seed="a")
+
+
 def test_fewer_images_than_one_batch_are_refused_with_the_fix():
     # With drop_remainder every batch would be dropped and fit would train on nothing.
     images = np.zeros((3, 2, 2, 1), np.uint8)
