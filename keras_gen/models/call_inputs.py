@@ -136,6 +136,12 @@ class _CheckedCallInputMixin:
         else:
             return  # `call` says what a conditional model is called on
         check_input_shape(main, self._call_input_shape(), consumer, *self._CALL_INPUT)
+        shape = _known_shape(main)
+        if shape and shape[0] == 0:
+            # TensorFlow's oneDNN convolutions gave `gan(z)` images of 4 channels for 1, a
+            # VAE's failed in a Conv2D, and Keras' predict with an UnboundLocalError.
+            raise ValueError(f"{consumer} received an empty batch ({self._CALL_INPUT[0]} of "
+                             f"shape {shape}); pass at least one example.")
 
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`, with array inputs checked first (see `check_input_shape`)."""

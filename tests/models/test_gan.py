@@ -286,3 +286,13 @@ def test_noise_of_the_wrong_shape_is_refused_by_call_and_predict():
             gan(wrong)
         with pytest.raises(ValueError, match=rf"^ConditionalGAN\.predict {said}"):
             cgan.predict([wrong, np.arange(len(wrong))], verbose=0)
+    # An empty batch came back as images of 4 channels (oneDNN), and predict failed with
+    # Keras' UnboundLocalError.
+    empty = z[:0]
+    said = r"received an empty batch \(noise z of shape \(0, 8\)\); pass at least one example"
+    with pytest.raises(ValueError, match=rf"^GAN\.predict {said}\.$"):
+        gan.predict(empty, verbose=0)
+    with pytest.raises(ValueError, match=f"GAN {said}"):
+        gan(empty)
+    with pytest.raises(ValueError, match=f"ConditionalGAN {said}"):
+        cgan([empty, np.zeros(0, np.int32)])

@@ -241,3 +241,9 @@ def test_images_of_the_wrong_shape_are_refused_by_call_and_predict():
             vae(wrong)
         with pytest.raises(ValueError, match=rf"^VAE\.predict {said}"):
             cvae.predict([wrong, np.arange(4)], verbose=0)
+    # An empty batch failed inside a Conv2D (call) or with Keras' UnboundLocalError (predict).
+    said = r"received an empty batch \(images of shape \(0, 28, 28, 1\)\); pass at least one"
+    with pytest.raises(ValueError, match=rf"^VAE\.predict {said}"):
+        vae.predict(images[:0], verbose=0)
+    with pytest.raises(ValueError, match=f"VAE {said}"):
+        vae(images[:0])
