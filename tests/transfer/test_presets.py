@@ -473,3 +473,23 @@ def test_cli_finetunes_a_model_the_user_trained(tmp_path, monkeypatch, trained_t
     assert int(tuned.g_optimizer.iterations) == 2  # a fresh optimizer: 64 images, batches of 32
     assert tuned.augment is not None and not tuned.discriminator.get_layer("block_0").trainable
     assert tuned.loss_name == trained_tiny_gan.loss_name  # the model's own settings kept
+
+
+def test_the_resave_tool_reads_its_command_line(monkeypatch, capsys):
+    # `--help` was read as a preset name: a FileNotFoundError traceback from a tool that rewrites
+    # the shipped presets in place.
+    from keras_gen.presets import resave
+
+    resaved = []
+    monkeypatch.setattr(resave, "resave", lambda name: resaved.append(name) or {
+        "weights_bytes": 1})
+    with pytest.raises(SystemExit) as exit_info:
+        resave.main(["--help"])
+    assert exit_info.value.code == 0 and "Rewrite shipped preset folders" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        resave.main(["no_such_preset"])
+    assert "unknown presets ['no_such_preset']; the shipped ones are" in capsys.readouterr().err
+    assert resaved == []
+    resave.main(["dcgan_mnist"])
+    resave.main([])
+    assert resaved == ["dcgan_mnist", *sorted(presets.list())]
