@@ -84,6 +84,9 @@ def main(argv=None):
     parser.add_argument("--out", default=DEFAULT_OUT)
     parser.add_argument("--domains", nargs="+", default=sorted(RECIPE), choices=sorted(RECIPE))
     args = parser.parse_args(argv)
+    if not os.path.isdir(args.data):  # else a DataError traceback once the first one trains
+        parser.error(f"--data {args.data!r} is not a folder; pass the one that holds mnist/ "
+                     "and fashion_mnist/ (../shared/data in this repository's layout).")
     os.makedirs(args.out, exist_ok=True)
     index_path = os.path.join(args.out, "classifiers.json")
     index = {}

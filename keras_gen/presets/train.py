@@ -116,6 +116,9 @@ def main(argv=None):
                         help="override every recipe's epochs (needs --out)")
     parser.add_argument("--out", default=PRESETS_DIR, help="folder to write the presets into")
     args = parser.parse_args(argv)
+    if not os.path.isdir(args.data):  # else a DataError traceback once the first one trains
+        parser.error(f"--data {args.data!r} is not a folder; pass the one that holds mnist/ "
+                     "and fashion_mnist/ (../shared/data in this repository's layout).")
     # The shipped presets are what their recipes and metadata say; a changed recipe goes elsewhere.
     if args.epochs is not None and os.path.abspath(args.out) == os.path.abspath(PRESETS_DIR):
         parser.error("--epochs changes the shipped recipes; pass --out DIR to write these "

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 
 import keras
@@ -493,3 +494,17 @@ def test_the_resave_tool_reads_its_command_line(monkeypatch, capsys):
     resave.main(["dcgan_mnist"])
     resave.main([])
     assert resaved == ["dcgan_mnist", *sorted(presets.list())]
+
+
+def test_the_training_tools_refuse_a_data_folder_that_is_not_there(tmp_path, capsys):
+    # A DataError traceback came once the first preset or classifier started.
+    from keras_gen.metrics import train_classifiers
+    from keras_gen.presets import train
+
+    for tool in (train, train_classifiers):
+        with pytest.raises(SystemExit) as exit_info:
+            tool.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
+        assert exit_info.value.code == 2
+        assert re.search(r"error: --data '.*nowhere' is not a folder; pass the one that holds "
+                         r"mnist/ and fashion_mnist/", capsys.readouterr().err)
+    assert not (tmp_path / "out").exists()
