@@ -110,6 +110,11 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
     check_positive_int("kid_subset_size", kid_subset_size)
     _check_sample_count("generated", len(images), k)
     if isinstance(reference, ReferenceStatistics):
+        if reference_labels is not None or inception_weights is not None:
+            # They were ignored: the statistics hold their own labels and extractor.
+            raise ValueError("reference_labels and inception_weights belong to a reference of "
+                             "images; a ReferenceStatistics has its own: pass them to "
+                             "ReferenceStatistics(images, domain, labels, inception_weights).")
         _check_sample_count("reference", len(reference.features), k)
     else:
         _check_sample_count("reference", len(reference), k)

@@ -270,6 +270,11 @@ def test_kid_subsets_and_reference_labels_that_cannot_score_are_refused():
     with pytest.raises(ValueError, match=r"^labels must hold one class per reference image: "
                                          r"received 10 labels for 6 images\.$"):
         metrics.evaluate(images, images, reference_labels=np.arange(10))
+    # Beside statistics, which hold their own, reference_labels were ignored.
+    statistics = metrics.ReferenceStatistics(images, "mnist")
+    with pytest.raises(ValueError, match=r"^reference_labels and inception_weights belong to a "
+                                         r"reference of images"):
+        metrics.evaluate(images, statistics, reference_labels=np.arange(6))
 
 
 @needs_mnist
