@@ -36,6 +36,9 @@ def main(argv=None):
     `--help` was read as a preset name (a FileNotFoundError traceback), so argparse reads the
     command line: a tool that rewrites the shipped presets in place should be asked for clearly.
 
+    Args:
+        argv: optional list of str. The arguments (default: the command line's).
+
     Example:
 
     ```python
