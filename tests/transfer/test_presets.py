@@ -408,19 +408,19 @@ def test_preset_trainer_overrides_epochs_on_a_copy_and_keeps_the_shipped_folder(
         return None, {"metrics": {}}
 
     monkeypatch.setattr(train, "train_preset", record)
-    out = str(tmp_path / "longer")
-    assert train.main(["--data", "d", "--presets", "dcgan_mnist", "--epochs", "20",
+    out, data_root = str(tmp_path / "longer"), str(tmp_path)  # a folder: --data is checked
+    assert train.main(["--data", data_root, "--presets", "dcgan_mnist", "--epochs", "20",
                        "--out", out]) == 0
-    assert calls == [("dcgan_mnist", "d", out, 20)]
+    assert calls == [("dcgan_mnist", data_root, out, 20)]
     # A changed recipe must not overwrite the shipped presets, whose metadata says 5 epochs.
     with pytest.raises(SystemExit):
-        train.main(["--data", "d", "--presets", "dcgan_mnist", "--epochs", "20"])
+        train.main(["--data", data_root, "--presets", "dcgan_mnist", "--epochs", "20"])
     assert "pass --out DIR" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        train.main(["--data", "d", "--epochs", "0", "--out", out])
+        train.main(["--data", data_root, "--epochs", "0", "--out", out])
     assert "must be a positive integer, got 0" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        train.main(["--data", "d", "--presets", "dcgan_mnst"])
+        train.main(["--data", data_root, "--presets", "dcgan_mnst"])
     assert "invalid choice: 'dcgan_mnst'" in capsys.readouterr().err
     assert len(calls) == 1
 
