@@ -297,14 +297,13 @@ def _reference_statistics(source, domain, inception_weights, image_shape=None):
     from keras_gen import data, metrics
     from keras_gen.data.transforms import to_unit_range
 
-    known = f"{', '.join(sorted(metrics.classifier_index()))} or inception"
-    if domain is not None and domain != "inception" and domain not in metrics.classifier_index():
-        # Was "Cannot tell the feature extractor for 'digits': pass --domain", to one who had.
-        raise ValueError(f"--domain {domain!r} is not a feature extractor: pass {known}.")
-    domain = domain or os.path.basename(os.path.normpath(source))
+    given, domain = domain, domain or os.path.basename(os.path.normpath(source))
     if domain != "inception" and domain not in metrics.classifier_index():
-        raise ValueError(f"Cannot tell the feature extractor for {source!r}: pass --domain "
-                         f"({known}).")
+        known = f"{', '.join(sorted(metrics.classifier_index()))} or inception"
+        # A bad --domain was told "Cannot tell the feature extractor for 'digits': pass --domain".
+        raise ValueError(f"--domain {given!r} is not a feature extractor: pass {known}." if given
+                         else f"Cannot tell the feature extractor for {source!r}: pass --domain "
+                              f"({known}).")
     size, channels = (None, None) if image_shape is None else (image_shape[0], image_shape[-1])
     images, labels = data.load_arrays(source, split=_held_out_split(source), image_size=size,
                                       channels=channels)

@@ -261,11 +261,13 @@ def _continuation_path(out_dir):
 def _refuse_another_continuation(out_dir, initial_epoch):
     """Raises `FileExistsError` if `out_dir` holds an interrupted continuation that this call
     is not: a fresh model trained from epoch 0 into it would pass for the continued one."""
-    record = _continuation_path(out_dir)
-    if os.path.isfile(record) and epochs_done(out_dir) != initial_epoch:
+    if not os.path.isfile(_continuation_path(out_dir)):
+        return
+    started_from = epochs_done(out_dir)  # read from that record
+    if started_from != initial_epoch:
         raise FileExistsError(
             f"{out_dir} holds an interrupted continuation of a finished run (from epoch "
-            f"{epochs_done(out_dir)}). Continue it again (continue_training, or --continue) to "
+            f"{started_from}). Continue it again (continue_training, or --continue) to "
             "resume it, or overwrite=True (--overwrite) to discard it and start afresh.")
 
 
