@@ -35,7 +35,8 @@ def run_train(args):
     class_names = (class_labels.folder_class_names(args.dataset, num_classes) if conditional
                    else None)
     common = dict(image_shape=images.shape[1:], width=args.width, seed=args.seed,
-                  jit_compile=bool(args.jit), num_classes=num_classes, class_names=class_names)
+                  jit_compile=bool(args.jit), num_classes=num_classes if conditional else None,
+                  class_names=class_names)
     if args.model in VAE_RECIPES:
         if args.loss:
             raise ValueError(f"--loss chooses a GAN loss; {args.model} is in the VAE family.")

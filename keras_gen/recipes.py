@@ -61,7 +61,7 @@ def _settings(table, recipe, overrides):
 
 
 def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, loss=None,
-              seed=0, jit_compile="auto", num_classes=10, class_names=None, **overrides):
+              seed=0, jit_compile="auto", num_classes=None, class_names=None, **overrides):
     """Builds and compiles a `GAN` from a named recipe.
 
     Args:
@@ -71,7 +71,9 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
         width: int. Base channel width of both networks.
         loss: optional str. Overrides the recipe's loss (e.g. `"hinge"`).
         seed: int. Seed for weights initialisation and training noise.
-        num_classes: int. Classes of the conditional recipes (`"cgan"`, `"acgan"`).
+        num_classes: optional int. Classes of the conditional recipes (`"cgan"`,
+            `"acgan"`); 10 when not given. The other recipes are unconditional and
+            refuse it.
         class_names: optional list of str. Their names, in label order.
         jit_compile: bool or `"auto"`. XLA for the train step.
         **overrides: any other recipe field (`learning_rate`, `d_steps`,
@@ -87,6 +89,8 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
     ```
     """
     settings = _settings(RECIPES, recipe, overrides)
+    num_classes = _classes_for(recipe, settings.get("head") is not None, num_classes,
+                               class_names, [name for name in RECIPES if "head" in RECIPES[name]])
     if loss is not None:
         settings["loss"] = loss
     keras.utils.set_random_seed(seed)
@@ -100,6 +104,19 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
     gan.compile(g_optimizer=adam(), d_optimizer=adam(), loss=settings["loss"],
                 d_steps=settings["d_steps"], jit_compile=jit_compile)
     return gan
+
+
+def _classes_for(recipe, conditional, num_classes, class_names, conditional_recipes):
+    """`num_classes` for a recipe: 10 by default if conditional, refused if not."""
+    if conditional:
+        return 10 if num_classes is None else num_classes
+    # Else a user asking for 10 classes would train an unconditional model unawares.
+    if num_classes is not None or class_names is not None:
+        given = "num_classes" if num_classes is not None else "class_names"
+        raise ValueError(f"Recipe {recipe!r} is unconditional and takes no {given}. For a "
+                         f"class-conditional model use one of {conditional_recipes}, or "
+                         f"leave {given} out.")
+    return None
 
 
 def _build_networks(settings, image_shape, latent_dim, width, seed, num_classes, class_names):
@@ -135,7 +152,7 @@ VAE_RECIPES = {
 
 
 def build_vae(recipe="vae", image_shape=(28, 28, 1), latent_dim=16, width=32, seed=0,
-              num_classes=10, jit_compile="auto", class_names=None, **overrides):
+              num_classes=None, jit_compile="auto", class_names=None, **overrides):
     """Builds and compiles a model of the VAE family from a named recipe.
 
     Args:
@@ -144,7 +161,8 @@ def build_vae(recipe="vae", image_shape=(28, 28, 1), latent_dim=16, width=32, se
         latent_dim: int. Latent size.
         width: int. Base channel width of the networks.
         seed: int. Seed for weights and the reparameterisation noise.
-        num_classes: int. Classes of the conditional recipe.
+        num_classes: optional int. Classes of the conditional recipe (`"cvae"`); 10
+            when not given. The other recipes are unconditional and refuse it.
         jit_compile: bool or `"auto"`.
         class_names: optional list of str. The conditional recipe's class names.
         **overrides: recipe fields (`beta`, `kl_warmup_steps`, `learning_rate`, ...).
@@ -159,8 +177,9 @@ def build_vae(recipe="vae", image_shape=(28, 28, 1), latent_dim=16, width=32, se
     ```
     """
     settings = _settings(VAE_RECIPES, recipe, overrides)
+    classes = _classes_for(recipe, settings["conditional"], num_classes, class_names,
+                           [name for name in VAE_RECIPES if VAE_RECIPES[name]["conditional"]])
     keras.utils.set_random_seed(seed)
-    classes = num_classes if settings["conditional"] else None
     encoder = networks.vae_encoder(image_shape, latent_dim, width, classes)
     decoder = networks.vae_decoder(image_shape, latent_dim, width, classes)
     if recipe == "vaegan":
@@ -176,7 +195,7 @@ def build_vae(recipe="vae", image_shape=(28, 28, 1), latent_dim=16, width=32, se
         return model
     model = VAE(encoder, decoder, beta=settings["beta"], likelihood=settings["likelihood"],
                 kl_warmup_steps=settings["kl_warmup_steps"], num_classes=classes, seed=seed,
-                class_names=class_names if classes else None)
+                class_names=class_names)
     model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"]),
                   jit_compile=jit_compile)
     return model

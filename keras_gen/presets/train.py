@@ -37,9 +37,10 @@ def _build(recipe, dataset):
         return recipes.build_vae(recipe, image_shape=(28, 28, 1), latent_dim=16, width=32,
                                  seed=SEED)
     # A conditional preset names its classes: `sample cgan_fashion_mnist --label Sneaker`.
-    class_names = CLASS_NAMES[dataset] if recipes.RECIPES[recipe].get("head") else None
+    conditional = recipes.RECIPES[recipe].get("head") is not None
     return recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32, seed=SEED,
-                             num_classes=10, class_names=class_names)
+                             num_classes=10 if conditional else None,
+                             class_names=CLASS_NAMES[dataset] if conditional else None)
 
 
 def preset_spec(name, epochs=None):
