@@ -167,6 +167,9 @@ def make_grid(images, columns=None, padding=2):
         DataError: for float values outside [-1, 1] (0-255 floats were all white) or integers
             other than uint8, with the fix.
 
+    Warns:
+        RuntimeWarning: for NaN or infinite values (a diverged model's); NaN is drawn black.
+
     Example:
 
     ```python
@@ -198,7 +201,15 @@ def _display_range(images):
     if images.dtype.kind in "biu":
         raise DataError(f"make_grid takes float images in [-1, 1], or uint8 pixels; received "
                         f"{images.dtype} values. Pass 0-255 images as uint8.")
-    finite = images[np.isfinite(images)]
+    finite_mask = np.isfinite(images)
+    finite = images[finite_mask]
+    if finite.size < images.size:
+        # Drawn (NaN black) so that ImageGrid does not stop the run, but a black tile alone
+        # says nothing of why.
+        bad = int((~finite_mask).reshape(len(images), -1).any(axis=1).sum())
+        warnings.warn(f"make_grid: {bad} of {len(images)} images hold NaN or infinite values; "
+                      "the model that made them has likely diverged (see the losses).",
+                      RuntimeWarning, stacklevel=3)
     if finite.size and (finite.min() < -1 - RANGE_SLACK or finite.max() > 1 + RANGE_SLACK):
         raise DataError(f"make_grid takes float images in [-1, 1], or uint8 pixels; received "
                         f"values from {finite.min():g} to {finite.max():g}. {SCALING_HINT}")
