@@ -23,6 +23,9 @@ def atomic_path(path):
     Args:
         path: str. The final file path.
 
+    Raises:
+        IsADirectoryError: if `path` is a folder, before anything is written.
+
     Example:
 
     ```python
@@ -30,6 +33,10 @@ def atomic_path(path):
         model.save(tmp)
     ```
     """
+    if os.path.isdir(path):
+        # Else the whole file was written first, then the rename failed naming the temp file.
+        raise IsADirectoryError(f"{path} is a folder, so a file cannot be written there. Give "
+                                "a file path, or move the folder away.")
     directory, name = os.path.split(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     temporary = os.path.join(directory, f".tmp-{uuid.uuid4().hex[:8]}-{name}")

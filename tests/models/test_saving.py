@@ -39,6 +39,19 @@ def test_a_failed_save_leaves_the_last_good_file_and_nothing_else(
         np.testing.assert_array_equal(left, right)
 
 
+def test_saving_onto_a_folder_is_refused_before_anything_is_written(tmp_path):
+    # The file was written in full, then the rename failed naming ".tmp-1a2b3c4d-model.keras".
+    gan = tiny_gan()
+    for save, name in ((gan.save, "model.keras"), (gan.save_weights, "model.weights.h5")):
+        folder = tmp_path / name
+        folder.mkdir()
+        with pytest.raises(IsADirectoryError, match=rf"^{folder} is a folder, so a file cannot be "
+                                                    "written there. Give a file path"):
+            save(str(folder))
+        assert os.listdir(folder) == []
+    assert sorted(os.listdir(tmp_path)) == ["model.keras", "model.weights.h5"]
+
+
 def test_the_legacy_h5_format_is_refused_with_the_fix_and_writes_nothing(tmp_path):
     # Keras failed partway for every keras_gen model and left a broken file behind.
     for model in (tiny_gan(), tiny_cgan(), tiny_vae(), tiny_vaegan()):
