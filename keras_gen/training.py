@@ -24,7 +24,7 @@ import keras
 import tensorflow as tf
 
 from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid, JsonHistory
-from keras_gen.utils.arguments import check_positive_int, is_int
+from keras_gen.utils.arguments import check_bool, check_positive_int, is_int
 from keras_gen.utils.files import write_json_atomic
 
 
@@ -82,6 +82,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
             "tf.data.Dataset.from_tensor_slices(images).batch(64).")
     check_positive_int("epochs", epochs)
     check_positive_int("checkpoint_every", checkpoint_every)
+    check_bool("tensorboard", tensorboard)
     if steps_per_epoch is not None:
         check_positive_int("steps_per_epoch", steps_per_epoch)
     elif int(dataset.cardinality()) == -1:  # tf.data.INFINITE_CARDINALITY
@@ -134,6 +135,8 @@ def refuse_finished_run(out_dir, overwrite=False):
     refuse_finished_run("runs/dcgan")  # FileExistsError after a finished run there
     ```
     """
+    # overwrite="False" is truthy: it would have started over, discarding a finished run.
+    check_bool("overwrite", overwrite)
     model_file = os.path.join(out_dir, "model.keras")
     if (not overwrite and os.path.isfile(model_file)
             and not os.path.isdir(os.path.join(out_dir, "backup"))):

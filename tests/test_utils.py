@@ -10,7 +10,7 @@ import pytest
 from keras_gen.errors import DataError
 from keras_gen.utils import (atomic_path, make_grid, save_image_grid, to_uint8,
                              write_json_atomic)
-from keras_gen.utils.arguments import check_positive_int, is_int
+from keras_gen.utils.arguments import check_bool, check_positive_int, is_int
 
 
 def test_to_uint8_maps_the_tanh_range():
@@ -93,3 +93,35 @@ def test_check_positive_int_names_the_argument():
     # The one test of integer-ness behind every count and seed check (k, every, num_blocks, ...).
     assert [is_int(value) for value in (3, np.int64(3), np.uint8(3), True, np.True_, 3.0, "3")] \
         == [True, True, True, False, False, False, False]
+
+
+def test_flags_given_as_strings_are_refused_before_they_act(tmp_path):
+    """A string is truthy: "False" or "no" meant True, and some of these act on files."""
+    from keras_gen import data, export, training
+    from keras_gen.models import GAN
+    from tests.helpers import tiny_gan
+
+    assert check_bool("shuffle", np.False_) is False
+    gan = tiny_gan()
+    finished = tmp_path / "run"
+    finished.mkdir()
+    (finished / "model.keras").write_bytes(b"a finished run")
+    images = np.zeros((4, 28, 28, 1), np.uint8)
+    calls = {
+        # It started over, discarding the finished run's model.keras.
+        "overwrite": lambda: training.train(gan, data.from_arrays(images, None, batch_size=2),
+                                            str(finished), 1, overwrite="False"),
+        "tensorboard": lambda: training.train(gan, data.from_arrays(images, None, batch_size=2),
+                                              str(tmp_path / "new"), 1, tensorboard="no"),
+        "shuffle": lambda: data.from_arrays(images, None, shuffle="False"),
+        "drop_remainder": lambda: data.from_arrays(images, None, drop_remainder="no"),
+        "download": lambda: data.load_arrays("mnist", download="no"),  # TFDS would download
+        "ema_warmup": lambda: GAN(gan.generator, gan.discriminator, ema_warmup="no"),
+        "verify": lambda: export.export_saved_model(gan, str(tmp_path / "served"), verify="no"),
+    }
+    for name, call in calls.items():
+        with pytest.raises((TypeError, DataError), match=rf"^{name} must be True or False\. "
+                                                         rf"Received: {name}='[^']+'$"):
+            call()
+    assert (finished / "model.keras").read_bytes() == b"a finished run"
+    assert sorted(os.listdir(tmp_path)) == ["run"]

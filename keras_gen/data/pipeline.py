@@ -8,7 +8,7 @@ from keras_gen.data.readers import SPLITS, read_local
 from keras_gen.data.sources import load_digits, load_tfds
 from keras_gen.data.transforms import convert_images, to_unit_range
 from keras_gen.errors import DataError
-from keras_gen.utils.arguments import check_positive_int, is_int
+from keras_gen.utils.arguments import check_bool, check_positive_int, is_int
 
 EMBEDDED_DATASET = "digits"
 # Digits are 8x8 scans; resizing them to MNIST's 28x28 lets one network serve both.
@@ -49,6 +49,7 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
         raise DataError(f"split must be one of {SPLITS}. Received: split={split!r}")
     if limit is not None and (not is_int(limit) or limit <= 0):
         raise DataError(f"limit must be a positive int or None. Received: limit={limit!r}")
+    check_bool("download", download, DataError)  # "no" is truthy: it would have downloaded
     if source == EMBEDDED_DATASET:
         images, labels = load_digits(split)
         image_size = _DIGITS_DEFAULT_SIZE if image_size is None else image_size
@@ -139,6 +140,8 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
     check_positive_int("batch_size", batch_size, DataError)
     if seed is not None and not is_int(seed):  # tf.data failed on "a" with a formatting error
         raise DataError(f"seed must be an int or None. Received: seed={seed!r}")
+    check_bool("shuffle", shuffle, DataError)
+    check_bool("drop_remainder", drop_remainder, DataError)
     images = np.asarray(images)
     # Without labels tf.data failed "in user code"; with too few, "Dimensions 8 and 7 are not
     # compatible".

@@ -8,7 +8,7 @@ import uuid
 import keras
 
 from keras_gen.export.signatures import signatures_for
-from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.arguments import check_bool, check_positive_int
 
 _VERSION = re.compile(r"^\d+$")
 # Characters a URL carries as they are: TF Serving matches the model name in the request path
@@ -92,6 +92,7 @@ def export_saved_model(model, base_dir, version=None, verify=True):
     ```
     """
     check_model_name(os.path.basename(os.path.normpath(base_dir)))
+    check_bool("verify", verify)
     versions = existing_versions(base_dir)
     if version is None:
         version = (versions[-1] + 1) if versions else 1

@@ -18,7 +18,7 @@ from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
-from keras_gen.utils.arguments import check_positive_int, is_int
+from keras_gen.utils.arguments import check_bool, check_positive_int, is_int
 from keras_gen.utils.images import refuse_integer_images
 
 
@@ -99,7 +99,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         self.generator = generator
         self.discriminator = discriminator
         self.ema_decay = ema_decay
-        self.ema_warmup = bool(ema_warmup)
+        self.ema_warmup = check_bool("ema_warmup", ema_warmup)
         self.seed = seed
         self.augment = augment
         self.latent_dim = int(noise_shape[-1])

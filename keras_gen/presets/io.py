@@ -5,6 +5,7 @@ import os
 
 import keras
 
+from keras_gen.utils.arguments import check_bool
 from keras_gen.utils.files import atomic_folder, sha256_of, write_json_atomic
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -129,9 +130,8 @@ def load_preset(name_or_dir, load_weights=True, compile=True):
     """
     import keras_gen  # noqa: F401  Registers the serializable classes.
 
-    for name, value in (("load_weights", load_weights), ("compile", compile)):
-        if not isinstance(value, bool):  # "no" or "False" loaded the weights: a str is truthy
-            raise TypeError(f"{name} must be True or False. Received: {name}={value!r}")
+    check_bool("load_weights", load_weights)  # "False" loaded the weights: a str is truthy
+    check_bool("compile", compile)
     folder = resolve(name_or_dir)
     paths = {name: os.path.join(folder, name)
              for name in (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE)}

@@ -9,6 +9,7 @@ from keras_gen.models import GAN, VAE, VAEGAN
 from keras_gen.models.optimizers import default_adam
 from keras_gen.transfer.augment import AdaptiveAugment
 from keras_gen.transfer.freezing import freeze_discriminator_blocks
+from keras_gen.utils.arguments import check_bool
 
 
 def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, learning_rate=None,
@@ -49,8 +50,8 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
             or not 0 < learning_rate < math.inf):
         raise ValueError("learning_rate must be a number > 0 (e.g. 2e-4), or None to keep the "
                          f"model's own. Received: learning_rate={learning_rate!r}")
-    if ada not in (True, False):
-        raise ValueError(f"ada must be True or False. Received: ada={ada!r}")
+    check_bool("ada", ada, ValueError)
+    check_bool("ema_warmup", ema_warmup, ValueError)  # set as an attribute, past GAN's check
     check_finetune_options(model, freeze_d, ada)
     config = model.get_compile_config() or {}  # before set_augment marks it uncompiled
     if freeze_d:

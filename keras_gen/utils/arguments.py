@@ -1,5 +1,5 @@
-"""Argument checks: `check_positive_int` and `holds_class_ids` for the library, `argparse` types
-for the CLI."""
+"""Argument checks: `check_bool`, `check_positive_int` and `holds_class_ids` for the library,
+`argparse` types for the CLI."""
 
 import argparse
 import math
@@ -37,6 +37,27 @@ def holds_class_ids(array):
     if array.dtype.kind in "iub":
         return True
     return array.dtype.kind == "f" and bool(np.all(np.mod(array, 1) == 0))
+
+
+def check_bool(name, value, error=TypeError):
+    """Returns `value` as a bool if it is True or False (numpy's too), else raises `error`.
+
+    A string is truthy, so `overwrite="False"` or `shuffle="no"` would have meant True.
+
+    Args:
+        name: str. The argument's name, quoted in the message.
+        value: what was passed.
+        error: exception class to raise.
+
+    Example:
+
+    ```python
+    shuffle = check_bool("shuffle", shuffle)
+    ```
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise error(f"{name} must be True or False. Received: {name}={value!r}")
+    return bool(value)
 
 
 def check_positive_int(name, value, error=ValueError):
