@@ -7,10 +7,30 @@ to the images, because the generator's gradient flows through them. Noise is
 stateless: `call(images, seed)` with a `(2,)` int64 seed.
 """
 
+import math
+import numbers
+
 import keras
 import tensorflow as tf
 
+from keras_gen.utils.arguments import check_positive_int
+
 OPERATIONS = ("xflip", "translation", "brightness", "saturation", "contrast", "cutout")
+
+
+def _check_operations(argument, names, known):
+    """`names` as a tuple if it is a non-empty sequence of names from `known`, else ValueError."""
+    if isinstance(names, str):  # "color" was read letter by letter: "Unknown ['c', 'l', ...]"
+        raise ValueError(f"{argument} is a sequence of names; received the string {names!r}. "
+                         f"Pass {argument}=({names!r},).")
+    names = tuple(names)
+    if not names:  # the layer would augment nothing while claiming to
+        raise ValueError(f"{argument} is empty, so nothing would be augmented; name at least "
+                         f"one of {known}, or leave the augmentation out.")
+    unknown = set(names) - set(known)
+    if unknown:
+        raise ValueError(f"Unknown augmentations {sorted(unknown)}; choose from {known}.")
+    return names
 
 
 def _rand(seed, batch, offset):
@@ -118,15 +138,11 @@ class DiffAugment(keras.layers.Layer):
 
     def __init__(self, policy=("color", "translation", "cutout"), **kwargs):
         super().__init__(**kwargs)
-        expanded = []
-        for name in policy:
-            expanded += ["brightness", "saturation", "contrast"] if name == "color" else [name]
-        unknown = set(expanded) - set(OPERATIONS)
-        if unknown:
-            raise ValueError(f"Unknown augmentations {sorted(unknown)}; choose from "
-                             f"{OPERATIONS + ('color',)}.")
-        self.policy = tuple(policy)
-        self._operations = expanded
+        self.policy = _check_operations("policy", policy, OPERATIONS + ("color",))
+        self._operations = []
+        for name in self.policy:
+            self._operations += (["brightness", "saturation", "contrast"] if name == "color"
+                                 else [name])
         self.built = True
 
     def call(self, images, seed):
@@ -170,12 +186,22 @@ class AdaptiveAugment(keras.layers.Layer):
     def __init__(self, operations=("xflip", "translation", "brightness", "contrast", "cutout"),
                  target=0.6, interval=4, speed_images=500_000, initial_p=0.0, **kwargs):
         super().__init__(**kwargs)
-        unknown = set(operations) - set(OPERATIONS)
-        if unknown:
-            raise ValueError(f"Unknown augmentations {sorted(unknown)}; choose from {OPERATIONS}.")
+        operations = _check_operations("operations", operations, OPERATIONS)
         if not 0.0 <= initial_p <= 1.0:
             raise ValueError(f"initial_p must be in [0, 1]. Received: {initial_p}")
-        self.operations, self.target, self.interval = tuple(operations), target, interval
+        # r_t = E[sign(D(real))] lies in [-1, 1]: a target outside (-1, 1) is never crossed,
+        # so p would only ever rise to 1 (or stay at 0).
+        if (not isinstance(target, numbers.Real) or isinstance(target, bool)
+                or not -1.0 < target < 1.0):
+            raise ValueError(f"target must be a number in (-1, 1), the range of r_t = "
+                             f"E[sign(D(real))]; the paper uses 0.6. Received: target={target!r}")
+        interval = check_positive_int("interval", interval)
+        # 0 moved p by infinity at the first adjustment, a negative count moved it backwards.
+        if (not isinstance(speed_images, numbers.Real) or isinstance(speed_images, bool)
+                or not 0 < speed_images < math.inf):
+            raise ValueError(f"speed_images must be a number > 0 (images for p to move by 1, "
+                             f"e.g. 100_000). Received: speed_images={speed_images!r}")
+        self.operations, self.target, self.interval = operations, target, interval
         self.speed_images, self.initial_p = speed_images, initial_p
         self.p = self.add_weight(shape=(), initializer=keras.initializers.Constant(initial_p),
                                  trainable=False, name="p", aggregation="only_first_replica")

@@ -6,6 +6,8 @@ import numpy as np
 from keras_gen.models import ConditionalGAN
 from keras_gen.models.labels import check_labels
 from keras_gen.networks.conditional import check_num_classes
+from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.images import model_range_images
 
 INITS = ("mean", "random")
 
@@ -141,7 +143,9 @@ def class_affinity(model, images, labels, num_classes=None, temperature=0.25, ba
                          f"{model.name!r} is a {type(model).__name__}.")
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0. Received: temperature={temperature!r}")
-    images = np.asarray(images, dtype="float32")
+    batch_size = check_positive_int("batch_size", batch_size)
+    # 0-255 images gave an affinity without a word, from what the discriminator never saw.
+    images = model_range_images(images, "class_affinity")
     if len(images) == 0:
         raise ValueError("class_affinity needs at least one image of the new dataset.")
     num_classes = int(np.max(labels)) + 1 if num_classes is None else num_classes

@@ -9,6 +9,13 @@ def _select(model, up_to=None, layers=None, predicate=None):
     chosen = [arg is not None for arg in (up_to, layers, predicate)]
     if sum(chosen) != 1:
         raise ValueError("Pass exactly one of up_to='block_k', layers=[names] or predicate=fn.")
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"freeze and unfreeze take a keras.Model (a network such as "
+                        f"gan.discriminator); received a {type(model).__name__}.")
+    if predicate is not None and not callable(predicate):
+        raise TypeError(f"predicate must be a function of a layer that returns True to select "
+                        f"it, e.g. predicate=lambda layer: layer.name.startswith('block_'). "
+                        f"Received: predicate={predicate!r}; for names, pass layers=[...].")
     if isinstance(layers, str):
         raise ValueError(f"layers must be a list of layer names. Received: layers={layers!r}; "
                          f"pass layers=[{layers!r}].")
@@ -134,6 +141,12 @@ def freeze_discriminator_blocks(gan, num_blocks):
     gan.compile(...)
     ```
     """
+    if not isinstance(getattr(gan, "discriminator", None), keras.Model):
+        # A discriminator passed itself failed with "'Functional' object has no attribute".
+        raise TypeError(f"freeze_discriminator_blocks takes the GAN (it freezes "
+                        f"gan.discriminator's blocks); received a {type(gan).__name__} without "
+                        "a discriminator. To freeze a network's blocks directly, use "
+                        "freeze(network, up_to='block_0').")
     blocks = [layer.name for layer in gan.discriminator.layers if layer.name.startswith("block_")]
     if not is_int(num_blocks) or not 1 <= num_blocks <= len(blocks):
         raise ValueError(f"Cannot freeze {num_blocks!r} discriminator blocks: this one has "

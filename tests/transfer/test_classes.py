@@ -191,6 +191,15 @@ def test_class_affinity_refuses_bad_input():
         transfer.class_affinity(tiny_cgan(), tiny_images(2), [0, 1], temperature=0)
     with pytest.raises(ValueError, match="labels must be integers"):
         transfer.class_affinity(tiny_cgan(), tiny_images(2), [0.0, 1.0])
+    # "range() arg 3 must not be zero".
+    with pytest.raises(ValueError, match="^batch_size must be a positive int. Received: "
+                                         "batch_size=0$"):
+        transfer.class_affinity(tiny_cgan(), tiny_images(2), [0, 1], batch_size=0)
+    # 0-255 images gave an affinity without a word.
+    with pytest.raises(DataError, match=r"^class_affinity takes float images in \[-1, 1\]; "
+                                        r"received values from 0 to 255\. Scale 0-255"):
+        transfer.class_affinity(tiny_cgan(), np.linspace(0, 255, 2 * 28 * 28).reshape(
+            2, 28, 28, 1), [0, 1])
 
 
 def test_bad_requests_are_named():

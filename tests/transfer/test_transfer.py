@@ -46,6 +46,24 @@ def test_bad_selections_are_named():
         transfer.freeze_discriminator_blocks(tiny_gan(), 3)
     with pytest.raises(ValueError, match=r"^ada must be True or False\. Received: ada='yes'$"):
         transfer.prepare_finetune(tiny_gan(), ada="yes")  # it was accepted as true
+    gan = tiny_gan()
+    with pytest.raises(ValueError, match=r"^ema_warmup must be True or False\. Received: "
+                                         r"ema_warmup='no'$"):
+        transfer.prepare_finetune(gan, ema_warmup="no")  # so was this, restarting the EMA ramp
+    assert gan.ema_warmup is False
+    # A network for the GAN: "'Functional' object has no attribute 'discriminator'".
+    with pytest.raises(TypeError, match=r"^freeze_discriminator_blocks takes the GAN .* "
+                                        r"received a Functional without a discriminator\. .* "
+                                        r"freeze\(network, up_to='block_0'\)"):
+        transfer.freeze_discriminator_blocks(discriminator, 1)
+    # A name for the predicate: "'str' object is not callable".
+    with pytest.raises(TypeError, match=r"^predicate must be a function of a layer .* Received: "
+                                        r"predicate='block_0'; for names, pass layers=\[\.\.\.\]"):
+        transfer.freeze(discriminator, predicate="block_0")
+    with pytest.raises(TypeError, match=r"^freeze and unfreeze take a keras\.Model .*; received "
+                                        r"a str\.$"):
+        transfer.unfreeze("discriminator", up_to="block_0")
+    assert all(layer.trainable for layer in discriminator.layers)  # none of the above froze any
 
 
 def test_freezing_after_compile_is_caught_and_recompiling_fixes_it():
@@ -121,6 +139,38 @@ def test_augmented_gans_train_under_xla(augment):
     assert all(np.isfinite(value[-1]) for value in logs.values())
 
 
+@pytest.mark.parametrize("layer, arguments, message", [
+    # A string was read letter by letter: "Unknown augmentations ['c', 'l', 'o', 'r']".
+    (transfer.DiffAugment, dict(policy="color"),
+     r"^policy is a sequence of names; received the string 'color'\. Pass policy=\('color',\)\.$"),
+    (transfer.AdaptiveAugment, dict(operations="xflip"), r"Pass operations=\('xflip',\)"),
+    # These augmented nothing, or ran p to 1 (a target r_t never reaches), or moved p by an
+    # infinite or backward step.
+    (transfer.DiffAugment, dict(policy=[]), r"^policy is empty, so nothing would be augmented"),
+    (transfer.AdaptiveAugment, dict(operations=()), r"^operations is empty"),
+    (transfer.AdaptiveAugment, dict(target=1.0), r"^target must be a number in \(-1, 1\), the "
+                                                 r"range of r_t .* Received: target=1\.0$"),
+    (transfer.AdaptiveAugment, dict(target="0.6"), r"Received: target='0\.6'$"),
+    (transfer.AdaptiveAugment, dict(speed_images=0), r"^speed_images must be a number > 0 .* "
+                                                     r"Received: speed_images=0$"),
+    (transfer.AdaptiveAugment, dict(speed_images=-5.5), r"Received: speed_images=-5\.5$"),
+    (transfer.AdaptiveAugment, dict(interval=0), r"^interval must be a positive int"),
+])
+def test_augmentation_settings_that_cannot_work_are_refused(layer, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        layer(**arguments)
+
+
+def test_augmentation_settings_round_trip():
+    ada = transfer.AdaptiveAugment(operations=["xflip"], target=-0.2, speed_images=1e5)
+    assert ada.operations == ("xflip",) and (ada.target, ada.speed_images) == (-0.2, 1e5)
+    restored = transfer.AdaptiveAugment.from_config(ada.get_config())
+    assert (restored.operations, restored.target, restored.speed_images) == (("xflip",), -0.2, 1e5)
+    diff = transfer.DiffAugment(policy=["color", "cutout"])
+    assert diff._operations == ["brightness", "saturation", "contrast", "cutout"]
+    assert transfer.DiffAugment.from_config(diff.get_config()).policy == ("color", "cutout")
+
+
 def test_ada_probability_follows_the_overfitting_signal():
     ada = transfer.AdaptiveAugment(interval=2, speed_images=100)
     for _ in range(4):  # r_t = 1 > 0.6: p rises by 8 images / 100 per adjustment
@@ -153,8 +203,10 @@ def test_ada_trains_under_a_mirrored_strategy(mirrored_strategy):
     def two_steps(strategy):
         with strategy.scope():
             keras.utils.set_random_seed(0)
-            # A target below any r_t: p rises by 8 images / 16 at each of the two steps.
-            ada = transfer.AdaptiveAugment(interval=1, speed_images=16, target=-2.0)
+            # A target below any r_t: p rises by 8 images / 16 at each of the two steps. Set
+            # past the constructor, which refuses a target that r_t in [-1, 1] never crosses.
+            ada = transfer.AdaptiveAugment(interval=1, speed_images=16)
+            ada.target = -2.0
             gan = GAN(networks.dcgan_generator(TINY_SHAPE, 8, 4),
                       networks.dcgan_discriminator(TINY_SHAPE, 4), augment=ada)
             gan.compile()
