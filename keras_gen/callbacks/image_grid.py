@@ -5,6 +5,7 @@ import os
 
 import keras
 
+from keras_gen.callbacks.generative_model import require_generate
 from keras_gen.models.randomness import sampling_seed
 from keras_gen.utils.arguments import check_positive_int, is_int
 from keras_gen.utils.images import make_grid, save_image_grid
@@ -44,6 +45,13 @@ class ImageGrid(keras.callbacks.Callback):
             check_positive_int("num_images", num_images)
         if columns is not None:
             check_positive_int("columns", columns)
+        if directory is not None and (os.path.isfile(directory)
+                                      or str(directory).lower().endswith(".png")):
+            # A file there failed at the first grid, after `every` epochs; "grid.png" became a
+            # folder of grids.
+            raise ValueError(f"directory is the folder the grids are written into "
+                             f"(epoch_0001.png, ...); {directory!r} is a file or a file name. "
+                             "Give a folder, e.g. 'runs/samples'.")
         sampling_seed(seed)
         self.directory = directory
         self.num_images = num_images
@@ -57,6 +65,7 @@ class ImageGrid(keras.callbacks.Callback):
         self._epochs = None
 
     def on_train_begin(self, logs=None):
+        require_generate(self.model, "ImageGrid")
         self._epochs = self.params.get("epochs") if self.params else None
 
     def on_epoch_end(self, epoch, logs=None):

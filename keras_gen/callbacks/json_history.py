@@ -5,6 +5,7 @@ import os
 
 import keras
 
+from keras_gen.utils.arguments import check_bool
 from keras_gen.utils.files import write_json_atomic
 
 
@@ -30,17 +31,31 @@ class JsonHistory(keras.callbacks.Callback):
     def __init__(self, path, resume=True):
         super().__init__()
         self.path = path
-        self.resume = resume
+        self.resume = check_bool("resume", resume)
         self.records = {}
 
     def on_train_begin(self, logs=None):
         self.records = {}
         if self.resume and os.path.exists(self.path):
-            with open(self.path) as handle:
-                stored = json.load(handle)
+            stored = self._read()
             for row, epoch in enumerate(stored.get("epoch", [])):
                 self.records[epoch] = {key: values[row] for key, values in stored.items()
                                        if key != "epoch" and row < len(values)}
+
+    def _read(self):
+        """The history stored in `path`, refused with what to do if JsonHistory did not write it."""
+        with open(self.path) as handle:
+            try:
+                stored = json.load(handle)
+            except ValueError as error:
+                stored = error
+        if not isinstance(stored, dict) or not isinstance(stored.get("epoch", []), list):
+            # Else a JSONDecodeError or "'list' object has no attribute 'get'" as training began.
+            raise ValueError(f"{self.path} holds no history that JsonHistory wrote "
+                             f"({stored if isinstance(stored, ValueError) else 'another JSON'}"
+                             "). Move it away to keep it, or pass resume=False to start the "
+                             "file afresh.")
+        return stored
 
     def on_epoch_end(self, epoch, logs=None):
         self.records[epoch + 1] = {key: float(value) for key, value in (logs or {}).items()}

@@ -7,6 +7,7 @@ import os
 
 import keras
 
+from keras_gen.callbacks.generative_model import require_generate
 from keras_gen.metrics.evaluate import ReferenceStatistics, minimum_samples
 from keras_gen.models.randomness import sampling_seed
 from keras_gen.utils.arguments import is_int
@@ -70,6 +71,10 @@ class QualityMonitor(keras.callbacks.Callback):
                 "QualityMonitor takes a keras_gen.metrics.ReferenceStatistics, whose features "
                 f"are computed once; received {type(reference).__name__}. Build one with "
                 "ReferenceStatistics(images, domain=...) and pass that.")
+        if best_path is not None and not str(best_path).endswith(".keras"):
+            # Else refused by `save` at the first improvement, an epoch or more into training.
+            raise ValueError(f"best_path is where the best model is saved, as a .keras file; "
+                             f"give it a .keras ending. Received: best_path={best_path!r}")
         sampling_seed(seed)
         self.reference, self.num_samples, self.every = reference, num_samples, every
         self.seed, self.log_dir, self.best_path = seed, log_dir, best_path
@@ -82,6 +87,7 @@ class QualityMonitor(keras.callbacks.Callback):
         return os.path.splitext(self.best_path)[0] + ".json" if self.best_path else None
 
     def on_train_begin(self, logs=None):
+        require_generate(self.model, "QualityMonitor")
         self._first_epoch = True
         # Two samples through the reference's extractor now, so a model whose images it cannot
         # take (another shape) fails before training rather than at the first score.

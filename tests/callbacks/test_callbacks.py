@@ -3,14 +3,16 @@
 import json
 import os
 
+import keras
 import matplotlib.image
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gen.callbacks import ImageGrid, JsonHistory
+from keras_gen import metrics
+from keras_gen.callbacks import ImageGrid, JsonHistory, QualityMonitor
 from keras_gen.utils import make_grid
-from tests.helpers import tiny_cgan, tiny_dataset, tiny_gan
+from tests.helpers import tiny_cgan, tiny_dataset, tiny_gan, tiny_images
 
 
 def test_image_grid_writes_fixed_seed_pngs_and_a_tensorboard_image(tmp_path):
@@ -70,13 +72,57 @@ def test_json_history_resumes(tmp_path):
         assert json.load(handle) == {"epoch": [1], "g_loss": [9.0]}
 
 
+def test_json_history_refuses_a_file_it_did_not_write(tmp_path):
+    # A JSONDecodeError, or "'list' object has no attribute 'get'", as training began.
+    for name, text, reason in (("notes.json", "not json", r"Expecting value: line 1 column 1"),
+                               ("list.json", "[1, 2]", "another JSON")):
+        path = tmp_path / name
+        path.write_text(text)
+        with pytest.raises(ValueError, match=rf"^{path} holds no history that JsonHistory wrote "
+                                             rf"\({reason}.*\)\. Move it away to keep it, or "
+                                             r"pass resume=False"):
+            JsonHistory(str(path)).on_train_begin()
+        assert path.read_text() == text
+        fresh = JsonHistory(str(path), resume=False)
+        fresh.on_train_begin()
+        fresh.on_epoch_end(0, {"g_loss": 1.0})
+        assert json.loads(path.read_text()) == {"epoch": [1], "g_loss": [1.0]}
+    with pytest.raises(TypeError, match=r"^resume must be True or False\. Received: resume='no'"):
+        JsonHistory(str(tmp_path / "h.json"), resume="no")  # a str is truthy: it resumed
+
+
+def test_sampling_callbacks_refuse_a_model_that_cannot_sample_before_it_trains(tmp_path):
+    # "'Sequential' object has no attribute 'generate'", after `every` epochs of training.
+    reference = metrics.ReferenceStatistics(tiny_images(16), domain="mnist")
+    for callback in (ImageGrid(), QualityMonitor(reference, num_samples=6)):
+        name = type(callback).__name__
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(loss="mse", optimizer="sgd")
+        with pytest.raises(TypeError, match=rf"^{name} draws samples with model\.generate\("
+                                            r"count, seed=\.\.\.\), which a Sequential does not "
+                                            r"have\. Use it with a keras_gen model"):
+            model.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0, callbacks=[callback])
+        assert int(model.optimizer.iterations) == 0
+
+
 @pytest.mark.parametrize("arguments, match", [
     ({"num_images": 0}, r"num_images must be a positive int\. Received: num_images=0"),
     ({"num_images": 4.0}, r"num_images must be a positive int"),
     ({"seed": 1.5}, r"seed must be an int, or None"),
     ({"every": 0}, r"every must be an int >= 1"),
-    ({"columns": 0}, r"columns must be a positive int\. Received: columns=0")])
+    ({"columns": 0}, r"columns must be a positive int\. Received: columns=0"),
+    # A file name became a folder of grids.
+    ({"directory": "grid.png"}, r"^directory is the folder the grids are written into "
+                                r"\(epoch_0001\.png, \.\.\.\); 'grid\.png' is a file or a file "
+                                r"name\. Give a folder")])
 def test_image_grid_refuses_bad_arguments_before_training(arguments, match):
     # They failed when the first grid was due: after `every` epochs of training.
     with pytest.raises(ValueError, match=match):
         ImageGrid(**arguments)
+
+
+def test_image_grid_refuses_a_file_for_its_folder(tmp_path):
+    # "File exists" from makedirs when the first grid was due.
+    (tmp_path / "samples").write_text("notes")
+    with pytest.raises(ValueError, match=r"'.*samples' is a file or a file name"):
+        ImageGrid(str(tmp_path / "samples"))

@@ -284,6 +284,10 @@ def test_quality_monitor_refuses_what_would_fail_at_its_first_score(reference):
         QualityMonitor(reference, num_samples=5)
     with pytest.raises(ValueError, match=r"seed must be an int"):
         QualityMonitor(reference, seed="0")
+    # Refused by `save` at the first improvement: after an epoch of training.
+    with pytest.raises(ValueError, match=r"^best_path is where the best model is saved, as a "
+                                         r"\.keras file; .* Received: best_path='best\.h5'$"):
+        QualityMonitor(reference, best_path="best.h5")
     # Raw images were scored in the MNIST classifier's features, extracted again at every score.
     with pytest.raises(TypeError, match=r"takes a keras_gen.metrics.ReferenceStatistics.*"
                                         r"received ndarray"):
