@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
+from keras_gen.models.augment_check import check_augment
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.call_inputs import NoiseInputMixin, ensure_image_batch
 from keras_gen.models.checked_fit import CheckedFitMixin
@@ -101,7 +102,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         self.ema_decay = ema_decay
         self.ema_warmup = check_bool("ema_warmup", ema_warmup)
         self.seed = seed
-        self.augment = augment
+        self.augment = check_augment(augment)
         self.latent_dim = int(noise_shape[-1])
         self.image_shape = image_shape
         self.ema_generator = None if ema_decay is None else moving_average_copy(generator)
@@ -122,7 +123,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         gan.compile()
         ```
         """
-        self.augment = augment
+        self.augment = check_augment(augment)
         if hasattr(augment, "update") and "ada_p" not in self._trackers:
             self._trackers["ada_p"] = keras.metrics.Mean(name="ada_p")
         elif not hasattr(augment, "update"):

@@ -161,6 +161,28 @@ def test_augmentation_settings_that_cannot_work_are_refused(layer, arguments, me
         layer(**arguments)
 
 
+def test_an_augment_the_step_cannot_call_is_refused_and_a_seeded_layer_trains():
+    # Each failed in the traced step: "'str' object is not callable", "Dense.call() got multiple
+    # values for argument 'training'", "takes 2 positional arguments but 3 were given".
+    gan = tiny_gan()
+    for augment in ("ada", keras.layers.Dense(1), keras.layers.RandomFlip()):
+        with pytest.raises(TypeError, match=r"^augment must be a Keras layer called as "
+                                            r"layer\(images, seed\) .*; received "):
+            GAN(gan.generator, gan.discriminator, augment=augment)
+        with pytest.raises(TypeError, match=r"^augment must be a Keras layer"):
+            gan.set_augment(augment)
+    assert gan.augment is None
+
+    class Flip(keras.layers.Layer):  # a user's own: Keras' flip, seeded by the step
+        def call(self, images, seed, training=None):
+            return tf.image.stateless_random_flip_left_right(images, seed)
+
+    gan.set_augment(Flip())
+    gan.compile()
+    logs = gan.fit(tiny_dataset(count=8, batch_size=4), verbose=0).history
+    assert np.isfinite(logs["d_loss"][-1])
+
+
 def test_augmentation_settings_round_trip():
     ada = transfer.AdaptiveAugment(operations=["xflip"], target=-0.2, speed_images=1e5)
     assert ada.operations == ("xflip",) and (ada.target, ada.speed_images) == (-0.2, 1e5)
