@@ -7,6 +7,7 @@ caller's choice.
 
 import numpy as np
 
+from keras_gen.metrics.arrays import check_finite
 from keras_gen.utils.arguments import check_positive_int
 
 
@@ -17,7 +18,7 @@ def _as_features(name, activations):
             f"{name} must be a 2-D array (num_samples >= 2, feature_dim). "
             f"Received shape {activations.shape}"
         )
-    return activations
+    return check_finite(name, activations)
 
 
 def _check_same_dim(a, b):
@@ -51,8 +52,15 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     frechet_distance(np.zeros(2), np.eye(2), np.ones(2), np.eye(2))  # 2.0
     ```
     """
-    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-    sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    mu1, mu2 = check_finite("mu1", mu1), check_finite("mu2", mu2)
+    sigma1, sigma2 = check_finite("sigma1", sigma1), check_finite("sigma2", sigma2)
+    dim = mu1.shape[0] if mu1.ndim == 1 else None
+    if (dim is None or mu2.shape != (dim,) or sigma1.shape != (dim, dim)
+            or sigma2.shape != (dim, dim)):
+        # Else numpy's "matmul: Input operand 1 has a mismatch in its core dimension 0".
+        raise ValueError(f"frechet_distance takes means (d,) and covariances (d, d) of one d. "
+                         f"Received mu1 {mu1.shape}, sigma1 {sigma1.shape}, mu2 {mu2.shape}, "
+                         f"sigma2 {sigma2.shape}.")
     values, vectors = np.linalg.eigh(sigma1)
     root1 = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
     middle = root1 @ sigma2 @ root1
@@ -125,7 +133,10 @@ def kernel_inception_distance(real_activations, fake_activations, num_subsets=10
     """
     # num_subsets=0 gave a KID of NaN without a word.
     check_positive_int("num_subsets", num_subsets)
-    check_positive_int("subset_size", subset_size)
+    if check_positive_int("subset_size", subset_size) < 2:
+        # The unbiased estimate divides by size * (size - 1): NaN for 1.
+        raise ValueError("subset_size must be at least 2: the unbiased estimate compares pairs "
+                         "of samples within a subset. Received: subset_size=1")
     real = _as_features("real_activations", real_activations)
     fake = _as_features("fake_activations", fake_activations)
     _check_same_dim(real, fake)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from keras_gen.utils.arguments import is_int
+from keras_gen.metrics.arrays import check_class_ids, check_finite
+from keras_gen.utils.arguments import check_positive_int, is_int
 
 
 def inception_score(logits, num_splits=10):
@@ -26,12 +27,14 @@ def inception_score(logits, num_splits=10):
     score, std = inception_score(classifier_logits)
     ```
     """
+    check_positive_int("num_splits", num_splits)  # 0: numpy's "number sections must be ..."
     logits = np.asarray(logits, np.float64)
     if logits.ndim != 2 or len(logits) < num_splits:
         raise ValueError(
             f"logits must be (N, num_classes) with N >= num_splits={num_splits}. "
             f"Received shape {logits.shape}"
         )
+    logits = check_finite("logits", logits)
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     scores = []
@@ -95,6 +98,7 @@ def kth_neighbour_radii(points, k):
     points = np.asarray(points, np.float64)
     if points.ndim != 2:
         raise ValueError(f"points must be (N, d). Received shape {points.shape}")
+    points = check_finite("points", points)
     if not is_int(k) or not 1 <= k < len(points):
         raise ValueError(f"k must be an int in [1, N={len(points)}). Received: k={k!r}")
     radii = np.empty(len(points))
@@ -125,6 +129,7 @@ def _check_sets(real, fake, k, real_radii):
             f"real and fake must be (N, d) with one d. Received {real.shape}, {fake.shape}")
     if not is_int(k) or k < 1 or k >= min(len(real), len(fake)):
         raise ValueError(f"k must be an int in [1, min(N, M)). Received: k={k!r}")
+    real, fake = check_finite("real", real), check_finite("fake", fake)
     if real_radii is None:
         return real, fake, kth_neighbour_radii(real, k)
     real_radii = np.asarray(real_radii, np.float64)
@@ -225,10 +230,19 @@ def mode_coverage(fake_logits, reference_classes, num_classes=None, min_share=0.
     mode_coverage(logits, test_labels)  # {"classes_covered": 10, "num_classes": 10, ...}
     ```
     """
-    fake_logits = np.asarray(fake_logits)
-    num_classes = num_classes or fake_logits.shape[1]
+    fake_logits = _check_logits(fake_logits)
+    if num_classes is not None and num_classes != fake_logits.shape[1]:
+        # Else numpy's "operands could not be broadcast together".
+        raise ValueError(f"num_classes={num_classes!r}, but the logits score "
+                         f"{fake_logits.shape[1]} classes; leave num_classes out, or pass "
+                         "logits of that many classes.")
+    num_classes = fake_logits.shape[1]
+    if not 0 < min_share <= 1:  # 0 counted every class as covered, above 1 none
+        raise ValueError(f"min_share is the fraction of a class's reference share that counts "
+                         f"as covered, in (0, 1]. Received: min_share={min_share!r}")
+    reference_classes = check_class_ids("reference_classes", reference_classes, num_classes)
     generated = np.bincount(fake_logits.argmax(axis=1), minlength=num_classes) / len(fake_logits)
-    reference = np.bincount(np.asarray(reference_classes, np.int64), minlength=num_classes)
+    reference = np.bincount(reference_classes, minlength=num_classes)
     reference = reference / reference.sum()
     covered = int(np.sum((reference > 0) & (generated >= min_share * reference)))
     eps = 1e-10
@@ -252,7 +266,16 @@ def conditional_accuracy(fake_logits, requested_labels):
     conditional_accuracy(logits, np.repeat(np.arange(10), 100))
     ```
     """
-    fake_logits, requested = np.asarray(fake_logits), np.asarray(requested_labels)
-    if len(fake_logits) != len(requested):
-        raise ValueError(f"Got {len(fake_logits)} logits but {len(requested)} requested labels.")
+    fake_logits = _check_logits(fake_logits)
+    # A label outside the classes, or 0.5, counted as a miss without a word.
+    requested = check_class_ids("requested_labels", requested_labels, fake_logits.shape[1],
+                                len(fake_logits))
     return float(np.mean(fake_logits.argmax(axis=1) == requested))
+
+
+def _check_logits(logits):
+    logits = np.asarray(logits, np.float64)
+    if logits.ndim != 2 or not len(logits):
+        raise ValueError(f"fake_logits must be (M, num_classes) with M >= 1. Received shape "
+                         f"{logits.shape}")
+    return check_finite("fake_logits", logits)

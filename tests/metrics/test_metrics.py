@@ -149,3 +149,58 @@ def test_mode_coverage_by_hand():
 def test_conditional_accuracy():
     logits = np.eye(3)[[0, 1, 2, 2]]
     assert metrics.conditional_accuracy(logits, [0, 1, 2, 0]) == 0.75
+
+
+NAN_FEATURES = np.where(np.arange(12).reshape(6, 2) == 3, np.nan, 1.0)  # row 1 holds a NaN
+
+
+@pytest.mark.parametrize("call, message", [
+    # NaN failed in numpy ("Eigenvalues did not converge"), or scored NaN or a number silently.
+    (lambda: metrics.frechet_inception_distance(NAN_FEATURES, np.ones((6, 2))),
+     r"^real_activations holds NaN or infinite values, in 1 of 6 rows: the images they come "
+     r"from \(a diverged model's samples\?\)"),
+    (lambda: metrics.kernel_inception_distance(np.ones((6, 2)), NAN_FEATURES),
+     r"^fake_activations holds NaN"),
+    (lambda: metrics.precision_recall(np.ones((6, 2)), NAN_FEATURES), r"^fake holds NaN"),
+    (lambda: metrics.density_coverage(NAN_FEATURES, np.ones((6, 2))), r"^real holds NaN"),
+    (lambda: metrics.kth_neighbour_radii(NAN_FEATURES, 1), r"^points holds NaN"),
+    (lambda: metrics.inception_score(np.full((4, 3), np.inf), num_splits=2),
+     r"^logits holds NaN or infinite values, in 4 of 4 rows"),
+    (lambda: metrics.frechet_distance(np.zeros(2), np.eye(2), [0.0, np.nan], np.eye(2)),
+     r"^mu2 holds NaN"),
+    # numpy's "matmul: Input operand 1 has a mismatch in its core dimension 0".
+    (lambda: metrics.frechet_distance(np.zeros(3), np.eye(3), np.zeros(4), np.eye(4)),
+     r"^frechet_distance takes means \(d,\) and covariances \(d, d\) of one d\. Received mu1 "
+     r"\(3,\), sigma1 \(3, 3\), mu2 \(4,\), sigma2 \(4, 4\)\.$"),
+    (lambda: metrics.kernel_inception_distance(np.ones((6, 2)), np.ones((6, 2)), subset_size=1),
+     r"^subset_size must be at least 2"),  # a KID of NaN
+    (lambda: metrics.inception_score(np.zeros((4, 3)), num_splits=0),
+     r"^num_splits must be a positive int"),  # numpy's "number sections must be larger than 0"
+])
+def test_non_finite_values_and_settings_that_cannot_score_are_refused(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_class_scores_refuse_ids_their_logits_do_not_score():
+    logits = np.eye(3)[[0, 1, 2, 2]]
+    # A label outside the classes, or 0.5, counted as a miss: 0.5 and 0.25 below.
+    with pytest.raises(ValueError, match=r"^requested_labels must lie in \[0, 3\), the classes the "
+                                         r"logits score\. Received values from 0 to 5\.$"):
+        metrics.conditional_accuracy(logits, [0, 1, 5, 5])
+    with pytest.raises(ValueError, match=r"^requested_labels must be class ids; received float64"):
+        metrics.conditional_accuracy(logits, [0.5, 1, 2, 0])
+    with pytest.raises(ValueError, match=r"one class id per sample, shape \(4,\)\. Received shape "
+                                         r"\(2,\)\.$"):
+        metrics.conditional_accuracy(logits, [0, 1])
+    # numpy's "operands could not be broadcast together with shapes (3,) (4,)".
+    with pytest.raises(ValueError, match=r"^reference_classes must lie in \[0, 3\)"):
+        metrics.mode_coverage(logits, [0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"^num_classes=4, but the logits score 3 classes"):
+        metrics.mode_coverage(logits, [0, 1, 2, 2], num_classes=4)
+    # 0 counted every class as covered; 2 none.
+    for share in (0, 2):
+        with pytest.raises(ValueError, match=rf"^min_share is the fraction .* in \(0, 1\]\. "
+                                             rf"Received: min_share={share}$"):
+            metrics.mode_coverage(logits, [0, 1, 2, 2], min_share=share)
+    assert metrics.mode_coverage(logits, [0, 1, 2, 2], num_classes=3)["classes_covered"] == 3
