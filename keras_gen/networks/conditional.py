@@ -12,7 +12,7 @@ import keras
 
 from keras_gen.networks.dcgan import (checked_sizes, discriminator_body,
                                       generator_body, maybe_spectral)
-from keras_gen.utils.arguments import is_int
+from keras_gen.utils.arguments import check_positive_int, is_int
 
 
 def check_num_classes(num_classes):
@@ -58,10 +58,12 @@ def conditional_dcgan_generator(image_shape=(28, 28, 1), latent_dim=100, num_cla
     """
     image_shape, latent_dim, width = checked_sizes(image_shape, latent_dim, width, normalization)
     num_classes = check_num_classes(num_classes)
+    # 0 was taken for the default, -1 and 2.5 failed inside Keras' Embedding.
+    embedding_dim = (latent_dim if embedding_dim is None
+                     else check_positive_int("embedding_dim", embedding_dim))
     z = keras.Input((latent_dim,), name="z")
     labels = keras.Input((), dtype="int32", name="labels")
-    embedded = keras.layers.Embedding(num_classes, embedding_dim or latent_dim,
-                                      name="label_embedding")(labels)
+    embedded = keras.layers.Embedding(num_classes, embedding_dim, name="label_embedding")(labels)
     joined = keras.layers.Concatenate(name="join_label")([z, embedded])
     return keras.Model([z, labels], generator_body(joined, image_shape, width, normalization),
                        name=name)

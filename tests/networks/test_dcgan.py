@@ -57,3 +57,15 @@ def test_bad_image_shape_is_named(bad):
 def test_bad_arguments_are_named(kwargs, name):
     with pytest.raises(ValueError, match=f"Received: {name}="):
         networks.dcgan_generator((28, 28, 1), **kwargs)
+
+
+def test_conditional_generator_embeds_labels_in_the_size_asked_for():
+    sized = networks.conditional_dcgan_generator(latent_dim=8, width=4, embedding_dim=3)
+    assert sized.get_layer("label_embedding").output_dim == 3
+    default = networks.conditional_dcgan_generator(latent_dim=8, width=4)
+    assert default.get_layer("label_embedding").output_dim == 8  # latent_dim
+    # 0 was taken for the default; -1 and 2.5 failed inside Keras' Embedding.
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ValueError, match=rf"^embedding_dim must be a positive int\. "
+                                             rf"Received: embedding_dim={bad}$"):
+            networks.conditional_dcgan_generator(latent_dim=8, width=4, embedding_dim=bad)
