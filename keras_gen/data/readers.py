@@ -9,6 +9,9 @@ class (or without subfolders, for one class).
 import gzip
 import itertools
 import os
+import re
+import warnings
+import zipfile
 
 import numpy as np
 
@@ -181,6 +184,12 @@ def read_npz(path, split="train"):
     images, labels = read_npz("my_data.npz", split="test")
     ```
     """
+    if not zipfile.is_zipfile(path):
+        # np.load takes any other file for a pickle: "This file contains pickled (object)
+        # data. If you trust the file you can load it unsafely", of a file that is no pickle.
+        raise DataError(f"Cannot read {path!r} as an .npz archive: it is not one (an .npz is "
+                        "a zip of .npy arrays, as np.savez writes). Save the arrays with "
+                        "np.savez(path, x_train=..., y_train=...).")
     try:
         archive = np.load(path)
     except (OSError, ValueError) as error:
@@ -285,17 +294,30 @@ def read_image_folder(folder, split="train", image_size=None, channels=None, lim
             "keras-gen commands that score against held-out images read all of a folder)."
         )
     images, labels = [], []
-    for label, file_path in _labelled_image_files(folder)[0][:limit]:
+    labelled, class_names = _labelled_image_files(folder)
+    for label, file_path in labelled[:limit]:
         try:
             image = tf.io.decode_image(tf.io.read_file(file_path), expand_animations=False).numpy()
         except tf.errors.OpError as error:
-            raise DataError(f"Cannot decode image {file_path!r}: {error.message}") from error
+            # TensorFlow's message carries its op's internals ("{{function_node
+            # __wrapped__DecodeImage_device_...}} ... [Op:DecodeImage]") around the reason.
+            reason = re.sub(r"\{\{.*?\}\}|\[Op:.*$", "", error.message, flags=re.S).strip()
+            raise DataError(f"Cannot decode image {file_path!r}: {reason} Replace or remove "
+                            "the file.") from error
         if image.shape[-1] in (2, 4):  # PNGs often carry an alpha channel (after L or RGB)
             image = image[..., :-1]
         if image_size is not None or channels is not None:
             image = convert_images(image[None], image_size, channels, source=file_path)[0]
         images.append((file_path, image))
         labels.append(label)
+    empty = [name for label, name in enumerate(class_names) if label not in set(labels)]
+    if empty:
+        # Their labels stay theirs (as in Keras' image_dataset_from_directory), so a
+        # conditional model would be asked to draw classes it never saw.
+        warnings.warn(f"Class folders {empty} of {folder!r} gave no images"
+                      f"{' within limit=' + str(limit) if limit else ''}; a conditional model "
+                      "will not learn those classes. Add images, or remove the folders.",
+                      stacklevel=2)
     if channels is None and {image.shape[-1] for _, image in images} == {1, 3}:
         # A few grey JPEGs among colour photos are common, and the command line has no
         # channel option: all are made RGB, as Keras' `image_dataset_from_directory` reads

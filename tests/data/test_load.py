@@ -106,6 +106,11 @@ def test_npz_splits_and_errors(tmp_path):
     with pytest.raises(DataError, match=r"expected \[0, 1\]\. They look like pixel values in "
                                         r"\[0, 255\]: divide them by 255, or store them as uint8"):
         data.load_arrays(str(tmp_path / "range.npz"))
+    # np.load took it for a pickle: "If you trust the file you can load it unsafely".
+    (tmp_path / "text.npz").write_text("x_train,y_train")
+    with pytest.raises(DataError, match=r"^Cannot read '.*text\.npz' as an \.npz archive: it is "
+                                        r"not one \(an \.npz is a zip of \.npy arrays"):
+        data.load_arrays(str(tmp_path / "text.npz"))
     np.savez(tmp_path / "channels.npz", x_train=np.zeros((2, 8, 8, 2), np.uint8), y_train=[0, 1])
     with pytest.raises(DataError, match="C = 1 .* or 3"):
         data.load_arrays(str(tmp_path / "channels.npz"))
@@ -191,8 +196,24 @@ def test_a_limit_on_an_image_folder_keeps_every_class(tmp_path):
     (tmp_path / "b" / "2.png").write_bytes(b"not a png")
     _, labels = data.load_arrays(str(tmp_path), limit=6)
     assert list(labels) == [0, 1, 2, 0, 1, 0]
-    with pytest.raises(DataError, match=r"Cannot decode image .*2\.png"):
+    # The reason without TensorFlow's "{{function_node __wrapped__DecodeImage...}}" around it.
+    with pytest.raises(DataError, match=r"^Cannot decode image '.*2\.png': Unknown image file "
+                                        r"format\. One of .* required\. Replace or remove the "
+                                        r"file\.$"):
         data.load_arrays(str(tmp_path), limit=7)
+
+
+def test_a_class_folder_without_images_is_warned_of(tmp_path):
+    # Its label stays its own, as in Keras: a conditional model would draw a class it never saw.
+    for name in ("a", "c"):
+        _write_png(tmp_path / name / "0.png", np.zeros((4, 4, 1), np.uint8))
+    (tmp_path / "b").mkdir()
+    with pytest.warns(UserWarning, match=r"^Class folders \['b'\] of '.*' gave no images; a "
+                                         r"conditional model will not learn those classes\."):
+        _, labels = data.load_arrays(str(tmp_path))
+    assert list(labels) == [0, 2]
+    with pytest.warns(UserWarning, match=r"Class folders \['b', 'c'\] .* within limit=1;"):
+        data.load_arrays(str(tmp_path), limit=1)
 
 
 def test_a_folder_of_images_without_subfolders_is_one_class(tmp_path):
