@@ -3,11 +3,13 @@
 import base64
 import contextlib
 import gc
+import numbers
 import time
 
 import numpy as np
 
-from keras_gen.utils.arguments import holds_class_ids
+from keras_gen.export.saved_model import check_model_name
+from keras_gen.utils.arguments import check_positive_int, holds_class_ids, is_int
 
 
 class ServingError(RuntimeError):
@@ -39,6 +41,21 @@ class Client:
     def __init__(self, base_url, model_name, timeout=30.0, retries=3, backoff=0.2):
         import requests
 
+        # Each failed at the first request, inside requests ("No connection adapters were
+        # found", "timeout cannot be set to a value less than or equal to 0") or here
+        # (retries=-1: "cannot access local variable 'response'").
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must be the server's http(s) URL, e.g. "
+                             f"'http://127.0.0.1:8501'. Received: base_url={base_url!r}")
+        check_model_name(model_name)
+        if not _is_number(timeout) or not timeout > 0:
+            raise ValueError(f"timeout must be a number of seconds > 0. Received: "
+                             f"timeout={timeout!r}")
+        if not is_int(retries) or retries < 0:
+            raise ValueError(f"retries must be an int >= 0. Received: retries={retries!r}")
+        if not _is_number(backoff) or not backoff >= 0:
+            raise ValueError(f"backoff must be a number of seconds >= 0. Received: "
+                             f"backoff={backoff!r}")
         self.base_url, self.model_name = base_url.rstrip("/"), model_name
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self._session = requests.Session()
@@ -48,7 +65,8 @@ class Client:
             raise ValueError("Pass version or label, not both.")
         path = f"{self.base_url}/v1/models/{self.model_name}"
         if version is not None:
-            path += f"/versions/{int(version)}"
+            # int("latest") failed with "invalid literal for int()"; 1.5 was asked for as 1.
+            path += f"/versions/{check_positive_int('version', version)}"
         elif label is not None:
             path += f"/labels/{label}"
         return path + suffix
@@ -162,6 +180,8 @@ class Client:
         """
         seeds = _whole_numbers("seeds", seeds, "one per image: [5] for one image of seed 5, "
                                "range(5) for five")
+        if not seeds.size:  # a request for no image
+            raise ValueError("seeds is empty: pass one seed per image, e.g. range(4) for four.")
         inputs, signature = {"seed": seeds.astype(np.int64)}, "sample"
         if labels is not None:
             names = np.asarray(labels).dtype.kind in "US"
@@ -177,6 +197,10 @@ class Client:
             else:
                 inputs["labels"] = labels.astype(np.int32)
         return self.predict(inputs, signature=signature, version=version)["images"]
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _whole_numbers(name, values, what, scalar=False):

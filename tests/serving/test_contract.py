@@ -333,6 +333,36 @@ def test_client_checks_its_arguments_before_sending(target, monkeypatch):
         client.predict({"seed": 3, "labels": [1, 2]}, signature="sample", format="instances")
 
 
+@pytest.mark.parametrize("arguments, message", [
+    # Each failed at the first request: in requests ("No connection adapters were found",
+    # "timeout cannot be set to a value less than or equal to 0") or in the retry loop
+    # ("cannot access local variable 'response'").
+    (("127.0.0.1:8501", "m"), r"^base_url must be the server's http\(s\) URL, e\.g\. "
+                              r"'http://127\.0\.0\.1:8501'\. Received: "
+                              r"base_url='127\.0\.0\.1:8501'$"),
+    (("http://h:1", "a/b"), r"^A model name is its folder and its URL path .* Received: 'a/b'$"),
+    (("http://h:1", "m", 0), r"^timeout must be a number of seconds > 0\. Received: timeout=0$"),
+    (("http://h:1", "m", 1, -1), r"^retries must be an int >= 0\. Received: retries=-1$"),
+    (("http://h:1", "m", 1, 1.5), r"Received: retries=1\.5$"),
+    (("http://h:1", "m", 1, 0, -0.5), r"^backoff must be a number of seconds >= 0\."),
+])
+def test_a_client_that_could_not_send_is_refused_when_made(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        Client(*arguments)
+
+
+def test_a_client_refuses_requests_that_name_no_version_or_image(monkeypatch):
+    client = Client("http://127.0.0.1:9", "contract_gan", retries=0)
+    monkeypatch.setattr(client, "_call", lambda *args, **kwargs: pytest.fail("sent"))
+    # int("latest") failed with "invalid literal for int()"; 1.5 was asked for as version 1.
+    for version in ("latest", 1.5, 0):
+        with pytest.raises(ValueError, match=rf"^version must be a positive int\. Received: "
+                                             rf"version={version!r}$"):
+            client.status(version=version)
+    with pytest.raises(ValueError, match=r"^seeds is empty: pass one seed per image"):
+        client.sample([])
+
+
 def test_client_pauses_garbage_collection_only_while_decoding(target, monkeypatch):
     url, models, _ = target
     client = Client(url, "contract_gan")
