@@ -143,6 +143,28 @@ class _CheckedCallInputMixin:
             raise ValueError(f"{consumer} received an empty batch ({self._CALL_INPUT[0]} of "
                              f"shape {shape}); pass at least one example.")
 
+    def call_input_signature(self):
+        """The inputs `call` takes, as `keras.Model.export(input_signature=...)` wants them.
+
+        Keras infers a subclassed model's signature from its first call, which a keras_gen
+        model, built in its constructor, never records ("The model provided has never
+        called"); `export` to Keras' other formats passes this instead.
+
+        Returns:
+            list: `[spec]`, or `[[spec, labels spec]]` for a conditional model.
+
+        Example:
+
+        ```python
+        gan.call_input_signature()  # [TensorSpec(shape=(None, 64), dtype=tf.float32, ...)]
+        ```
+        """
+        main = tf.TensorSpec(self._call_input_shape(), tf.float32,
+                             name=self._CALL_INPUT[0].split()[-1])
+        if getattr(self, "num_classes", None) is None:
+            return [main]
+        return [[main, tf.TensorSpec((None,), tf.int32, name="labels")]]
+
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`, with array inputs checked first (see `check_input_shape`)."""
         self._check_call_input(x, f"{type(self).__name__}.predict")

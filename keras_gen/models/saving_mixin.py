@@ -72,8 +72,9 @@ class SavingMixin:
 
         Args:
             filepath: str or `pathlib.Path`. A new folder; an existing one is refused.
-            format: `"tf_saved_model"` for keras_gen's signatures; any other format, or an
-                `input_signature`, goes to `keras.Model.export`.
+            format: `"tf_saved_model"` for keras_gen's signatures; any other format
+                (`"litert"` to a `.tflite` path, `"onnx"`, ...), or an `input_signature`, goes
+                to `keras.Model.export`, with `call`'s inputs as the signature by default.
             verbose: bool. Print where the SavedModel went (None: yes, as Keras does).
             input_signature: as in Keras.
             **kwargs: passed on to `keras.Model.export` for other formats.
@@ -88,6 +89,10 @@ class SavingMixin:
         ```
         """
         if format != "tf_saved_model" or input_signature is not None or kwargs:
+            if input_signature is None and hasattr(self, "call_input_signature"):
+                # Keras infers it from a first call, which a model built in its constructor
+                # never records: every other format failed with "has never called".
+                input_signature = self.call_input_signature()
             return super().export(filepath, format=format, verbose=verbose,
                                   input_signature=input_signature, **kwargs)
         from keras_gen.export.saved_model import write_serving_model

@@ -87,6 +87,24 @@ def test_model_export_writes_the_serving_signatures(tmp_path, capsys):
     assert sorted(os.listdir(tmp_path)) == ["exported"]
 
 
+def test_keras_other_export_formats_get_the_models_call_signature(tmp_path):
+    # Keras infers a subclassed model's signature from a first call, which these models never
+    # record: every other format failed with "The model provided has never called".
+    z = tf.random.stateless_normal((1, 8), seed=[0, 1]).numpy()
+    for model, inputs in ((tiny_gan(), {"z": z}),
+                          (tiny_cgan(), {"z": z, "labels": np.array([2], np.int32)}),
+                          (tiny_vae(), {"images": tiny_images(1)})):
+        path = str(tmp_path / f"{type(model).__name__}.tflite")
+        model.export(path, format="litert", verbose=False)
+        with pytest.warns(UserWarning, match="tf.lite.Interpreter is deprecated"):
+            interpreter = tf.lite.Interpreter(model_path=path)
+        runner = interpreter.get_signature_runner()
+        assert sorted(runner.get_input_details()) == sorted(inputs)  # named as call's inputs
+        (images,) = runner(**inputs).values()
+        expected = model(list(inputs.values()) if len(inputs) > 1 else inputs[next(iter(inputs))])
+        np.testing.assert_allclose(images, expected, atol=1e-5)
+
+
 def test_numpy_integers_build_train_and_save_like_python_ints(tmp_path):
     # `dcgan_generator((28, 28, 1), np.int64(8), ...)` failed inside Keras ("Received an invalid
     # value for `units`, expected a positive integer. Received: units=784"), and
