@@ -56,8 +56,9 @@ _IMAGE_SHAPE_FIX = ("Load the data at the image size of the model (keras_gen.dat
 class CheckedFitMixin:
     """Gives a keras_gen model a `fit` that checks what it is about to train on, then trains.
 
-    It refuses network outputs the losses cannot train (`network_check`), trainable flags
-    changed since `compile()` (`trainable_guard`), Keras callbacks that need a single
+    It refuses a model that is not compiled, network outputs the losses cannot train
+    (`network_check`), trainable flags changed since `compile()` (`trainable_guard`), Keras
+    callbacks that need a single
     `model.optimizer` (`optimizers`), checkpoints to the legacy `.h5` format (`saving_mixin`)
     and example weights (`input_structure`), checks the values of the training and validation
     data (`checked_data`) and raises a failed check as one `DataError`.
@@ -74,6 +75,12 @@ class CheckedFitMixin:
 
     def fit(self, *args, **kwargs):
         """`keras.Model.fit`, after the checks above; it takes the same arguments."""
+        if not self.compiled:
+            # Else an IndexError in the callback checks below (with callbacks), or Keras'
+            # "You must call `compile()`", which does not say that the defaults need no arguments.
+            raise ValueError(f"This {type(self).__name__} is not compiled: call compile() before "
+                             "fit (with no arguments for the default optimizers and loss). "
+                             "set_augment leaves a model uncompiled, so compile() again after it.")
         check_trainable_outputs(self)
         check_trainable_unchanged(self, getattr(self, "_trainable_at_compile", None))
         given = _arguments(keras.Model.fit, self, args, kwargs)

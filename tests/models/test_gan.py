@@ -106,6 +106,23 @@ def test_bad_compile_arguments(kwargs, match):
         tiny_gan(**kwargs)
 
 
+def test_fit_before_compile_says_to_compile_for_every_family():
+    # With callbacks, an IndexError in the callback checks; without, Keras' "You must call
+    # `compile()`", which does not say that the defaults need no arguments.
+    gan, vae = tiny_gan(), tiny_vae()
+    for model in (GAN(gan.generator, gan.discriminator), VAE(vae.encoder, vae.decoder)):
+        name = type(model).__name__
+        for callbacks in (None, [keras.callbacks.TerminateOnNaN()]):
+            with pytest.raises(ValueError, match=rf"^This {name} is not compiled: call compile\(\) "
+                                                 r"before fit \(with no arguments for the default"):
+                model.fit(tiny_dataset(), verbose=0, callbacks=callbacks)
+    gan.set_augment(None)  # leaves it uncompiled: the traced step must be rebuilt
+    with pytest.raises(ValueError, match=r"set_augment leaves a model uncompiled"):
+        gan.fit(tiny_dataset(), verbose=0)
+    gan.compile()
+    assert np.isfinite(gan.fit(tiny_dataset(), verbose=0).history["d_loss"][-1])
+
+
 def test_bad_constructor_arguments():
     g = networks.dcgan_generator((28, 28, 1), 8, 4)
     d = networks.dcgan_discriminator((28, 28, 1), 4)
