@@ -48,7 +48,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         grid_seed: int. Noise seed of the sample grids.
         tensorboard: bool. Also write TensorBoard logs (scalars and grids).
         verbose: `"auto"`, 0, 1 or 2. Keras progress output.
-        callbacks: extra Keras callbacks.
+        callbacks: extra Keras callbacks: a list, or one callback.
         overwrite: bool. Train afresh over a finished run in `out_dir` (see
             `refuse_finished_run`), or over an interrupted one: its backup is discarded.
         steps_per_epoch: optional int. Batches per epoch; needed for a dataset that repeats
@@ -92,6 +92,10 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     if not is_int(initial_epoch) or initial_epoch < 0:
         raise ValueError(f"initial_epoch must be an int >= 0. Received: "
                          f"initial_epoch={initial_epoch!r}")
+    callbacks = _checked_callbacks(callbacks)
+    if os.path.isfile(out_dir):  # else "Not a directory: '<out_dir>/checkpoints'", mid-setup
+        raise NotADirectoryError(f"out_dir {out_dir!r} is a file; give the folder the run "
+                                 "writes into, e.g. 'runs/dcgan'.")
     _check_epochs_to_come(out_dir, initial_epoch, epochs)
     refuse_finished_run(out_dir, overwrite)
     backup_dir = os.path.join(out_dir, "backup")
@@ -322,6 +326,21 @@ def _refuse_another_models_backup(model, out_dir):
         "resume into this one. Run the command that started it to resume it, pass another "
         "output folder (--out), or overwrite=True (--overwrite) to discard its backup and start "
         "afresh.")
+
+
+def _checked_callbacks(callbacks):
+    """`callbacks` as a list of Keras callbacks: one callback or None is taken too."""
+    # One callback or None failed with "Value after * must be an iterable", a non-callback
+    # inside Keras' fit with "'str' object has no attribute 'set_model'".
+    if callbacks is None or isinstance(callbacks, keras.callbacks.Callback):
+        return [] if callbacks is None else [callbacks]
+    callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
+    others = [callback for callback in callbacks
+              if not isinstance(callback, keras.callbacks.Callback)]
+    if others:
+        raise TypeError(f"callbacks must be Keras callbacks (keras.callbacks.Callback); "
+                        f"received {others!r}.")
+    return callbacks
 
 
 def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, extra):

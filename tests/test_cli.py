@@ -140,6 +140,30 @@ def test_train_takes_a_dataset_and_says_how_to_make_one_from_arrays(tmp_path):
     assert not os.path.exists(out)
 
 
+def test_train_takes_one_callback_or_none_and_refuses_what_is_not_one(tmp_path):
+    # One callback or None failed with "Value after * must be an iterable"; a string inside
+    # Keras with "'str' object has no attribute 'set_model'"; a file for out_dir with "Not a
+    # directory: '<out_dir>/checkpoints'".
+    from tests.helpers import tiny_dataset
+
+    records = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    seen = []
+    training.train(tiny_gan(), tiny_dataset(), str(tmp_path / "one"), epochs=2, verbose=0,
+                   callbacks=records)
+    assert seen == [0, 1]
+    training.train(tiny_gan(), tiny_dataset(), str(tmp_path / "none"), epochs=1, verbose=0,
+                   callbacks=None)
+    assert os.path.isfile(tmp_path / "none" / "model.keras")
+    with pytest.raises(TypeError, match=r"^callbacks must be Keras callbacks "
+                                        r"\(keras\.callbacks\.Callback\); received \['x'\]\.$"):
+        training.train(tiny_gan(), tiny_dataset(), str(tmp_path / "bad"), epochs=1,
+                       callbacks=[records, "x"])
+    (tmp_path / "file").write_text("notes")
+    with pytest.raises(NotADirectoryError, match=r"^out_dir '.*file' is a file; give the folder"):
+        training.train(tiny_gan(), tiny_dataset(), str(tmp_path / "file"), epochs=1)
+    assert sorted(os.listdir(tmp_path)) == ["file", "none", "one"]
+
+
 def test_an_interrupted_run_does_not_resume_into_another_model(tmp_path):
     # BackupAndRestore loaded the backup into whatever trained next: another width failed with
     # "A total of 20 objects could not be loaded" after a page of warnings, and layers frozen
