@@ -54,6 +54,22 @@ def resolve(name_or_dir):
                       f"{sorted(builtin_presets())}; or pass a preset folder.")
 
 
+def _read_dict(path):
+    """The JSON object in a preset's `path`, or `PresetError` for anything else."""
+    # A damaged file failed with json's JSONDecodeError, a list with "'list' object has no
+    # attribute 'get'".
+    try:
+        with open(path) as handle:
+            value = json.load(handle)
+    except ValueError as error:
+        value = error
+    if not isinstance(value, dict):
+        reason = f"not valid JSON ({value})" if isinstance(value, ValueError) else "not an object"
+        raise PresetError(f"{path} is {reason}. Reinstall keras_gen or re-download the preset; "
+                          "a preset of your own, save again with save_to_preset.")
+    return value
+
+
 def save_preset(model, folder, metadata=None):
     """Writes a model as a preset folder; returns the metadata written.
 
@@ -76,6 +92,17 @@ def save_preset(model, folder, metadata=None):
     save_preset(gan, "my_preset", {"dataset": "mnist"})
     ```
     """
+    if metadata is not None:
+        # Checked before anything is written: a list failed in dict(), an object in json.dump
+        # after the weights were written.
+        if not isinstance(metadata, dict):
+            raise TypeError(f"metadata must be a dict (recorded in {METADATA_FILE}), or None. "
+                            f"Received a {type(metadata).__name__}.")
+        try:
+            json.dumps(metadata)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"metadata must hold JSON values (str, numbers, bools, None, lists, "
+                            f"dicts): {error}.") from None
     holds_only_a_preset = not os.path.isdir(folder) or set(os.listdir(folder)) <= {
         CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE}
     if not holds_only_a_preset:
@@ -139,10 +166,7 @@ def load_preset(name_or_dir, load_weights=True, compile=True):
                and (load_weights or name != WEIGHTS_FILE)]
     if missing:
         raise PresetError(f"Preset folder {folder!r} lacks {missing}.")
-    with open(paths[CONFIG_FILE]) as handle:
-        config = json.load(handle)
-    with open(paths[METADATA_FILE]) as handle:
-        metadata = json.load(handle)
+    config, metadata = _read_dict(paths[CONFIG_FILE]), _read_dict(paths[METADATA_FILE])
     model_config = dict(config["model"])
     model_config.pop("compile_config", None)  # compiled below, after the weights
     model = keras.saving.deserialize_keras_object(model_config)
@@ -150,8 +174,9 @@ def load_preset(name_or_dir, load_weights=True, compile=True):
         actual = sha256_of(paths[WEIGHTS_FILE])
         if actual != metadata.get("sha256"):
             raise PresetError(f"{paths[WEIGHTS_FILE]} is corrupted or was replaced: its sha256 is "
-                              f"{actual}, the preset records {metadata.get('sha256')}. Reinstall "
-                              "keras_gen or re-download the preset.")
+                              f"{actual}, the preset records {metadata.get('sha256') or 'none'}. "
+                              "Reinstall keras_gen or re-download the preset; a preset of your "
+                              "own, save again with save_to_preset.")
         model.load_weights(paths[WEIGHTS_FILE])
     if compile and config.get("compile"):
         model.compile_from_config(config["compile"])

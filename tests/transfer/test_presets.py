@@ -112,6 +112,29 @@ def test_corrupted_weights_and_unknown_names_are_refused(tiny_preset):
         VAE.from_preset(folder, load_weights=False)
 
 
+def test_damaged_preset_files_and_metadata_that_cannot_be_saved_are_named(tiny_preset, tmp_path):
+    gan, folder = tiny_preset
+    # json's JSONDecodeError, and "'list' object has no attribute 'get'", from a damaged file.
+    for name, text, reason in (("config.json", "{broken", r"not valid JSON \(Expecting property"),
+                               ("metadata.json", "[]", "not an object")):
+        original = open(os.path.join(folder, name)).read()
+        with open(os.path.join(folder, name), "w") as handle:
+            handle.write(text)
+        with pytest.raises(PresetError, match=rf"^{folder}/{name} is {reason}.*\. Reinstall "
+                                              r"keras_gen .*; a preset of your own, save again"):
+            GAN.from_preset(folder)
+        with open(os.path.join(folder, name), "w") as handle:
+            handle.write(original)
+    GAN.from_preset(folder)  # whole again
+    # A list failed in dict(); an object in json.dump, after the weights were written.
+    for metadata, message in (([1, 2], r"^metadata must be a dict .* Received a list\.$"),
+                              ({"at": object()}, r"^metadata must hold JSON values .*: Object of "
+                                                 r"type object is not JSON serializable\.$")):
+        with pytest.raises(TypeError, match=message):
+            gan.save_to_preset(str(tmp_path / "new"), metadata)
+    assert not os.path.exists(tmp_path / "new")
+
+
 def test_shipped_presets_load_and_record_their_quality():
     shipped = presets.list()
     expected = {"dcgan_mnist", "dcgan_fashion_mnist", "cgan_mnist", "cgan_fashion_mnist",
