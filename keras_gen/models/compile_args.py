@@ -8,6 +8,11 @@ VAE compiled with `loss="mse"` trained on its ELBO, and `metrics=["mae"]` logged
 
 import warnings
 
+from keras_gen.utils.arguments import check_bool, check_positive_int
+
+# How `keras.Model.compile` runs the steps; `check_execution_args` checks them.
+EXECUTION_ARGS = ("jit_compile", "steps_per_execution", "run_eagerly")
+
 # The `keras.Model.compile` arguments that a model computing its own loss and metrics ignores.
 IGNORED = ("loss", "loss_weights", "metrics", "weighted_metrics")
 
@@ -68,6 +73,32 @@ def refuse_ignored_compile_args(model, given, optimizers=None, takes_loss=False)
     if optimizers and rest:
         raise TypeError(f"{name}.compile() got unexpected keyword arguments {sorted(rest)}")
     return rest
+
+
+def check_execution_args(jit_compile="auto", steps_per_execution=1, run_eagerly=False):
+    """Raises `ValueError` for how-to-run `compile` arguments that Keras takes unchecked.
+
+    `jit_compile="no"` is truthy, so Keras compiled the step with XLA; `steps_per_execution=0`
+    failed in `fit` with "range() arg 3 must not be zero".
+
+    Args:
+        jit_compile: True, False or `"auto"`.
+        steps_per_execution: int >= 1.
+        run_eagerly: bool, or None (not set).
+
+    Example:
+
+    ```python
+    check_execution_args(jit_compile="no")  # ValueError
+    ```
+    """
+    if isinstance(jit_compile, str) and jit_compile != "auto" or not isinstance(
+            jit_compile, (bool, str)):
+        raise ValueError(f"jit_compile must be True, False or 'auto'. Received: "
+                         f"jit_compile={jit_compile!r}")
+    check_positive_int("steps_per_execution", steps_per_execution)
+    if run_eagerly is not None:  # a GAN's saved compile config holds None, Keras' "not set"
+        check_bool("run_eagerly", run_eagerly, ValueError)
 
 
 def without_ignored_compile_args(model, config):

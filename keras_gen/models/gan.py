@@ -10,7 +10,7 @@ from keras_gen.models.augment_check import check_augment
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.call_inputs import NoiseInputMixin, ensure_image_batch
 from keras_gen.models.checked_fit import CheckedFitMixin
-from keras_gen.models.compile_args import refuse_ignored_compile_args
+from keras_gen.models.compile_args import check_execution_args, refuse_ignored_compile_args
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
 from keras_gen.models.network_check import check_network
 from keras_gen.models.network_loading import deserialize_network
@@ -185,6 +185,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         """
         refuse_ignored_compile_args(self, keras_args, ["g_optimizer", "d_optimizer"],
                                     takes_loss=True)
+        check_execution_args(jit_compile, steps_per_execution, run_eagerly)
         g_loss_fn, d_loss_fn = adversarial.get_loss_pair(loss)
         if not is_int(d_steps) or d_steps < 1:
             raise ValueError(f"d_steps must be an int >= 1. Received: d_steps={d_steps!r}")

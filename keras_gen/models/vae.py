@@ -9,7 +9,8 @@ from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
 from keras_gen.models.call_inputs import ImageInputMixin, ensure_image_batch
 from keras_gen.models.checked_fit import CheckedFitMixin, step_labels
-from keras_gen.models.compile_args import (refuse_ignored_compile_args,
+from keras_gen.models.compile_args import (EXECUTION_ARGS, check_execution_args,
+                                           refuse_ignored_compile_args,
                                            without_ignored_compile_args)
 from keras_gen.models.input_structure import describe
 from keras_gen.models.labels import NamedClassesMixin, check_labels
@@ -146,6 +147,7 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
         vae.compile(optimizer=keras.optimizers.Adam(1e-3))
         ```
         """
+        check_execution_args(**{key: kwargs[key] for key in EXECUTION_ARGS if key in kwargs})
         super().compile(optimizer=optimizer, **refuse_ignored_compile_args(self, kwargs))
         if self.optimizer is not None:
             # Build optimizer state now, so BackupAndRestore and load_model find it.

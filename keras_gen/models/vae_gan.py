@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from keras_gen.losses.variational import kl_divergence
 from keras_gen.models import randomness
-from keras_gen.models.compile_args import refuse_ignored_compile_args
+from keras_gen.models.compile_args import check_execution_args, refuse_ignored_compile_args
 from keras_gen.models.network_check import check_network
 from keras_gen.models.network_loading import deserialize_network
 from keras_gen.models.optimizers import prepare_optimizer, refuse_shared_optimizers
@@ -83,6 +83,7 @@ class VAEGAN(VAE):
         ```
         """
         refuse_ignored_compile_args(self, keras_args, list(_OPTIMIZERS))
+        check_execution_args(jit_compile, steps_per_execution, run_eagerly)
         refuse_shared_optimizers(e_optimizer=e_optimizer, g_optimizer=g_optimizer,
                                  d_optimizer=d_optimizer)
         self.e_optimizer = prepare_optimizer(self, e_optimizer, "e_optimizer")

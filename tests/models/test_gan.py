@@ -106,6 +106,23 @@ def test_bad_compile_arguments(kwargs, match):
         tiny_gan(**kwargs)
 
 
+def test_how_the_steps_run_is_checked_at_compile_for_every_family():
+    # jit_compile="no" is truthy: Keras compiled the step with XLA. steps_per_execution=0
+    # failed in fit with "range() arg 3 must not be zero".
+    from tests.models.test_vae import tiny_vaegan
+
+    for model in (tiny_gan(), tiny_vae(), tiny_vaegan()):
+        for arguments, message in (({"jit_compile": "no"}, r"^jit_compile must be True, False or "
+                                                           r"'auto'\. Received: jit_compile='no'$"),
+                                   ({"steps_per_execution": 0}, r"^steps_per_execution must be a "
+                                                                r"positive int"),
+                                   ({"run_eagerly": "yes"}, r"^run_eagerly must be True or False")):
+            with pytest.raises(ValueError, match=message):
+                model.compile(**arguments)
+        model.compile(jit_compile=False, steps_per_execution=2)
+        assert model.jit_compile is False and model.steps_per_execution == 2
+
+
 def test_fit_before_compile_says_to_compile_for_every_family():
     # With callbacks, an IndexError in the callback checks; without, Keras' "You must call
     # `compile()`", which does not say that the defaults need no arguments.
