@@ -9,7 +9,7 @@ from keras_gen.models.checked_fit import step_labels
 from keras_gen.models.gan import GAN
 from keras_gen.models.input_structure import describe
 from keras_gen.models.labels import NamedClassesMixin, check_labels
-from keras_gen.models.network_check import check_network
+from keras_gen.models.network_check import check_label_classes, check_network
 from keras_gen.networks.conditional import check_num_classes
 from keras_gen.utils.arguments import check_positive_int
 
@@ -71,6 +71,18 @@ class ConditionalGAN(NamedClassesMixin, GAN):
         self.ac_weight = float(ac_weight)
         # One input (images) means an ACGAN head; two ([images, labels]) a projection head.
         self.auxiliary = len(discriminator.inputs) == 1
+        check_label_classes("generator", generator, num_classes)
+        check_label_classes("discriminator", discriminator, num_classes)
+        head = discriminator.outputs[-1].shape[-1] if len(discriminator.outputs) == 2 else None
+        if self.auxiliary and head != num_classes:
+            returns = (f"{len(discriminator.outputs)} output(s)" if head is None
+                       else f"{head} class logits")
+            raise ValueError(
+                f"An ACGAN discriminator (one input) returns [logits, class logits] with one "
+                f"class logit per class; {discriminator.name!r} returns {returns} for "
+                f"num_classes={num_classes}. Build it with networks."
+                f"auxiliary_classifier_discriminator(..., num_classes={num_classes}), or a "
+                "projection discriminator that takes [images, labels].")
 
     def call(self, inputs, training=False):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:

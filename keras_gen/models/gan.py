@@ -79,6 +79,13 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         super().__init__(**kwargs)
         check_network("generator", generator)
         check_network("discriminator", discriminator)
+        if type(self) is GAN and (len(generator.inputs) != 1 or len(discriminator.inputs) != 1):
+            # Else accepted, and failed at the first step inside the networks. (Subclasses,
+            # ConditionalGAN first, say what their networks take.)
+            raise ValueError(
+                f"A GAN's generator takes noise only and its discriminator images only; these "
+                f"take {len(generator.inputs)} and {len(discriminator.inputs)} inputs. For "
+                "networks that take labels, use ConditionalGAN(..., num_classes=...).")
         noise_shape = self._noise_input_shape(generator)
         if len(noise_shape) != 2:
             raise ValueError(

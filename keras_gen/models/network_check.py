@@ -161,3 +161,33 @@ def _output_activation(network):
     if isinstance(layer, keras.layers.ReLU):
         return layer, keras.activations.relu
     return layer, getattr(layer, "activation", None)
+
+
+def check_label_classes(role, network, num_classes):
+    """Raises `ValueError` if `network` embeds its labels for another number of classes.
+
+    A conditional network reads its labels (its second input) through an `Embedding` of
+    `input_dim` classes. A model given another `num_classes` was accepted: the labels past the
+    embedding failed at the first step on a CPU, and on a GPU, whose gather gives zeros for an
+    index out of range, trained those classes on an all-zero embedding without a word.
+
+    Args:
+        role: str. What the network is for, for the message.
+        network: `keras.Model` (checked by `check_network`).
+        num_classes: int. The model's number of classes.
+
+    Example:
+
+    ```python
+    check_label_classes("generator", conditional_dcgan_generator(num_classes=3), 4)  # raises
+    ```
+    """
+    labels = network.inputs[1] if len(network.inputs) > 1 else None
+    sizes = sorted({layer.input_dim for layer in network.layers
+                    if isinstance(layer, keras.layers.Embedding) and labels is not None
+                    and layer.input is labels})
+    if sizes and sizes != [num_classes]:
+        raise ValueError(
+            f"The {role} {network.name!r} embeds labels of {sizes[0]} classes, but "
+            f"num_classes={num_classes}. Build the networks with num_classes={num_classes}, or "
+            f"pass num_classes={sizes[0]}.")

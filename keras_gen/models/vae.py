@@ -1,5 +1,7 @@
 """`VAE`: variational autoencoders (VAE, beta-VAE, conditional VAE) trained with `fit`."""
 
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -14,7 +16,7 @@ from keras_gen.models.compile_args import (EXECUTION_ARGS, check_execution_args,
                                            without_ignored_compile_args)
 from keras_gen.models.input_structure import describe
 from keras_gen.models.labels import NamedClassesMixin, check_labels
-from keras_gen.models.network_check import check_network
+from keras_gen.models.network_check import check_label_classes, check_network
 from keras_gen.models.network_loading import deserialize_network
 from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
@@ -62,6 +64,24 @@ class Reparameterization(keras.layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
+def _check_encoder_decoder_pair(encoder, decoder):
+    """Raises `ValueError` unless the decoder takes the encoder's latents and makes its images.
+
+    Mismatched or swapped networks were accepted and failed at the first step inside Keras.
+    """
+    outputs = [tuple(output.shape) for output in encoder.outputs]
+    if len(outputs) != 2 or outputs[0] != outputs[1] or len(outputs[0]) != 2:
+        raise ValueError(f"The encoder must return [z_mean, z_log_var], each (batch, latent_dim); "
+                         f"{encoder.name!r} returns shapes {outputs}. Build it with "
+                         "networks.vae_encoder (and the decoder with networks.vae_decoder).")
+    latent, image_shape = outputs[0][-1], tuple(encoder.inputs[0].shape[1:])
+    takes, makes = tuple(decoder.inputs[0].shape[1:]), tuple(decoder.outputs[0].shape[1:])
+    if takes != (latent,) or makes != image_shape:
+        raise ValueError(f"The decoder must take the encoder's latents, ({latent},), and make its "
+                         f"images, {image_shape}; {decoder.name!r} takes {takes} and makes "
+                         f"{makes}. Build both for the same latent_dim and image_shape.")
+
+
 @keras.saving.register_keras_serializable(package="keras_gen")
 class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInputMixin,
           keras.Model):
@@ -102,7 +122,8 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
         super().__init__(**kwargs)
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}. Received: {likelihood!r}")
-        if not isinstance(beta, (int, float)) or beta < 0:
+        # NaN made every loss NaN from the first step; True was taken for 1.
+        if not isinstance(beta, (int, float)) or isinstance(beta, bool) or not 0 <= beta < math.inf:
             raise ValueError(f"beta must be a float >= 0. Received: beta={beta!r}")
         if not is_int(kl_warmup_steps) or kl_warmup_steps < 0:
             raise ValueError(f"kl_warmup_steps must be an int >= 0. Received: {kl_warmup_steps!r}")
@@ -116,6 +137,10 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
                     f"With num_classes={num_classes}, the {role} must be a keras.Model with "
                     f"{expected}. Build it with networks.vae_{role}(..., num_classes=...)."
                 )
+        _check_encoder_decoder_pair(encoder, decoder)
+        if conditional:
+            for role, network in (("encoder", encoder), ("decoder", decoder)):
+                check_label_classes(role, network, check_num_classes(num_classes))
         self.encoder, self.decoder = encoder, decoder
         self.beta, self.likelihood = float(beta), likelihood
         # As Python ints: a numpy integer would not serialize to JSON in the config.

@@ -1,5 +1,7 @@
 """`VAEGAN`: a VAE whose decoder is also a GAN generator (Larsen et al. 2016)."""
 
+import math
+
 import keras
 import tensorflow as tf
 
@@ -65,6 +67,10 @@ class VAEGAN(VAE):
                 f"The discriminator takes {tuple(discriminator.inputs[0].shape[1:])} but the "
                 f"encoder takes {self.image_shape}. Build all networks for one image_shape."
             )
+        # A negative weight rewarded bad feature reconstructions; "x" failed in float().
+        if (not isinstance(gamma, (int, float)) or isinstance(gamma, bool)
+                or not 0 <= gamma < math.inf):
+            raise ValueError(f"gamma must be a float >= 0. Received: gamma={gamma!r}")
         self.discriminator, self.gamma = discriminator, float(gamma)
         self._trackers = {name: keras.metrics.Mean(name=name) for name in (
             "loss", "kl", "feature_reconstruction", "d_loss", "g_loss", "d_real", "d_fake")}

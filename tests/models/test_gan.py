@@ -149,6 +149,52 @@ def test_bad_constructor_arguments():
         GAN("generator", d)
 
 
+def test_networks_that_do_not_fit_together_are_refused_when_the_model_is_made():
+    """Each was accepted and failed at the first step inside Keras, or trained wrongly."""
+    from keras_gen.models import VAEGAN
+
+    shape = (28, 28, 1)
+    g3, d3 = (networks.conditional_dcgan_generator(shape, 8, 3, 4),
+              networks.projection_discriminator(shape, 3, 4))
+    # Labels past the embedding: an error on a CPU, an all-zero embedding on a GPU.
+    with pytest.raises(ValueError, match=r"^The generator 'conditional_generator' embeds labels "
+                                         r"of 3 classes, but num_classes=4\. Build the networks "
+                                         r"with num_classes=4, or pass num_classes=3\.$"):
+        ConditionalGAN(g3, d3, num_classes=4)
+    with pytest.raises(ValueError, match=r"^The discriminator 'projection_discriminator' embeds "
+                                         r"labels of 3 classes, but num_classes=4"):
+        ConditionalGAN(networks.conditional_dcgan_generator(shape, 8, 4, 4), d3, num_classes=4)
+    with pytest.raises(ValueError, match=r"returns 5 class logits for num_classes=3"):
+        ConditionalGAN(g3, networks.auxiliary_classifier_discriminator(shape, 5, 4), num_classes=3)
+    with pytest.raises(ValueError, match=r"returns 1 output\(s\) for num_classes=3"):
+        ConditionalGAN(g3, networks.dcgan_discriminator(shape, 4), num_classes=3)
+    with pytest.raises(ValueError, match=r"^A GAN's generator takes noise only .* these take 2 and "
+                                         r"2 inputs\. For networks that take labels, use "
+                                         r"ConditionalGAN"):
+        GAN(g3, d3)
+    assert ConditionalGAN(g3, d3, num_classes=3).num_classes == 3
+    encoder, decoder = networks.vae_encoder(shape, 4, 4, 3), networks.vae_decoder(shape, 4, 4, 3)
+    with pytest.raises(ValueError, match=r"^The encoder 'encoder' embeds labels of 3 classes, but "
+                                         r"num_classes=5"):
+        VAE(encoder, decoder, num_classes=5)
+    with pytest.raises(ValueError, match=r"^The decoder must take the encoder's latents, \(4,\), "
+                                         r"and make its images, \(28, 28, 1\); 'decoder' takes "
+                                         r"\(6,\) and makes \(28, 28, 1\)"):
+        VAE(networks.vae_encoder(shape, 4, 4), networks.vae_decoder(shape, 6, 4))
+    with pytest.raises(ValueError, match=r"makes \(32, 32, 3\)\. Build both for the same"):
+        VAE(networks.vae_encoder(shape, 4, 4), networks.vae_decoder((32, 32, 3), 4, 4))
+    with pytest.raises(ValueError, match=r"^The encoder must return \[z_mean, z_log_var\]"):
+        VAE(networks.vae_decoder(shape, 4, 4), networks.vae_encoder(shape, 4, 4))  # swapped
+    # NaN made every loss NaN from the first step; a negative gamma rewarded bad reconstructions.
+    unconditional = networks.vae_encoder(shape, 4, 4), networks.vae_decoder(shape, 4, 4)
+    for beta in (float("nan"), True):
+        with pytest.raises(ValueError, match=rf"^beta must be a float >= 0\. Received: "
+                                             rf"beta={beta!r}$"):
+            VAE(*unconditional, beta=beta)
+    with pytest.raises(ValueError, match=r"^gamma must be a float >= 0\. Received: gamma=-1$"):
+        VAEGAN(*unconditional, networks.feature_discriminator(shape, 4), gamma=-1)
+
+
 def test_networks_without_defined_inputs_are_refused_with_how_to_build_them():
     # A Sequential without keras.Input, or a subclassed model, failed inside the constructor:
     # "Sequential model ... has no defined inputs yet", "'Generator' object has no attribute
