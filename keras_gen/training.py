@@ -112,10 +112,13 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     last = {key: values[-1] for key, values in history.history.items() if values}
     bad = {key: value for key, value in last.items() if not math.isfinite(float(value))}
     if bad:
+        last = os.path.join(out_dir, "checkpoints", "last.keras")
+        # It named last.keras when the run diverged before the first checkpoint, too.
+        kept = (f"{last} holds the last finite state" if os.path.isfile(last)
+                else "No checkpoint was saved before it")
         raise TrainingDiverged(
-            f"Training stopped: non-finite values {bad}. {out_dir}/checkpoints/last.keras holds "
-            "the last finite state. Lower the learning rate, or add a gradient penalty "
-            "(e.g. --loss wasserstein or r1_gamma)."
+            f"Training stopped: non-finite values {bad}. {kept}. Lower the learning rate, or "
+            "add a gradient penalty (e.g. --loss wasserstein or r1_gamma)."
         )
     model.save(os.path.join(out_dir, "model.keras"))  # atomic: keras_gen's `save`
     return history

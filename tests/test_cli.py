@@ -164,6 +164,49 @@ def test_train_takes_one_callback_or_none_and_refuses_what_is_not_one(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["file", "none", "one"]
 
 
+class _Diverges(keras.callbacks.Callback):
+    """Sets every weight to NaN after the first batch of epoch `epoch` (0-based)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch, self.current = epoch, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == 0:
+            for variable in self.model.generator.weights + self.model.discriminator.weights:
+                variable.assign(np.full(variable.shape, np.nan, variable.dtype))
+
+
+def test_a_diverged_run_says_what_was_kept_and_is_not_scored(tmp_path, caplog):
+    from keras_gen import metrics
+    from keras_gen.callbacks import QualityMonitor
+    from tests.helpers import tiny_dataset, tiny_images
+
+    reference = metrics.ReferenceStatistics(tiny_images(16), domain="mnist")
+    # Diverged in epoch 2: epoch 1's finite checkpoint is kept. The quality monitor's score of
+    # the NaN samples raised a DataError about the classifier's input instead.
+    out = tmp_path / "late"
+    with pytest.raises(training.TrainingDiverged,
+                       match=rf"^Training stopped: non-finite values \{{.*\}}\. "
+                             rf"{out}/checkpoints/last\.keras holds the last finite state\."):
+        training.train(tiny_gan(), tiny_dataset(), str(out), epochs=3, verbose=0,
+                       callbacks=[_Diverges(1), QualityMonitor(reference, num_samples=6)])
+    assert "Epoch 2: not scored, since d_fake, d_loss" in caplog.text
+    history = json.loads((out / "history.json").read_text())
+    assert history["epoch"] == [1, 2] and np.isfinite(history["fid"][0])
+    kept = keras.models.load_model(str(out / "checkpoints" / "last.keras"))
+    assert np.isfinite(kept.generate(2, seed=0)).all()
+    # Diverged in epoch 1: it named a last.keras that was never written.
+    with pytest.raises(training.TrainingDiverged, match=r"\. No checkpoint was saved before it\. "
+                                                        r"Lower the learning rate"):
+        training.train(tiny_gan(), tiny_dataset(), str(tmp_path / "early"), epochs=2,
+                       verbose=0, callbacks=[_Diverges(0)])
+    assert not (tmp_path / "early" / "checkpoints" / "last.keras").exists()
+
+
 def test_an_interrupted_run_does_not_resume_into_another_model(tmp_path):
     # BackupAndRestore loaded the backup into whatever trained next: another width failed with
     # "A total of 20 objects could not be loaded" after a page of warnings, and layers frozen

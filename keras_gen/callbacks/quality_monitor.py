@@ -133,6 +133,14 @@ class QualityMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
+        diverged = sorted(key for key, value in (logs or {}).items()
+                          if not math.isfinite(float(value)))
+        if diverged:
+            # TerminateOnNaN ends the run after this epoch; scoring its NaN samples raised a
+            # DataError about the classifier's input in place of what happened.
+            log.warning("Epoch %d: not scored, since %s are not finite (the run has diverged).",
+                        epoch + 1, ", ".join(diverged))
+            return
         values = self._score(self.model)
         if logs is not None:
             logs.update(values)
