@@ -54,6 +54,26 @@ def test_make_grid_shows_uint8_pixels_as_they_are_and_refuses_other_ranges():
     assert list(grid.reshape(-1)) == [0, 128, 255]  # NaN black, infinity clipped white
 
 
+def test_grid_settings_that_cannot_draw_are_named(tmp_path):
+    images = np.zeros((2, 4, 4, 1), np.float32)
+    # numpy's "could not broadcast input array" and "'float' object cannot be interpreted".
+    for padding in (-1, 1.5):
+        with pytest.raises(ValueError, match=rf"^padding must be an int >= 0\. Received: "
+                                             rf"padding={padding}$"):
+            make_grid(images, padding=padding)
+    # Two channels made a grid that the PNG writer then refused ("Third dimension must be 3 or 4").
+    with pytest.raises(ValueError, match=r"^images must have 1 \(grey\), 3 \(RGB\) or 4 \(RGBA\) "
+                                         r"channels\. Received shape \(2, 4, 4, 2\)$"):
+        save_image_grid(np.zeros((2, 4, 4, 2), np.float32), str(tmp_path / "two.png"))
+    # "cannot write empty image" and "negative dimensions are not allowed".
+    for scale in (0, -1, 2.5):
+        with pytest.raises(ValueError, match=rf"^scale must be a positive int\. Received: "
+                                             rf"scale={scale}$"):
+            save_image_grid(images, str(tmp_path / "grid.png"), scale=scale)
+    assert os.listdir(tmp_path) == []
+    assert make_grid(np.zeros((1, 2, 2, 4), np.uint8), padding=0).shape == (2, 2, 4)  # RGBA
+
+
 def test_save_image_grid_writes_png_under_a_png_name(tmp_path):
     images = np.zeros((4, 2, 2, 1), np.float32)
     save_image_grid(images, str(tmp_path / "grid.PNG"), scale=1)

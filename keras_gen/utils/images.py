@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from keras_gen.errors import DataError
-from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.arguments import check_positive_int, is_int
 from keras_gen.utils.files import atomic_path
 
 
@@ -179,6 +179,11 @@ def make_grid(images, columns=None, padding=2):
     images = np.asarray(images)
     if images.ndim != 4 or not len(images):
         raise ValueError(f"images must be (N, H, W, C) with N >= 1. Received shape {images.shape}")
+    if images.shape[-1] not in (1, 3, 4):  # 2 made a grid that no PNG writer takes
+        raise ValueError(f"images must have 1 (grey), 3 (RGB) or 4 (RGBA) channels. Received "
+                         f"shape {images.shape}")
+    if not is_int(padding) or padding < 0:  # -1 failed to broadcast, 1.5 in numpy
+        raise ValueError(f"padding must be an int >= 0. Received: padding={padding!r}")
     if images.dtype != np.uint8:  # uint8 pixels were read as [-1, 1] values: 0 became grey
         images = to_uint8(_display_range(images))
     count, height, width, channels = images.shape
@@ -240,6 +245,7 @@ def save_image_grid(images, path, columns=None, scale=4):
         # A PNG under another name (samples.jpg) is what was written before this check.
         raise ValueError(f"save_image_grid writes PNG files; give the path a .png ending. "
                          f"Received: {path!r}")
+    check_positive_int("scale", scale)  # 0 and -1 failed in matplotlib and numpy
     grid = make_grid(images, columns)
     big = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
     with atomic_path(path) as temporary:
