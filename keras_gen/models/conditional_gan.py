@@ -95,8 +95,12 @@ class ConditionalGAN(NamedClassesMixin, GAN):
         generator = self.generator if training else self.sampling_generator
         return generator(list(inputs), training=training)
 
-    def generate(self, num_images, labels=None, seed=None, batch_size=256):
+    def generate(self, num_images, *, labels=None, seed=None, batch_size=256):
         """Generates images of the requested classes; one seed and labels give the same images.
+
+        `labels` and `seed` are passed by name: `GAN.generate(n, seed)` and `VAE.generate(n,
+        seed)` take the seed second, and here a second positional value was taken for the
+        labels (`generate(64, 0)`: 64 zeros from a fresh seed).
 
         Args:
             num_images: int. How many images.

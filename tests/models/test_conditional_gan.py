@@ -50,6 +50,14 @@ def test_bad_labels_are_named(labels, match):
         tiny_cgan().generate(4, labels=labels, seed=0)
 
 
+def test_generate_takes_labels_and_seed_by_name_so_a_seed_is_not_read_as_labels():
+    # generate(4, 3), a GAN's or a VAE's seed second, drew four 3s from a fresh seed.
+    cgan = tiny_cgan()
+    with pytest.raises(TypeError, match=r"takes 2 positional arguments but 3 were given"):
+        cgan.generate(4, 3)
+    np.testing.assert_array_equal(cgan.generate(4, seed=3), cgan.generate(4, labels=None, seed=3))
+
+
 def test_class_names_are_kept_with_the_model_and_taken_as_labels(tmp_path):
     # The names of an image folder's classes lived only in a classes.json beside the model.
     from keras_gen import transfer
