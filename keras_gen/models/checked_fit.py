@@ -58,10 +58,10 @@ class CheckedFitMixin:
 
     It refuses a model that is not compiled, network outputs the losses cannot train
     (`network_check`), trainable flags changed since `compile()` (`trainable_guard`), Keras
-    callbacks that need a single
-    `model.optimizer` (`optimizers`), checkpoints to the legacy `.h5` format (`saving_mixin`)
-    and example weights (`input_structure`), checks the values of the training and validation
-    data (`checked_data`) and raises a failed check as one `DataError`.
+    callbacks that need a single `model.optimizer` (`optimizers`), checkpoints to the legacy
+    `.h5` format (`saving_mixin`) and example weights (`input_structure`), checks the values of
+    the training and validation data (`checked_data`) and raises a failed check as one
+    `DataError`.
     `evaluate`, `train_on_batch` and `test_on_batch` check their data the same way
     (`train_on_batch` the network outputs and trainable flags too).
 

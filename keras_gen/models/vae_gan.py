@@ -14,6 +14,7 @@ from keras_gen.models.optimizers import prepare_optimizer, refuse_shared_optimiz
 from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.models.vae import VAE
+from keras_gen.utils.arguments import is_number
 
 _OPTIMIZERS = ("e_optimizer", "g_optimizer", "d_optimizer")
 
@@ -68,8 +69,7 @@ class VAEGAN(VAE):
                 f"encoder takes {self.image_shape}. Build all networks for one image_shape."
             )
         # A negative weight rewarded bad feature reconstructions; "x" failed in float().
-        if (not isinstance(gamma, (int, float)) or isinstance(gamma, bool)
-                or not 0 <= gamma < math.inf):
+        if not is_number(gamma) or not 0 <= gamma < math.inf:
             raise ValueError(f"gamma must be a float >= 0. Received: gamma={gamma!r}")
         self.discriminator, self.gamma = discriminator, float(gamma)
         self._trackers = {name: keras.metrics.Mean(name=name) for name in (

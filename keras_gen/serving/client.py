@@ -3,13 +3,12 @@
 import base64
 import contextlib
 import gc
-import numbers
 import time
 
 import numpy as np
 
 from keras_gen.export.saved_model import check_model_name
-from keras_gen.utils.arguments import check_positive_int, holds_class_ids, is_int
+from keras_gen.utils.arguments import check_positive_int, holds_class_ids, is_int, is_number
 
 
 class ServingError(RuntimeError):
@@ -48,12 +47,12 @@ class Client:
             raise ValueError(f"base_url must be the server's http(s) URL, e.g. "
                              f"'http://127.0.0.1:8501'. Received: base_url={base_url!r}")
         check_model_name(model_name)
-        if not _is_number(timeout) or not timeout > 0:
+        if not is_number(timeout) or not timeout > 0:
             raise ValueError(f"timeout must be a number of seconds > 0. Received: "
                              f"timeout={timeout!r}")
         if not is_int(retries) or retries < 0:
             raise ValueError(f"retries must be an int >= 0. Received: retries={retries!r}")
-        if not _is_number(backoff) or not backoff >= 0:
+        if not is_number(backoff) or not backoff >= 0:
             raise ValueError(f"backoff must be a number of seconds >= 0. Received: "
                              f"backoff={backoff!r}")
         self.base_url, self.model_name = base_url.rstrip("/"), model_name
@@ -197,10 +196,6 @@ class Client:
             else:
                 inputs["labels"] = labels.astype(np.int32)
         return self.predict(inputs, signature=signature, version=version)["images"]
-
-
-def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _whole_numbers(name, values, what, scalar=False):

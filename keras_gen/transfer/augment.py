@@ -8,12 +8,11 @@ stateless: `call(images, seed)` with a `(2,)` int64 seed.
 """
 
 import math
-import numbers
 
 import keras
 import tensorflow as tf
 
-from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.arguments import check_positive_int, is_number
 
 OPERATIONS = ("xflip", "translation", "brightness", "saturation", "contrast", "cutout")
 
@@ -191,14 +190,12 @@ class AdaptiveAugment(keras.layers.Layer):
             raise ValueError(f"initial_p must be in [0, 1]. Received: {initial_p}")
         # r_t = E[sign(D(real))] lies in [-1, 1]: a target outside (-1, 1) is never crossed,
         # so p would only ever rise to 1 (or stay at 0).
-        if (not isinstance(target, numbers.Real) or isinstance(target, bool)
-                or not -1.0 < target < 1.0):
+        if not is_number(target) or not -1.0 < target < 1.0:
             raise ValueError(f"target must be a number in (-1, 1), the range of r_t = "
                              f"E[sign(D(real))]; the paper uses 0.6. Received: target={target!r}")
         interval = check_positive_int("interval", interval)
         # 0 moved p by infinity at the first adjustment, a negative count moved it backwards.
-        if (not isinstance(speed_images, numbers.Real) or isinstance(speed_images, bool)
-                or not 0 < speed_images < math.inf):
+        if not is_number(speed_images) or not 0 < speed_images < math.inf:
             raise ValueError(f"speed_images must be a number > 0 (images for p to move by 1, "
                              f"e.g. 100_000). Received: speed_images={speed_images!r}")
         self.operations, self.target, self.interval = operations, target, interval

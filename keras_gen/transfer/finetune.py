@@ -1,7 +1,6 @@
 """`prepare_finetune`: a pretrained model made ready to fine-tune (optimizers, FreezeD, ADA)."""
 
 import math
-import numbers
 
 import keras
 
@@ -9,7 +8,7 @@ from keras_gen.models import GAN, VAE, VAEGAN
 from keras_gen.models.optimizers import default_adam
 from keras_gen.transfer.augment import AdaptiveAugment
 from keras_gen.transfer.freezing import freeze_discriminator_blocks
-from keras_gen.utils.arguments import check_bool
+from keras_gen.utils.arguments import check_bool, is_number
 
 
 def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, learning_rate=None,
@@ -45,9 +44,8 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
     """
     # Checked before anything changes: 0 trained nothing for a whole run, and a negative rate
     # climbed the losses (to ~5e9 in one epoch of `keras-gen finetune --learning-rate -1`).
-    if learning_rate is not None and (
-            not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool)
-            or not 0 < learning_rate < math.inf):
+    if learning_rate is not None and (not is_number(learning_rate)
+                                      or not 0 < learning_rate < math.inf):
         raise ValueError("learning_rate must be a number > 0 (e.g. 2e-4), or None to keep the "
                          f"model's own. Received: learning_rate={learning_rate!r}")
     check_bool("ada", ada, ValueError)

@@ -20,6 +20,18 @@ def is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def is_number(value):
+    """Whether `value` is a real number, Python's or numpy's, not a bool (`True` is no weight).
+
+    Example:
+
+    ```python
+    is_number(np.float32(0.5)), is_number(True), is_number("1")  # (True, False, False)
+    ```
+    """
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 # What to do with labels that are not class ids (strings, 0.5), for the errors of both checks.
 CLASS_IDS_FIX = "Map them to 0, 1, ... first, e.g. np.unique(labels, return_inverse=True)[1]."
 
