@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request
 from keras_gen.export.session_model import PREDICT_METHOD
 from keras_gen.serving.repository import ModelRepository, NotFound
 from keras_gen.serving.rest import BadRequest, dumps, format_response, loads, parse_request
+from keras_gen.utils.arguments import check_positive_int, is_int
 
 _ROUTE = re.compile(
     r"^/v1/models/(?P<name>[^/:]+)"
@@ -217,6 +218,12 @@ class LocalServer:
                  max_load_retries=5, load_retry_seconds=60.0, **app_kwargs):
         from waitress.server import create_server
 
+        # Waitress took port 70000 as 4464 (70000 - 65536) and threads=0 as a server that
+        # never answers, without a word.
+        if not is_int(port) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an int from 0 to 65535 (0 picks a free one). "
+                             f"Received: port={port!r}")
+        check_positive_int("threads", threads)
         repository = ModelRepository(base_dir, poll_seconds, max_load_retries, load_retry_seconds)
         self.app = ServingApp(repository, **app_kwargs)
         self._socket_map = {}  # the Waitress loop's sockets, so `stop` can end the loop
@@ -228,7 +235,7 @@ class LocalServer:
             raise OSError(error.errno, f"Cannot listen on {host}:{port}: {error.strerror}. "
                                        "Pass another port (--port), or stop what is using this one."
                           ) from None
-        self.host, self.port = host, self._server.effective_port
+        self.host, self.port = host, int(self._server.effective_port)  # Waitress gives a str
         self.url = f"http://{host}:{self.port}"
         self._thread = None
 

@@ -120,3 +120,25 @@ def test_a_port_in_use_is_refused_with_the_fix_and_leaves_no_thread(tmp_path):
     assert result.returncode == 2, result.stderr
     assert re.search(r"^keras-gen serve: error: \[Errno \d+\] " + message,
                      result.stderr.strip().splitlines()[-1]), result.stderr
+
+
+@pytest.mark.parametrize("arguments, message", [
+    # Waitress took 70000 as port 4464 (70000 - 65536), and threads=0 as a server that never
+    # answered; a negative poll_seconds turned the rescans off, as 0 does.
+    ({"port": 70000}, r"^port must be an int from 0 to 65535 \(0 picks a free one\)\. Received: "
+                      r"port=70000$"),
+    ({"port": "8501"}, r"Received: port='8501'$"),
+    ({"threads": 0}, r"^threads must be a positive int\. Received: threads=0$"),
+    ({"poll_seconds": -1}, r"^poll_seconds must be a number of seconds >= 0\. Received: "
+                           r"poll_seconds=-1$"),
+    ({"load_retry_seconds": "60"}, r"^load_retry_seconds must be a number of seconds >= 0"),
+])
+def test_a_server_that_would_not_serve_as_asked_is_refused(tmp_path, arguments, message):
+    import threading
+
+    from keras_gen.serving import LocalServer
+
+    with pytest.raises(ValueError, match=message):
+        LocalServer(str(tmp_path), **{"port": 0, **arguments})
+    assert not [thread for thread in threading.enumerate()
+                if thread.name == f"rescan {tmp_path}"]  # no poller left running
