@@ -59,7 +59,9 @@ class ServingApp:
 
     def __init__(self, repository, max_batch=256, max_body_bytes=32 * 1024 * 1024):
         self.repository = repository
-        self.max_batch, self.max_body_bytes = max_batch, max_body_bytes
+        # 0 refused every request, as too large, while the server looked up.
+        self.max_batch = check_positive_int("max_batch", max_batch)
+        self.max_body_bytes = check_positive_int("max_body_bytes", max_body_bytes)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -225,9 +227,9 @@ class LocalServer:
                              f"Received: port={port!r}")
         check_positive_int("threads", threads)
         repository = ModelRepository(base_dir, poll_seconds, max_load_retries, load_retry_seconds)
-        self.app = ServingApp(repository, **app_kwargs)
         self._socket_map = {}  # the Waitress loop's sockets, so `stop` can end the loop
         try:
+            self.app = ServingApp(repository, **app_kwargs)
             self._server = create_server(self.app, map=self._socket_map, host=host, port=port,
                                          threads=threads, ident="keras-gen")
         except OSError as error:  # the port is taken, or below 1024 without the right
@@ -235,6 +237,9 @@ class LocalServer:
             raise OSError(error.errno, f"Cannot listen on {host}:{port}: {error.strerror}. "
                                        "Pass another port (--port), or stop what is using this one."
                           ) from None
+        except BaseException:  # a bad ServingApp argument, the same
+            repository.close()
+            raise
         self.host, self.port = host, int(self._server.effective_port)  # Waitress gives a str
         self.url = f"http://{host}:{self.port}"
         self._thread = None

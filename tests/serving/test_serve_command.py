@@ -132,6 +132,9 @@ def test_a_port_in_use_is_refused_with_the_fix_and_leaves_no_thread(tmp_path):
     ({"poll_seconds": -1}, r"^poll_seconds must be a number of seconds >= 0\. Received: "
                            r"poll_seconds=-1$"),
     ({"load_retry_seconds": "60"}, r"^load_retry_seconds must be a number of seconds >= 0"),
+    # Every request was refused as too large, while the server looked up.
+    ({"max_batch": 0}, r"^max_batch must be a positive int\. Received: max_batch=0$"),
+    ({"max_body_bytes": -1}, r"^max_body_bytes must be a positive int"),
 ])
 def test_a_server_that_would_not_serve_as_asked_is_refused(tmp_path, arguments, message):
     import threading
