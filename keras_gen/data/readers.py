@@ -310,7 +310,8 @@ def read_image_folder(folder, split="train", image_size=None, channels=None, lim
             image = convert_images(image[None], image_size, channels, source=file_path)[0]
         images.append((file_path, image))
         labels.append(label)
-    empty = [name for label, name in enumerate(class_names) if label not in set(labels)]
+    present = set(labels)
+    empty = [name for label, name in enumerate(class_names) if label not in present]
     if empty:
         # Their labels stay theirs (as in Keras' image_dataset_from_directory), so a
         # conditional model would be asked to draw classes it never saw.
