@@ -100,6 +100,9 @@ def test_mismatched_networks_name_both_shapes():
 @pytest.mark.parametrize("kwargs, match", [({"loss": "lsgan"}, "loss must be one of"),
                                            ({"d_steps": 0}, "d_steps must be"),
                                            ({"gp_weight": -1.0}, "gp_weight must be"),
+                                           # Taken for a weight of 1, and a NaN loss:
+                                           ({"r1_gamma": True}, "r1_gamma must be"),
+                                           ({"gp_weight": float("nan")}, "gp_weight must be"),
                                            ({"g_optimizer": "not_an_optimizer"}, "optimizer")])
 def test_bad_compile_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
