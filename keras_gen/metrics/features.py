@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from keras_gen.errors import DataError
+from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.images import model_range_images
 
 CLASSIFIERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifiers")
@@ -37,6 +38,18 @@ def classifier_index():
         return {}
     with open(path) as handle:
         return json.load(handle)
+
+
+def _image_batch(images, consumer):
+    """`images` as float32 in [-1, 1], once they are a batch `(N, H, W, C)` of one image or more."""
+    images = model_range_images(images, consumer)
+    if images.ndim != 4 or not len(images):
+        # One image was described by its last two sizes ("received (28, 1)"), and an empty
+        # batch failed in Keras' predict with an UnboundLocalError.
+        raise DataError(f"{consumer} takes a batch of images (N, height, width, channels) with "
+                        f"N >= 1; received shape {images.shape}. For one image pass "
+                        "images[None].")
+    return images
 
 
 class DomainFeatures:
@@ -81,7 +94,7 @@ class DomainFeatures:
                 "recorded sha256; reinstall keras_gen or retrain them with "
                 "`python -m keras_gen.metrics.train_classifiers --data PATH`."
             )
-        self.domain, self.batch_size = domain, batch_size
+        self.domain, self.batch_size = domain, check_positive_int("batch_size", batch_size)
         self.image_shape = (28, 28, 1)
         self.classifier = domain_classifier(self.image_shape, 10)
         self.classifier.load_weights(path)
@@ -92,8 +105,8 @@ class DomainFeatures:
     def __call__(self, images):
         import tensorflow as tf
 
-        images = model_range_images(images, f"The {self.domain} classifier")
-        if images.ndim != 4 or images.shape[-1] != self.image_shape[-1]:
+        images = _image_batch(images, f"The {self.domain} classifier")
+        if images.shape[-1] != self.image_shape[-1]:
             raise DataError(
                 f"The {self.domain} classifier takes images of shape {self.image_shape} in "
                 f"[-1, 1] (greyscale ones of other sizes are resized); received "
@@ -131,7 +144,7 @@ class InceptionFeatures:
     def __init__(self, weights="imagenet", batch_size=50):
         import keras
 
-        self.batch_size = batch_size
+        self.batch_size = check_positive_int("batch_size", batch_size)
         if weights == "imagenet":
             try:
                 self.model = keras.applications.InceptionV3(
@@ -155,7 +168,10 @@ class InceptionFeatures:
     def __call__(self, images):
         import tensorflow as tf
 
-        images = model_range_images(images, "InceptionV3")
+        images = _image_batch(images, "InceptionV3")
+        if images.shape[-1] not in (1, 3):
+            raise DataError(f"InceptionV3 takes grey or RGB images (1 or 3 channels); received "
+                            f"shape {images.shape}.")
         features = []
         for start in range(0, len(images), self.batch_size):
             batch = tf.convert_to_tensor(images[start : start + self.batch_size])

@@ -4,6 +4,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import shutil
 import warnings
 
@@ -71,6 +72,15 @@ def test_greyscale_images_of_another_size_are_resized_for_the_classifier():
     with pytest.raises(DataError, match=r"digits classifier takes images of shape \(28, 28, 1\)"
                                         r".*received \(56, 56, 3\).*domain='inception'"):
         extractor(doubled.repeat(3, axis=-1))
+    # One image was "received (28, 1)"; an empty batch an UnboundLocalError in Keras' predict.
+    for batch in (images[0], images[:0]):
+        with pytest.raises(DataError, match=r"^The digits classifier takes a batch of images "
+                                            r"\(N, height, width, channels\) with N >= 1; "
+                                            rf"received shape {re.escape(str(batch.shape))}\. "
+                                            r"For one image pass images\[None\]\.$"):
+            extractor(batch)
+    with pytest.raises(ValueError, match=r"^batch_size must be a positive int"):
+        metrics.DomainFeatures("digits", batch_size=0)  # failed at the first call
 
 
 @needs_mnist
