@@ -10,6 +10,9 @@ image batches their training steps take with `ensure_image_batch`.
 import numpy as np
 import tensorflow as tf
 
+from keras_gen.models.randomness import sampling_seed
+from keras_gen.utils.arguments import check_positive_int
+
 
 def check_input_shape(value, expected, consumer, what, fix):
     """Raises `ValueError` unless `value`'s known shape matches `expected` (None: any size).
@@ -191,8 +194,8 @@ class NoiseInputMixin(_CheckedCallInputMixin):
         """Returns the noise `generate(num_images, seed)` uses: float32 `(num_images, latent_dim)`.
 
         Args:
-            num_images: int. Rows to draw.
-            seed: int. Stateless seed.
+            num_images: int >= 1. Rows to draw.
+            seed: int, or None for a fresh one. Stateless seed.
 
         Example:
 
@@ -200,7 +203,10 @@ class NoiseInputMixin(_CheckedCallInputMixin):
         z = gan.sample_noise(4, seed=7)
         ```
         """
-        return tf.random.stateless_normal((num_images, self.latent_dim), seed=[seed, 0])
+        # Checked here: -1, 2.0, "a" and None failed inside TensorFlow's random op.
+        num_images = check_positive_int("num_images", num_images)
+        return tf.random.stateless_normal((num_images, self.latent_dim),
+                                          seed=[sampling_seed(seed), 0])
 
 
 class ImageInputMixin(_CheckedCallInputMixin):

@@ -246,8 +246,7 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         return np.concatenate([np.asarray(tf.cast(b, tf.float32)) for b in batches])
 
     def _prepare_noise(self, num_images, seed):
-        check_positive_int("num_images", num_images)
-        return self.sample_noise(num_images, randomness.sampling_seed(seed))
+        return self.sample_noise(num_images, seed)  # which checks both
 
     def _check_images(self, real):
         refuse_integer_images(real, type(self).__name__)

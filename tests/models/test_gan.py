@@ -52,6 +52,10 @@ def test_generate_is_reproducible_and_in_range():
 
 def test_call_and_predict_run_the_sampling_generator():
     gan = tiny_gan()
+    # -1, 2.0 and "a" failed inside TensorFlow's random op.
+    for args, name in (((-1, 0), "num_images"), ((2.0, 0), "num_images"), ((2, "a"), "seed")):
+        with pytest.raises(ValueError, match=rf"^{name} must be"):
+            gan.sample_noise(*args)
     z = gan.sample_noise(3, seed=0)
     np.testing.assert_allclose(gan.predict(z, verbose=0), gan.ema_generator(z), atol=1e-6)
     np.testing.assert_allclose(gan(z), gan.generate(3, seed=0), atol=1e-6)
