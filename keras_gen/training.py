@@ -114,7 +114,10 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     if bad:
         last = os.path.join(out_dir, "checkpoints", "last.keras")
         # It named last.keras when the run diverged before the first checkpoint, too.
-        kept = (f"{last} holds the last finite state" if os.path.isfile(last)
+        # Keras' BackupAndRestore deletes the backup however training ended, so a run
+        # started again in this folder begins afresh and overwrites last.keras.
+        kept = (f"{last} holds the last finite state; training into {out_dir} again starts "
+                "afresh and replaces it, so copy it away first" if os.path.isfile(last)
                 else "No checkpoint was saved before it")
         raise TrainingDiverged(
             f"Training stopped: non-finite values {bad}. {kept}. Lower the learning rate, or "

@@ -191,7 +191,9 @@ def test_a_diverged_run_says_what_was_kept_and_is_not_scored(tmp_path, caplog):
     out = tmp_path / "late"
     with pytest.raises(training.TrainingDiverged,
                        match=rf"^Training stopped: non-finite values \{{.*\}}\. "
-                             rf"{out}/checkpoints/last\.keras holds the last finite state\."):
+                             rf"{out}/checkpoints/last\.keras holds the last finite state; "
+                             rf"training into {out} again starts afresh and replaces it, so "
+                             r"copy it away first\. Lower the learning rate"):
         training.train(tiny_gan(), tiny_dataset(), str(out), epochs=3, verbose=0,
                        callbacks=[_Diverges(1), QualityMonitor(reference, num_samples=6)])
     assert "Epoch 2: not scored, since d_fake, d_loss" in caplog.text
@@ -199,6 +201,7 @@ def test_a_diverged_run_says_what_was_kept_and_is_not_scored(tmp_path, caplog):
     assert history["epoch"] == [1, 2] and np.isfinite(history["fid"][0])
     kept = keras.models.load_model(str(out / "checkpoints" / "last.keras"))
     assert np.isfinite(kept.generate(2, seed=0)).all()
+    assert not (out / "backup").exists()  # why it must be copied away: nothing resumes it
     # Diverged in epoch 1: it named a last.keras that was never written.
     with pytest.raises(training.TrainingDiverged, match=r"\. No checkpoint was saved before it\. "
                                                         r"Lower the learning rate"):
