@@ -119,7 +119,7 @@ class ConditionalGAN(NamedClassesMixin, GAN):
         one_row_per_class = cgan.generate(100, labels=np.repeat(np.arange(10), 10), seed=0)
         ```
         """
-        z = self._prepare_noise(num_images, seed)
+        z = self.sample_noise(num_images, seed)
         check_positive_int("batch_size", batch_size)
         labels = check_labels(labels, self.num_classes, num_images, class_names=self.class_names)
         batches = [self([z[i : i + batch_size], labels[i : i + batch_size]], training=False)

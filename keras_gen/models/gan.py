@@ -239,14 +239,11 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         images = gan.generate(64, seed=0)
         ```
         """
-        z = self._prepare_noise(num_images, seed)
+        z = self.sample_noise(num_images, seed)  # which checks both
         check_positive_int("batch_size", batch_size)
         batches = [self(z[start : start + batch_size], training=False)
                    for start in range(0, num_images, batch_size)]
         return np.concatenate([np.asarray(tf.cast(b, tf.float32)) for b in batches])
-
-    def _prepare_noise(self, num_images, seed):
-        return self.sample_noise(num_images, seed)  # which checks both
 
     def _check_images(self, real):
         refuse_integer_images(real, type(self).__name__)
