@@ -94,10 +94,17 @@ def _blend_matrix(init, new_classes, old_classes):
                              f"matrix such as class_affinity's. Received: init={init!r}")
         return np.full((new_classes, old_classes), 1.0 / old_classes) if init == "mean" else init
     matrix = np.asarray(init, dtype="float64")
-    if matrix.shape != (new_classes, old_classes) or not np.all(np.isfinite(matrix)):
-        raise ValueError(f"An init matrix has one row of finite blend weights per new class and "
-                         f"one column per old class: shape ({new_classes}, {old_classes}). "
+    if matrix.shape != (new_classes, old_classes):
+        raise ValueError(f"An init matrix has one row of blend weights per new class and one "
+                         f"column per old class: shape ({new_classes}, {old_classes}). "
                          f"Received: shape {matrix.shape}")
+    # A row of ones started its class at 10 times the old classes' mean embedding, and NaN was
+    # named as a wrong shape.
+    sums = matrix.sum(axis=1)
+    if not np.all(np.isfinite(matrix)) or np.any(matrix < 0) or not np.allclose(sums, 1.0):
+        raise ValueError(f"Each row of an init matrix blends old classes: weights >= 0 that sum "
+                         f"to 1 (divide each row by its sum; class_affinity's rows do). Received "
+                         f"row sums {np.round(sums, 4).tolist()}, minimum {matrix.min():g}.")
     return matrix
 
 

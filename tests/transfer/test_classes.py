@@ -215,6 +215,16 @@ def test_bad_requests_are_named():
         transfer.reset_classes(tiny_cgan(), 3, init="zeros")
     with pytest.raises(ValueError, match=r"shape \(3, 10\). Received: shape \(10, 3\)"):
         transfer.reset_classes(tiny_cgan(), 3, init=np.ones((10, 3)) / 3)
+    # A row of ones started its class at 10 times the mean embedding; NaN was named a wrong shape.
+    with pytest.raises(ValueError, match=r"^Each row of an init matrix blends old classes: "
+                                         r"weights >= 0 that sum to 1 .* Received row sums "
+                                         r"\[10\.0, 10\.0\], minimum 1\.$"):
+        transfer.reset_classes(tiny_cgan(), 2, init=np.ones((2, 10)))
+    negative = np.eye(10)[:2] * 2 - np.eye(10)[2:4]  # rows sum to 1, with a weight of -1
+    with pytest.raises(ValueError, match=r"Received row sums \[1\.0, 1\.0\], minimum -1\.$"):
+        transfer.reset_classes(tiny_cgan(), 2, init=negative)
+    with pytest.raises(ValueError, match=r"row sums \[nan, 1\.0\]"):
+        transfer.reset_classes(tiny_cgan(), 2, init=np.vstack([np.full(10, np.nan), np.eye(10)[0]]))
     # Labels one-hot encoded without a class-indexed weight: nothing to resize.
     z, labels = keras.Input((8,)), keras.Input((), dtype="int32")
     one_hot = keras.layers.CategoryEncoding(10, output_mode="one_hot")(labels)
