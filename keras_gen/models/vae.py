@@ -379,7 +379,8 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
             start: array `(H, W, C)`. First image.
             end: array `(H, W, C)`. Last image.
             steps: int >= 2. Points including both ends.
-            labels: for a conditional VAE, the class to decode with (int).
+            labels: for a conditional VAE, the one class of the whole path: an int, or a class
+                name of a model with `class_names`.
 
         Returns:
             float32 array `(steps, H, W, C)` in [-1, 1].
@@ -398,6 +399,10 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
                     f"interpolate takes one image each as start and end, shaped "
                     f"{self.image_shape}; {name} has shape {np.shape(image)}. For a batch, "
                     "call interpolate once per pair.")
+        if labels is not None and np.ndim(labels) != 0:
+            # A list was repeated per endpoint: "expected shape (2,), received (2, 2)".
+            raise ValueError(f"interpolate decodes the whole path in one class: pass one label "
+                             f"(a class id or name), e.g. labels=3. Received: labels={labels!r}")
         pair_labels = None if labels is None else [labels, labels]
         codes = self._encode(np.stack([start, end]), pair_labels, "interpolate")
         weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]

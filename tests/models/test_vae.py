@@ -111,6 +111,12 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match=r"^interpolate takes one image each as start and end, "
                                          r"shaped \(28, 28, 1\); start has shape \(2, 28, 28, 1\)"):
         vae.interpolate(images, images)  # "...; the images passed to encode has (2, 28, 28, 1)"
+    # A list was repeated per endpoint: "labels ... expected shape (2,), received (2, 2)".
+    with pytest.raises(ValueError, match=r"^interpolate decodes the whole path in one class: pass "
+                                         r"one label .* Received: labels=\[1, 2\]$"):
+        cvae.interpolate(images[0], images[1], labels=[1, 2])
+    path = cvae.interpolate(images[0], images[1], steps=3, labels=np.int64(2))
+    assert path.shape == (3, 28, 28, 1)
     with pytest.raises(ValueError, match="two inputs"):
         VAE(networks.vae_encoder(TINY_SHAPE, 4, 4), networks.vae_decoder(TINY_SHAPE, 4, 4),
             num_classes=10)
