@@ -12,7 +12,7 @@ import numpy as np
 
 from keras_gen.errors import DataError
 from keras_gen.utils.arguments import check_positive_int
-from keras_gen.utils.images import model_range_images
+from keras_gen.utils.images import model_range_batch
 
 CLASSIFIERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifiers")
 INCEPTION_WEIGHTS_HINT = (
@@ -38,18 +38,6 @@ def classifier_index():
         return {}
     with open(path) as handle:
         return json.load(handle)
-
-
-def _image_batch(images, consumer):
-    """`images` as float32 in [-1, 1], once they are a batch `(N, H, W, C)` of one image or more."""
-    images = model_range_images(images, consumer)
-    if images.ndim != 4 or not len(images):
-        # One image was described by its last two sizes ("received (28, 1)"), and an empty
-        # batch failed in Keras' predict with an UnboundLocalError.
-        raise DataError(f"{consumer} takes a batch of images (N, height, width, channels) with "
-                        f"N >= 1; received shape {images.shape}. For one image pass "
-                        "images[None].")
-    return images
 
 
 class DomainFeatures:
@@ -105,7 +93,9 @@ class DomainFeatures:
     def __call__(self, images):
         import tensorflow as tf
 
-        images = _image_batch(images, f"The {self.domain} classifier")
+        # One image was described by its last two sizes ("received (28, 1)"), and an empty
+        # batch failed in Keras' predict with an UnboundLocalError.
+        images = model_range_batch(images, f"The {self.domain} classifier", min_count=1)
         if images.shape[-1] != self.image_shape[-1]:
             raise DataError(
                 f"The {self.domain} classifier takes images of shape {self.image_shape} in "
@@ -168,7 +158,7 @@ class InceptionFeatures:
     def __call__(self, images):
         import tensorflow as tf
 
-        images = _image_batch(images, "InceptionV3")
+        images = model_range_batch(images, "InceptionV3", min_count=1)
         if images.shape[-1] not in (1, 3):
             raise DataError(f"InceptionV3 takes grey or RGB images (1 or 3 channels); received "
                             f"shape {images.shape}.")

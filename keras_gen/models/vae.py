@@ -24,7 +24,7 @@ from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.networks.conditional import check_num_classes
 from keras_gen.utils.arguments import check_positive_int, is_int, is_number
-from keras_gen.utils.images import model_range_images, refuse_integer_images, warn_if_unit_range
+from keras_gen.utils.images import model_range_batch, refuse_integer_images, warn_if_unit_range
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -296,11 +296,7 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
 
     def _encode(self, images, labels, method):
         """`encode` for the public `method` that called it, which the messages name."""
-        images = model_range_images(images, method)
-        if images.ndim != 4:
-            shape = ", ".join(map(str, self.image_shape))
-            raise ValueError(f"{method} takes a batch of images shaped (N, {shape}); received "
-                             f"shape {images.shape}. For one image pass images[None].")
+        images = model_range_batch(images, method, self.image_shape)
         self._check_images(images, f"{type(self).__name__}.{method}")
         # stacklevel 3: the user's line that called encode, reconstruct or interpolate.
         warn_if_unit_range(images, f"{type(self).__name__}.{method}", "it encodes them as "

@@ -124,6 +124,35 @@ def model_range_images(images, consumer):
     return images
 
 
+def model_range_batch(images, consumer, image_shape=None, min_count=0):
+    """`model_range_images`, once they are a batch `(N, H, W, C)` of at least `min_count` images.
+
+    Args:
+        images: array-like.
+        consumer: str. What takes the images, named in the error.
+        image_shape: optional tuple. One image's shape, shown in the error.
+        min_count: int. The fewest images taken (1 where an empty batch cannot be scored).
+
+    Raises:
+        DataError: as `model_range_images`, or for one image without its batch axis (read as
+            a batch of rows) or too few images, saying to pass `images[None]`.
+
+    Example:
+
+    ```python
+    images = model_range_batch(images, "encode", (28, 28, 1))
+    ```
+    """
+    images = model_range_images(images, consumer)
+    if images.ndim != 4 or len(images) < min_count:
+        shape = (f"shaped (N, {', '.join(map(str, image_shape))})" if image_shape
+                 else "(N, height, width, channels)")
+        count = f" with N >= {min_count}" if min_count else ""
+        raise DataError(f"{consumer} takes a batch of images {shape}{count}; received shape "
+                        f"{images.shape}. For one image pass images[None].")
+    return images
+
+
 def refuse_integer_images(images, consumer):
     """Refuses a batch of integer images (a uint8 dataset) by its dtype, before any value is seen.
 
