@@ -49,7 +49,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         tensorboard: bool. Also write TensorBoard logs (scalars and grids).
         verbose: `"auto"`, 0, 1 or 2. Keras progress output.
         callbacks: extra Keras callbacks: a list, or one callback.
-        overwrite: bool. Train afresh over a finished run in `out_dir` (see
+        overwrite: bool. Train afresh over a finished or diverged run in `out_dir` (see
             `refuse_finished_run`), or over an interrupted one: its backup is discarded.
         steps_per_epoch: optional int. Batches per epoch; needed for a dataset that repeats
             without end (`dataset.repeat()`), whose one epoch would otherwise never finish.
@@ -60,7 +60,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         `keras.callbacks.History` of this call.
 
     Raises:
-        FileExistsError: `out_dir` holds a finished run and `overwrite` is False, or an
+        FileExistsError: `out_dir` holds a finished or diverged run and `overwrite` is False, or an
             interrupted run of another model (other networks or frozen layers), which cannot
             resume into this one, or an interrupted `continue_training`, which only it resumes.
         TrainingDiverged: a loss became NaN/inf; `model.keras` is not written
@@ -112,13 +112,11 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     last = {key: values[-1] for key, values in history.history.items() if values}
     bad = {key: value for key, value in last.items() if not math.isfinite(float(value))}
     if bad:
-        last = os.path.join(out_dir, "checkpoints", "last.keras")
+        last = _last_checkpoint(out_dir)
         # It named last.keras when the run diverged before the first checkpoint, too.
-        # Keras' BackupAndRestore deletes the backup however training ended, so a run
-        # started again in this folder begins afresh and overwrites last.keras.
-        kept = (f"{last} holds the last finite state; training into {out_dir} again starts "
-                "afresh and replaces it, so copy it away first" if os.path.isfile(last)
-                else "No checkpoint was saved before it")
+        # `refuse_finished_run` keeps a run started again in this folder from replacing it.
+        kept = (f"{last} holds the last finite state (keras_gen.saving.load_model)"
+                if os.path.isfile(last) else "No checkpoint was saved before it")
         raise TrainingDiverged(
             f"Training stopped: non-finite values {bad}. {kept}. Lower the learning rate, or "
             "add a gradient penalty (e.g. --loss wasserstein or r1_gamma)."
@@ -132,8 +130,10 @@ def refuse_finished_run(out_dir, overwrite=False):
 
     A finished run has `model.keras` and no `backup/` (removed when a run ends). Training into it
     again starts from scratch and replaced the model and its history without a word: a second
-    `keras-gen train dcgan` lost the first one's result. An interrupted run (with `backup/`)
-    resumes instead, and is not refused.
+    `keras-gen train dcgan` lost the first one's result. A run that diverged is refused too: it
+    has no `model.keras`, and Keras removed its backup, so its last finite state is only in
+    `checkpoints/last.keras`, which the new run's first checkpoint replaced. An interrupted run
+    (with `backup/`) resumes instead, and is not refused.
 
     Args:
         out_dir: str. The output folder of a `train` call.
@@ -147,14 +147,20 @@ def refuse_finished_run(out_dir, overwrite=False):
     """
     # overwrite="False" is truthy: it would have started over, discarding a finished run.
     check_bool("overwrite", overwrite)
+    if overwrite or os.path.isdir(os.path.join(out_dir, "backup")):
+        return
     model_file = os.path.join(out_dir, "model.keras")
-    if (not overwrite and os.path.isfile(model_file)
-            and not os.path.isdir(os.path.join(out_dir, "backup"))):
+    if os.path.isfile(model_file):
         raise FileExistsError(
             f"{out_dir} holds a finished run ({model_file}); training again would start from "
             "scratch and replace it and its history. Pass another output folder (--out), or "
             "overwrite=True (--overwrite) to start over; continue_training (--continue) trains "
             "it on instead.")
+    if os.path.isfile(_last_checkpoint(out_dir)):
+        raise FileExistsError(
+            f"{out_dir} holds a run that diverged; {_last_checkpoint(out_dir)} holds its last "
+            "finite state, which training again would replace. Pass another output folder "
+            "(--out), or overwrite=True (--overwrite) to start over.")
 
 
 def load_run(out_dir):
@@ -267,6 +273,10 @@ def _check_epochs_to_come(out_dir, initial_epoch, epochs):
                          f"epochs={epochs}")
 
 
+def _last_checkpoint(out_dir):
+    return os.path.join(out_dir, "checkpoints", "last.keras")
+
+
 def _continuation_path(out_dir):
     return os.path.join(out_dir, "backup", "continuation.json")
 
@@ -358,8 +368,7 @@ def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, extra):
         keras.callbacks.TerminateOnNaN(),
         # double_checkpoint keeps the previous backup in case a crash hits mid-write.
         keras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq, double_checkpoint=True),
-        FiniteModelCheckpoint(os.path.join(out_dir, "checkpoints", "last.keras"),
-                              save_freq=save_freq),
+        FiniteModelCheckpoint(_last_checkpoint(out_dir), save_freq=save_freq),
         ImageGrid(os.path.join(out_dir, "samples"), seed=grid_seed, every=grid_every,
                   log_dir=log_dir),
         # Ahead of JsonHistory, so what they add to the logs (QualityMonitor's fid) is kept.

@@ -191,9 +191,8 @@ def test_a_diverged_run_says_what_was_kept_and_is_not_scored(tmp_path, caplog):
     out = tmp_path / "late"
     with pytest.raises(training.TrainingDiverged,
                        match=rf"^Training stopped: non-finite values \{{.*\}}\. "
-                             rf"{out}/checkpoints/last\.keras holds the last finite state; "
-                             rf"training into {out} again starts afresh and replaces it, so "
-                             r"copy it away first\. Lower the learning rate"):
+                             rf"{out}/checkpoints/last\.keras holds the last finite state "
+                             r"\(keras_gen\.saving\.load_model\)\. Lower the learning rate"):
         training.train(tiny_gan(), tiny_dataset(), str(out), epochs=3, verbose=0,
                        callbacks=[_Diverges(1), QualityMonitor(reference, num_samples=6)])
     assert "Epoch 2: not scored, since d_fake, d_loss" in caplog.text
@@ -201,13 +200,28 @@ def test_a_diverged_run_says_what_was_kept_and_is_not_scored(tmp_path, caplog):
     assert history["epoch"] == [1, 2] and np.isfinite(history["fid"][0])
     kept = keras.models.load_model(str(out / "checkpoints" / "last.keras"))
     assert np.isfinite(kept.generate(2, seed=0)).all()
-    assert not (out / "backup").exists()  # why it must be copied away: nothing resumes it
+    # Keras deleted the backup, so training into the folder again started afresh and its first
+    # checkpoint replaced the last finite state. It is refused now, as over a finished run.
+    assert not (out / "backup").exists()
+    kept_bytes = (out / "checkpoints" / "last.keras").read_bytes()
+    with pytest.raises(FileExistsError,
+                       match=rf"^{out} holds a run that diverged; {out}/checkpoints/last\.keras "
+                             r"holds its last finite state, which training again would replace\. "
+                             r"Pass another output folder \(--out\), or overwrite=True "
+                             r"\(--overwrite\) to start over\.$"):
+        training.train(tiny_gan(), tiny_dataset(), str(out), epochs=3, verbose=0)
+    assert (out / "checkpoints" / "last.keras").read_bytes() == kept_bytes
+    training.train(tiny_gan(), tiny_dataset(), str(out), epochs=1, verbose=0, overwrite=True)
+    assert (out / "model.keras").is_file()
     # Diverged in epoch 1: it named a last.keras that was never written.
     with pytest.raises(training.TrainingDiverged, match=r"\. No checkpoint was saved before it\. "
                                                         r"Lower the learning rate"):
         training.train(tiny_gan(), tiny_dataset(), str(tmp_path / "early"), epochs=2,
                        verbose=0, callbacks=[_Diverges(0)])
     assert not (tmp_path / "early" / "checkpoints" / "last.keras").exists()
+    # Nothing of it to keep, so the same command trains afresh.
+    training.train(tiny_gan(), tiny_dataset(), str(tmp_path / "early"), epochs=1, verbose=0)
+    assert (tmp_path / "early" / "model.keras").is_file()
 
 
 def test_an_interrupted_run_does_not_resume_into_another_model(tmp_path):
