@@ -9,9 +9,7 @@ def _select(model, up_to=None, layers=None, predicate=None):
     chosen = [arg is not None for arg in (up_to, layers, predicate)]
     if sum(chosen) != 1:
         raise ValueError("Pass exactly one of up_to='block_k', layers=[names] or predicate=fn.")
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"freeze and unfreeze take a keras.Model (a network such as "
-                        f"gan.discriminator); received a {type(model).__name__}.")
+    _check_model(model, "freeze and unfreeze take")
     if predicate is not None and not callable(predicate):
         raise TypeError(f"predicate must be a function of a layer that returns True to select "
                         f"it, e.g. predicate=lambda layer: layer.name.startswith('block_'). "
@@ -36,6 +34,12 @@ def _select(model, up_to=None, layers=None, predicate=None):
                              f"{_wrapper_hint(model)}")
         return [model.get_layer(name) for name in layers]
     return [layer for layer in model.layers if predicate(layer)]
+
+
+def _check_model(model, taker):
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{taker} a keras.Model (a network such as gan.discriminator); "
+                        f"received a {type(model).__name__}.")
 
 
 def _wrapper_hint(model):
@@ -112,6 +116,8 @@ def trainable_summary(model):
     for row in trainable_summary(gan.discriminator): print(row)
     ```
     """
+    _check_model(model, "trainable_summary takes")
+
     def count(weights):
         return int(sum(keras.ops.size(w) for w in weights))
 

@@ -63,6 +63,10 @@ def test_bad_selections_are_named():
     with pytest.raises(TypeError, match=r"^freeze and unfreeze take a keras\.Model .*; received "
                                         r"a str\.$"):
         transfer.unfreeze("discriminator", up_to="block_0")
+    # "'str' object has no attribute 'layers'".
+    with pytest.raises(TypeError, match=r"^trainable_summary takes a keras\.Model .*; received "
+                                        r"a str\.$"):
+        transfer.trainable_summary("discriminator")
     assert all(layer.trainable for layer in discriminator.layers)  # none of the above froze any
 
 
