@@ -81,9 +81,13 @@ def _add_train_command(commands):
                             "in turn)")
     train.add_argument("--seed", type=int, default=0,
                        help="seed of the weights, data order and noise (default: %(default)s)")
+    train.add_argument("--learning-rate", type=positive_float, default=None,
+                       help="every optimizer's learning rate (default: the recipe's, e.g. 2e-4 "
+                            "for dcgan); lower it if a run diverges")
     train.add_argument("--jit", action="store_true", help="compile the train step with XLA")
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
-    _add_run_arguments(train, "--width, --latent-dim, --loss, --jit and --image-size")
+    _add_run_arguments(train, "--width, --latent-dim, --loss, --learning-rate, --jit and "
+                              "--image-size")
 
 
 def _add_sample_command(commands):

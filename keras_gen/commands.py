@@ -37,6 +37,8 @@ def run_train(args):
     common = dict(image_shape=images.shape[1:], width=args.width, seed=args.seed,
                   jit_compile=bool(args.jit), num_classes=num_classes if conditional else None,
                   class_names=class_names)
+    if args.learning_rate:  # else the recipe's own
+        common["learning_rate"] = args.learning_rate
     if args.model in VAE_RECIPES:
         if args.loss:
             raise ValueError(f"--loss chooses a GAN loss; {args.model} is in the VAE family.")

@@ -118,8 +118,8 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         kept = (f"{last} holds the last finite state (keras_gen.saving.load_model)"
                 if os.path.isfile(last) else "No checkpoint was saved before it")
         raise TrainingDiverged(
-            f"Training stopped: non-finite values {bad}. {kept}. Lower the learning rate, or "
-            "add a gradient penalty (e.g. --loss wasserstein or r1_gamma)."
+            f"Training stopped: non-finite values {bad}. {kept}. Lower the learning rate "
+            "(--learning-rate), or add a gradient penalty (e.g. --loss wasserstein or r1_gamma)."
         )
     model.save(os.path.join(out_dir, "model.keras"))  # atomic: keras_gen's `save`
     return history

@@ -110,6 +110,29 @@ def test_ctrl_c_ends_train_with_one_line_and_the_command_resumes(tmp_path, capsy
         assert json.load(handle)["epoch"] == [1, 2]
 
 
+def test_train_takes_a_learning_rate(tmp_path, monkeypatch):
+    # A diverged run was told to lower the learning rate, which only `finetune` could.
+    trained = {}
+    monkeypatch.setattr(training, "train", lambda model, *args, **kwargs: trained.update(
+        {type(model).__name__: model}))
+
+    def rates(model):
+        names = ("g_optimizer", "d_optimizer", "e_optimizer", "optimizer")
+        # float32 variables: 1e-3 is stored as 0.0010000000474974513.
+        return {name: round(float(getattr(model, name).learning_rate), 8) for name in names
+                if getattr(model, name, None) is not None}
+
+    for recipe in ("dcgan", "vae", "vaegan"):
+        assert main(["train", recipe, "--learning-rate", "1e-3", "--out",
+                     str(tmp_path / recipe), *TINY_TRAIN]) == 0
+    assert {name: rates(model) for name, model in trained.items()} == {
+        "GAN": {"g_optimizer": 1e-3, "d_optimizer": 1e-3},
+        "VAE": {"optimizer": 1e-3},
+        "VAEGAN": {"g_optimizer": 1e-3, "d_optimizer": 1e-3, "e_optimizer": 1e-3}}
+    assert main(["train", "wgan_gp", "--out", str(tmp_path / "default"), *TINY_TRAIN]) == 0
+    assert rates(trained["GAN"]) == {"g_optimizer": 1e-4, "d_optimizer": 1e-4}
+
+
 def test_a_dataset_that_repeats_trains_with_steps_per_epoch(tmp_path):
     # train() on dataset.repeat() ran one epoch that never ended: no checkpoint, grid or model.
     from tests.helpers import tiny_dataset
@@ -192,7 +215,8 @@ def test_a_diverged_run_says_what_was_kept_and_is_not_scored(tmp_path, caplog):
     with pytest.raises(training.TrainingDiverged,
                        match=rf"^Training stopped: non-finite values \{{.*\}}\. "
                              rf"{out}/checkpoints/last\.keras holds the last finite state "
-                             r"\(keras_gen\.saving\.load_model\)\. Lower the learning rate"):
+                             r"\(keras_gen\.saving\.load_model\)\. Lower the learning rate "
+                             r"\(--learning-rate\), or add a gradient penalty"):
         training.train(tiny_gan(), tiny_dataset(), str(out), epochs=3, verbose=0,
                        callbacks=[_Diverges(1), QualityMonitor(reference, num_samples=6)])
     assert "Epoch 2: not scored, since d_fake, d_loss" in caplog.text
