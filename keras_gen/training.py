@@ -194,7 +194,9 @@ def epochs_done(out_dir):
     """How many epochs the finished run in `out_dir` trained: where a continuation starts.
 
     Read from `history.json`, or, once a continuation has started, from its record in the
-    backup: an interrupted continuation may have trained epochs its backup does not hold.
+    backup: an interrupted continuation may have trained epochs its backup does not hold. A run
+    whose last training diverged (its last epoch is not finite) is refused: its `model.keras` is
+    older than that epoch.
 
     Args:
         out_dir: str. The output folder of a finished run.
@@ -222,10 +224,23 @@ def epochs_done(out_dir):
             "again to resume it, then continue it.")
     try:
         with open(os.path.join(out_dir, "history.json")) as handle:
-            return int(max(json.load(handle)["epoch"]))
-    except (OSError, ValueError, KeyError, TypeError) as error:
+            history = json.load(handle)
+        last_row = history["epoch"].index(max(history["epoch"]))
+        diverged = any(isinstance(values[last_row], float) and not math.isfinite(values[last_row])
+                       for key, values in history.items() if key != "epoch")
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         raise ValueError(f"Cannot tell how many epochs the run in {out_dir} trained: its "
                          f"history.json is missing or unreadable ({error}).") from error
+    if diverged:
+        # A continuation that diverged: continued again, model.keras (the run before it) was
+        # numbered on from the NaN epoch, and its first checkpoint replaced last.keras.
+        raise FileExistsError(
+            f"The last training of {out_dir} diverged in epoch {max(history['epoch'])} "
+            f"(history.json): its model.keras is the run as it last finished, and "
+            f"{_last_checkpoint(out_dir)} its last finite checkpoint, which continuing would "
+            "replace. Copy that away to keep it (keras-gen finetune trains it on into another "
+            "--out); or overwrite=True (--overwrite) to start afresh.")
+    return int(max(history["epoch"]))
 
 
 def continue_training(model, dataset, out_dir, epochs, **train_args):

@@ -248,6 +248,32 @@ def test_a_diverged_run_says_what_was_kept_and_is_not_scored(tmp_path, caplog):
     assert (tmp_path / "early" / "model.keras").is_file()
 
 
+def test_a_diverged_continuation_is_not_continued_from_the_model_before_it(tmp_path):
+    # Continued again, it trained model.keras (epoch 2) on as epochs 5-6, and replaced
+    # last.keras (epoch 3, the last finite state) with it.
+    from tests.helpers import tiny_dataset
+
+    out = tmp_path / "run"
+    training.train(tiny_gan(), tiny_dataset(), str(out), epochs=2, verbose=0)
+    # Its last epoch is drawn, NaN: make_grid warns.
+    with pytest.raises(training.TrainingDiverged), pytest.warns(RuntimeWarning,
+                                                                match="likely diverged"):
+        training.continue_training(training.load_run(str(out)), tiny_dataset(), str(out),
+                                   epochs=4, verbose=0, callbacks=[_Diverges(3)])
+    kept_bytes = (out / "checkpoints" / "last.keras").read_bytes()
+    refusal = (rf"^The last training of {out} diverged in epoch 4 \(history\.json\): its "
+               rf"model\.keras is the run as it last finished, and {out}/checkpoints/last\.keras "
+               r"its last finite checkpoint, which continuing would replace\. Copy that away to "
+               r"keep it \(keras-gen finetune trains it on into another --out\); or "
+               r"overwrite=True \(--overwrite\) to start afresh\.$")
+    with pytest.raises(FileExistsError, match=refusal):
+        training.load_run(str(out))
+    with pytest.raises(FileExistsError, match=refusal):
+        training.continue_training(tiny_gan(), tiny_dataset(), str(out), epochs=6, verbose=0)
+    assert (out / "checkpoints" / "last.keras").read_bytes() == kept_bytes
+    assert json.loads((out / "history.json").read_text())["epoch"] == [1, 2, 3, 4]
+
+
 def test_an_interrupted_run_does_not_resume_into_another_model(tmp_path):
     # BackupAndRestore loaded the backup into whatever trained next: another width failed with
     # "A total of 20 objects could not be loaded" after a page of warnings, and layers frozen
