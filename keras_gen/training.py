@@ -15,6 +15,7 @@ Output folder layout::
 `continue_training` trains a finished run on for more epochs, numbering on from where it ended.
 """
 
+import glob
 import json
 import math
 import os
@@ -50,7 +51,8 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         verbose: `"auto"`, 0, 1 or 2. Keras progress output.
         callbacks: extra Keras callbacks: a list, or one callback.
         overwrite: bool. Train afresh over a finished or diverged run in `out_dir` (see
-            `refuse_finished_run`), or over an interrupted one: its backup is discarded.
+            `refuse_finished_run`), or over an interrupted one. The earlier run's backup,
+            sample grids and `checkpoints/last.keras` are discarded.
         steps_per_epoch: optional int. Batches per epoch; needed for a dataset that repeats
             without end (`dataset.repeat()`), whose one epoch would otherwise never finish.
         initial_epoch: int. Epochs `model` has already trained in `out_dir`, as Keras' `fit`
@@ -98,9 +100,8 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
                                  "writes into, e.g. 'runs/dcgan'.")
     _check_epochs_to_come(out_dir, initial_epoch, epochs)
     refuse_finished_run(out_dir, overwrite)
-    backup_dir = os.path.join(out_dir, "backup")
-    if overwrite and os.path.isdir(backup_dir):
-        shutil.rmtree(backup_dir)
+    if overwrite:
+        _discard_previous_run(out_dir)
     _refuse_another_continuation(out_dir, initial_epoch)
     _refuse_another_models_backup(model, out_dir)
     write_json_atomic(_layout_path(out_dir), _weights_layout(model))
@@ -286,6 +287,24 @@ def _check_epochs_to_come(out_dir, initial_epoch, epochs):
         raise ValueError(f"epochs counts every epoch, those done before too: the run in "
                          f"{out_dir} has done {initial_epoch}, so pass more. Received: "
                          f"epochs={epochs}")
+
+
+def _discard_previous_run(out_dir):
+    """Removes the backup, sample grids and checkpoint an earlier run in `out_dir` wrote.
+
+    Else a 30-epoch run over a 60-epoch one kept `samples/epoch_0060.png` beside its own
+    grids, and one that diverged before its first checkpoint named the earlier run's
+    `last.keras` as its own. Only files named as `train` names them are removed: `out_dir` is
+    the user's choice, and may hold other files. `model.keras` and `history.json` are replaced
+    as the new run writes them.
+    """
+    backup_dir = os.path.join(out_dir, "backup")
+    if os.path.isdir(backup_dir):
+        shutil.rmtree(backup_dir)
+    grids = glob.glob(os.path.join(glob.escape(out_dir), "samples", "epoch_[0-9][0-9][0-9]*.png"))
+    for path in [*grids, _last_checkpoint(out_dir)]:
+        if os.path.isfile(path):
+            os.remove(path)
 
 
 def _last_checkpoint(out_dir):

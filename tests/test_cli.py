@@ -248,6 +248,26 @@ def test_a_diverged_run_says_what_was_kept_and_is_not_scored(tmp_path, caplog):
     assert (tmp_path / "early" / "model.keras").is_file()
 
 
+def test_overwrite_leaves_no_grid_or_checkpoint_of_the_run_before(tmp_path):
+    # A 2-epoch run over a 3-epoch one kept samples/epoch_0003.png beside its own grids, and
+    # one that diverged before its first checkpoint named the old run's last.keras as its own.
+    from tests.helpers import tiny_dataset
+
+    out = tmp_path / "run"
+    training.train(tiny_gan(), tiny_dataset(), str(out), epochs=3, grid_every=1, verbose=0)
+    (out / "samples" / "mine.png").write_bytes(b"a user's file")
+    (out / "notes.txt").write_text("kept")
+    training.train(tiny_gan(seed=1), tiny_dataset(), str(out), epochs=2, grid_every=1,
+                   verbose=0, overwrite=True)
+    assert sorted(os.listdir(out / "samples")) == ["epoch_0001.png", "epoch_0002.png", "mine.png"]
+    assert (out / "notes.txt").read_text() == "kept"
+    with pytest.raises(training.TrainingDiverged, match=r"\. No checkpoint was saved before it\. "):
+        training.train(tiny_gan(), tiny_dataset(), str(out), epochs=2, verbose=0,
+                       overwrite=True, callbacks=[_Diverges(0)])
+    assert not (out / "checkpoints" / "last.keras").exists()
+    assert sorted(os.listdir(out / "samples")) == ["mine.png"]
+
+
 def test_a_diverged_continuation_is_not_continued_from_the_model_before_it(tmp_path):
     # Continued again, it trained model.keras (epoch 2) on as epochs 5-6, and replaced
     # last.keras (epoch 3, the last finite state) with it.
