@@ -24,7 +24,7 @@ import shutil
 import keras
 import tensorflow as tf
 
-from keras_gen.callbacks import FiniteModelCheckpoint, ImageGrid, JsonHistory
+from keras_gen.callbacks import EpochBackupAndRestore, FiniteModelCheckpoint, ImageGrid, JsonHistory
 from keras_gen.utils.arguments import check_bool, check_positive_int, is_int
 from keras_gen.utils.files import write_json_atomic
 
@@ -105,8 +105,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     _refuse_another_continuation(out_dir, initial_epoch)
     _refuse_another_models_backup(model, out_dir)
     write_json_atomic(_layout_path(out_dir), _weights_layout(model))
-    save_frequency = _save_frequency(dataset, checkpoint_every, steps_per_epoch)
-    all_callbacks = _callbacks(out_dir, save_frequency, grid_every, grid_seed, tensorboard,
+    all_callbacks = _callbacks(out_dir, checkpoint_every, grid_every, grid_seed, tensorboard,
                                callbacks)
     history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
                         steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch)
@@ -393,7 +392,7 @@ def _checked_callbacks(callbacks):
     return callbacks
 
 
-def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, extra):
+def _callbacks(out_dir, checkpoint_every, grid_every, grid_seed, tensorboard, extra):
     """The callbacks of a `train()` run, writing the layout in the module docstring."""
     backup_dir = os.path.join(out_dir, "backup")
     resuming = os.path.isdir(backup_dir)  # before BackupAndRestore creates it
@@ -401,8 +400,8 @@ def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, extra):
     return [
         keras.callbacks.TerminateOnNaN(),
         # double_checkpoint keeps the previous backup in case a crash hits mid-write.
-        keras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq, double_checkpoint=True),
-        FiniteModelCheckpoint(_last_checkpoint(out_dir), save_freq=save_freq),
+        EpochBackupAndRestore(backup_dir, every=checkpoint_every, double_checkpoint=True),
+        FiniteModelCheckpoint(_last_checkpoint(out_dir), every=checkpoint_every),
         ImageGrid(os.path.join(out_dir, "samples"), seed=grid_seed, every=grid_every,
                   log_dir=log_dir),
         # Ahead of JsonHistory, so what they add to the logs (QualityMonitor's fid) is kept.
@@ -410,12 +409,3 @@ def _callbacks(out_dir, save_freq, grid_every, grid_seed, tensorboard, extra):
         JsonHistory(os.path.join(out_dir, "history.json"), resume=resuming),
         *([keras.callbacks.TensorBoard(log_dir)] if log_dir else []),
     ]
-
-
-def _save_frequency(dataset, checkpoint_every, steps_per_epoch=None):
-    if checkpoint_every == 1:
-        return "epoch"
-    steps = steps_per_epoch or int(dataset.cardinality())
-    if steps <= 0:  # Unknown: fall back to every epoch.
-        return "epoch"
-    return steps * checkpoint_every

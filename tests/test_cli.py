@@ -76,6 +76,28 @@ def test_interrupted_training_resumes_from_backup(tmp_path):
         assert json.load(handle)["epoch"] == [1, 2, 3]
 
 
+def test_a_run_backed_up_every_few_epochs_resumes_after_the_last_backed_up_epoch(tmp_path):
+    # Keras' BackupAndRestore(save_freq=N batches) saved at the last batch of epoch 2 but
+    # recorded epoch 2 as unfinished: the resumed run trained epoch 2 again (14 steps, not 12).
+    from tests.helpers import assert_weights_close, tiny_dataset, weights_of
+    from tests.models.test_gan_training import _StopAt
+
+    reference = tiny_gan()
+    training.train(reference, tiny_dataset(), str(tmp_path / "whole"), epochs=6,
+                   checkpoint_every=2, verbose=0)
+    out = str(tmp_path / "run")
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        training.train(tiny_gan(), tiny_dataset(), out, epochs=6, checkpoint_every=2, verbose=0,
+                       callbacks=[_StopAt(3, 1)])  # in epoch 4: epoch 2 was the last backed up
+    gan = tiny_gan()
+    history = training.train(gan, tiny_dataset(), out, epochs=6, checkpoint_every=2, verbose=0)
+    assert len(history.history["g_loss"]) == 4  # epochs 3-6
+    assert int(gan.g_optimizer.iterations) == int(reference.g_optimizer.iterations) == 12
+    assert_weights_close(weights_of(gan), weights_of(reference), atol=1e-6)
+    checkpoint = keras.models.load_model(os.path.join(out, "checkpoints", "last.keras"))
+    assert int(checkpoint.g_optimizer.iterations) == 12  # written after epoch 6
+
+
 def test_ctrl_c_ends_train_with_one_line_and_the_command_resumes(tmp_path, capsys, monkeypatch):
     # Ctrl-C printed Keras' whole KeyboardInterrupt traceback.
     import keras

@@ -5,6 +5,7 @@ import os
 
 import keras
 
+from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.files import atomic_path
 
 
@@ -21,6 +22,8 @@ class FiniteModelCheckpoint(keras.callbacks.ModelCheckpoint):
     Args:
         filepath: str. As for `ModelCheckpoint` (`.keras` or `.weights.h5`,
             may contain `{epoch:04d}` etc.).
+        every: int >= 1. With `save_freq="epoch"` (the default), save at the end
+            of every `every`-th epoch only (Keras' `save_freq=N` counts batches).
         **kwargs: passed to `keras.callbacks.ModelCheckpoint`.
 
     Example:
@@ -31,13 +34,19 @@ class FiniteModelCheckpoint(keras.callbacks.ModelCheckpoint):
     ```
     """
 
-    def __init__(self, filepath, **kwargs):
+    def __init__(self, filepath, every=1, **kwargs):
         super().__init__(filepath, **kwargs)
+        self.every = check_positive_int("every", every)
+        if self.every > 1 and self.save_freq != "epoch":
+            raise ValueError(f"every={every} counts epochs and save_freq={self.save_freq!r} "
+                             "batches: pass one of them.")
         self.skipped_epochs = []
 
     def _save_model(self, epoch, batch, logs):
         # Overrides the (private) hook both on_epoch_end and on_train_batch_end
         # call in Keras 3, the one place that sees every save.
+        if batch is None and (epoch + 1) % self.every:
+            return
         bad = _non_finite_values(logs or {})
         if bad:
             self.skipped_epochs.append(epoch + 1)

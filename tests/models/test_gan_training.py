@@ -1,5 +1,6 @@
 """GAN training under tf.distribute, mixed precision and Keras callbacks."""
 
+import json
 import os
 import warnings
 
@@ -148,3 +149,26 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
     assert int(good.g_optimizer.iterations) == 2  # the state after epoch 1
     assert all(np.all(np.isfinite(w)) for w in weights_of(good))
     assert [p for p in os.listdir(tmp_path) if p.startswith(".tmp")] == []
+
+
+def test_checkpoints_and_backups_every_few_epochs_come_after_the_epoch(tmp_path):
+    # Keras' save_freq=N counts batches: its backup, taken at the last batch of an epoch,
+    # recorded the epoch as unfinished, and a resume trained it again.
+    from keras_gen.callbacks import EpochBackupAndRestore
+
+    gan = tiny_gan()
+    checkpoint = FiniteModelCheckpoint(str(tmp_path / "epoch_{epoch}.keras"), every=2)
+    backup = EpochBackupAndRestore(str(tmp_path / "backup"), every=2, delete_checkpoint=False)
+    gan.fit(tiny_dataset(), epochs=5, verbose=0, callbacks=[checkpoint, backup])
+    assert sorted(name for name in os.listdir(tmp_path) if name.endswith(".keras")) == [
+        "epoch_2.keras", "epoch_4.keras"]
+    with open(tmp_path / "backup" / "training_metadata.json") as handle:
+        assert json.load(handle)["epoch"] == 4  # finished: a resume starts at epoch 5
+    with pytest.raises(ValueError, match=r"^every must be a positive int\. Received: every=0"):
+        EpochBackupAndRestore(str(tmp_path / "b"), every=0)
+    with pytest.raises(ValueError, match=r"^EpochBackupAndRestore backs up at the end of every "
+                                         r"`every`-th epoch; pass every=N instead of save_freq"):
+        EpochBackupAndRestore(str(tmp_path / "b"), save_freq=10)
+    with pytest.raises(ValueError, match=r"^every=2 counts epochs and save_freq=10 batches: pass "
+                                         r"one of them\.$"):
+        FiniteModelCheckpoint(str(tmp_path / "c.keras"), every=2, save_freq=10)
