@@ -158,9 +158,10 @@ def refuse_finished_run(out_dir, overwrite=False):
             "it on instead.")
     if os.path.isfile(_last_checkpoint(out_dir)):
         raise FileExistsError(
-            f"{out_dir} holds a run that diverged; {_last_checkpoint(out_dir)} holds its last "
-            "finite state, which training again would replace. Pass another output folder "
-            "(--out), or overwrite=True (--overwrite) to start over.")
+            f"{out_dir} holds a run without a model.keras (one that diverged, or whose "
+            f"model.keras was moved); {_last_checkpoint(out_dir)} holds its last finite state, "
+            "which training again would replace. Pass another output folder (--out), or "
+            "overwrite=True (--overwrite) to start over.")
 
 
 def load_run(out_dir):

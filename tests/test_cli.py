@@ -251,8 +251,10 @@ def test_a_diverged_run_says_what_was_kept_and_is_not_scored(tmp_path, caplog):
     assert not (out / "backup").exists()
     kept_bytes = (out / "checkpoints" / "last.keras").read_bytes()
     with pytest.raises(FileExistsError,
-                       match=rf"^{out} holds a run that diverged; {out}/checkpoints/last\.keras "
-                             r"holds its last finite state, which training again would replace\. "
+                       match=rf"^{out} holds a run without a model\.keras \(one that "
+                             rf"diverged, or whose model\.keras was moved\); "
+                             rf"{out}/checkpoints/last\.keras holds its last finite state, which "
+                             r"training again would replace\. "
                              r"Pass another output folder \(--out\), or overwrite=True "
                              r"\(--overwrite\) to start over\.$"):
         training.train(tiny_gan(), tiny_dataset(), str(out), epochs=3, verbose=0)
