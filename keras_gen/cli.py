@@ -312,7 +312,9 @@ def main(argv=None):
         print(f"keras-gen {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C: a line instead of a page of Keras' traceback
-        resume = (" Run the same command again to resume from the last finished epoch."
+        # The backup is taken every --checkpoint-every epochs (5 by default), not every epoch.
+        resume = (" Run the same command again to resume from its last backup (taken every "
+                  "--checkpoint-every epochs)."
                   if args.command in ("train", "finetune") else "")
         print(f"keras-gen {args.command}: interrupted.{resume}", file=sys.stderr)
         return 130  # the shell's code for a process ended by SIGINT

@@ -123,7 +123,8 @@ def test_ctrl_c_ends_train_with_one_line_and_the_command_resumes(tmp_path, capsy
     train_with(CtrlC(press=True))
     assert main(command) == 130
     assert capsys.readouterr().err == ("keras-gen train: interrupted. Run the same command again "
-                                       "to resume from the last finished epoch.\n")
+                                       "to resume from its last backup (taken every "
+                                       "--checkpoint-every epochs).\n")
     monkeypatch.undo()
     train_with(resumed := CtrlC(press=False))
     assert main(command) == 0
