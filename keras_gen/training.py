@@ -151,6 +151,12 @@ def refuse_finished_run(out_dir, overwrite=False):
         return
     model_file = os.path.join(out_dir, "model.keras")
     if os.path.isfile(model_file):
+        try:
+            diverged = _read_history(out_dir)[1]
+        except _HISTORY_ERRORS:
+            diverged = None  # refused as finished below; --continue names the history's fault
+        if diverged:  # --continue, which the message below suggests, is refused too
+            raise _diverged_training(out_dir, diverged)
         raise FileExistsError(
             f"{out_dir} holds a finished run ({model_file}); training again would start from "
             "scratch and replace it and its history. Pass another output folder (--out), or "
@@ -224,24 +230,45 @@ def epochs_done(out_dir):
             f"{out_dir} holds an interrupted run (backup/): run the command that started it "
             "again to resume it, then continue it.")
     try:
-        with open(os.path.join(out_dir, "history.json")) as handle:
-            history = json.load(handle)
-        last_row = history["epoch"].index(max(history["epoch"]))
-        diverged = any(isinstance(values[last_row], float) and not math.isfinite(values[last_row])
-                       for key, values in history.items() if key != "epoch")
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        history, diverged = _read_history(out_dir)
+    except _HISTORY_ERRORS as error:
         raise ValueError(f"Cannot tell how many epochs the run in {out_dir} trained: its "
                          f"history.json is missing or unreadable ({error}).") from error
     if diverged:
-        # A continuation that diverged: continued again, model.keras (the run before it) was
-        # numbered on from the NaN epoch, and its first checkpoint replaced last.keras.
-        raise FileExistsError(
-            f"The last training of {out_dir} diverged in epoch {max(history['epoch'])} "
-            f"(history.json): its model.keras is the run as it last finished, and "
-            f"{_last_checkpoint(out_dir)} its last finite checkpoint, which continuing would "
-            "replace. Copy that away to keep it (keras-gen finetune trains it on into another "
-            "--out); or overwrite=True (--overwrite) to start afresh.")
+        # Continued again, model.keras (the run before that training) was numbered on from the
+        # NaN epoch, and its first checkpoint replaced last.keras.
+        raise _diverged_training(out_dir, diverged)
     return int(max(history["epoch"]))
+
+
+_HISTORY_ERRORS = (OSError, ValueError, KeyError, TypeError, IndexError)
+
+
+def _read_history(out_dir):
+    """`history.json`'s payload, and the epoch its last training diverged in (or None)."""
+    with open(os.path.join(out_dir, "history.json")) as handle:
+        history = json.load(handle)
+    last_epoch = max(history["epoch"])
+    row = history["epoch"].index(last_epoch)
+    diverged = any(isinstance(values[row], float) and not math.isfinite(values[row])
+                   for key, values in history.items() if key != "epoch")
+    return history, last_epoch if diverged else None
+
+
+def _diverged_training(out_dir, epoch):
+    """The refusal of a finished run whose last training (a continuation, an overwrite) diverged.
+
+    Its `model.keras` is older than its history: train it on, and epochs would be numbered from
+    the NaN one; train afresh, and the last finite checkpoint is replaced.
+    """
+    last = _last_checkpoint(out_dir)
+    kept = (f"and {last} its last finite checkpoint, which training again would replace. Copy "
+            "that away to keep it (keras-gen finetune trains it on into another --out); or"
+            if os.path.isfile(last) else "and no checkpoint of that training was kept. Pass")
+    return FileExistsError(
+        f"The last training of {out_dir} diverged in epoch {epoch} (history.json): its "
+        f"model.keras is the run as it last finished, {kept} overwrite=True (--overwrite) to "
+        "start afresh.")
 
 
 def continue_training(model, dataset, out_dir, epochs, **train_args):

@@ -291,6 +291,12 @@ def test_overwrite_leaves_no_grid_or_checkpoint_of_the_run_before(tmp_path):
                        overwrite=True, callbacks=[_Diverges(0)])
     assert not (out / "checkpoints" / "last.keras").exists()
     assert sorted(os.listdir(out / "samples")) == ["mine.png"]
+    # Its model.keras is the 2-epoch run's, its history the diverged one's.
+    with pytest.raises(FileExistsError, match=r"diverged in epoch 1 \(history\.json\): its "
+                                              r"model\.keras is the run as it last finished, and "
+                                              r"no checkpoint of that training was kept\. Pass "
+                                              r"overwrite=True \(--overwrite\) to start afresh\.$"):
+        training.train(tiny_gan(), tiny_dataset(), str(out), epochs=2, verbose=0)
 
 
 def test_a_diverged_continuation_is_not_continued_from_the_model_before_it(tmp_path):
@@ -308,13 +314,17 @@ def test_a_diverged_continuation_is_not_continued_from_the_model_before_it(tmp_p
     kept_bytes = (out / "checkpoints" / "last.keras").read_bytes()
     refusal = (rf"^The last training of {out} diverged in epoch 4 \(history\.json\): its "
                rf"model\.keras is the run as it last finished, and {out}/checkpoints/last\.keras "
-               r"its last finite checkpoint, which continuing would replace\. Copy that away to "
-               r"keep it \(keras-gen finetune trains it on into another --out\); or "
+               r"its last finite checkpoint, which training again would replace\. Copy that away "
+               r"to keep it \(keras-gen finetune trains it on into another --out\); or "
                r"overwrite=True \(--overwrite\) to start afresh\.$")
     with pytest.raises(FileExistsError, match=refusal):
         training.load_run(str(out))
     with pytest.raises(FileExistsError, match=refusal):
         training.continue_training(tiny_gan(), tiny_dataset(), str(out), epochs=6, verbose=0)
+    # Trained afresh without overwrite=True, it was refused as a finished run that
+    # continue_training would train on, which is refused as above.
+    with pytest.raises(FileExistsError, match=refusal):
+        training.train(tiny_gan(), tiny_dataset(), str(out), epochs=2, verbose=0)
     assert (out / "checkpoints" / "last.keras").read_bytes() == kept_bytes
     assert json.loads((out / "history.json").read_text())["epoch"] == [1, 2, 3, 4]
 
