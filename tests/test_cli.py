@@ -282,10 +282,14 @@ def test_overwrite_leaves_no_grid_or_checkpoint_of_the_run_before(tmp_path):
     training.train(tiny_gan(), tiny_dataset(), str(out), epochs=3, grid_every=1, verbose=0)
     (out / "samples" / "mine.png").write_bytes(b"a user's file")
     (out / "notes.txt").write_text("kept")
+    # What `keras-gen finetune --monitor-every` keeps there: read as the new run's best.
+    (out / "best.keras").write_bytes(b"the earlier run's best model")
+    (out / "best.json").write_text('{"epoch": 3, "fid": 1.0}')
     training.train(tiny_gan(seed=1), tiny_dataset(), str(out), epochs=2, grid_every=1,
                    verbose=0, overwrite=True)
     assert sorted(os.listdir(out / "samples")) == ["epoch_0001.png", "epoch_0002.png", "mine.png"]
     assert (out / "notes.txt").read_text() == "kept"
+    assert not (out / "best.keras").exists() and not (out / "best.json").exists()
     with pytest.raises(training.TrainingDiverged, match=r"\. No checkpoint was saved before it\. "):
         training.train(tiny_gan(), tiny_dataset(), str(out), epochs=2, verbose=0,
                        overwrite=True, callbacks=[_Diverges(0)])
