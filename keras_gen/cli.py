@@ -270,10 +270,10 @@ def _add_run_arguments(parser, model_options):
     parser.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs")
     parser.add_argument("--overwrite", action="store_true",
                         help="train afresh over a finished run in --out (its model.keras and "
-                             "history are replaced, its grids, last checkpoint and best.keras "
-                             "discarded; without it such a folder is refused), or over an "
-                             "interrupted one (its backup is discarded; without it the run "
-                             "resumes)")
+                             "history are replaced, its grids, last checkpoint, best.keras "
+                             "and TensorBoard events discarded; without it such a folder is "
+                             "refused), or over an interrupted one (its backup is discarded; "
+                             "without it the run resumes)")
     parser.add_argument("--continue", dest="continue_run", action="store_true",
                         help="train the finished run in --out on, to --epochs in all, with its "
                              "optimizers' state; its history and grids number on. The model and "

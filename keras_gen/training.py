@@ -54,7 +54,8 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         callbacks: extra Keras callbacks: a list, or one callback.
         overwrite: bool. Train afresh over a finished or diverged run in `out_dir` (see
             `refuse_finished_run`), or over an interrupted one. The earlier run's backup,
-            sample grids, `checkpoints/last.keras` and `best.keras` are discarded.
+            sample grids, `checkpoints/last.keras`, `best.keras` and TensorBoard events are
+            discarded.
         steps_per_epoch: optional int. Batches per epoch; needed for a dataset that repeats
             without end (`dataset.repeat()`), whose one epoch would otherwise never finish.
         initial_epoch: int. Epochs `model` has already trained in `out_dir`, as Keras' `fit`
@@ -319,22 +320,24 @@ def _check_epochs_to_come(out_dir, initial_epoch, epochs):
 
 
 def _discard_previous_run(out_dir):
-    """Removes the backup, sample grids, checkpoint and best model an earlier run in `out_dir`
-    wrote.
+    """Removes the backup, sample grids, checkpoint, best model and TensorBoard events an earlier
+    run in `out_dir` wrote.
 
     Else a 30-epoch run over a 60-epoch one kept `samples/epoch_0060.png` beside its own
     grids, one that diverged before its first checkpoint named the earlier run's `last.keras`
-    as its own, and one without `--monitor-every` left the earlier run's `best.keras` for its
-    best. Only files named as the layout above names them are removed: `out_dir` is the user's
-    choice, and may hold other files. `model.keras` and `history.json` are replaced as the new
-    run writes them.
+    as its own, one without `--monitor-every` left the earlier run's `best.keras` for its
+    best, and TensorBoard drew both runs' curves as one. Only files named as the layout above
+    names them are removed: `out_dir` is the user's choice, and may hold other files.
+    `model.keras` and `history.json` are replaced as the new run writes them.
     """
     backup_dir = os.path.join(out_dir, "backup")
     if os.path.isdir(backup_dir):
         shutil.rmtree(backup_dir)
     grids = glob.glob(os.path.join(glob.escape(out_dir), "samples", "epoch_[0-9][0-9][0-9]*.png"))
     best = [os.path.join(out_dir, name) for name in ("best.keras", "best.json")]
-    for path in [*grids, _last_checkpoint(out_dir), *best]:
+    # TensorBoard would draw the two runs' event files as one run.
+    events = glob.glob(os.path.join(glob.escape(out_dir), "logs", "*", "events.out.tfevents.*"))
+    for path in [*grids, _last_checkpoint(out_dir), *best, *events]:
         if os.path.isfile(path):
             os.remove(path)
 

@@ -279,14 +279,22 @@ def test_overwrite_leaves_no_grid_or_checkpoint_of_the_run_before(tmp_path):
     from tests.helpers import tiny_dataset
 
     out = tmp_path / "run"
-    training.train(tiny_gan(), tiny_dataset(), str(out), epochs=3, grid_every=1, verbose=0)
+    training.train(tiny_gan(), tiny_dataset(), str(out), epochs=3, grid_every=1, verbose=0,
+                   tensorboard=True)
+
+    def event_files():
+        return sorted(path.relative_to(out / "logs").parts[0]
+                      for path in (out / "logs").rglob("events.out.tfevents.*"))
+
+    assert event_files() == ["samples", "train"]
     (out / "samples" / "mine.png").write_bytes(b"a user's file")
     (out / "notes.txt").write_text("kept")
     # What `keras-gen finetune --monitor-every` keeps there: read as the new run's best.
     (out / "best.keras").write_bytes(b"the earlier run's best model")
     (out / "best.json").write_text('{"epoch": 3, "fid": 1.0}')
     training.train(tiny_gan(seed=1), tiny_dataset(), str(out), epochs=2, grid_every=1,
-                   verbose=0, overwrite=True)
+                   verbose=0, overwrite=True, tensorboard=True)
+    assert event_files() == ["samples", "train"]  # TensorBoard drew both runs as one
     assert sorted(os.listdir(out / "samples")) == ["epoch_0001.png", "epoch_0002.png", "mine.png"]
     assert (out / "notes.txt").read_text() == "kept"
     assert not (out / "best.keras").exists() and not (out / "best.json").exists()
