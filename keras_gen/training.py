@@ -106,6 +106,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     if overwrite:
         _discard_previous_run(out_dir)
     _refuse_another_continuation(out_dir, initial_epoch)
+    _check_epochs_to_resume(out_dir, epochs)
     _refuse_another_models_backup(model, out_dir)
     write_json_atomic(_layout_path(out_dir), _weights_layout(model))
     all_callbacks = _callbacks(out_dir, checkpoint_every, grid_every, grid_seed, tensorboard,
@@ -344,6 +345,19 @@ def _discard_previous_run(out_dir):
 
 def _last_checkpoint(out_dir):
     return os.path.join(out_dir, "checkpoints", "last.keras")
+
+
+def _check_epochs_to_resume(out_dir, epochs):
+    """Raises `ValueError` if `out_dir`'s backup holds more epochs than `epochs`.
+
+    Keras' fit would resume past its last epoch and train none, and `train` wrote the backup's
+    state as `model.keras`: a run asked for 3 epochs held 4.
+    """
+    done = EpochBackupAndRestore.epochs_done(os.path.join(out_dir, "backup"))
+    if done is not None and done > epochs:
+        raise ValueError(f"{out_dir} holds an interrupted run that has trained {done} epochs (its "
+                         f"backup), more than epochs={epochs}: pass epochs >= {done} (--epochs) "
+                         "to resume it, or overwrite=True (--overwrite) to start afresh.")
 
 
 def _continuation_path(out_dir):

@@ -98,6 +98,27 @@ def test_a_run_backed_up_every_few_epochs_resumes_after_the_last_backed_up_epoch
     assert int(checkpoint.g_optimizer.iterations) == 12  # written after epoch 6
 
 
+def test_an_interrupted_run_resumes_only_to_at_least_the_epochs_it_has_done(tmp_path):
+    # Asked for 3 epochs, it "resumed" a run with 4 done: trained none and wrote those 4 as
+    # model.keras, without a word.
+    from tests.helpers import tiny_dataset
+    from tests.models.test_gan_training import _StopAt
+
+    out = str(tmp_path / "run")
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        training.train(tiny_gan(), tiny_dataset(), out, epochs=6, verbose=0,
+                       callbacks=[_StopAt(4, 0)])
+    with pytest.raises(ValueError, match=rf"^{out} holds an interrupted run that has trained 4 "
+                                         r"epochs \(its backup\), more than epochs=3: pass "
+                                         r"epochs >= 4 \(--epochs\) to resume it, or "
+                                         r"overwrite=True \(--overwrite\) to start afresh\.$"):
+        training.train(tiny_gan(), tiny_dataset(), out, epochs=3, verbose=0)
+    assert not os.path.exists(os.path.join(out, "model.keras"))
+    gan = tiny_gan()
+    training.train(gan, tiny_dataset(), out, epochs=4, verbose=0)  # done: it is written as is
+    assert int(gan.g_optimizer.iterations) == 8 and os.path.isfile(os.path.join(out, "model.keras"))
+
+
 def test_ctrl_c_ends_train_with_one_line_and_the_command_resumes(tmp_path, capsys, monkeypatch):
     # Ctrl-C printed Keras' whole KeyboardInterrupt traceback.
     import keras

@@ -1,5 +1,8 @@
 """`EpochBackupAndRestore`: Keras' `BackupAndRestore`, backing up at the end of every N-th epoch."""
 
+import json
+import os
+
 import keras
 
 from keras_gen.utils.arguments import check_positive_int
@@ -38,3 +41,23 @@ class EpochBackupAndRestore(keras.callbacks.BackupAndRestore):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every == 0:
             super().on_epoch_end(epoch, logs)
+
+    @staticmethod
+    def epochs_done(backup_dir):
+        """The epochs a backup in `backup_dir` holds (where a resume starts), or None.
+
+        None when there is no backup, or its record is unreadable (Keras then starts afresh).
+
+        Example:
+
+        ```python
+        EpochBackupAndRestore.epochs_done("runs/dcgan/backup")  # 10
+        ```
+        """
+        # Keras' BackupAndRestore records {"epoch": E, "batch": B}; taken after an epoch's end,
+        # E counts the epochs done.
+        try:
+            with open(os.path.join(backup_dir, "training_metadata.json")) as handle:
+                return int(json.load(handle)["epoch"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None

@@ -164,6 +164,8 @@ def test_checkpoints_and_backups_every_few_epochs_come_after_the_epoch(tmp_path)
         "epoch_2.keras", "epoch_4.keras"]
     with open(tmp_path / "backup" / "training_metadata.json") as handle:
         assert json.load(handle)["epoch"] == 4  # finished: a resume starts at epoch 5
+    assert EpochBackupAndRestore.epochs_done(str(tmp_path / "backup")) == 4
+    assert EpochBackupAndRestore.epochs_done(str(tmp_path / "none")) is None
     with pytest.raises(ValueError, match=r"^every must be a positive int\. Received: every=0"):
         EpochBackupAndRestore(str(tmp_path / "b"), every=0)
     with pytest.raises(ValueError, match=r"^EpochBackupAndRestore backs up at the end of every "
