@@ -26,9 +26,14 @@ import shutil
 import keras
 import tensorflow as tf
 
-from keras_gen.callbacks import EpochBackupAndRestore, FiniteModelCheckpoint, ImageGrid, JsonHistory
+from keras_gen.callbacks import (EpochBackupAndRestore, FiniteModelCheckpoint, ImageGrid,
+                                 JsonHistory)
 from keras_gen.utils.arguments import check_bool, check_positive_int, is_int
 from keras_gen.utils.files import write_json_atomic
+
+
+# What reading a history.json that JsonHistory did not write (or that was damaged) can raise.
+_HISTORY_ERRORS = (OSError, ValueError, KeyError, TypeError, IndexError)
 
 
 class TrainingDiverged(RuntimeError):
@@ -136,8 +141,9 @@ def refuse_finished_run(out_dir, overwrite=False):
     again starts from scratch and replaced the model and its history without a word: a second
     `keras-gen train dcgan` lost the first one's result. A run that diverged is refused too: it
     has no `model.keras`, and Keras removed its backup, so its last finite state is only in
-    `checkpoints/last.keras`, which the new run's first checkpoint replaced. An interrupted run
-    (with `backup/`) resumes instead, and is not refused.
+    `checkpoints/last.keras`, which the new run's first checkpoint replaced. So is a finished
+    run whose last training (a continuation, an overwrite) diverged, as `continue_training`
+    refuses it. An interrupted run (with `backup/`) resumes instead, and is not refused.
 
     Args:
         out_dir: str. The output folder of a `train` call.
@@ -243,9 +249,6 @@ def epochs_done(out_dir):
         # NaN epoch, and its first checkpoint replaced last.keras.
         raise _diverged_training(out_dir, diverged)
     return int(max(history["epoch"]))
-
-
-_HISTORY_ERRORS = (OSError, ValueError, KeyError, TypeError, IndexError)
 
 
 def _read_history(out_dir):

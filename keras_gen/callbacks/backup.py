@@ -1,4 +1,4 @@
-"""`EpochBackupAndRestore`: Keras' `BackupAndRestore`, backing up at the end of every N-th epoch."""
+"""`EpochBackupAndRestore`: Keras' `BackupAndRestore`, backing up after every N-th epoch."""
 
 import json
 import os
