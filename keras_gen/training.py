@@ -118,14 +118,14 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
                                callbacks)
     history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose,
                         steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch)
-    last = {key: values[-1] for key, values in history.history.items() if values}
-    bad = {key: value for key, value in last.items() if not math.isfinite(float(value))}
+    final_logs = {key: values[-1] for key, values in history.history.items() if values}
+    bad = {key: value for key, value in final_logs.items() if not math.isfinite(float(value))}
     if bad:
-        last = _last_checkpoint(out_dir)
+        checkpoint = _last_checkpoint(out_dir)
         # It named last.keras when the run diverged before the first checkpoint, too.
         # `refuse_finished_run` keeps a run started again in this folder from replacing it.
-        kept = (f"{last} holds the last finite state (keras_gen.saving.load_model)"
-                if os.path.isfile(last) else "No checkpoint was saved before it")
+        kept = (f"{checkpoint} holds the last finite state (keras_gen.saving.load_model)"
+                if os.path.isfile(checkpoint) else "No checkpoint was saved before it")
         raise TrainingDiverged(
             f"Training stopped: non-finite values {bad}. {kept}. Lower the learning rate "
             "(--learning-rate), or add a gradient penalty (e.g. --loss wasserstein or r1_gamma)."
