@@ -243,11 +243,25 @@ def _print_best(monitor):
 
 
 def _run_name(source):
-    """`dcgan_mnist` for a preset, `dcgan` for `runs/dcgan/model.keras`, `gan` for `gan.keras`."""
+    """The name `finetune`'s default `--out` takes from what it fine-tunes.
+
+    `dcgan_mnist` for a preset, `gan` for `gan.keras`; the files `train` writes are named after
+    their run: `dcgan` for `runs/dcgan/model.keras`, `dcgan_best` for `runs/dcgan/best.keras`
+    and `dcgan_last` for `runs/dcgan/checkpoints/last.keras` (`last` named no run: every run's
+    checkpoint was fine-tuned into one `runs/finetune_last`).
+    """
     stem = os.path.splitext(os.path.basename(os.path.normpath(source)))[0]
-    if stem == "model" and source.endswith(".keras"):  # what `train` writes: name the run
-        return os.path.basename(os.path.dirname(os.path.abspath(source))) or stem
-    return stem
+    if not source.endswith(".keras"):
+        return stem
+    folder = os.path.dirname(os.path.abspath(source))
+    if stem == "last" and os.path.basename(folder) == "checkpoints":
+        folder = os.path.dirname(folder)
+    elif stem not in ("model", "best"):
+        return stem
+    run = os.path.basename(folder)
+    if not run:  # a file at the file system's root
+        return stem
+    return run if stem == "model" else f"{run}_{stem}"
 
 
 def _finetune_monitor(args, image_shape, out_dir):

@@ -499,6 +499,23 @@ def test_cli_finetunes_a_model_the_user_trained(tmp_path, monkeypatch, trained_t
     assert tuned.loss_name == trained_tiny_gan.loss_name  # the model's own settings kept
 
 
+@pytest.mark.parametrize("source, run_name", [
+    ("dcgan_mnist", "dcgan_mnist"),
+    ("my_presets/dcgan_mnist/", "dcgan_mnist"),
+    ("gan.keras", "gan"),
+    ("runs/dcgan/model.keras", "dcgan"),
+    ("runs/dcgan/best.keras", "dcgan_best"),
+    # What TrainingDiverged tells the user to fine-tune; it was `runs/finetune_last`, one
+    # folder for every run's checkpoint.
+    ("runs/dcgan/checkpoints/last.keras", "dcgan_last"),
+    ("runs/dcgan/last.keras", "last"),  # not a file train writes: its own name
+])
+def test_finetune_names_its_output_after_the_model_it_starts_from(source, run_name):
+    from keras_gen.commands import _run_name
+
+    assert _run_name(source) == run_name
+
+
 def test_the_resave_tool_reads_its_command_line(monkeypatch, capsys):
     # `--help` was read as a preset name: a FileNotFoundError traceback from a tool that rewrites
     # the shipped presets in place.
