@@ -14,7 +14,7 @@ def load_model(path):
     wrapper adds clear errors for missing or damaged files.
 
     Args:
-        path: str. A `.keras` file.
+        path: str or `pathlib.Path`. A `.keras` file.
 
     Returns:
         The model, compiled as it was saved.
@@ -27,6 +27,7 @@ def load_model(path):
     """
     import keras_gen  # noqa: F401  Registers the serializable classes.
 
+    path = _path_of("a .keras file", path)
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"No model file at {path!r}. Train one with `keras-gen train dcgan` "
@@ -47,7 +48,8 @@ def load_model_or_preset(path, compile_preset=False):
     so a shipped preset is one name away: `keras-gen sample dcgan_mnist`.
 
     Args:
-        path: str. A `.keras` file, a preset folder or a name from `keras_gen.presets.list()`.
+        path: str or `pathlib.Path`. A `.keras` file, a preset folder or a name from
+            `keras_gen.presets.list()`.
         compile_preset: bool. Compile a preset with the settings it was trained with (what
             fine-tuning starts from); False loads it for inference only.
 
@@ -67,6 +69,7 @@ def load_model_or_preset(path, compile_preset=False):
     """
     from keras_gen import presets
 
+    path = _path_of("a .keras file, a preset folder or a shipped preset's name", path)
     if path.endswith(".keras") or os.path.isfile(path):
         return _keras_gen_model(load_model(path), path)
     if not os.path.isdir(path) and path not in presets.builtin_presets():
@@ -75,6 +78,13 @@ def load_model_or_preset(path, compile_preset=False):
             "file (keras-gen train writes runs/<recipe>/model.keras), a preset folder, or one of "
             f"{sorted(presets.builtin_presets())}.")
     return presets.load_preset(path, compile=compile_preset)
+
+
+def _path_of(expected, path):
+    """`path` as a str. A `pathlib.Path` had no `endswith`, and None reached `os.stat`."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"Pass the path of {expected}. Received: {path!r}")
+    return os.fspath(path)
 
 
 def _keras_gen_model(model, path):

@@ -45,6 +45,9 @@ def resolve(name_or_dir):
     resolve("dcgan_mnist")  # .../keras_gen/presets/dcgan_mnist
     ```
     """
+    if not isinstance(name_or_dir, (str, os.PathLike)):  # os.stat's message named no preset
+        raise TypeError("A preset is a name from keras_gen.presets.list() or a preset folder's "
+                        f"path. Received: {name_or_dir!r}")
     if os.path.isdir(name_or_dir):
         return name_or_dir
     folder = os.path.join(PRESETS_DIR, name_or_dir)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import re
 import shutil
 
@@ -104,6 +105,9 @@ def test_corrupted_weights_and_unknown_names_are_refused(tiny_preset):
         GAN.from_preset(folder)
     with pytest.raises(PresetError, match="Unknown preset 'no_such_preset'. Shipped presets: \\["):
         GAN.from_preset("no_such_preset")
+    with pytest.raises(TypeError, match=r"^A preset is a name from keras_gen\.presets\.list\(\) "
+                                        r"or a preset folder's path\. Received: None$"):
+        GAN.from_preset(None)  # "stat: path should be string, bytes, os.PathLike or integer"
     with pytest.raises(TypeError, match=r"load_weights must be True or False\. Received: "
                                         r"load_weights='False'"):
         GAN.from_preset(folder, load_weights="False")  # loaded the weights: a str is truthy
@@ -497,6 +501,25 @@ def test_cli_finetunes_a_model_the_user_trained(tmp_path, monkeypatch, trained_t
     assert int(tuned.g_optimizer.iterations) == 2  # a fresh optimizer: 64 images, batches of 32
     assert tuned.augment is not None and not tuned.discriminator.get_layer("block_0").trainable
     assert tuned.loss_name == trained_tiny_gan.loss_name  # the model's own settings kept
+
+
+def test_models_and_presets_load_from_pathlib_paths(tiny_preset, tmp_path):
+    # load_model_or_preset(Path(...)): "'PosixPath' object has no attribute 'endswith'".
+    from keras_gen.saving import load_model_or_preset
+
+    gan, folder = tiny_preset
+    keras_file = tmp_path / "gan.keras"
+    gan.save(keras_file)
+    expected = gan.generate(2, seed=0)
+    for loaded in (load_model(keras_file), load_model_or_preset(keras_file),
+                   load_model_or_preset(pathlib.Path(folder))):
+        np.testing.assert_array_equal(loaded.generate(2, seed=0), expected)
+    # None reached os.stat: "stat: path should be string, bytes, os.PathLike or integer".
+    with pytest.raises(TypeError, match=r"^Pass the path of a \.keras file\. Received: None$"):
+        load_model(None)
+    with pytest.raises(TypeError, match=r"^Pass the path of a \.keras file, a preset folder or a "
+                                        r"shipped preset's name\. Received: None$"):
+        load_model_or_preset(None)
 
 
 @pytest.mark.parametrize("source, run_name", [
