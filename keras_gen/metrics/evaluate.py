@@ -7,7 +7,7 @@ from keras_gen.metrics.features import get_extractor
 from keras_gen.metrics.scores import (conditional_accuracy, density_coverage, inception_score,
                                       kth_neighbour_radii, mode_coverage, precision_recall)
 from keras_gen.utils.arguments import check_positive_int, is_int
-from keras_gen.utils.images import warn_if_unit_range
+from keras_gen.utils.images import model_range_batch, warn_if_unit_range
 
 
 class ReferenceStatistics:
@@ -108,6 +108,8 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
     """
     check_positive_int("kid_subsets", kid_subsets)  # before the features are computed
     check_positive_int("kid_subset_size", kid_subset_size)
+    # A path or None had no len(), and a str's letters were counted as images.
+    images = model_range_batch(images, "evaluate")
     _check_sample_count("generated", len(images), k)
     if isinstance(reference, ReferenceStatistics):
         if reference_labels is not None or inception_weights is not None:
@@ -117,6 +119,7 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
                              "ReferenceStatistics(images, domain, labels, inception_weights).")
         _check_sample_count("reference", len(reference.features), k)
     else:
+        reference = model_range_batch(reference, "evaluate's reference")
         _check_sample_count("reference", len(reference), k)
         reference = ReferenceStatistics(reference, domain, reference_labels, inception_weights)
     features, logits = reference.extractor(images)

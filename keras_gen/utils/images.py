@@ -1,6 +1,7 @@
 """Image conversion, the [-1, 1] range check, and grids for looking at samples."""
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -99,8 +100,9 @@ def model_range_images(images, consumer):
         float32 numpy array.
 
     Raises:
-        DataError: for integer dtypes (0-255 images), NaN or infinite values, or values more
-            than 0.001 outside [-1, 1]; the message says how to scale.
+        DataError: for a path (saying how to load it), values that are not numbers, integer
+            dtypes (0-255 images), NaN or infinite values, or values more than 0.001 outside
+            [-1, 1]; the message says how to scale.
 
     Example:
 
@@ -108,11 +110,18 @@ def model_range_images(images, consumer):
     images = model_range_images(images, "the mnist classifier")
     ```
     """
-    images = np.asarray(images)
+    if isinstance(images, (str, os.PathLike)):  # `keras-gen evaluate --dataset` takes a path
+        raise DataError(
+            f"{consumer} takes float images in [-1, 1], not a path; received {images!r}. Load "
+            "them first: images, labels = keras_gen.data.load_arrays(path), then images / "
+            "127.5 - 1.")
+    original, images = images, np.asarray(images)
     if images.dtype.kind in "biu":
         raise DataError(
             f"{consumer} takes float images in [-1, 1]; received {images.dtype} values. Scale "
             "0-255 images with images / 127.5 - 1 (keras_gen.data.transforms.to_unit_range).")
+    if images.dtype.kind != "f":  # None, strings: "could not convert string to float"
+        raise DataError(f"{consumer} takes float images in [-1, 1]; received {original!r:.60}.")
     images = images.astype(np.float32, copy=False)
     if images.size and not np.isfinite(images).all():
         raise DataError(f"{consumer} takes float images in [-1, 1]; received NaN or infinite "

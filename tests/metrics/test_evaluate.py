@@ -4,6 +4,7 @@ import hashlib
 import importlib
 import json
 import os
+import pathlib
 import re
 import shutil
 import warnings
@@ -149,7 +150,7 @@ def test_images_outside_the_model_range_are_refused_not_scored():
     # 0-255 images scored FID ~1.5 million and NaN ones 766, without a word; now neither scores.
     images, labels = data.load_arrays("digits", split="test")
     reference = metrics.ReferenceStatistics(to_unit_range(images).numpy(), "digits", labels)
-    with pytest.raises(DataError, match=r"The digits classifier takes float images in \[-1, 1\]; "
+    with pytest.raises(DataError, match=r"^evaluate takes float images in \[-1, 1\]; "
                                         r"received uint8 values\. Scale 0-255"):
         metrics.evaluate(images, reference)
     with pytest.raises(DataError, match="received values from 0 to 255"):
@@ -158,6 +159,29 @@ def test_images_outside_the_model_range_are_refused_not_scored():
         metrics.evaluate(np.full((6, 28, 28, 1), np.nan, np.float32), reference)
     with pytest.raises(DataError, match="received uint8"):
         metrics.ReferenceStatistics(images, "digits", labels)
+
+
+def test_a_path_or_none_in_place_of_images_is_refused_with_how_to_load_them():
+    # keras-gen evaluate --dataset takes a path; evaluate(samples, path) failed with "could not
+    # convert string to float" (or, for a Path or None, "has no len()"), and a two-letter str
+    # of samples was "2 generated images".
+    images = np.zeros((8, 28, 28, 1), np.float32)
+    how = (r"not a path; received {}\. Load them first: images, labels = "
+           r"keras_gen\.data\.load_arrays\(path\), then images / 127\.5 - 1\.$")
+    for path, shown in (("../shared/data/mnist", r"'\.\./shared/data/mnist'"),
+                        (pathlib.Path("mnist"), r"PosixPath\('mnist'\)")):
+        with pytest.raises(DataError, match=r"^evaluate's reference takes float images in "
+                                            r"\[-1, 1\], " + how.format(shown)):
+            metrics.evaluate(images, path, domain="digits")
+        with pytest.raises(DataError, match=r"^The digits classifier takes float images in "
+                                            r"\[-1, 1\], " + how.format(shown)):
+            metrics.ReferenceStatistics(path, "digits")
+    with pytest.raises(DataError, match=r"^evaluate takes float images in \[-1, 1\], not a path; "
+                                        r"received '/x'"):
+        metrics.evaluate("/x", images, domain="digits")
+    with pytest.raises(DataError, match=r"^evaluate takes float images in \[-1, 1\]; received "
+                                        r"None\.$"):
+        metrics.evaluate(None, images, domain="digits")
 
 
 def test_inception_downloads_keras_imagenet_weights_or_takes_a_local_file(tmp_path,
