@@ -1,6 +1,7 @@
 """`SessionModel`: a SavedModel loaded and run the way TensorFlow Serving runs it."""
 
 import logging
+import os
 import threading
 
 import numpy as np
@@ -45,7 +46,7 @@ class SessionModel:
     `run` may be called from many threads at once (TensorFlow sessions are thread-safe).
 
     Args:
-        path: str. A SavedModel version folder.
+        path: str or `pathlib.Path`. A SavedModel version folder.
         tags: sequence of str. The MetaGraph to load; `("serve",)` as in TF Serving.
 
     Example:
@@ -60,13 +61,13 @@ class SessionModel:
     def __init__(self, path, tags=("serve",)):
         import tensorflow as tf
 
-        self.path = path
+        self.path = os.fspath(path)  # the loader took no Path: "Expected binary or unicode string"
         self._graph = tf.Graph()
         # With no config the session takes the process's `tf.config.threading` settings.
         self._session = tf.compat.v1.Session(graph=self._graph)
         _quiet_loader_deprecation()
         with self._graph.as_default():
-            meta_graph = tf.compat.v1.saved_model.loader.load(self._session, list(tags), path)
+            meta_graph = tf.compat.v1.saved_model.loader.load(self._session, list(tags), self.path)
         self.signature_defs = dict(meta_graph.signature_def)
         self._input_specs, self._callables, self._lock = {}, {}, threading.Lock()
 
@@ -141,7 +142,7 @@ def run_with_session_loader(path, signature, inputs):
     loads in TF Serving.
 
     Args:
-        path: str. A SavedModel version folder.
+        path: str or `pathlib.Path`. A SavedModel version folder.
         signature: str. A signature name.
         inputs: dict of input name -> numpy array.
 

@@ -82,7 +82,7 @@ def verify_export(model, path, atol=1e-4):
 
     Args:
         model: the exported keras_gen model.
-        path: str. The SavedModel folder.
+        path: str or `pathlib.Path`. The SavedModel folder.
         atol: float. Largest absolute difference allowed.
 
     Raises:

@@ -1,5 +1,6 @@
 """`SessionModel`: a SavedModel run the way TF Serving runs it (graph, session, SignatureDefs)."""
 
+import pathlib
 import threading
 
 import numpy as np
@@ -32,6 +33,15 @@ def test_signatures_match_the_object_graph_loader_and_the_keras_model(exported):
     reference = tf.saved_model.load(path).signatures["serving_default"](z=tf.constant(z))
     np.testing.assert_allclose(images, reference["images"].numpy(), atol=1e-6)
     np.testing.assert_allclose(images, (np.asarray(gan(z)) + 1) / 2, atol=1e-5)
+
+
+def test_a_pathlib_path_loads_runs_and_verifies(exported):
+    # TensorFlow's loader took only str: "Expected binary or unicode string, got PosixPath".
+    gan, path = exported
+    z = gan.sample_noise(2, seed=1).numpy()
+    outputs = export.run_with_session_loader(pathlib.Path(path), "serving_default", {"z": z})
+    np.testing.assert_allclose(outputs["images"], (np.asarray(gan(z)) + 1) / 2, atol=1e-5)
+    export.verify_export(gan, pathlib.Path(path))  # raises ExportMismatch if it does not load
 
 
 def test_concurrent_runs_each_get_their_own_answer(exported):
