@@ -34,8 +34,8 @@ def read_local(path, split="train", image_size=None, channels=None, limit=None):
     """Reads a local dataset, choosing the reader from what `path` is.
 
     Args:
-        path: str. A folder of IDX files, an `.npz` file, or a folder of class
-            subfolders holding images (or of images, one class).
+        path: str or `pathlib.Path`. A folder of IDX files, an `.npz` file, or a folder of
+            class subfolders holding images (or of images, one class).
         split: str. `"train"` or `"test"` (image folders have one split only and
             accept `"train"`).
         image_size: optional int. Image folders resize every image to this size
@@ -54,6 +54,9 @@ def read_local(path, split="train", image_size=None, channels=None, limit=None):
     images, labels = read_local("../shared/data/mnist", split="test")
     ```
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataError(f"path must be a dataset's path. Received: path={path!r}")
+    path = os.fspath(path)  # a pathlib.Path had no endswith(".npz")
     if split not in SPLITS:
         raise DataError(f"split must be one of {SPLITS}. Received: split={split!r}")
     if not os.path.exists(path):

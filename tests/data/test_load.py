@@ -116,6 +116,19 @@ def test_npz_splits_and_errors(tmp_path):
         data.load_arrays(str(tmp_path / "channels.npz"))
 
 
+def test_read_local_takes_a_pathlib_path_and_refuses_what_is_no_path(tmp_path):
+    # read_local(Path(...)) of an .npz: "'PosixPath' object has no attribute 'endswith'".
+    x = np.arange(2 * 8 * 8, dtype=np.uint8).reshape(2, 8, 8)
+    np.savez(tmp_path / "ok.npz", x_train=x, y_train=[3, 4])
+    images, labels = data.read_local(tmp_path / "ok.npz")
+    np.testing.assert_array_equal(images[..., 0], x)
+    assert labels.tolist() == [3, 4]
+    _write_idx(str(tmp_path / "idx"), "train", x, np.array([5, 6]))
+    assert data.read_local(tmp_path / "idx")[1].tolist() == [5, 6]
+    with pytest.raises(DataError, match=r"^path must be a dataset's path\. Received: path=None$"):
+        data.read_local(None)  # os.stat's "path should be string, bytes, os.PathLike or integer"
+
+
 def test_npz_labels_must_be_class_ids_and_images_in_minus_one_to_one_are_told_apart(tmp_path):
     # String labels failed with numpy's "invalid literal for int()", 0.5 became class 0 without a
     # word, and an object array (a None among the labels) with np.load's own ValueError.
