@@ -20,8 +20,10 @@ OPERATIONS = ("xflip", "translation", "brightness", "saturation", "contrast", "c
 def _check_operations(argument, names, known):
     """`names` as a tuple if it is a non-empty sequence of names from `known`, else ValueError."""
     if isinstance(names, str):  # "color" was read letter by letter: "Unknown ['c', 'l', ...]"
+        # The DiffAugment paper's code spells its policy "color,translation,cutout".
+        split = tuple(name.strip() for name in names.split(",") if name.strip())
         raise ValueError(f"{argument} is a sequence of names; received the string {names!r}. "
-                         f"Pass {argument}=({names!r},).")
+                         f"Pass {argument}={split!r}.")
     names = tuple(names)
     if not names:  # the layer would augment nothing while claiming to
         raise ValueError(f"{argument} is empty, so nothing would be augmented; name at least "

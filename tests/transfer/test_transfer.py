@@ -148,6 +148,11 @@ def test_augmented_gans_train_under_xla(augment):
     (transfer.DiffAugment, dict(policy="color"),
      r"^policy is a sequence of names; received the string 'color'\. Pass policy=\('color',\)\.$"),
     (transfer.AdaptiveAugment, dict(operations="xflip"), r"Pass operations=\('xflip',\)"),
+    # The paper's own spelling was answered with policy=('color,translation,cutout',), itself
+    # refused as an unknown augmentation.
+    (transfer.DiffAugment, dict(policy="color, translation,cutout"),
+     r"the string 'color, translation,cutout'\. Pass policy=\('color', 'translation', "
+     r"'cutout'\)\.$"),
     # These augmented nothing, or ran p to 1 (a target r_t never reaches), or moved p by an
     # infinite or backward step.
     (transfer.DiffAugment, dict(policy=[]), r"^policy is empty, so nothing would be augmented"),
