@@ -48,7 +48,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     Args:
         model: a compiled keras_gen model (e.g. from `recipes.build_gan`).
         dataset: `tf.data.Dataset` of `(images, labels)`.
-        out_dir: str. Output folder (layout in the module docstring).
+        out_dir: str or `pathlib.Path`. Output folder (layout in the module docstring).
         epochs: int. Total epochs, counting those done before a resume.
         grid_every: int. Epochs between sample grids.
         checkpoint_every: int. Epochs between refreshes of `checkpoints/last.keras`
@@ -83,6 +83,10 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     train(gan, keras_gen.data.load("digits"), "runs/dcgan", epochs=50)
     ```
     """
+    if not isinstance(model, keras.Model):  # None: "no attribute 'trainable_weights'"
+        raise TypeError("train takes a compiled keras_gen model (e.g. "
+                        f"recipes.build_gan('dcgan')); received {model!r:.60}.")
+    out_dir = _run_folder(out_dir)
     if not isinstance(dataset, tf.data.Dataset):
         # Arrays failed with "'numpy.ndarray' object has no attribute 'cardinality'".
         raise TypeError(
@@ -92,6 +96,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
             "tf.data.Dataset.from_tensor_slices(images).batch(64).")
     check_positive_int("epochs", epochs)
     check_positive_int("checkpoint_every", checkpoint_every)
+    check_positive_int("grid_every", grid_every)  # ImageGrid named it `every`
     check_bool("tensorboard", tensorboard)
     if steps_per_epoch is not None:
         check_positive_int("steps_per_epoch", steps_per_epoch)
@@ -134,6 +139,17 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     return history
 
 
+def _run_folder(out_dir):
+    """`out_dir` as a str. None reached `os.stat`, and "" trained into the current folder."""
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError("out_dir is the folder the run writes into, e.g. 'runs/dcgan'. "
+                        f"Received: out_dir={out_dir!r}")
+    if not os.fspath(out_dir):
+        raise ValueError("out_dir is empty: name the folder the run writes into, e.g. "
+                         "'runs/dcgan' ('.' for the current folder).")
+    return os.fspath(out_dir)
+
+
 def refuse_finished_run(out_dir, overwrite=False):
     """Raises `FileExistsError` if `out_dir` holds a finished run that training would replace.
 
@@ -146,7 +162,7 @@ def refuse_finished_run(out_dir, overwrite=False):
     refuses it. An interrupted run (with `backup/`) resumes instead, and is not refused.
 
     Args:
-        out_dir: str. The output folder of a `train` call.
+        out_dir: str or `pathlib.Path`. The output folder of a `train` call.
         overwrite: bool. Allow it: train afresh and replace the finished run's files.
 
     Example:
@@ -184,8 +200,8 @@ def load_run(out_dir):
     """Loads the model of the finished run in `out_dir`, to train it on with `continue_training`.
 
     Args:
-        out_dir: str. The output folder of a finished `train` call (or of an interrupted
-            `continue_training`).
+        out_dir: str or `pathlib.Path`. The output folder of a finished `train` call (or of an
+            interrupted `continue_training`).
 
     Returns:
         The model of `out_dir/model.keras`, compiled with its optimizers' state.
@@ -216,7 +232,7 @@ def epochs_done(out_dir):
     older than that epoch.
 
     Args:
-        out_dir: str. The output folder of a finished run.
+        out_dir: str or `pathlib.Path`. The output folder of a finished run.
 
     Returns:
         int.
@@ -227,6 +243,7 @@ def epochs_done(out_dir):
     epochs_done("runs/dcgan")  # 60 after `keras-gen train dcgan`
     ```
     """
+    out_dir = _run_folder(out_dir)  # load_run and continue_training start here
     record = _continuation_path(out_dir)
     if os.path.isfile(record):
         with open(record) as handle:
@@ -289,7 +306,7 @@ def continue_training(model, dataset, out_dir, epochs, **train_args):
     Args:
         model: the run's model, from `load_run(out_dir)`.
         dataset: `tf.data.Dataset` of `(images, labels)`: the run's data, or more of it.
-        out_dir: str. The run's output folder.
+        out_dir: str or `pathlib.Path`. The run's output folder.
         epochs: int. Total epochs, counting those the run has done.
         **train_args: the rest of `train`'s arguments (`grid_every`, `callbacks`, ...).
 

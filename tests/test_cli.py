@@ -208,6 +208,32 @@ def test_train_takes_a_dataset_and_says_how_to_make_one_from_arrays(tmp_path):
     assert not os.path.exists(out)
 
 
+def test_train_refuses_no_model_or_folder_before_writing_and_names_its_own_arguments(
+        tmp_path, monkeypatch):
+    from tests.helpers import tiny_dataset
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TypeError, match=r"^train takes a compiled keras_gen model \(e\.g\. "
+                                        r"recipes\.build_gan\('dcgan'\)\); received None\.$"):
+        training.train(None, tiny_dataset(), "run", epochs=1)  # "no attribute 'trainable_..."
+    with pytest.raises(TypeError, match=r"^out_dir is the folder the run writes into, e\.g\. "
+                                        r"'runs/dcgan'\. Received: out_dir=None$"):
+        training.train(tiny_gan(), tiny_dataset(), None, epochs=1)  # os.stat's TypeError
+    # "" trained into the current folder: model.keras, history.json, samples/ among its files.
+    with pytest.raises(ValueError, match=r"^out_dir is empty: name the folder .* \('\.' for the "
+                                         r"current folder\)\.$"):
+        training.train(tiny_gan(), tiny_dataset(), "", epochs=1)
+    for continuation in (lambda: training.load_run(None),
+                         lambda: training.continue_training(tiny_gan(), tiny_dataset(), "", 2)):
+        with pytest.raises((TypeError, ValueError), match=r"^out_dir is"):
+            continuation()
+    # ImageGrid's own name for it: "every must be an int >= 1. Received: every=0".
+    with pytest.raises(ValueError, match=r"^grid_every must be a positive int\. Received: "
+                                         r"grid_every=0$"):
+        training.train(tiny_gan(), tiny_dataset(), "run", epochs=1, grid_every=0)
+    assert os.listdir(tmp_path) == []
+
+
 def test_train_takes_one_callback_or_none_and_refuses_what_is_not_one(tmp_path):
     # One callback or None failed with "Value after * must be an iterable"; a string inside
     # Keras with "'str' object has no attribute 'set_model'"; a file for out_dir with "Not a
