@@ -17,7 +17,7 @@ class JsonHistory(keras.callbacks.Callback):
     their old entries. Each write is atomic.
 
     Args:
-        path: str. The JSON file.
+        path: str or `pathlib.Path`. The JSON file.
         resume: bool. Keep the entries already in `path` (for a resumed run);
             `False` starts a fresh file.
 
@@ -30,6 +30,15 @@ class JsonHistory(keras.callbacks.Callback):
 
     def __init__(self, path, resume=True):
         super().__init__()
+        # Refused here: None reached os.stat as training began, and a folder failed to be
+        # written only after the first epoch had trained (resume=False).
+        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+            raise TypeError("path is the JSON file the history is written to, e.g. "
+                            f"'runs/dcgan/history.json'. Received: path={path!r}")
+        if os.path.isdir(path):
+            raise ValueError(f"path is the JSON file the history is written to; {path!r} is a "
+                             "folder. Pass a file in it, e.g. os.path.join(path, "
+                             "'history.json').")
         self.path = path
         self.resume = check_bool("resume", resume)
         self.records = {}

@@ -91,6 +91,17 @@ def test_json_history_refuses_a_file_it_did_not_write(tmp_path):
         JsonHistory(str(tmp_path / "h.json"), resume="no")  # a str is truthy: it resumed
 
 
+def test_json_history_refuses_a_folder_or_none_before_training(tmp_path):
+    # A folder failed only after the first epoch had trained; None reached os.stat.
+    with pytest.raises(ValueError, match=r"^path is the JSON file the history is written to; "
+                                         r".* is a folder\. Pass a file in it, e\.g\. "
+                                         r"os\.path\.join\(path, 'history\.json'\)\.$"):
+        JsonHistory(tmp_path, resume=False)
+    with pytest.raises(TypeError, match=r"^path is the JSON file .*\. Received: path=None$"):
+        JsonHistory(None)
+    assert os.listdir(tmp_path) == []
+
+
 def test_sampling_callbacks_refuse_a_model_that_cannot_sample_before_it_trains(tmp_path):
     # "'Sequential' object has no attribute 'generate'", after `every` epochs of training.
     reference = metrics.ReferenceStatistics(tiny_images(16), domain="mnist")
