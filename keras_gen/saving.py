@@ -5,6 +5,8 @@ import zipfile
 
 import keras
 
+from keras_gen.utils.arguments import check_path
+
 
 def load_model(path):
     """Loads a `.keras` file saved from a keras_gen model.
@@ -27,7 +29,7 @@ def load_model(path):
     """
     import keras_gen  # noqa: F401  Registers the serializable classes.
 
-    path = _path_of("a .keras file", path)
+    path = check_path("path", path, "a .keras file")
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"No model file at {path!r}. Train one with `keras-gen train dcgan` "
@@ -69,7 +71,8 @@ def load_model_or_preset(path, compile_preset=False):
     """
     from keras_gen import presets
 
-    path = _path_of("a .keras file, a preset folder or a shipped preset's name", path)
+    # A pathlib.Path had no endswith.
+    path = check_path("path", path, "a .keras file, a preset folder or a shipped preset's name")
     if path.endswith(".keras") or os.path.isfile(path):
         return _keras_gen_model(load_model(path), path)
     if not os.path.isdir(path) and path not in presets.builtin_presets():
@@ -78,13 +81,6 @@ def load_model_or_preset(path, compile_preset=False):
             "file (keras-gen train writes runs/<recipe>/model.keras), a preset folder, or one of "
             f"{sorted(presets.builtin_presets())}.")
     return presets.load_preset(path, compile=compile_preset)
-
-
-def _path_of(expected, path):
-    """`path` as a str. A `pathlib.Path` had no `endswith`, and None reached `os.stat`."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"Pass the path of {expected}. Received: {path!r}")
-    return os.fspath(path)
 
 
 def _keras_gen_model(model, path):

@@ -28,12 +28,14 @@ import tensorflow as tf
 
 from keras_gen.callbacks import (EpochBackupAndRestore, FiniteModelCheckpoint, ImageGrid,
                                  JsonHistory)
-from keras_gen.utils.arguments import check_bool, check_positive_int, is_int
+from keras_gen.utils.arguments import check_bool, check_path, check_positive_int, is_int
 from keras_gen.utils.files import write_json_atomic
 
 
 # What reading a history.json that JsonHistory did not write (or that was damaged) can raise.
 _HISTORY_ERRORS = (OSError, ValueError, KeyError, TypeError, IndexError)
+# What `out_dir` is, in the refusal of None or "" (which trained into the current folder).
+_OUT_DIR = "the folder the run writes into, e.g. 'runs/dcgan' ('.' for the current folder)"
 
 
 class TrainingDiverged(RuntimeError):
@@ -86,7 +88,7 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     if not isinstance(model, keras.Model):  # None: "no attribute 'trainable_weights'"
         raise TypeError("train takes a compiled keras_gen model (e.g. "
                         f"recipes.build_gan('dcgan')); received {model!r:.60}.")
-    out_dir = _run_folder(out_dir)
+    out_dir = check_path("out_dir", out_dir, _OUT_DIR)
     if not isinstance(dataset, tf.data.Dataset):
         # Arrays failed with "'numpy.ndarray' object has no attribute 'cardinality'".
         raise TypeError(
@@ -137,17 +139,6 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
         )
     model.save(os.path.join(out_dir, "model.keras"))  # atomic: keras_gen's `save`
     return history
-
-
-def _run_folder(out_dir):
-    """`out_dir` as a str. None reached `os.stat`, and "" trained into the current folder."""
-    if not isinstance(out_dir, (str, os.PathLike)):
-        raise TypeError("out_dir is the folder the run writes into, e.g. 'runs/dcgan'. "
-                        f"Received: out_dir={out_dir!r}")
-    if not os.fspath(out_dir):
-        raise ValueError("out_dir is empty: name the folder the run writes into, e.g. "
-                         "'runs/dcgan' ('.' for the current folder).")
-    return os.fspath(out_dir)
 
 
 def refuse_finished_run(out_dir, overwrite=False):
@@ -243,7 +234,7 @@ def epochs_done(out_dir):
     epochs_done("runs/dcgan")  # 60 after `keras-gen train dcgan`
     ```
     """
-    out_dir = _run_folder(out_dir)  # load_run and continue_training start here
+    out_dir = check_path("out_dir", out_dir, _OUT_DIR)  # load_run and continue_training too
     record = _continuation_path(out_dir)
     if os.path.isfile(record):
         with open(record) as handle:

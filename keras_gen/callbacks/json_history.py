@@ -5,7 +5,7 @@ import os
 
 import keras
 
-from keras_gen.utils.arguments import check_bool
+from keras_gen.utils.arguments import check_bool, check_path
 from keras_gen.utils.files import write_json_atomic
 
 
@@ -32,9 +32,8 @@ class JsonHistory(keras.callbacks.Callback):
         super().__init__()
         # Refused here: None reached os.stat as training began, and a folder failed to be
         # written only after the first epoch had trained (resume=False).
-        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-            raise TypeError("path is the JSON file the history is written to, e.g. "
-                            f"'runs/dcgan/history.json'. Received: path={path!r}")
+        check_path("path", path, "the JSON file the history is written to, e.g. "
+                   "'runs/dcgan/history.json'")
         if os.path.isdir(path):
             raise ValueError(f"path is the JSON file the history is written to; {path!r} is a "
                              "folder. Pass a file in it, e.g. os.path.join(path, "

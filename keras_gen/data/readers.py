@@ -17,7 +17,7 @@ import numpy as np
 
 from keras_gen.data.transforms import convert_images
 from keras_gen.errors import DataError
-from keras_gen.utils.arguments import CLASS_IDS_FIX, holds_class_ids
+from keras_gen.utils.arguments import CLASS_IDS_FIX, check_path, holds_class_ids
 
 SPLITS = ("train", "test")
 # WebP, common in images from the web, was skipped without a word; TensorFlow's decode_image
@@ -54,9 +54,7 @@ def read_local(path, split="train", image_size=None, channels=None, limit=None):
     images, labels = read_local("../shared/data/mnist", split="test")
     ```
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise DataError(f"path must be a dataset's path. Received: path={path!r}")
-    path = os.fspath(path)  # a pathlib.Path had no endswith(".npz")
+    path = check_path("path", path, "a dataset's path")  # a pathlib.Path had no endswith
     if split not in SPLITS:
         raise DataError(f"split must be one of {SPLITS}. Received: split={split!r}")
     if not os.path.exists(path):

@@ -5,7 +5,7 @@ import os
 
 import keras
 
-from keras_gen.utils.arguments import check_bool
+from keras_gen.utils.arguments import check_bool, check_path
 from keras_gen.utils.files import atomic_folder, sha256_of, write_json_atomic
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -45,9 +45,9 @@ def resolve(name_or_dir):
     resolve("dcgan_mnist")  # .../keras_gen/presets/dcgan_mnist
     ```
     """
-    if not isinstance(name_or_dir, (str, os.PathLike)):  # os.stat's message named no preset
-        raise TypeError("A preset is a name from keras_gen.presets.list() or a preset folder's "
-                        f"path. Received: {name_or_dir!r}")
+    # os.stat's message for None named no preset.
+    name_or_dir = check_path("name_or_dir", name_or_dir, "a name from keras_gen.presets.list() "
+                             "or a preset folder's path")
     if os.path.isdir(name_or_dir):
         return name_or_dir
     folder = os.path.join(PRESETS_DIR, name_or_dir)

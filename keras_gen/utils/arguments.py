@@ -1,9 +1,10 @@
-"""Argument checks: `check_bool`, `check_positive_int` and `holds_class_ids` for the library,
-`argparse` types for the CLI."""
+"""Argument checks: `check_bool`, `check_positive_int`, `check_path` and `holds_class_ids` for
+the library, `argparse` types for the CLI."""
 
 import argparse
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -89,6 +90,35 @@ def check_positive_int(name, value, error=ValueError):
     if not is_int(value) or value < 1:
         raise error(f"{name} must be a positive int. Received: {name}={value!r}")
     return int(value)  # a numpy integer would not serialize to JSON in a config
+
+
+def check_path(name, value, what):
+    """Returns `value` as a str if it is a path (a non-empty str or `os.PathLike`), else raises.
+
+    None reached `os.stat` ("path should be string, bytes, os.PathLike or integer"), a
+    `pathlib.Path` had no `endswith`, and "" meant the current folder.
+
+    Args:
+        name: str. The argument's name, quoted in the message.
+        value: what was passed.
+        what: str. What the argument is: the message reads "`name` is `what`".
+
+    Raises:
+        TypeError: for what is not a str or `os.PathLike`.
+        ValueError: for an empty path.
+
+    Example:
+
+    ```python
+    out_dir = check_path("out_dir", out_dir, "the folder the run writes into")
+    ```
+    """
+    message = f"{name} is {what}. Received: {name}={value!r}"
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(message)
+    if not os.fspath(value):
+        raise ValueError(message)
+    return os.fspath(value)
 
 
 def positive_int(text):

@@ -125,7 +125,7 @@ def test_read_local_takes_a_pathlib_path_and_refuses_what_is_no_path(tmp_path):
     assert labels.tolist() == [3, 4]
     _write_idx(str(tmp_path / "idx"), "train", x, np.array([5, 6]))
     assert data.read_local(tmp_path / "idx")[1].tolist() == [5, 6]
-    with pytest.raises(DataError, match=r"^path must be a dataset's path\. Received: path=None$"):
+    with pytest.raises(TypeError, match=r"^path is a dataset's path\. Received: path=None$"):
         data.read_local(None)  # os.stat's "path should be string, bytes, os.PathLike or integer"
 
 

@@ -105,8 +105,9 @@ def test_corrupted_weights_and_unknown_names_are_refused(tiny_preset):
         GAN.from_preset(folder)
     with pytest.raises(PresetError, match="Unknown preset 'no_such_preset'. Shipped presets: \\["):
         GAN.from_preset("no_such_preset")
-    with pytest.raises(TypeError, match=r"^A preset is a name from keras_gen\.presets\.list\(\) "
-                                        r"or a preset folder's path\. Received: None$"):
+    with pytest.raises(TypeError, match=r"^name_or_dir is a name from keras_gen\.presets\."
+                                        r"list\(\) or a preset folder's path\. Received: "
+                                        r"name_or_dir=None$"):
         GAN.from_preset(None)  # "stat: path should be string, bytes, os.PathLike or integer"
     with pytest.raises(TypeError, match=r"load_weights must be True or False\. Received: "
                                         r"load_weights='False'"):
@@ -515,10 +516,10 @@ def test_models_and_presets_load_from_pathlib_paths(tiny_preset, tmp_path):
                    load_model_or_preset(pathlib.Path(folder))):
         np.testing.assert_array_equal(loaded.generate(2, seed=0), expected)
     # None reached os.stat: "stat: path should be string, bytes, os.PathLike or integer".
-    with pytest.raises(TypeError, match=r"^Pass the path of a \.keras file\. Received: None$"):
+    with pytest.raises(TypeError, match=r"^path is a \.keras file\. Received: path=None$"):
         load_model(None)
-    with pytest.raises(TypeError, match=r"^Pass the path of a \.keras file, a preset folder or a "
-                                        r"shipped preset's name\. Received: None$"):
+    with pytest.raises(TypeError, match=r"^path is a \.keras file, a preset folder or a shipped "
+                                        r"preset's name\. Received: path=None$"):
         load_model_or_preset(None)
 
 
