@@ -222,13 +222,15 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         generator = self.generator if training else self.sampling_generator
         return generator(z, training=training)
 
-    def generate(self, num_images, seed=None, batch_size=256):
+    def generate(self, num_images, seed=None, batch_size=256, *, labels=None):
         """Generates images with the sampling generator; the same seed gives the same images.
 
         Args:
             num_images: int. How many images.
             seed: optional int. `None` draws a fresh seed.
             batch_size: int. Images per forward pass.
+            labels: None. An unconditional GAN draws every class; labels are refused with how
+                to get images of chosen classes (a `ConditionalGAN` takes them).
 
         Returns:
             float32 numpy array `(num_images, H, W, C)` in [-1, 1].
@@ -239,6 +241,12 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         images = gan.generate(64, seed=0)
         ```
         """
+        if labels is not None:  # was Python's "unexpected keyword argument 'labels'"
+            raise ValueError(
+                f"This {type(self).__name__} is not conditional: it draws every class, not the "
+                "ones asked for; drop labels. For images of chosen classes use a ConditionalGAN: "
+                "recipes.build_gan('cgan', num_classes=...), or a conditional preset such as "
+                "cgan_mnist.")
         z = self.sample_noise(num_images, seed)  # which checks both
         check_positive_int("batch_size", batch_size)
         batches = [self(z[start : start + batch_size], training=False)

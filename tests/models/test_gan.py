@@ -304,6 +304,16 @@ def test_generate_seeds_are_ints_that_fit_int64():
                 model.generate(1, seed=seed)
 
 
+def test_an_unconditional_gan_refuses_labels_with_where_they_are_taken():
+    # Python's "GAN.generate() got an unexpected keyword argument 'labels'", where a VAE said
+    # "This VAE is not conditional (num_classes=None); drop labels".
+    with pytest.raises(ValueError, match=r"^This GAN is not conditional: it draws every class, "
+                                         r"not the ones asked for; drop labels\. For images of "
+                                         r"chosen classes use a ConditionalGAN: "):
+        tiny_gan().generate(4, seed=0, labels=7)
+    assert tiny_cgan().generate(4, seed=0, labels=7).shape == (4, 28, 28, 1)
+
+
 def test_generate_batch_size_is_a_positive_int():
     # It failed with "range() arg 3 must not be zero" (0), "need at least one array to
     # concatenate" (-1) or "'float' object cannot be interpreted as an integer" (2.5).
