@@ -319,9 +319,16 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
         images = vae.decode(np.zeros((1, vae.latent_dim)))
         ```
         """
-        z = np.asarray(z, np.float32)
+        codes = np.asarray(z)
+        if codes.dtype.kind not in "biuf":  # None, strings: "could not convert string to float"
+            raise ValueError(f"z must be numbers, shaped (N, {self.latent_dim}). Received "
+                             f"{z!r:.60}")
+        z = codes.astype(np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (N, {self.latent_dim}). Received {z.shape}")
+        if not np.isfinite(z).all():  # decoded to NaN images without a word; encode refuses them
+            raise ValueError("z must be finite; received NaN or infinite codes (an encoder "
+                             "that diverged gives them).")
         labels = self._concrete_labels(labels, len(z))
         if not len(z):  # see _encode: the networks are not run on an empty batch
             return np.zeros((0, *self.image_shape), np.float32)

@@ -137,6 +137,13 @@ def test_encode_takes_only_finite_float_images_in_minus_one_to_one():
         vae.encode(np.where(edges < 0, -1.01, 1.0).astype(np.float32))
     with pytest.raises(ValueError, match="NaN or infinite"):
         vae.encode(np.where(edges < 0, np.nan, 1.0).astype(np.float32))
+    # decode gave NaN images for NaN codes, and numpy's messages for what is not numbers.
+    with pytest.raises(ValueError, match=r"^z must be finite; received NaN or infinite codes"):
+        vae.decode(np.array([[0.0, np.nan, 0.0, 0.0]]))
+    for codes in (None, [["a", "b", "c", "d"]]):
+        with pytest.raises(ValueError, match=r"^z must be numbers, shaped \(N, 4\)\. Received "):
+            vae.decode(codes)
+    assert vae.decode(np.zeros((1, 4), np.int64)).shape == (1, 28, 28, 1)  # whole numbers pass
 
 
 def test_vaegan_needs_a_feature_discriminator():
