@@ -35,6 +35,10 @@ class EpochBackupAndRestore(keras.callbacks.BackupAndRestore):
         if "save_freq" in kwargs:
             raise ValueError("EpochBackupAndRestore backs up at the end of every `every`-th "
                              "epoch; pass every=N instead of save_freq.")
+        if isinstance(backup_dir, (str, os.PathLike)) and os.path.isfile(backup_dir):
+            # Else os.makedirs' "[Errno 17] File exists" as training began.
+            raise ValueError(f"backup_dir is the folder the backup is kept in; {backup_dir!r} "
+                             "is a file. Give a folder, e.g. 'runs/dcgan/backup'.")
         super().__init__(backup_dir, save_freq="epoch", **kwargs)
         self.every = check_positive_int("every", every)
 

@@ -168,6 +168,9 @@ def test_checkpoints_and_backups_every_few_epochs_come_after_the_epoch(tmp_path)
     assert EpochBackupAndRestore.epochs_done(str(tmp_path / "none")) is None
     with pytest.raises(ValueError, match=r"^every must be a positive int\. Received: every=0"):
         EpochBackupAndRestore(str(tmp_path / "b"), every=0)
+    with pytest.raises(ValueError, match=r"^backup_dir is the folder the backup is kept in; "
+                                         r".*epoch_2\.keras' is a file\. Give a folder"):
+        EpochBackupAndRestore(str(tmp_path / "epoch_2.keras"))  # "[Errno 17] File exists"
     with pytest.raises(ValueError, match=r"^EpochBackupAndRestore backs up at the end of every "
                                          r"`every`-th epoch; pass every=N instead of save_freq"):
         EpochBackupAndRestore(str(tmp_path / "b"), save_freq=10)
