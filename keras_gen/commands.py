@@ -217,6 +217,10 @@ def run_finetune(args):
     transfer.check_finetune_options(model, args.freeze_d, args.ada)  # before the data loads
     images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
                                       channels=model.image_shape[-1], limit=args.limit)
+    # A folder of colour photos became 28x28 grey for an MNIST preset without a word.
+    height, width, channels = model.image_shape
+    print(f"Fine-tuning {args.preset} on {len(images)} images of {args.dataset}, read as its "
+          f"{height}x{width} {'grey' if channels == 1 else 'RGB'} images")
     model = _with_dataset_classes(model, labels, args)
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")

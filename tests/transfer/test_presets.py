@@ -489,7 +489,7 @@ def test_the_conditional_presets_name_their_classes(tmp_path, monkeypatch):
     assert train._build("dcgan", "fashion_mnist").get_config().get("class_names") is None
 
 
-def test_cli_finetunes_a_model_the_user_trained(tmp_path, monkeypatch, trained_tiny_gan):
+def test_cli_finetunes_a_model_the_user_trained(tmp_path, monkeypatch, capsys, trained_tiny_gan):
     # `keras-gen finetune runs/dcgan/model.keras` was refused as an "Unknown preset".
     monkeypatch.chdir(tmp_path)
     os.makedirs("runs/dcgan")
@@ -497,6 +497,9 @@ def test_cli_finetunes_a_model_the_user_trained(tmp_path, monkeypatch, trained_t
     assert main(["finetune", "runs/dcgan/model.keras", "--dataset", "digits", "--limit", "64",
                  "--batch-size", "32", "--epochs", "1", "--freeze-d", "1", "--ada",
                  "--learning-rate", "3e-4"]) == 0
+    # The 8x8 digits are resized to the model's images, and the command says so.
+    assert ("Fine-tuning runs/dcgan/model.keras on 64 images of digits, read as its 28x28 grey "
+            "images\n") in capsys.readouterr().out
     tuned = load_model("runs/finetune_dcgan/model.keras")  # named after the run it came from
     assert float(tuned.g_optimizer.learning_rate) == pytest.approx(3e-4)
     assert int(tuned.g_optimizer.iterations) == 2  # a fresh optimizer: 64 images, batches of 32
