@@ -116,9 +116,10 @@ def check_path(name, value, what):
     message = f"{name} is {what}. Received: {name}={value!r}"
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(message)
-    if not os.fspath(value):
+    path = os.fspath(value)
+    if not path:
         raise ValueError(message)
-    return os.fspath(value)
+    return path
 
 
 def positive_int(text):
