@@ -318,6 +318,9 @@ def _reference_statistics(source, domain, inception_weights, image_shape=None):
     from keras_gen import data, metrics
     from keras_gen.data.transforms import to_unit_range
 
+    if data.looks_like_path(source):
+        # A mistyped path was told "Cannot tell the feature extractor ...: pass --domain".
+        data.check_dataset_exists(source)
     given, domain = domain, domain or os.path.basename(os.path.normpath(source))
     if domain != "inception" and domain not in metrics.classifier_index():
         known = f"{', '.join(sorted(metrics.classifier_index()))} or inception"

@@ -622,6 +622,15 @@ def test_errors_exit_2_with_a_message(tmp_path, capsys):
     assert main(["evaluate", "dcgan_mnist", "--dataset", "digits", "--domain", "cifar"]) == 2
     assert ("--domain 'cifar' is not a feature extractor: pass digits, fashion_mnist, mnist or "
             "inception.") in capsys.readouterr().err
+    # A mistyped path was answered "Cannot tell the feature extractor for ...: pass --domain",
+    # and the path's absence came out only once --domain was given.
+    for command in (["evaluate", "dcgan_mnist", "--dataset"],
+                    ["finetune", "dcgan_mnist", "--monitor-every", "1", "--dataset", "digits",
+                     "--reference"]):
+        assert main([*command, str(tmp_path / "mnst"), "--out", str(tmp_path / "tuned")]) == 2
+        error = capsys.readouterr().err
+        assert f"No dataset at '{tmp_path / 'mnst'}': the path does not exist" in error
+    assert not (tmp_path / "tuned").exists()
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "dcgan", "--epochs", "0"])
     assert exit_info.value.code == 2

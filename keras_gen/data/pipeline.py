@@ -53,7 +53,7 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
     if source == EMBEDDED_DATASET:
         images, labels = load_digits(split)
         image_size = _DIGITS_DEFAULT_SIZE if image_size is None else image_size
-    elif _looks_like_path(source):
+    elif looks_like_path(source):
         images, labels = read_local(source, split, image_size=image_size, channels=channels,
                                     limit=limit)
     else:
@@ -63,7 +63,20 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
     return convert_images(images, image_size, channels, source=source), labels
 
 
-def _looks_like_path(source):
+def looks_like_path(source):
+    """Whether `load` reads `source` as a local path rather than a dataset name.
+
+    It is one when it exists, holds a path separator or ends in `.npz`; `"mnist"` is a name.
+
+    Args:
+        source: str. What `load` and `load_arrays` take as `source`.
+
+    Example:
+
+    ```python
+    looks_like_path("../shared/data/mnist"), looks_like_path("mnist")  # True, False
+    ```
+    """
     return os.path.exists(source) or os.sep in source or source.endswith(".npz")
 
 

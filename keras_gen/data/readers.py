@@ -57,12 +57,7 @@ def read_local(path, split="train", image_size=None, channels=None, limit=None):
     path = check_path("path", path, "a dataset's path")  # a pathlib.Path had no endswith
     if split not in SPLITS:
         raise DataError(f"split must be one of {SPLITS}. Received: split={split!r}")
-    if not os.path.exists(path):
-        raise DataError(
-            f"No dataset at {path!r}: the path does not exist. Pass a folder of MNIST-format "
-            "IDX files, an .npz with x_train/y_train, or a folder of images (one subfolder "
-            "per class, or none for one class)."
-        )
+    check_dataset_exists(path)
     if os.path.isfile(path):
         if path.endswith(".npz"):
             return read_npz(path, split)
@@ -74,6 +69,26 @@ def read_local(path, split="train", image_size=None, channels=None, limit=None):
         return read_image_folder(path, split, image_size=image_size, channels=channels,
                                  limit=limit)
     return read_idx_folder(path, split)
+
+
+def check_dataset_exists(path):
+    """Raises a `DataError` that says what a local dataset is when `path` does not exist.
+
+    Args:
+        path: str or `pathlib.Path`. A local dataset's path.
+
+    Example:
+
+    ```python
+    check_dataset_exists("../shared/data/mnist")  # passes; "../shared/data/mnst" raises
+    ```
+    """
+    if not os.path.exists(path):
+        raise DataError(
+            f"No dataset at {os.fspath(path)!r}: the path does not exist. Pass a folder of "
+            "MNIST-format IDX files, an .npz with x_train/y_train, or a folder of images (one "
+            "subfolder per class, or none for one class)."
+        )
 
 
 def is_image_folder(path):

@@ -342,6 +342,13 @@ def test_empty_folder_and_missing_path(tmp_path):
         data.load_arrays(str(tmp_path))
     with pytest.raises(DataError, match="does not exist"):
         data.load_arrays(str(tmp_path / "missing"))
+    # The two checks a command makes before it infers a feature extractor from the path.
+    with pytest.raises(DataError, match="missing': the path does not exist"):
+        data.check_dataset_exists(tmp_path / "missing")
+    data.check_dataset_exists(tmp_path)
+    assert [data.looks_like_path(source) for source in (
+        "mnist", "fashion_mnist", f"{tmp_path}/missing", "missing.npz", "digits")] == [
+        False, False, True, True, False]
 
 
 def test_unknown_name_suggests_a_close_one():
