@@ -11,7 +11,7 @@ from keras_gen.data import EMBEDDED_DATASET
 from keras_gen.losses import LOSS_PAIRS
 from keras_gen.recipes import RECIPES, VAE_RECIPES
 from keras_gen.utils.arguments import (non_negative_float, non_negative_int, png_path,
-                                       positive_float, positive_int)
+                                       positive_float, positive_int, seed_int)
 
 _DESCRIPTION = """keras-gen: train, sample and inspect image generators.
 
@@ -79,7 +79,7 @@ def _add_train_command(commands):
     train.add_argument("--limit", type=positive_int,
                        help="use only the first N images (of an image folder: from each class "
                             "in turn)")
-    train.add_argument("--seed", type=int, default=0,
+    train.add_argument("--seed", type=seed_int, default=0,
                        help="seed of the weights, data order and noise (default: %(default)s)")
     train.add_argument("--learning-rate", type=positive_float, default=None,
                        help="every optimizer's learning rate (default: the recipe's, e.g. 2e-4 "
@@ -100,7 +100,7 @@ def _add_sample_command(commands):
                              "shipped preset name or a preset folder")
     sample.add_argument("-n", "--num-images", type=positive_int, default=64,
                         help="default: %(default)s")
-    sample.add_argument("--seed", type=int, default=0,
+    sample.add_argument("--seed", type=seed_int, default=0,
                         help="noise seed: the same seed gives the same images (default: "
                              "%(default)s)")
     sample.add_argument("--columns", type=positive_int, help="images per row")
@@ -127,7 +127,7 @@ def _add_reconstruct_command(commands):
                              help="images to reconstruct (the test split; all of an image folder)")
     reconstruct.add_argument("-n", "--num-images", type=positive_int, default=16,
                              help="default: %(default)s")
-    reconstruct.add_argument("--seed", type=int, default=0,
+    reconstruct.add_argument("--seed", type=seed_int, default=0,
                              help="which test images (default: %(default)s)")
     reconstruct.add_argument("--out", type=png_path, default="reconstructions.png",
                              help="destination PNG (default: %(default)s)")
@@ -220,7 +220,7 @@ def _add_finetune_command(commands):
     finetune.add_argument("--epochs", type=positive_int, default=50, help="default: %(default)s")
     finetune.add_argument("--batch-size", type=positive_int, default=64,
                           help="default: %(default)s")
-    finetune.add_argument("--seed", type=int, default=0,
+    finetune.add_argument("--seed", type=seed_int, default=0,
                           help="seed of the data order and noise (default: %(default)s)")
     finetune.add_argument("--out", default=None,
                           help="output folder (default: runs/finetune_PRESET)")
@@ -252,7 +252,7 @@ def _add_evaluate_command(commands):
     _add_feature_arguments(evaluate, "the dataset")
     evaluate.add_argument("--num-samples", type=positive_int, default=10000,
                           help="generated images to score (default: %(default)s)")
-    evaluate.add_argument("--seed", type=int, default=0,
+    evaluate.add_argument("--seed", type=seed_int, default=0,
                           help="seed of the samples (default: %(default)s)")
     evaluate.add_argument("--out", default=None, help="JSON destination (default: MODEL "
                                                       "with .metrics.json)")

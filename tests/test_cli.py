@@ -641,6 +641,17 @@ def test_errors_exit_2_with_a_message(tmp_path, capsys):
         assert exit_info.value.code == 2
         assert re.search(r"error: argument --out: must end in \.png \(grids are written as "
                          r"PNG\), got .*grid\.jpg$", capsys.readouterr().err.strip())
+    # --seed -1 was numpy's "Seed must be between 0 and 2**32 - 1" for train and "expected
+    # non-negative integer" for reconstruct, naming no flag; sample, finetune and evaluate took it.
+    for command in ("train dcgan", "sample dcgan_mnist", "reconstruct vae_mnist",
+                    "finetune dcgan_mnist", "evaluate dcgan_mnist"):
+        for seed in ("-1", str(2**32)):
+            with pytest.raises(SystemExit) as exit_info:
+                main([*command.split(), "--seed", seed, "--out", str(tmp_path / "seeded")])
+            assert exit_info.value.code == 2
+            assert capsys.readouterr().err.strip().endswith(
+                f"error: argument --seed: must be an integer from 0 to 4294967295, got {seed}")
+    assert not (tmp_path / "seeded").exists()
 
 
 def test_images_the_networks_cannot_make_are_refused_with_the_flag_that_fixes_it(tmp_path, capsys):

@@ -137,6 +137,22 @@ def positive_int(text):
     return value
 
 
+def seed_int(text):
+    """An `argparse` type: a seed Keras and numpy take, an int from 0 to 2**32 - 1.
+
+    Example:
+
+    ```python
+    parser.add_argument("--seed", type=seed_int, default=0)
+    ```
+    """
+    value = int(text)
+    # keras.utils.set_random_seed refuses the rest with numpy's message, which names no flag.
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {2**32 - 1}, got {text}")
+    return value
+
+
 def non_negative_int(text):
     """An `argparse` type: an int >= 0, else a usage error naming the value.
 
