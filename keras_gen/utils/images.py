@@ -143,8 +143,9 @@ def model_range_batch(images, consumer, image_shape=None, min_count=0):
         min_count: int. The fewest images taken (1 where an empty batch cannot be scored).
 
     Raises:
-        DataError: as `model_range_images`, or for one image without its batch axis (read as
-            a batch of rows) or too few images, saying to pass `images[None]`.
+        DataError: as `model_range_images`, or for images that are not such a batch (one image,
+            greyscale images without their channel axis) or too few, with the fix their shape
+            needs (`images[None]`, `images[..., None]`).
 
     Example:
 
@@ -158,8 +159,27 @@ def model_range_batch(images, consumer, image_shape=None, min_count=0):
                  else "(N, height, width, channels)")
         count = f" with N >= {min_count}" if min_count else ""
         raise DataError(f"{consumer} takes a batch of images {shape}{count}; received shape "
-                        f"{images.shape}. For one image pass images[None].")
+                        f"{images.shape}.{_batch_fix(images.shape, image_shape)}")
     return images
+
+
+def _batch_fix(shape, image_shape):
+    """The indexing that makes `shape` a batch of images, or "" when there is none to suggest.
+
+    Three axes are one image, or a batch of greyscale images without their channel axis
+    (`keras.datasets.mnist` gives `(N, 28, 28)`), for which `images[None]` would be wrong.
+    """
+    if len(shape) == 2:
+        return " For one greyscale image pass images[None, ..., None]."
+    if len(shape) != 3:
+        return ""
+    if image_shape is not None:
+        greyscale_batch = image_shape[-1] == 1 and tuple(shape[1:]) == tuple(image_shape[:2])
+    else:  # one image ends in its channels
+        greyscale_batch = shape[-1] not in (1, 3)
+    if greyscale_batch:
+        return " For greyscale images without their channel axis pass images[..., None]."
+    return " For one image pass images[None]."
 
 
 def refuse_integer_images(images, consumer):

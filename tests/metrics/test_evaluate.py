@@ -74,12 +74,20 @@ def test_greyscale_images_of_another_size_are_resized_for_the_classifier():
                                         r".*received \(56, 56, 3\).*domain='inception'"):
         extractor(doubled.repeat(3, axis=-1))
     # One image was "received (28, 1)"; an empty batch an UnboundLocalError in Keras' predict.
-    for batch in (images[0], images[:0]):
+    # Each is told the fix its shape needs: images[None] was suggested for all, and for a batch
+    # without its channel axis (keras.datasets.mnist's (N, 28, 28)) it makes (1, N, 28, 28).
+    for batch, fix in ((images[0], " For one image pass images[None]."), (images[:0], ""),
+                       (images[..., 0], " For greyscale images without their channel axis pass "
+                                        "images[..., None]."),
+                       (images[0, ..., 0],
+                        " For one greyscale image pass images[None, ..., None].")):
         with pytest.raises(DataError, match=r"^The digits classifier takes a batch of images "
                                             r"\(N, height, width, channels\) with N >= 1; "
-                                            rf"received shape {re.escape(str(batch.shape))}\. "
-                                            r"For one image pass images\[None\]\.$"):
+                                            rf"received shape {re.escape(str(batch.shape))}\."
+                                            rf"{re.escape(fix)}$"):
             extractor(batch)
+    features, _ = extractor(images[..., 0][..., None])  # the fix, followed
+    assert features.shape == (50, 128)
     with pytest.raises(ValueError, match=r"^batch_size must be a positive int"):
         metrics.DomainFeatures("digits", batch_size=0)  # failed at the first call
 

@@ -108,6 +108,10 @@ def test_bad_input_is_named():
                                          r" received shape \(28, 28, 1\)\. For one image pass "
                                          r"images\[None\]\.$"):
         vae.encode(images[0])  # "...; the images passed to encode has (28, 1)"
+    with pytest.raises(ValueError, match=r"^encode takes a batch of images shaped \(N, 28, 28, 1\);"
+                                         r" received shape \(2, 28, 28\)\. For greyscale images "
+                                         r"without their channel axis pass images\[\.\.\., None\]"):
+        vae.encode(images[..., 0])  # was told images[None], which makes (1, 2, 28, 28)
     with pytest.raises(ValueError, match=r"^interpolate takes one image each as start and end, "
                                          r"shaped \(28, 28, 1\); start has shape \(2, 28, 28, 1\)"):
         vae.interpolate(images, images)  # "...; the images passed to encode has (2, 28, 28, 1)"
