@@ -127,8 +127,10 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
     """Turns uint8 images and int labels into the pipeline `load()` returns.
 
     Args:
-        images: uint8 array `(N, H, W, C)` (any integer array in [0, 255]; float images are
-            refused, since scaling them as 0-255 would make them black).
+        images: uint8 array `(N, H, W, C)`, or `(N, H, W)` for greyscale (as
+            `keras.datasets.mnist` gives them), which gets its channel axis (any integer array
+            in [0, 255]; float images are refused, since scaling them as 0-255 would make them
+            black).
         labels: int array `(N,)`, or None for images of one class (an unconditional
             model's), which are labelled 0.
         batch_size: int. Examples per batch.
@@ -156,6 +158,11 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
     check_bool("shuffle", shuffle, DataError)
     check_bool("drop_remainder", drop_remainder, DataError)
     images = np.asarray(images)
+    if images.ndim == 3:  # every model refused (N, H, W) batches, asking for another image size
+        images = images[..., np.newaxis]
+    if images.ndim != 4:
+        raise DataError(f"{description} must be images shaped (N, height, width, channels), or "
+                        f"(N, height, width) for greyscale; received shape {images.shape}.")
     # Without labels tf.data failed "in user code"; with too few, "Dimensions 8 and 7 are not
     # compatible".
     labels = np.zeros(len(images), np.int32) if labels is None else np.asarray(labels)

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from keras_gen.models.randomness import sampling_seed
 from keras_gen.utils.arguments import check_positive_int
+from keras_gen.utils.images import batch_shape_fix
 
 
 def check_input_shape(value, expected, consumer, what, fix):
@@ -67,6 +68,9 @@ def ensure_image_batch(images, image_shape, consumer, fix):
     ```
     """
     expected = (None, *image_shape)
+    shape = _known_shape(images)
+    if shape is not None and len(shape) == 3:  # a batch without its channel axis, or one image
+        fix = (batch_shape_fix(shape, image_shape) + " " + fix).lstrip()
     check_input_shape(images, expected, consumer, "images", fix)
     check = image_shape_assert(images, image_shape, consumer, fix) if tf.is_tensor(images) else None
     if check is None:

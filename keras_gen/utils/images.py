@@ -159,15 +159,25 @@ def model_range_batch(images, consumer, image_shape=None, min_count=0):
                  else "(N, height, width, channels)")
         count = f" with N >= {min_count}" if min_count else ""
         raise DataError(f"{consumer} takes a batch of images {shape}{count}; received shape "
-                        f"{images.shape}.{_batch_fix(images.shape, image_shape)}")
+                        f"{images.shape}.{batch_shape_fix(images.shape, image_shape)}")
     return images
 
 
-def _batch_fix(shape, image_shape):
-    """The indexing that makes `shape` a batch of images, or "" when there is none to suggest.
+def batch_shape_fix(shape, image_shape=None):
+    """The indexing that makes `shape` a batch of images, as a sentence; "" if none would.
 
     Three axes are one image, or a batch of greyscale images without their channel axis
     (`keras.datasets.mnist` gives `(N, 28, 28)`), for which `images[None]` would be wrong.
+
+    Args:
+        shape: tuple. The shape received (its sizes may be None).
+        image_shape: optional tuple. One image's shape that is wanted, e.g. `(28, 28, 1)`.
+
+    Example:
+
+    ```python
+    batch_shape_fix((60000, 28, 28), (28, 28, 1))  # " For greyscale images ... images[..., None]."
+    ```
     """
     if len(shape) == 2:
         return " For one greyscale image pass images[None, ..., None]."
@@ -175,11 +185,13 @@ def _batch_fix(shape, image_shape):
         return ""
     if image_shape is not None:
         greyscale_batch = image_shape[-1] == 1 and tuple(shape[1:]) == tuple(image_shape[:2])
+        one_image = tuple(shape) == tuple(image_shape)
     else:  # one image ends in its channels
         greyscale_batch = shape[-1] not in (1, 3)
+        one_image = not greyscale_batch
     if greyscale_batch:
         return " For greyscale images without their channel axis pass images[..., None]."
-    return " For one image pass images[None]."
+    return " For one image pass images[None]." if one_image else ""
 
 
 def refuse_integer_images(images, consumer):

@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import re
 
 import numpy as np
 import pytest
@@ -289,6 +290,21 @@ def test_from_arrays_takes_one_label_per_image_or_none_and_an_int_seed():
             data.from_arrays(images, labels, batch_size=4)
     with pytest.raises(DataError, match=r"^seed must be an int or None\. Received: seed='a'$"):
         data.from_arrays(images, None, batch_size=4, seed="a")
+
+
+def test_from_arrays_takes_greyscale_images_without_their_channel_axis():
+    # keras.datasets.mnist gives (N, 28, 28): from_arrays made batches of (4, 28, 28), which
+    # every model then refused, telling the user to load the data at its image size.
+    images = np.arange(8 * 2 * 3, dtype=np.uint8).reshape(8, 2, 3)
+    batch, _ = next(iter(data.from_arrays(images, None, batch_size=4, shuffle=False)))
+    assert batch.shape == (4, 2, 3, 1)
+    np.testing.assert_allclose(batch.numpy()[..., 0], images[:4] / 127.5 - 1, atol=1e-6)
+    for shape in ((8, 6), (8, 1, 2, 3, 1)):  # flattened, or one axis too many
+        with pytest.raises(DataError, match=rf"^the arrays must be images shaped \(N, height, "
+                                            rf"width, channels\), or \(N, height, width\) for "
+                                            rf"greyscale; received shape "
+                                            rf"{re.escape(str(shape))}\.$"):
+            data.from_arrays(np.zeros(shape, np.uint8), None, batch_size=4)
 
 
 def test_fewer_images_than_one_batch_are_refused_with_the_fix():

@@ -556,6 +556,11 @@ def test_datasets_without_declared_image_sizes_train_and_wrong_sizes_are_refused
                        match=r"GAN takes images of shape \(batch, 28, 28, 1\); received shape "
                              r"\[4 32 32 1\]\. Load the data with matching image_size"):
         step(tiny_images(4, shape=(32, 32, 1)))
+    # Greyscale images without their channel axis (keras.datasets.mnist's) are told the fix.
     with pytest.raises(ValueError, match=r"GAN takes images of shape \(batch, 28, 28, 1\); "
-                                         r"received shape \(4, 28, 28\)\. Load the data"):
+                                         r"received shape \(4, 28, 28\)\. For greyscale images "
+                                         r"without their channel axis pass images\[\.\.\., "
+                                         r"None\]\. Load the data"):
         gan.fit(tiny_images(8)[..., 0], epochs=1, batch_size=4, verbose=0)
+    with pytest.raises(ValueError, match=r"received shape \(4, 32, 32\)\. Load the data"):
+        gan.fit(tiny_images(8, shape=(32, 32, 1))[..., 0], epochs=1, batch_size=4, verbose=0)
