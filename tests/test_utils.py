@@ -39,8 +39,14 @@ def test_make_grid_shows_uint8_pixels_as_they_are_and_refuses_other_ranges():
         make_grid(pixels.astype(np.float32))
     with pytest.raises(DataError, match=r"received int64 values\. Pass 0-255 images as uint8"):
         make_grid(pixels.astype(np.int64))
-    with pytest.raises(ValueError, match=r"with N >= 1\. Received shape \(0, 1, 1, 1\)"):
+    with pytest.raises(ValueError, match=r"with N >= 1\. Received shape \(0, 1, 1, 1\)\.$"):
         make_grid(pixels[:0])
+    # keras.datasets.mnist's (N, 28, 28) and one image (28, 28, 1) are told the fix for each.
+    for shape, fix in (((2, 4, 4), r"For greyscale images without their channel axis pass "
+                                   r"images\[\.\.\., None\]\."),
+                       ((4, 4, 3), r"For one image pass images\[None\]\.")):
+        with pytest.raises(ValueError, match=rf"Received shape \({shape[0]}, 4, \d\)\. {fix}$"):
+            make_grid(np.zeros(shape, np.uint8))
     # NaN (a diverged model's samples) still makes a grid: ImageGrid must not stop a run.
     # One warning says why; numpy's cast of NaN had warned "invalid value" too.
     images = np.zeros((3, 1, 1, 1), np.float32)

@@ -248,7 +248,8 @@ def make_grid(images, columns=None, padding=2):
     """
     images = np.asarray(images)
     if images.ndim != 4 or not len(images):
-        raise ValueError(f"images must be (N, H, W, C) with N >= 1. Received shape {images.shape}")
+        raise ValueError(f"images must be (N, H, W, C) with N >= 1. Received shape "
+                         f"{images.shape}.{batch_shape_fix(images.shape)}")
     if images.shape[-1] not in (1, 3, 4):  # 2 made a grid that no PNG writer takes
         raise ValueError(f"images must have 1 (grey), 3 (RGB) or 4 (RGBA) channels. Received "
                          f"shape {images.shape}")
