@@ -53,6 +53,7 @@ def label_number(label, model, model_file):
     import json
 
     from keras_gen import presets
+    from keras_gen.models.labels import class_name_suggestion
 
     if label is None:
         return None
@@ -73,4 +74,5 @@ def label_number(label, model, model_file):
         raise ValueError(f"--label {label!r} is not a number, and {model_file} names no classes "
                          "(neither in the model nor in a classes.json beside it: a run on an "
                          "image folder keeps them). Pass the class's number.")
-    raise ValueError(f"--label {label!r} is not one of the classes in {where}: {names}.")
+    raise ValueError(f"--label {label!r} is not one of the classes in {where}: {names}."
+                     f"{class_name_suggestion([label], names)}")

@@ -576,7 +576,10 @@ def test_a_conditional_run_on_an_image_folder_says_which_label_is_which(tmp_path
                                atol=1 / 255)
     assert main(["sample", str(out / "model.keras"), "--label", "birds"]) == 2
     assert ("--label 'birds' is not one of the classes in the model's class names: "
-            "['cats', 'dogs'].") in capsys.readouterr().err
+            "['cats', 'dogs'].\n") in capsys.readouterr().err
+    assert main(["sample", str(out / "model.keras"), "--label", "Dogs"]) == 2
+    assert ("--label 'Dogs' is not one of the classes in the model's class names: "
+            "['cats', 'dogs']. Did you mean 'dogs'?") in capsys.readouterr().err
     # The model keeps the names: moved away from classes.json, --label dogs still works.
     assert model.class_names == ("cats", "dogs")
     assert model.generate(2, labels="dogs", seed=0).tolist() == model.generate(

@@ -77,6 +77,10 @@ def test_class_names_are_kept_with_the_model_and_taken_as_labels(tmp_path):
     with pytest.raises(ValueError, match=r"\['birds'\] are not among the model's classes "
                                          r"\['class_0', "):
         cgan.generate(2, labels="birds")
+    # A name off by its case or a letter is pointed at: "sneaker" for "Sneaker" was only refused.
+    with pytest.raises(ValueError, match=r"\['CLASS_7', 'clas_2'\] are not among the model's "
+                                         r"classes \[.*\]\. Did you mean 'class_7', 'class_2'\?$"):
+        cgan.generate(2, labels=["CLASS_7", "clas_2"])
     with pytest.raises(ValueError, match=r"^labels 'seven' are class names, but this model has "
                                          r"none \(class_names=None\); pass class ids"):
         tiny_cgan().generate(2, labels="seven")
