@@ -41,7 +41,8 @@ def test_make_grid_shows_uint8_pixels_as_they_are_and_refuses_other_ranges():
         make_grid(pixels.astype(np.int64))
     with pytest.raises(ValueError, match=r"with N >= 1\. Received shape \(0, 1, 1, 1\)\.$"):
         make_grid(pixels[:0])
-    # keras.datasets.mnist's (N, 28, 28) and one image (28, 28, 1) are told the fix for each.
+    # Greyscale images without their channel axis (keras.datasets.mnist's (N, 28, 28)) and one
+    # image (H, W, 3) are told the fix for each.
     for shape, fix in (((2, 4, 4), r"For greyscale images without their channel axis pass "
                                    r"images\[\.\.\., None\]\."),
                        ((4, 4, 3), r"For one image pass images\[None\]\.")):
