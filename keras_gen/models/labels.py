@@ -31,16 +31,23 @@ def check_labels(labels, num_classes, count, what="labels", class_names=None):
         return (np.arange(count) % num_classes).astype(np.int32)
     array = np.asarray(labels)
     if array.dtype.kind in "US":
+        if isinstance(labels, (list, tuple)) and not all(isinstance(x, str) for x in labels):
+            # numpy made the ids strings too: "3" was then looked up as a class name.
+            raise ValueError(f"{what} mix class ids and class names: {labels!r:.100}. Pass one "
+                             "kind: ids such as [7, 8], or names such as ['Sneaker', 'Bag'].")
         array = _class_ids(array, class_names, what)
     if array.ndim == 0:
         array = np.full(count, array)
-    if not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{what} must be integers. Received dtype {array.dtype}")
+    # The count first: an empty list is a float64 array, which was refused as "not integers".
     if array.shape != (count,):
+        one_hot = array.ndim == 2 and array.shape[1] > 1
         raise ValueError(
             f"{what} must hold one label per image: expected shape ({count},), "
             f"received {array.shape}."
+            f"{one_hot_fix(array.shape, 'labels.argmax(axis=-1)') if one_hot else ''}"
         )
+    if not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"{what} must be integers. Received dtype {array.dtype}")
     if array.size and (array.min() < 0 or array.max() >= num_classes):
         raise ValueError(
             f"{what} must lie in [0, {num_classes}). Received values from {array.min()} "

@@ -44,7 +44,15 @@ def test_call_takes_noise_and_labels():
 @pytest.mark.parametrize("labels, match", [(10, r"\[0, 10\)\. Received values from 10"),
                                            ([-1, 0, 1, 2], r"\[0, 10\)"),
                                            ([1, 2], r"expected shape \(4,\), received \(2,\)"),
-                                           ([0.5, 1, 2, 3], "must be integers")])
+                                           ([0.5, 1, 2, 3], "must be integers"),
+                                           # Was "must be integers. Received dtype float64".
+                                           ([], r"expected shape \(4,\), received \(0,\)"),
+                                           (np.eye(10)[:4], r"received \(4, 10\)\. For one-hot "
+                                                            r"labels pass labels\.argmax"),
+                                           # Was "labels ['3', 'class_1'] are class names".
+                                           ([3, "class_1", 2, 2], r"^labels mix class ids and "
+                                                                  r"class names: \[3, 'class_1', "
+                                                                  r"2, 2\]\. Pass one kind")])
 def test_bad_labels_are_named(labels, match):
     with pytest.raises(ValueError, match=match):
         tiny_cgan().generate(4, labels=labels, seed=0)
