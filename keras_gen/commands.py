@@ -184,9 +184,6 @@ def _with_dataset_classes(model, labels, args):
     preset_classes = getattr(model, "num_classes", None)
     dataset_classes = int(labels.max()) + 1
     if args.reset_classes:
-        if preset_classes is None:
-            raise ValueError(f"--reset-classes is for conditional presets; {args.preset!r} is "
-                             "unconditional and ignores labels. Drop --reset-classes.")
         num_classes = max(dataset_classes, 2)
         names = class_labels.folder_class_names(args.dataset, num_classes)
         return transfer.reset_classes(model, num_classes, class_names=names)
@@ -215,6 +212,9 @@ def run_finetune(args):
     # A preset, or a model of the user's own (runs/dcgan/model.keras was an "Unknown preset").
     model = load_model_or_preset(args.preset, compile_preset=True)
     transfer.check_finetune_options(model, args.freeze_d, args.ada)  # before the data loads
+    if args.reset_classes and getattr(model, "num_classes", None) is None:
+        raise ValueError(f"--reset-classes is for conditional presets; {args.preset!r} is "
+                         "unconditional and ignores labels. Drop --reset-classes.")
     images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
                                       channels=model.image_shape[-1], limit=args.limit)
     # A folder of colour photos became 28x28 grey for an MNIST preset without a word.

@@ -7,7 +7,7 @@ import keras
 from keras_gen.models import GAN, VAE, VAEGAN
 from keras_gen.models.optimizers import default_adam
 from keras_gen.transfer.augment import AdaptiveAugment
-from keras_gen.transfer.freezing import freeze_discriminator_blocks
+from keras_gen.transfer.freezing import check_discriminator_blocks, freeze_discriminator_blocks
 from keras_gen.utils.arguments import check_bool, is_number
 
 
@@ -79,7 +79,8 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
 
 
 def check_finetune_options(model, freeze_d=0, ada=False):
-    """Raises `ValueError` for FreezeD on a model without a discriminator, or ADA off a GAN.
+    """Raises `ValueError` for FreezeD on a model without a discriminator or with fewer
+    blocks than `freeze_d`, or for ADA off a GAN.
 
     `prepare_finetune` calls it first; `keras-gen finetune` too, before the data loads.
 
@@ -107,6 +108,8 @@ def check_finetune_options(model, freeze_d=0, ada=False):
         raise ValueError(
             f"ADA (ada, --ada) augments what a GAN's discriminator sees; a {family} does not "
             "train with it. Drop it.")
+    if freeze_d:
+        check_discriminator_blocks(model, freeze_d)
 
 
 def _fresh_optimizers(config, names, default, learning_rate):

@@ -147,6 +147,26 @@ def freeze_discriminator_blocks(gan, num_blocks):
     gan.compile(...)
     ```
     """
+    check_discriminator_blocks(gan, num_blocks)
+    return freeze(gan.discriminator, up_to=f"block_{num_blocks - 1}")
+
+
+def check_discriminator_blocks(gan, num_blocks):
+    """Raises unless `gan` has a discriminator with at least `num_blocks` (>= 1) blocks.
+
+    `freeze_discriminator_blocks` checks this, and `keras-gen finetune` before it reads the
+    dataset.
+
+    Args:
+        gan: a model with a `discriminator` (GAN, ConditionalGAN, VAEGAN).
+        num_blocks: int. How many blocks FreezeD is to freeze.
+
+    Example:
+
+    ```python
+    check_discriminator_blocks(GAN.from_preset("dcgan_mnist"), 9)  # ValueError: it has 2
+    ```
+    """
     if not isinstance(getattr(gan, "discriminator", None), keras.Model):
         # A discriminator passed itself failed with "'Functional' object has no attribute".
         raise TypeError(f"freeze_discriminator_blocks takes the GAN (it freezes "
@@ -158,4 +178,3 @@ def freeze_discriminator_blocks(gan, num_blocks):
         raise ValueError(f"Cannot freeze {num_blocks!r} discriminator blocks: this one has "
                          f"{len(blocks)} ({', '.join(blocks)}). Pass 1 to {len(blocks)} "
                          "(FreezeD: `freeze_d=` in prepare_finetune, `--freeze-d` in the CLI).")
-    return freeze(gan.discriminator, up_to=f"block_{num_blocks - 1}")

@@ -286,6 +286,22 @@ def test_cli_finetune_refuses_bad_numbers_as_usage_errors(capsys, arguments, mes
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
+def test_cli_finetune_refuses_options_the_preset_cannot_take_before_reading_the_dataset(
+        tmp_path, capsys):
+    # Both were refused only after the dataset was read (and "Fine-tuning ... on N images"
+    # printed): here the path does not exist, so the dataset's error came first.
+    missing = str(tmp_path / "photos")
+    for options, message in (
+            (["--freeze-d", "9"], "Cannot freeze 9 discriminator blocks: this one has 2 "
+                                  "(block_0, block_1). Pass 1 to 2"),
+            (["--reset-classes"], "--reset-classes is for conditional presets; 'dcgan_mnist' is "
+                                  "unconditional and ignores labels.")):
+        assert main(["finetune", "dcgan_mnist", "--dataset", missing, *options,
+                     "--out", str(tmp_path / "ft")]) == 2
+        captured = capsys.readouterr()
+        assert message in captured.err and "Fine-tuning" not in captured.out
+
+
 def test_cli_presets_and_finetune(tmp_path, capsys, tiny_preset):
     _, folder = tiny_preset
     assert main(["presets"]) == 0
