@@ -70,9 +70,12 @@ def test_the_pipeline_runs_without_tf_data_autotuning_and_gives_the_same_epochs(
     options.autotune.enabled = True
     tuned = data.load("digits", batch_size=64, seed=5).with_options(options)
     for _ in range(3):  # reshuffled each epoch, alike
+        batches = 0
         for (images, labels), (tuned_images, tuned_labels) in zip(dataset, tuned):
             np.testing.assert_array_equal(labels, tuned_labels)
             np.testing.assert_array_equal(images, tuned_images)
+            batches += 1
+        assert batches == 1437 // 64
 
 
 def test_idx_folder_reads_both_splits(tmp_path):
