@@ -15,17 +15,18 @@ from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.images import batch_shape_fix
 
 
-def check_input_shape(value, expected, consumer, what, fix):
-    """Raises `ValueError` unless `value`'s known shape matches `expected` (None: any size).
+def check_input_shape(value, expected, consumer, what, fix, error=ValueError):
+    """Raises `error` unless `value`'s known shape matches `expected` (None: any size).
 
     Unknown shapes (a traced symbolic input) and what is not an array (a dataset) pass.
 
     Args:
-        value: array-like or tensor.
+        value: array-like, tensor or `TensorSpec`.
         expected: tuple of int or None, e.g. `(None, 64)`.
         consumer: str. Who takes the input, at the head of the error, e.g. `"GAN.predict"`.
         what: str. What the input is, e.g. `"noise z"`.
         fix: str. How to make the right input.
+        error: the exception class raised; `fit`'s data checks raise `DataError`.
 
     Example:
 
@@ -37,8 +38,8 @@ def check_input_shape(value, expected, consumer, what, fix):
     if shape is not None and (len(shape) != len(expected) or any(
             wanted is not None and size not in (None, wanted)
             for size, wanted in zip(shape, expected))):
-        raise ValueError(f"{consumer} takes {what} of shape {_described(expected)}; received "
-                         f"shape {shape}. {fix}")
+        raise error(f"{consumer} takes {what} of shape {_described(expected)}; received "
+                    f"shape {shape}. {fix}")
 
 
 def ensure_image_batch(images, image_shape, consumer, fix):
@@ -67,11 +68,7 @@ def ensure_image_batch(images, image_shape, consumer, fix):
     real = ensure_image_batch(real, (28, 28, 1), "GAN", "Load the data at 28x28.")
     ```
     """
-    expected = (None, *image_shape)
-    shape = _known_shape(images)
-    if shape is not None and len(shape) == 3:  # a batch without its channel axis, or one image
-        fix = (batch_shape_fix(shape, image_shape) + " " + fix).lstrip()
-    check_input_shape(images, expected, consumer, "images", fix)
+    check_image_batch_shape(images, image_shape, consumer, fix)
     check = image_shape_assert(images, image_shape, consumer, fix) if tf.is_tensor(images) else None
     if check is None:
         return images
@@ -79,8 +76,33 @@ def ensure_image_batch(images, image_shape, consumer, fix):
         images = tf.identity(images)
     # Not tf.ensure_shape: TensorFlow checks that while it optimizes the graph for the batch's
     # shape, before the assertion runs, with a message that names neither model nor fix.
-    images.set_shape(expected)
+    images.set_shape((None, *image_shape))
     return images
+
+
+def check_image_batch_shape(images, image_shape, consumer, fix, error=ValueError):
+    """Raises `error` unless what is known of `images`' shape is a batch of `image_shape` images.
+
+    A batch without its channel axis, or one image, is shown the indexing that fixes it ahead
+    of `fix`.
+
+    Args:
+        images: array, tensor or `TensorSpec` of images.
+        image_shape: tuple of int. One image's shape, e.g. `(28, 28, 1)`.
+        consumer: str. Who takes them, at the head of the error, e.g. `"GAN.fit"`.
+        fix: str. How to make the right input otherwise.
+        error: the exception class raised.
+
+    Example:
+
+    ```python
+    check_image_batch_shape(np.zeros((8, 28, 28)), (28, 28, 1), "GAN", "")  # ValueError
+    ```
+    """
+    shape = _known_shape(images)
+    if shape is not None and len(shape) == 3:  # a batch without its channel axis, or one image
+        fix = (batch_shape_fix(shape, image_shape) + " " + fix).lstrip()
+    check_input_shape(images, (None, *image_shape), consumer, "images", fix, error)
 
 
 def image_shape_assert(images, image_shape, consumer, fix):

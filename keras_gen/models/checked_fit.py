@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.errors import DataError
-from keras_gen.models.call_inputs import image_shape_assert
+from keras_gen.models.call_inputs import check_image_batch_shape, image_shape_assert
 from keras_gen.models.input_structure import (check_element_structure, check_images_structure,
                                               refuse_example_weights)
 from keras_gen.models.labels import is_class_id_shape, one_hot_fix
@@ -203,7 +203,8 @@ def checked_data(model, x, y=None, consumer=None, watch=None):
         `PyDataset` wrapped in one that checks each batch.
 
     Raises:
-        DataError: for images not in one array or tensor, a dataset with sample weights, or
+        DataError: for images not in one array or tensor, a dataset with sample weights,
+            images of another shape (integers told their scaling in the same message), or
             arrays outside the model's range, with the fix. The batches of a dataset, generator
             or `PyDataset` raise inside `fit`; `data_errors_raised_clearly` turns that into a
             `DataError`.
@@ -219,14 +220,18 @@ def checked_data(model, x, y=None, consumer=None, watch=None):
     if isinstance(x, tf.data.Dataset):
         check_element_structure(x.element_spec, consumer, num_classes is not None,
                                 "each dataset element", dataset=True)
+        _check_image_shape(keras.utils.unpack_x_y_sample_weight(x.element_spec)[0],
+                           model.image_shape, consumer)
         return _checked_dataset(x, consumer, num_classes, watch, model.image_shape), y
-    check = functools.partial(_check_batch, consumer=consumer, num_classes=num_classes)
+    check = functools.partial(_check_batch, consumer=consumer, num_classes=num_classes,
+                              image_shape=model.image_shape)
     if isinstance(x, types.GeneratorType):  # what Keras takes as a generator
         return _checked_generator(x, check), y
     if isinstance(x, keras.utils.PyDataset):
         return _CheckedPyDataset(x, check), y
     check_images_structure(x, consumer, num_classes is not None, "x")
     if isinstance(x, (np.ndarray, tf.Tensor)):
+        _check_image_shape(x, model.image_shape, consumer)
         _check_values(x, y, consumer, num_classes)
         # Arrays are looked at whole; a dataset's batches are counted as they are read
         # (UnitRangeWatch). stacklevel 4: the caller of fit, evaluate, ...
@@ -338,6 +343,20 @@ def _checked_dataset(dataset, consumer, num_classes, watch, image_shape):
     return dataset.map(check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
+def _check_image_shape(images, image_shape, consumer):
+    """Refuses images of another shape before their values, with integers' scaling in the same
+    message: `keras.datasets.mnist`'s uint8 `(N, 28, 28)` arrays need both fixes, and were told
+    them one error at a time (the scaling, then at the next try the channel axis)."""
+    try:
+        dtype = tf.as_dtype(getattr(images, "dtype", None))
+    except TypeError:  # no dtype, or one TensorFlow has not: the value checks name it
+        dtype = None
+    scaling = (f"Their values are {dtype.name} as well: scale 0-255 images with images / 127.5 "
+               "- 1 (keras_gen.data.transforms.to_unit_range). "
+               if dtype is not None and dtype.is_integer else "")
+    check_image_batch_shape(images, image_shape, consumer, scaling + _IMAGE_SHAPE_FIX, DataError)
+
+
 def _check_values(images, labels, consumer, num_classes):
     """Raises `DataError` for images or labels (numpy or eager) outside the model's range."""
     if isinstance(images, (np.ndarray, tf.Tensor)):
@@ -346,11 +365,12 @@ def _check_values(images, labels, consumer, num_classes):
         _check_label_array(np.asarray(labels), num_classes, consumer)
 
 
-def _check_batch(element, consumer, num_classes):
+def _check_batch(element, consumer, num_classes, image_shape):
     """`_check_values` for a generator's or `PyDataset`'s batch, its `DataError` marked."""
     images, labels, _ = keras.utils.unpack_x_y_sample_weight(element)
     try:
         check_element_structure(element, consumer, num_classes is not None, "a batch")
+        _check_image_shape(images, image_shape, consumer)
         _check_values(images, labels, consumer, num_classes)
     except DataError as error:
         raise DataError(f"{error} {_MARKER}") from None

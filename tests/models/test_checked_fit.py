@@ -556,11 +556,45 @@ def test_datasets_without_declared_image_sizes_train_and_wrong_sizes_are_refused
                        match=r"GAN takes images of shape \(batch, 28, 28, 1\); received shape "
                              r"\[4 32 32 1\]\. Load the data with matching image_size"):
         step(tiny_images(4, shape=(32, 32, 1)))
-    # Greyscale images without their channel axis (keras.datasets.mnist's) are told the fix.
-    with pytest.raises(ValueError, match=r"GAN takes images of shape \(batch, 28, 28, 1\); "
-                                         r"received shape \(4, 28, 28\)\. For greyscale images "
-                                         r"without their channel axis pass images\[\.\.\., "
-                                         r"None\]\. Load the data"):
+    # Greyscale images without their channel axis (keras.datasets.mnist's) are told the fix,
+    # by fit before Keras batches them.
+    with pytest.raises(DataError, match=r"^GAN\.fit takes images of shape \(batch, 28, 28, 1\); "
+                                        r"received shape \(8, 28, 28\)\. For greyscale images "
+                                        r"without their channel axis pass images\[\.\.\., "
+                                        r"None\]\. Load the data"):
         gan.fit(tiny_images(8)[..., 0], epochs=1, batch_size=4, verbose=0)
-    with pytest.raises(ValueError, match=r"received shape \(4, 32, 32\)\. Load the data"):
+    with pytest.raises(DataError, match=r"received shape \(8, 32, 32\)\. Load the data"):
         gan.fit(tiny_images(8, shape=(32, 32, 1))[..., 0], epochs=1, batch_size=4, verbose=0)
+
+
+def test_integer_images_without_their_channel_axis_are_told_both_fixes_at_once():
+    # keras.datasets.mnist's uint8 (N, 28, 28) arrays: fit named the scaling, and only at the
+    # next try the channel axis.
+    digits = np.round((tiny_images(8)[..., 0] + 1) * 127.5).astype(np.uint8)
+    both = (r"received shape \({}, 28, 28\)\. For greyscale images without their channel axis "
+            r"pass images\[\.\.\., None\]\. Their values are uint8 as well: scale 0-255 images "
+            r"with images / 127\.5 - 1")
+
+    def batches():
+        while True:
+            yield digits[:4]
+
+    for model in _models():
+        name = type(model).__name__
+        with pytest.raises(DataError, match=rf"^{name}\.fit takes images of shape "
+                                            rf"\(batch, 28, 28, 1\); {both.format(8)}"):
+            model.fit(digits, epochs=1, batch_size=4, verbose=0)
+        with pytest.raises(DataError, match=rf"^{name}\.fit .*{both.format('None')}"):
+            model.fit(tf.data.Dataset.from_tensor_slices(digits).batch(4), verbose=0)
+        with pytest.raises(DataError, match=rf"^{name}\.fit .*{both.format(4)}"):
+            model.fit(batches(), steps_per_epoch=1, verbose=0)
+        with pytest.raises(DataError, match=rf"^validation_data of {name}\.fit .*"
+                                            rf"{both.format(8)}"):
+            model.fit(tiny_images(8), validation_data=digits, epochs=1, batch_size=4, verbose=0)
+        # Only the scaling wrong: told the scaling alone, as before.
+        with pytest.raises(DataError, match=r"takes float images in \[-1, 1\]; received uint8 "
+                                            r"values\. Scale 0-255"):
+            model.fit(digits[..., None], epochs=1, batch_size=4, verbose=0)
+        # Both fixes made, it trains.
+        model.fit(digits[..., None] / 127.5 - 1, epochs=1, batch_size=4, verbose=0)
+        assert all(steps == 2 for steps in _steps_taken(model))

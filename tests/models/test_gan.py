@@ -90,7 +90,7 @@ def test_ema_warmup_ramps_the_decay_from_the_first_step():
 def test_mismatched_data_names_both_shapes():
     gan = tiny_gan()
     wrong = tf.data.Dataset.from_tensor_slices(np.zeros((8, 32, 32, 3), np.float32)).batch(4)
-    with pytest.raises(ValueError, match=r"GAN takes images of shape \(batch, 28, 28, 1\); "
+    with pytest.raises(ValueError, match=r"GAN\.fit takes images of shape \(batch, 28, 28, 1\); "
                                          r"received shape \(None, 32, 32, 3\)"):
         gan.fit(wrong, epochs=1, verbose=0)
 

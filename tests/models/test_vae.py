@@ -85,7 +85,7 @@ def test_bad_input_is_named():
                                          r"1\); received shape \(2, 32, 32, 3\)"):
         vae.encode(np.zeros((2, 32, 32, 3)))
     wrong = tf.data.Dataset.from_tensor_slices(np.zeros((4, 32, 32, 1), np.float32)).batch(2)
-    with pytest.raises(ValueError, match=r"VAE takes images of shape \(batch, 28, 28, 1\); "
+    with pytest.raises(ValueError, match=r"VAE\.fit takes images of shape \(batch, 28, 28, 1\); "
                                          r"received shape \(None, 32, 32, 1\)"):
         vae.fit(wrong, verbose=0)
     images = np.zeros((2, 28, 28, 1), np.float32)
