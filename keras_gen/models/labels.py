@@ -5,12 +5,15 @@ import difflib
 import numpy as np
 import tensorflow as tf
 
+from keras_gen.utils.arguments import CLASS_IDS_FIX, holds_class_ids
+
 
 def check_labels(labels, num_classes, count, what="labels", class_names=None):
-    """Validates concrete labels: integers in `[0, num_classes)`, `count` of them.
+    """Validates concrete labels: class ids in `[0, num_classes)`, `count` of them.
 
     Args:
-        labels: int, str, array-like or `None`. Strings are class names.
+        labels: int, str, array-like or `None`. Strings are class names; floats must be
+            whole numbers.
         num_classes: int.
         count: int. How many labels are needed.
         what: str. Named in the error.
@@ -46,8 +49,11 @@ def check_labels(labels, num_classes, count, what="labels", class_names=None):
             f"received {array.shape}."
             f"{one_hot_fix(array.shape, 'labels.argmax(axis=-1)') if one_hot else ''}"
         )
-    if not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"{what} must be integers. Received dtype {array.dtype}")
+    # Whole-number floats are class ids, as fit, the metrics and the serving client take them
+    # (labels read from a CSV are floats); 0.5 and bools are not.
+    if array.dtype.kind == "b" or not holds_class_ids(array):
+        raise ValueError(f"{what} must be whole-number class ids; received {array.dtype} values "
+                         f"such as {array.reshape(-1)[:3].tolist()}. {CLASS_IDS_FIX}")
     if array.size and (array.min() < 0 or array.max() >= num_classes):
         raise ValueError(
             f"{what} must lie in [0, {num_classes}). Received values from {array.min()} "

@@ -41,10 +41,24 @@ def test_call_takes_noise_and_labels():
         cgan.predict(z, verbose=0)
 
 
+def test_whole_number_float_labels_are_class_ids_as_fit_takes_them():
+    # fit, the metrics and the serving client took [1.0, 2.0]; generate refused them.
+    cgan = tiny_cgan()
+    np.testing.assert_array_equal(cgan.generate(3, labels=np.array([1.0, 2.0, 9.0]), seed=5),
+                                  cgan.generate(3, labels=[1, 2, 9], seed=5))
+    with pytest.raises(ValueError, match=r"\[0, 10\)\. Received values from 1\.0 to 10\.0"):
+        cgan.generate(2, labels=[1.0, 10.0])
+
+
 @pytest.mark.parametrize("labels, match", [(10, r"\[0, 10\)\. Received values from 10"),
                                            ([-1, 0, 1, 2], r"\[0, 10\)"),
                                            ([1, 2], r"expected shape \(4,\), received \(2,\)"),
-                                           ([0.5, 1, 2, 3], "must be integers"),
+                                           ([0.5, 1, 2, 3], r"must be whole-number class "
+                                                            r"ids; received float64 values "
+                                                            r"such as \[0\.5, 1\.0, 2\.0\]\. "
+                                                            r"Map them to 0, 1"),
+                                           ([np.nan, 1, 2, 3], "must be whole-number class ids"),
+                                           ([True, False, True, True], r"received bool values"),
                                            # Was "must be integers. Received dtype float64".
                                            ([], r"expected shape \(4,\), received \(0,\)"),
                                            (np.eye(10)[:4], r"received \(4, 10\)\. For one-hot "

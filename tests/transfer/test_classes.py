@@ -189,8 +189,9 @@ def test_class_affinity_refuses_bad_input():
         transfer.class_affinity(tiny_cgan(), tiny_images(3), [0, 1, 2], num_classes=2)
     with pytest.raises(ValueError, match="temperature must be > 0. Received: temperature=0"):
         transfer.class_affinity(tiny_cgan(), tiny_images(2), [0, 1], temperature=0)
-    with pytest.raises(ValueError, match="labels must be integers"):
-        transfer.class_affinity(tiny_cgan(), tiny_images(2), [0.0, 1.0])
+    with pytest.raises(ValueError, match="labels must be whole-number class ids; received "
+                                         "float64 values such as"):
+        transfer.class_affinity(tiny_cgan(), tiny_images(2), [0.5, 1.0])
     # "range() arg 3 must not be zero".
     with pytest.raises(ValueError, match="^batch_size must be a positive int. Received: "
                                          "batch_size=0$"):
