@@ -8,6 +8,7 @@ import keras
 
 from keras_gen import networks
 from keras_gen.models import GAN, VAE, VAEGAN, ConditionalGAN
+from keras_gen.utils.arguments import check_seed
 
 RECIPES = {
     # DCGAN (Radford et al. 2016): batch norm in both networks, Adam(2e-4, 0.5),
@@ -93,6 +94,7 @@ def build_gan(recipe="dcgan", image_shape=(28, 28, 1), latent_dim=64, width=32, 
                                class_names, [name for name in RECIPES if "head" in RECIPES[name]])
     if loss is not None:
         settings["loss"] = loss
+    seed = check_seed(seed)
     keras.utils.set_random_seed(seed)
     gan = _build_networks(settings, image_shape, latent_dim, width, seed, num_classes,
                           class_names)
@@ -179,6 +181,7 @@ def build_vae(recipe="vae", image_shape=(28, 28, 1), latent_dim=16, width=32, se
     settings = _settings(VAE_RECIPES, recipe, overrides)
     classes = _classes_for(recipe, settings["conditional"], num_classes, class_names,
                            [name for name in VAE_RECIPES if VAE_RECIPES[name]["conditional"]])
+    seed = check_seed(seed)
     keras.utils.set_random_seed(seed)
     encoder = networks.vae_encoder(image_shape, latent_dim, width, classes)
     decoder = networks.vae_decoder(image_shape, latent_dim, width, classes)

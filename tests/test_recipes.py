@@ -1,5 +1,8 @@
 """Named recipes: what each builds, and the arguments it refuses."""
 
+import re
+
+import numpy as np
 import pytest
 
 from keras_gen import recipes
@@ -38,3 +41,18 @@ def test_conditional_recipes_default_to_ten_classes():
     assert (cgan.num_classes, cgan.class_names) == (3, ("a", "b", "c"))
     cvae = recipes.build_vae("cvae", latent_dim=4, num_classes=2, class_names=["x", "y"], **TINY)
     assert (cvae.num_classes, cvae.class_names) == (2, ("x", "y"))
+
+
+@pytest.mark.parametrize("build", [recipes.build_gan, recipes.build_vae])
+def test_seeds_keras_cannot_take_are_refused_by_name_and_numpy_integers_are_taken(build):
+    # -1 and 2**32 failed with numpy's "Seed must be between 0 and 2**32 - 1", naming no
+    # argument; a numpy integer (as np.random gives one) with Keras' "Expected `seed` ...".
+    for seed in (-1, 2**32, 1.5, None, "1"):
+        with pytest.raises(ValueError, match=rf"^seed must be an int from 0 to 4294967295 \(the "
+                                             rf"seeds keras\.utils\.set_random_seed takes\)\. "
+                                             rf"Received: seed={re.escape(repr(seed))}$"):
+            build(seed=seed, **TINY)
+    numpy_seeded, int_seeded = build(seed=np.int64(3), **TINY), build(seed=3, **TINY)
+    for mine, theirs in zip(numpy_seeded.weights, int_seeded.weights):
+        np.testing.assert_array_equal(mine, theirs)
+    build(seed=2**32 - 1, **TINY)

@@ -137,6 +137,29 @@ def positive_int(text):
     return value
 
 
+# The seeds keras.utils.set_random_seed takes (numpy's range); it refused others with numpy's
+# "Seed must be between 0 and 2**32 - 1", which names no argument.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(value):
+    """Returns `value` as an int if `keras.utils.set_random_seed` takes it, else `ValueError`.
+
+    Args:
+        value: what was passed as `seed`: an int (Python's or numpy's) from 0 to 2**32 - 1.
+
+    Example:
+
+    ```python
+    keras.utils.set_random_seed(check_seed(seed))
+    ```
+    """
+    if not is_int(value) or not 0 <= value <= MAX_SEED:
+        raise ValueError(f"seed must be an int from 0 to {MAX_SEED} (the seeds "
+                         f"keras.utils.set_random_seed takes). Received: seed={value!r}")
+    return int(value)  # Keras refused numpy's integers ("Expected `seed` ... to be an integer")
+
+
 def seed_int(text):
     """An `argparse` type: a seed Keras and numpy take, an int from 0 to 2**32 - 1.
 
@@ -147,9 +170,8 @@ def seed_int(text):
     ```
     """
     value = int(text)
-    # keras.utils.set_random_seed refuses the rest with numpy's message, which names no flag.
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {2**32 - 1}, got {text}")
+    if not 0 <= value <= MAX_SEED:  # told as a usage error that names the flag
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to {MAX_SEED}, got {text}")
     return value
 
 
