@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from keras_gen import DataError, data
+from keras_gen.data import sources
 from keras_gen.data.transforms import to_unit_range
 from tests.helpers import SHARED_DATA
 
@@ -421,6 +422,8 @@ def test_a_tfds_name_is_prepared_by_tfds_and_loaded(tmp_path, monkeypatch):
         raise AssertionError("the test reached for the network")
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setitem(sources.SYSTEM_COPIES, "fashion_mnist",  # TFDS' path, Debian's copy or not
+                        ("dataset-fashion-mnist", str(tmp_path / "not_installed")))
     images, labels = data.load_arrays("fashion_mnist", split="test",
                                       data_dir=str(tmp_path / "tfds"))
     expected, expected_labels = data.load_arrays(os.path.join(SHARED_DATA, "fashion_mnist"),
@@ -433,6 +436,48 @@ def test_a_tfds_name_is_prepared_by_tfds_and_loaded(tmp_path, monkeypatch):
         return sorted(image.tobytes() + bytes([label]) for image, label in zip(x, y))
 
     assert pairs(images, labels) == pairs(expected, expected_labels)
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "fashion_mnist")),
+                    reason="../shared/data/fashion_mnist is not beside this checkout")
+def test_debians_fashion_mnist_package_stands_in_for_the_download(tmp_path, monkeypatch):
+    # Offline, load("fashion_mnist") failed after TFDS' retries (~3.4 minutes) though Debian's
+    # dataset-fashion-mnist had put the official files in /usr/share/datasets/fashion-mnist.
+    # ../shared's official files stand in for that folder here.
+    import socket
+
+    import tensorflow_datasets as tfds
+
+    installed = os.path.join(SHARED_DATA, "fashion_mnist")
+    monkeypatch.setitem(sources.SYSTEM_COPIES, "fashion_mnist",
+                        ("dataset-fashion-mnist", installed))
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the test reached for the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    for download in (True, False):
+        images, labels = data.load_arrays("fashion_mnist", split="test", limit=500,
+                                          data_dir=str(tmp_path / "tfds"), download=download)
+        expected, expected_labels = data.load_arrays(installed, split="test", limit=500)
+        np.testing.assert_array_equal(images, expected)  # the files' order
+        np.testing.assert_array_equal(labels, expected_labels)
+        assert images.shape == (500, 28, 28, 1) and labels.dtype == np.int32
+    # A copy TFDS has prepared comes first: the package stands in for the download only.
+    prepared = (np.zeros((2, 28, 28, 1), np.uint8), np.array([3, 4], np.int32))
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "is_prepared", lambda self: True)
+    monkeypatch.setattr(tfds, "as_numpy", lambda dataset: prepared)
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "as_dataset", lambda self, **kwargs: None)
+    assert data.load_arrays("fashion_mnist", data_dir=str(tmp_path / "tfds"))[1].tolist() == [3, 4]
+    # Without the package, the offline error says where it would be read from.
+    monkeypatch.setitem(sources.SYSTEM_COPIES, "fashion_mnist",
+                        ("dataset-fashion-mnist", str(tmp_path / "not_installed")))
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "is_prepared", lambda self: False)
+    with pytest.raises(DataError, match=r"download=False\. Use a local copy instead: .* On Debian "
+                                        r"or Ubuntu, `apt install dataset-fashion-mnist` puts it "
+                                        r"in .*not_installed, where load\('fashion_mnist'\) reads "
+                                        r"it\.$"):
+        data.load_arrays("fashion_mnist", data_dir=str(tmp_path / "tfds"), download=False)
 
 
 def test_a_module_tfds_lacks_is_not_reported_as_offline(tmp_path, monkeypatch):
