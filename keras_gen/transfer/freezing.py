@@ -87,18 +87,37 @@ def freeze(model, up_to=None, layers=None, predicate=None):
 
 
 def unfreeze(model, up_to=None, layers=None, predicate=None):
-    """Makes layers trainable again; the same selection rules as `freeze`.
+    """Makes layers trainable again; the same selection rules as `freeze`, or every layer.
+
+    Call `compile()` again afterwards, as after `freeze`.
+
+    Args:
+        model: `keras.Model`. A network (not the GAN wrapper).
+        up_to: optional str. Unfreeze layers from the input through this one.
+        layers: optional list of str. Unfreeze exactly these layers.
+        predicate: optional callable `layer -> bool`.
+        With none of the three, every layer is unfrozen (undoing FreezeD, say).
+
+    Returns:
+        list of str. The names of the layers unfrozen.
 
     Example:
 
     ```python
     unfreeze(gan.discriminator, layers=["block_1"])
+    unfreeze(gan.discriminator)  # all of it
     ```
     """
+    if up_to is None and layers is None and predicate is None:  # it was refused: "exactly one"
+        predicate = _every_layer
     selected = _select(model, up_to, layers, predicate)
     for layer in selected:
         layer.trainable = True
     return [layer.name for layer in selected]
+
+
+def _every_layer(layer):
+    return not isinstance(layer, keras.layers.InputLayer)
 
 
 def trainable_summary(model):

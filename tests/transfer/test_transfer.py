@@ -25,6 +25,20 @@ def test_freeze_by_block_layers_and_predicate():
     assert rows["block_1"]["trainable_params"] > 0
 
 
+def test_unfreeze_without_a_selection_unfreezes_every_layer():
+    # It was refused ("Pass exactly one of ..."), though undoing FreezeD wants just that.
+    discriminator = networks.dcgan_discriminator(TINY_SHAPE, 4, "batch")
+    trainable = len(discriminator.trainable_weights)
+    transfer.freeze(discriminator, up_to="block_1")
+    transfer.freeze(discriminator.get_layer("block_0"), layers=["conv"])  # inside a block too
+    assert len(discriminator.trainable_weights) < trainable
+    assert transfer.unfreeze(discriminator) == ["block_0", "block_1", "flatten", "logit", "logits"]
+    assert len(discriminator.trainable_weights) == trainable
+    assert all(layer.trainable for layer in discriminator._flatten_layers())
+    with pytest.raises(ValueError, match="exactly one"):  # freezing it all stays deliberate
+        transfer.freeze(discriminator)
+
+
 def test_bad_selections_are_named():
     discriminator = networks.dcgan_discriminator(TINY_SHAPE, 4)
     # A network's own blocks are small models; they were named as "networks to freeze inside".
