@@ -10,7 +10,7 @@ import pytest
 from keras_gen.errors import DataError
 from keras_gen.utils import (atomic_path, make_grid, save_image_grid, to_uint8,
                              write_json_atomic)
-from keras_gen.utils.arguments import check_bool, check_positive_int, is_int
+from keras_gen.utils.arguments import check_bool, check_non_negative, check_positive_int, is_int
 
 
 def test_to_uint8_maps_the_tanh_range():
@@ -152,3 +152,11 @@ def test_flags_given_as_strings_are_refused_before_they_act(tmp_path):
             call()
     assert (finished / "model.keras").read_bytes() == b"a finished run"
     assert sorted(os.listdir(tmp_path)) == ["run"]
+
+
+def test_check_non_negative_takes_finite_numbers_from_zero_and_names_the_rest():
+    assert check_non_negative("beta", 0) == 0.0 and check_non_negative("beta", np.float32(2.5)) == 2.5
+    for bad in (-1e-9, float("nan"), float("inf"), True, "1", None):
+        with pytest.raises(ValueError, match=rf"^poll_seconds must be a number of seconds >= 0\. "
+                                             rf"Received: poll_seconds={re.escape(repr(bad))}$"):
+            check_non_negative("poll_seconds", bad, "a number of seconds")

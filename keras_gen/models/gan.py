@@ -1,7 +1,5 @@
 """`GAN`: trains any generator/discriminator pair with `model.fit`."""
 
-import math
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -21,7 +19,8 @@ from keras_gen.models.preset_mixin import PresetMixin
 from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
-from keras_gen.utils.arguments import check_bool, check_positive_int, is_int, is_number
+from keras_gen.utils.arguments import (check_bool, check_non_negative, check_positive_int,
+                                       is_int)
 from keras_gen.utils.images import refuse_integer_images
 
 
@@ -200,9 +199,8 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
             raise ValueError(f"d_steps must be an int >= 1. Received: d_steps={d_steps!r}")
         if gp_weight is None:
             gp_weight = 10.0 if loss == "wasserstein" else 0.0
-        for arg, value in (("gp_weight", gp_weight), ("r1_gamma", r1_gamma)):
-            if not is_number(value) or not 0 <= value < math.inf:  # not True, NaN or inf
-                raise ValueError(f"{arg} must be a float >= 0. Received: {arg}={value!r}")
+        check_non_negative("gp_weight", gp_weight)
+        check_non_negative("r1_gamma", r1_gamma)
         refuse_shared_optimizers(g_optimizer=g_optimizer, d_optimizer=d_optimizer)
         self.g_optimizer = prepare_optimizer(self, g_optimizer, "g_optimizer")
         self.d_optimizer = prepare_optimizer(self, d_optimizer, "d_optimizer")

@@ -1,7 +1,5 @@
 """`VAE`: variational autoencoders (VAE, beta-VAE, conditional VAE) trained with `fit`."""
 
-import math
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -23,7 +21,7 @@ from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.networks.conditional import check_num_classes
-from keras_gen.utils.arguments import check_positive_int, is_int, is_number
+from keras_gen.utils.arguments import check_non_negative, check_positive_int, is_int
 from keras_gen.utils.images import model_range_batch, refuse_integer_images, warn_if_unit_range
 
 
@@ -122,9 +120,7 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
         super().__init__(**kwargs)
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}. Received: {likelihood!r}")
-        # NaN made every loss NaN from the first step; True was taken for 1.
-        if not is_number(beta) or not 0 <= beta < math.inf:
-            raise ValueError(f"beta must be a float >= 0. Received: beta={beta!r}")
+        check_non_negative("beta", beta)
         if not is_int(kl_warmup_steps) or kl_warmup_steps < 0:
             raise ValueError(f"kl_warmup_steps must be an int >= 0. Received: {kl_warmup_steps!r}")
         if not is_int(seed):

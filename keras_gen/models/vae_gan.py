@@ -1,7 +1,5 @@
 """`VAEGAN`: a VAE whose decoder is also a GAN generator (Larsen et al. 2016)."""
 
-import math
-
 import keras
 import tensorflow as tf
 
@@ -14,7 +12,7 @@ from keras_gen.models.optimizers import prepare_optimizer, refuse_shared_optimiz
 from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.models.vae import VAE
-from keras_gen.utils.arguments import is_number
+from keras_gen.utils.arguments import check_non_negative
 
 _OPTIMIZERS = ("e_optimizer", "g_optimizer", "d_optimizer")
 
@@ -69,8 +67,7 @@ class VAEGAN(VAE):
                 f"encoder takes {self.image_shape}. Build all networks for one image_shape."
             )
         # A negative weight rewarded bad feature reconstructions; "x" failed in float().
-        if not is_number(gamma) or not 0 <= gamma < math.inf:
-            raise ValueError(f"gamma must be a float >= 0. Received: gamma={gamma!r}")
+        check_non_negative("gamma", gamma)
         self.discriminator, self.gamma = discriminator, float(gamma)
         self._trackers = {name: keras.metrics.Mean(name=name) for name in (
             "loss", "kl", "feature_reconstruction", "d_loss", "g_loss", "d_real", "d_fake")}

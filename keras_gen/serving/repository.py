@@ -1,7 +1,6 @@
 """`ModelRepository`: the SavedModels under a folder, as TF Serving's policies load them."""
 
 import logging
-import math
 import os
 import threading
 import time
@@ -10,7 +9,7 @@ from keras_gen.export.models_config import (read_models_config, served_versions,
                                             unservable_name_message)
 from keras_gen.export.saved_model import existing_versions, is_model_name
 from keras_gen.export.session_model import SessionModel
-from keras_gen.utils.arguments import is_int, is_number
+from keras_gen.utils.arguments import check_non_negative, is_int
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +79,7 @@ class ModelRepository:
         for name, value in (("poll_seconds", poll_seconds),
                             ("load_retry_seconds", load_retry_seconds)):
             # A negative poll_seconds turned the rescans off as 0 does, without a word.
-            if not is_number(value) or not 0 <= value < math.inf:
-                raise ValueError(f"{name} must be a number of seconds >= 0. Received: "
-                                 f"{name}={value!r}")
+            check_non_negative(name, value, "a number of seconds")
         self.base_dir, self.poll_seconds = base_dir, poll_seconds
         self.max_load_retries, self.load_retry_seconds = max_load_retries, load_retry_seconds
         # `_lock` guards what requests read and is never held during a load; `_scan_lock`

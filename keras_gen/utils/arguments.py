@@ -33,6 +33,29 @@ def is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def check_non_negative(name, value, what="a float"):
+    """Returns `value` as a float if it is a finite number >= 0, else raises `ValueError`.
+
+    NaN (every loss NaN from the first step), infinity and `True` (taken for 1) are refused
+    with the rest.
+
+    Args:
+        name: str. The argument's name, quoted in the message.
+        value: what was passed.
+        what: str. What the argument is, e.g. `"a number of seconds"`: the message reads
+            "`name` must be `what` >= 0".
+
+    Example:
+
+    ```python
+    beta = check_non_negative("beta", beta)
+    ```
+    """
+    if not is_number(value) or not 0 <= value < math.inf:
+        raise ValueError(f"{name} must be {what} >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
 # What to do with labels that are not class ids (strings, 0.5), for the errors of both checks.
 CLASS_IDS_FIX = "Map them to 0, 1, ... first, e.g. np.unique(labels, return_inverse=True)[1]."
 
