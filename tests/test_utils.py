@@ -155,7 +155,8 @@ def test_flags_given_as_strings_are_refused_before_they_act(tmp_path):
 
 
 def test_check_non_negative_takes_finite_numbers_from_zero_and_names_the_rest():
-    assert check_non_negative("beta", 0) == 0.0 and check_non_negative("beta", np.float32(2.5)) == 2.5
+    assert check_non_negative("beta", 0) == 0.0
+    assert check_non_negative("beta", np.float32(2.5)) == 2.5
     for bad in (-1e-9, float("nan"), float("inf"), True, "1", None):
         with pytest.raises(ValueError, match=rf"^poll_seconds must be a number of seconds >= 0\. "
                                              rf"Received: poll_seconds={re.escape(repr(bad))}$"):
