@@ -40,6 +40,7 @@ import tensorflow as tf  # noqa: E402
 
 from keras_gen import data, recipes  # noqa: E402
 from keras_gen.utils import write_json_atomic  # noqa: E402
+from keras_gen.utils.arguments import file_path  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "data_pipeline.json")
@@ -92,7 +93,8 @@ def main():
     parser.add_argument("--data", default=DATA, help="folder with mnist/ and fashion_mnist/")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each variant per case")
     parser.add_argument("--cases", nargs="+", default=list(cases(DATA)), choices=list(cases(DATA)))
-    parser.add_argument("--results", default=RESULTS, help="JSON file the results go to")
+    parser.add_argument("--results", type=file_path, default=RESULTS,
+                        help="JSON file the results go to")
     args = parser.parse_args()
 
     results = {}

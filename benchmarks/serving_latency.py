@@ -53,6 +53,7 @@ import tensorflow as tf  # noqa: E402
 from keras_gen import export, recipes  # noqa: E402
 from keras_gen.serving import Client  # noqa: E402
 from keras_gen.utils import write_json_atomic  # noqa: E402
+from keras_gen.utils.arguments import file_path  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                        "serving_latency.json")
@@ -133,7 +134,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="latency samples per case")
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--results", default=RESULTS)
+    parser.add_argument("--results", type=file_path, default=RESULTS)
     parser.add_argument("--tf-threads", type=int, default=0, help="0 = TensorFlow's choice")
     args = parser.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(args.tf_threads)

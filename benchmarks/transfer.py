@@ -59,6 +59,7 @@ from keras_gen import data, metrics, presets, recipes, transfer  # noqa: E402
 from keras_gen.data.transforms import to_unit_range  # noqa: E402
 from keras_gen.metrics.distances import frechet_inception_distance  # noqa: E402
 from keras_gen.utils import save_image_grid, write_json_atomic  # noqa: E402
+from keras_gen.utils.arguments import file_path  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared", "data")
@@ -341,7 +342,8 @@ def main():
     # E.g. a source trained longer than the shipped preset, to see whether a better start helps.
     parser.add_argument("--preset", help="a preset folder to fine-tune instead of the "
                                          "direction's shipped preset (same recipe)")
-    parser.add_argument("--results", default=RESULTS, help="JSON file the results go to")
+    parser.add_argument("--results", type=file_path, default=RESULTS,
+                        help="JSON file the results go to")
     args = parser.parse_args()
     args.seed = list(dict.fromkeys(args.seed))  # a repeated seed would only rerun the same runs
 

@@ -10,8 +10,8 @@ import sys
 from keras_gen.data import EMBEDDED_DATASET
 from keras_gen.losses import LOSS_PAIRS
 from keras_gen.recipes import RECIPES, VAE_RECIPES
-from keras_gen.utils.arguments import (non_negative_float, non_negative_int, png_path,
-                                       positive_float, positive_int, seed_int)
+from keras_gen.utils.arguments import (file_path, non_negative_float, non_negative_int,
+                                       png_path, positive_float, positive_int, seed_int)
 
 _DESCRIPTION = """keras-gen: train, sample and inspect image generators.
 
@@ -254,8 +254,8 @@ def _add_evaluate_command(commands):
                           help="generated images to score (default: %(default)s)")
     evaluate.add_argument("--seed", type=seed_int, default=0,
                           help="seed of the samples (default: %(default)s)")
-    evaluate.add_argument("--out", default=None, help="JSON destination (default: MODEL "
-                                                      "with .metrics.json)")
+    evaluate.add_argument("--out", type=file_path, default=None,
+                          help="JSON destination (default: MODEL with .metrics.json)")
 
 
 def _add_run_arguments(parser, model_options):

@@ -1,5 +1,6 @@
 """Image helpers and atomic writes."""
 
+import argparse
 import os
 import re
 import warnings
@@ -10,7 +11,8 @@ import pytest
 from keras_gen.errors import DataError
 from keras_gen.utils import (atomic_path, make_grid, save_image_grid, to_uint8,
                              write_json_atomic)
-from keras_gen.utils.arguments import check_bool, check_non_negative, check_positive_int, is_int
+from keras_gen.utils.arguments import (check_bool, check_non_negative, check_positive_int,
+                                       file_path, is_int)
 
 
 def test_to_uint8_maps_the_tanh_range():
@@ -161,3 +163,10 @@ def test_check_non_negative_takes_finite_numbers_from_zero_and_names_the_rest():
         with pytest.raises(ValueError, match=rf"^poll_seconds must be a number of seconds >= 0\. "
                                              rf"Received: poll_seconds={re.escape(repr(bad))}$"):
             check_non_negative("poll_seconds", bad, "a number of seconds")
+
+
+def test_file_path_refuses_a_folder_as_a_usage_error(tmp_path):
+    assert file_path(str(tmp_path / "scores.json")) == str(tmp_path / "scores.json")
+    with pytest.raises(argparse.ArgumentTypeError, match=rf"^{re.escape(str(tmp_path))} is a "
+                                                         r"folder; give the path of a file in it"):
+        file_path(str(tmp_path))

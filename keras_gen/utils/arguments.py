@@ -245,6 +245,25 @@ def png_path(text):
     return text
 
 
+def file_path(text):
+    """An `argparse` type: a path to write a file to, not an existing folder, else a usage error.
+
+    `keras-gen evaluate --out runs/` scored the model before the write refused the folder, and
+    a benchmark's `--results` folder lost its runs (minutes to hours) the same way.
+
+    Example:
+
+    ```python
+    parser.add_argument("--out", type=file_path, help="JSON destination")
+    ```
+    """
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(
+            f"{text} is a folder; give the path of a file in it, e.g. "
+            f"{os.path.join(text, 'scores.json')}")
+    return text
+
+
 def positive_float(text):
     """An `argparse` type: a finite float > 0, else a usage error naming the value.
 

@@ -449,6 +449,21 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
         assert json.load(handle)["num_reference"] == 20
 
 
+def test_cli_evaluate_refuses_a_folder_as_out_before_scoring(tmp_path, capsys, monkeypatch):
+    # It loaded the reference and the model and scored the samples, then failed to write.
+    def scored(*args, **kwargs):
+        raise AssertionError("the model was scored before --out was refused")
+
+    monkeypatch.setattr(metrics, "evaluate_model", scored)
+    tiny_gan().save(tmp_path / "gan.keras")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", "digits", "--out",
+              str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert (f"argument --out: {tmp_path} is a folder; give the path of a file in it, e.g. "
+            f"{tmp_path / 'scores.json'}") in capsys.readouterr().err
+
+
 @needs_mnist
 def test_inception_score_does_not_depend_on_sample_order(reference):
     images, labels = _real("train", 1000)
