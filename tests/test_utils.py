@@ -12,7 +12,7 @@ from keras_gen.errors import DataError
 from keras_gen.utils import (atomic_path, make_grid, save_image_grid, to_uint8,
                              write_json_atomic)
 from keras_gen.utils.arguments import (check_bool, check_non_negative, check_positive_int,
-                                       file_path, is_int)
+                                       file_path, is_int, png_path)
 
 
 def test_to_uint8_maps_the_tanh_range():
@@ -170,3 +170,8 @@ def test_file_path_refuses_a_folder_as_a_usage_error(tmp_path):
     with pytest.raises(argparse.ArgumentTypeError, match=rf"^{re.escape(str(tmp_path))} is a "
                                                          r"folder; give the path of a file in it"):
         file_path(str(tmp_path))
+    (tmp_path / "grid.png").mkdir()  # a folder named as a grid: refused before sampling
+    with pytest.raises(argparse.ArgumentTypeError, match=r"grid\.png is a folder; give the "
+                                                         r"path of a file in it, e\.g\. "
+                                                         r".*grid\.png/grid\.png$"):
+        png_path(str(tmp_path / "grid.png"))

@@ -242,14 +242,18 @@ def png_path(text):
     """
     if not text.lower().endswith(".png"):
         raise argparse.ArgumentTypeError(f"must end in .png (grids are written as PNG), got {text}")
-    return text
+    return file_path(text, example="grid.png")  # not a folder named so
 
 
-def file_path(text):
+def file_path(text, example="results.json"):
     """An `argparse` type: a path to write a file to, not an existing folder, else a usage error.
 
     `keras-gen evaluate --out runs/` scored the model before the write refused the folder, and
     a benchmark's `--results` folder lost its runs (minutes to hours) the same way.
+
+    Args:
+        text: str. The option's value.
+        example: str. A file name the message suggests inside the folder.
 
     Example:
 
@@ -260,7 +264,7 @@ def file_path(text):
     if os.path.isdir(text):
         raise argparse.ArgumentTypeError(
             f"{text} is a folder; give the path of a file in it, e.g. "
-            f"{os.path.join(text, 'scores.json')}")
+            f"{os.path.join(text, example)}")
     return text
 
 

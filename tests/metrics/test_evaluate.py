@@ -461,7 +461,7 @@ def test_cli_evaluate_refuses_a_folder_as_out_before_scoring(tmp_path, capsys, m
               str(tmp_path)])
     assert exit_info.value.code == 2
     assert (f"argument --out: {tmp_path} is a folder; give the path of a file in it, e.g. "
-            f"{tmp_path / 'scores.json'}") in capsys.readouterr().err
+            f"{tmp_path / 'results.json'}") in capsys.readouterr().err
 
 
 @needs_mnist
