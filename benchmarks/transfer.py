@@ -44,7 +44,8 @@ Usage:
     python benchmarks/transfer.py [--steps 1500] [--data ../shared/data]
         [--directions mnist->fashion_mnist] [--variants finetune] [--finetune-lr 1.6e-3]
         [--seed 0 1 2] [--preset my_presets/dcgan_mnist_20_epochs]
-Writes benchmarks/results/transfer.json.
+Writes benchmarks/results/transfer.json, after every direction (`"complete"` is false until the
+last one is done).
 """
 
 import argparse
@@ -347,9 +348,14 @@ def main():
     args = parser.parse_args()
     args.seed = list(dict.fromkeys(args.seed))  # a repeated seed would only rerun the same runs
 
-    results = {direction: compare(direction, args) for direction in args.directions}
+    results = {}
+    for direction in args.directions:
+        results[direction] = compare(direction, args)
+        # After every direction: the default six take hours, and a run stopped in the last
+        # one kept nothing. "complete" tells a partial file from the whole comparison.
+        write_json_atomic(args.results, {"args": vars(args), "results": results,
+                                         "complete": len(results) == len(args.directions)})
     print_report(results, args)
-    write_json_atomic(args.results, {"args": vars(args), "results": results})
     print(f"wrote {args.results}")
 
 
