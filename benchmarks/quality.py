@@ -20,7 +20,7 @@ and scoring are never counted. Contenders run interleaved per seed.
 
 Usage:
     python benchmarks/quality.py [--budget-minutes 10] [--seeds 0 1] [--clock wall]
-Writes benchmarks/results/quality.json.
+Writes benchmarks/results/quality.json, after every run (`"complete"` is false until the last).
 """
 
 import argparse
@@ -161,6 +161,8 @@ def main():
             runs[name].append({"seed": seed, "checkpoints": checkpoints})
             print(name, "seed", seed, [(c["fraction"], c["steps"], round(c["fid"], 3))
                                        for c in checkpoints], flush=True)
+            # After every run (each takes the budget): one stopped late kept nothing.
+            write_json_atomic(RESULTS, {"args": vars(args), "runs": runs, "complete": False})
 
     summary = {name: {key: statistics.mean(c[key] for run in seed_runs for c in run["checkpoints"])
                       for key in METRICS} for name, seed_runs in runs.items()}
@@ -177,7 +179,8 @@ def main():
         print(f"{name:<24}" + "".join(f"{row[key]:>16.4f}" for key in METRICS))
     print(f"mean FID ratio project / {stronger}: {ratio:.3f} (target <= 0.75)")
     write_json_atomic(RESULTS, {"args": vars(args), "runs": runs, "summary": summary,
-                                "stronger_baseline": stronger, "fid_ratio": ratio})
+                                "stronger_baseline": stronger, "fid_ratio": ratio,
+                                "complete": True})
     print(f"wrote {RESULTS}")
 
 
