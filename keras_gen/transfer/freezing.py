@@ -89,14 +89,14 @@ def freeze(model, up_to=None, layers=None, predicate=None):
 def unfreeze(model, up_to=None, layers=None, predicate=None):
     """Makes layers trainable again; the same selection rules as `freeze`, or every layer.
 
-    Call `compile()` again afterwards, as after `freeze`.
+    With no selection (none of `up_to`, `layers` and `predicate`) every layer is unfrozen,
+    undoing FreezeD, say. Call `compile()` again afterwards, as after `freeze`.
 
     Args:
         model: `keras.Model`. A network (not the GAN wrapper).
         up_to: optional str. Unfreeze layers from the input through this one.
         layers: optional list of str. Unfreeze exactly these layers.
         predicate: optional callable `layer -> bool`.
-        With none of the three, every layer is unfrozen (undoing FreezeD, say).
 
     Returns:
         list of str. The names of the layers unfrozen.

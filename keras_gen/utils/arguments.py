@@ -1,5 +1,5 @@
-"""Argument checks: `check_bool`, `check_positive_int`, `check_path` and `holds_class_ids` for
-the library, `argparse` types for the CLI."""
+"""Argument checks: `check_bool`, `check_positive_int`, `check_non_negative`, `check_seed`,
+`check_path` and `holds_class_ids` for the library, `argparse` types for the CLI."""
 
 import argparse
 import math
