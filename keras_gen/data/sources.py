@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from keras_gen.data.reachability import unreachable_hosts
 from keras_gen.data.readers import read_idx_folder
 from keras_gen.errors import DataError
 
@@ -29,6 +30,54 @@ CLASS_NAMES = {
 # failed after TFDS' retries (~3.4 minutes); a copy TFDS has prepared still comes first.
 # Name: (the package, the folder it installs).
 SYSTEM_COPIES = {"fashion_mnist": ("dataset-fashion-mnist", "/usr/share/datasets/fashion-mnist")}
+
+
+# TFDS first looks for a prepared copy in its own bucket (`DownloadConfig.try_download_gcs`), so
+# a dataset's files may come from there when their own host is down.
+TFDS_MIRROR = "https://storage.googleapis.com/tfds-data/"
+
+
+def download_urls(builder):
+    """The URLs TFDS may fetch to prepare `builder`'s dataset: its files' and TFDS' mirror.
+
+    Args:
+        builder: a `tfds.core.DatasetBuilder`.
+
+    Returns:
+        list of str; empty when TFDS records no URLs for the dataset (one it cannot download,
+        or one without checksums), so that nothing is known about where it comes from.
+
+    Example:
+
+    ```python
+    download_urls(tfds.builder("mnist"))[0]
+    # "https://storage.googleapis.com/cvdf-datasets/mnist/t10k-images-idx3-ubyte.gz"
+    ```
+    """
+    urls = list(builder.url_infos or {})
+    return urls + [TFDS_MIRROR] if urls else []
+
+
+def _check_download_hosts(builder, name, offline_hint):
+    """Refuses at once a download none of whose hosts answers, before TFDS' minutes of retries."""
+    if _has_cached_downloads(os.path.join(builder.data_dir_root, "downloads")):
+        return  # an earlier download's files may prepare it without the network
+    reasons = unreachable_hosts(download_urls(builder))
+    if reasons:
+        tried = "; ".join(f"{host}: {reason}" for host, reason in reasons.items())
+        raise DataError(
+            f"Could not download TFDS dataset {name!r}: none of the hosts it comes from answers "
+            f"(is this machine offline?): {tried}. {offline_hint}"
+        )
+
+
+def _has_cached_downloads(folder):
+    """Whether TFDS' download folder holds a finished download: a file with its `.INFO` beside it.
+
+    TFDS counts a file without one as not downloaded; a failed download leaves only an empty
+    `*.tmp.*` folder, which must not spare the next offline attempt the check.
+    """
+    return any(name.endswith(".INFO") for _, _, names in os.walk(folder) for name in names)
 
 
 def system_copy(name):
@@ -80,7 +129,9 @@ def load_tfds(name, split="train", data_dir=None, download=True):
     """Loads a TFDS dataset into memory as uint8 images and int32 labels.
 
     Data TFDS has not prepared is read from an operating system's copy when one is installed
-    (`system_copy`: Debian's `dataset-fashion-mnist`), in its files' order, else downloaded.
+    (`system_copy`: Debian's `dataset-fashion-mnist`), in its files' order, else downloaded. When
+    none of the hosts the download would use answers (`download_urls`), it is refused at once
+    rather than after TFDS' retries.
 
     Args:
         name: str. A TFDS name such as `"mnist"`, `"fashion_mnist"`, `"cifar10"`.
@@ -127,6 +178,7 @@ def load_tfds(name, split="train", data_dir=None, download=True):
                 f"TFDS dataset {name!r} is not prepared in {builder.data_dir!r} and "
                 f"download=False. {offline_hint}"
             )
+        _check_download_hosts(builder, name, offline_hint)
         try:
             builder.download_and_prepare()
         except ImportError as error:  # not the network: TFDS' own install is incomplete

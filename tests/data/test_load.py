@@ -399,7 +399,7 @@ def test_named_dataset_offline_names_the_local_alternative(tmp_path):
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "fashion_mnist")),
                     reason="../shared/data/fashion_mnist is not beside this checkout")
-def test_a_tfds_name_is_prepared_by_tfds_and_loaded(tmp_path, monkeypatch):
+def test_a_tfds_name_is_prepared_by_tfds_and_loaded(tmp_path, monkeypatch, online):
     # What an online user's data.load("fashion_mnist") runs, with TFDS' download step handed
     # ../shared's official files instead of fetching them. It failed when TFDS prepared the
     # data, "No module named 'importlib_resources'" (tensorflow/datasets#11212), and said
@@ -480,7 +480,53 @@ def test_debians_fashion_mnist_package_stands_in_for_the_download(tmp_path, monk
         data.load_arrays("fashion_mnist", data_dir=str(tmp_path / "tfds"), download=False)
 
 
-def test_a_module_tfds_lacks_is_not_reported_as_offline(tmp_path, monkeypatch):
+@pytest.fixture
+def online(monkeypatch):
+    """The hosts a TFDS download comes from answer, as they do for an online machine."""
+    monkeypatch.setattr(sources, "unreachable_hosts", lambda urls: None)
+
+
+def test_tfds_download_urls_are_the_datasets_own_and_the_mirror():
+    import tensorflow_datasets as tfds
+
+    assert sources.download_urls(tfds.builder("mnist")) == [
+        f"https://storage.googleapis.com/cvdf-datasets/mnist/{name}-ubyte.gz" for name in (
+            "t10k-images-idx3", "t10k-labels-idx1", "train-images-idx3", "train-labels-idx1")
+    ] + ["https://storage.googleapis.com/tfds-data/"]
+
+
+def test_a_download_no_host_answers_is_refused_at_once(tmp_path, monkeypatch, refusing_url):
+    # Offline, load("mnist") failed only after TFDS' 10 retries with backoff, ~3.4 minutes.
+    import tensorflow_datasets as tfds
+
+    attempts = []
+
+    def download(self, *args, **kwargs):
+        attempts.append(self.name)
+        raise ConnectionError("network unreachable")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", download)
+    monkeypatch.setattr(sources, "download_urls", lambda builder: [refusing_url])
+    host = refusing_url.split("/")[2]
+    with pytest.raises(DataError, match=rf"^Could not download TFDS dataset 'mnist': none of the "
+                                        rf"hosts it comes from answers \(is this machine "
+                                        rf"offline\?\): {host}: .*Connection refused.*\. Use a "
+                                        rf"local copy instead: .*--data /path/to/mnist"):
+        data.load_arrays("mnist", data_dir=str(tmp_path))
+    # A failed download leaves an empty folder behind: nothing to prepare from, refused again.
+    (tmp_path / "downloads" / "mnist" / "cvdf-datasets_mnist_t10k.gz.tmp.c94d").mkdir(parents=True)
+    with pytest.raises(DataError, match="none of the hosts it comes from answers"):
+        data.load_arrays("mnist", data_dir=str(tmp_path))
+    assert attempts == []
+    # A finished one (a file with TFDS' .INFO beside it) may prepare it offline: TFDS is let try.
+    for name in ("cvdf-datasets_mnist_t10k.gz", "cvdf-datasets_mnist_t10k.gz.INFO"):
+        (tmp_path / "downloads" / "mnist" / name).write_bytes(b"")
+    with pytest.raises(DataError, match="offline.*ConnectionError: network unreachable"):
+        data.load_arrays("mnist", data_dir=str(tmp_path))
+    assert attempts == ["mnist"]
+
+
+def test_a_module_tfds_lacks_is_not_reported_as_offline(tmp_path, monkeypatch, online):
     import tensorflow_datasets as tfds
 
     def missing(self, *args, **kwargs):
@@ -496,7 +542,7 @@ def test_a_module_tfds_lacks_is_not_reported_as_offline(tmp_path, monkeypatch):
         data.load_arrays("mnist", data_dir=str(tmp_path))
 
 
-def test_failed_download_becomes_a_data_error(tmp_path, monkeypatch):
+def test_failed_download_becomes_a_data_error(tmp_path, monkeypatch, online):
     import tensorflow_datasets as tfds
 
     def refuse(self, *args, **kwargs):
