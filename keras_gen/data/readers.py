@@ -144,6 +144,30 @@ def read_idx_folder(folder, split="train"):
     return images[..., None], labels.astype(np.int32)
 
 
+def holds_split(path, split):
+    """Whether `path`, a Keras-style `.npz` file or a folder of IDX files, holds `split` whole.
+
+    A download cut short leaves a truncated `.npz` (no zip directory) or only some IDX files.
+
+    Args:
+        path: str. An `.npz` file or a folder.
+        split: str. `"train"` or `"test"`.
+
+    Example:
+
+    ```python
+    holds_split(os.path.expanduser("~/.keras/datasets/mnist.npz"), "test")
+    ```
+    """
+    if str(path).endswith(".npz"):
+        if not zipfile.is_zipfile(path):
+            return False
+        with zipfile.ZipFile(path) as archive:
+            return f"x_{split}.npy" in archive.namelist()
+    return os.path.isdir(path) and all(
+        _find_idx_file(path, split, kind) for kind in ("images", "labels"))
+
+
 def _find_idx_file(folder, split, kind):
     dims = 3 if kind == "images" else 1
     stem = f"{_IDX_PREFIX[split]}-{kind}-idx{dims}-ubyte"

@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from keras_gen.data.reachability import unreachable_hosts
-from keras_gen.data.readers import read_idx_folder
+from keras_gen.data.readers import holds_split, read_local
 from keras_gen.errors import DataError
 
 # Every 5th digit is held out as the test split: scikit-learn ships one array
@@ -30,6 +30,81 @@ CLASS_NAMES = {
 # failed after TFDS' retries (~3.4 minutes); a copy TFDS has prepared still comes first.
 # Name: (the package, the folder it installs).
 SYSTEM_COPIES = {"fashion_mnist": ("dataset-fashion-mnist", "/usr/share/datasets/fashion-mnist")}
+
+# Where `keras.datasets`' loaders, run once online, leave the named datasets in Keras' cache
+# (`keras_cache_folder`): MNIST as the Keras-style .npz, Fashion-MNIST as its official IDX files.
+# They stand in for TFDS' download too, after the package: most Keras users have them already.
+# Name: (the loader that downloads it, its file or folder in the cache).
+KERAS_CACHE_COPIES = {
+    "mnist": ("keras.datasets.mnist.load_data()", "mnist.npz"),
+    "fashion_mnist": ("keras.datasets.fashion_mnist.load_data()", "fashion-mnist"),
+}
+
+
+def keras_cache_folder():
+    """The folder `keras.datasets` downloads into: `datasets` in `$KERAS_HOME`, else `~/.keras`.
+
+    Keras' own rule (`keras.utils.get_file`), which Keras does not expose: where that folder is
+    not writable, `/tmp/.keras` stands in for it.
+
+    Example:
+
+    ```python
+    keras_cache_folder()  # "/home/me/.keras/datasets"
+    ```
+    """
+    home = os.environ.get("KERAS_HOME")
+    if home is None:
+        user = os.path.expanduser("~")
+        home = os.path.join(user if os.access(user, os.W_OK) else "/tmp", ".keras")
+    home = os.path.expanduser(home)
+    if not os.access(home, os.W_OK):
+        home = os.path.join("/tmp", ".keras")
+    return os.path.join(home, "datasets")
+
+
+def local_copies(name):
+    """Where copies of dataset `name` that other tools install would be, whether they are or not.
+
+    Args:
+        name: str. A dataset name, e.g. `"fashion_mnist"`.
+
+    Returns:
+        list of `(path, how)`: the folder or `.npz` file, and how it gets there (a sentence),
+        in the order `load_tfds` reads them: `SYSTEM_COPIES`, then `KERAS_CACHE_COPIES`.
+
+    Example:
+
+    ```python
+    local_copies("mnist")
+    # [("/home/me/.keras/datasets/mnist.npz", "keras.datasets.mnist.load_data(), run once ...")]
+    ```
+    """
+    copies = []
+    if name in SYSTEM_COPIES:
+        package, folder = SYSTEM_COPIES[name]
+        copies.append((folder, f"On Debian or Ubuntu, `apt install {package}` puts it in {folder}"))
+    if name in KERAS_CACHE_COPIES:
+        loader, entry = KERAS_CACHE_COPIES[name]
+        path = os.path.join(keras_cache_folder(), entry)
+        copies.append((path, f"{loader}, run once online, leaves it in {path}"))
+    return copies
+
+
+def local_copy(name, split):
+    """The first of `local_copies(name)` that holds `split` whole, or None.
+
+    Args:
+        name: str. A dataset name, e.g. `"fashion_mnist"`.
+        split: str. `"train"` or `"test"`.
+
+    Example:
+
+    ```python
+    local_copy("fashion_mnist", "test")  # "/usr/share/datasets/fashion-mnist" once apt installed it
+    ```
+    """
+    return next((path for path, _ in local_copies(name) if holds_split(path, split)), None)
 
 
 # TFDS first looks for a prepared copy in its own bucket (`DownloadConfig.try_download_gcs`), so
@@ -80,22 +155,6 @@ def _has_cached_downloads(folder):
     return any(name.endswith(".INFO") for _, _, names in os.walk(folder) for name in names)
 
 
-def system_copy(name):
-    """The folder of an installed operating system copy of dataset `name`, or None.
-
-    Args:
-        name: str. A dataset name, e.g. `"fashion_mnist"` (see `SYSTEM_COPIES`).
-
-    Example:
-
-    ```python
-    system_copy("fashion_mnist")  # "/usr/share/datasets/fashion-mnist" once apt installed it
-    ```
-    """
-    folder = SYSTEM_COPIES.get(name, (None, None))[1]
-    return folder if folder is not None and os.path.isdir(folder) else None
-
-
 def load_digits(split="train"):
     """Returns scikit-learn's bundled handwritten digits (1,797 real 8x8 scans).
 
@@ -129,7 +188,8 @@ def load_tfds(name, split="train", data_dir=None, download=True):
     """Loads a TFDS dataset into memory as uint8 images and int32 labels.
 
     Data TFDS has not prepared is read from an operating system's copy when one is installed
-    (`system_copy`: Debian's `dataset-fashion-mnist`), in its files' order, else downloaded. When
+    (`local_copy`: Debian's `dataset-fashion-mnist`, or what `keras.datasets` downloaded into
+    Keras' cache), in its files' order, else downloaded. When
     none of the hosts the download would use answers (`download_urls`), it is refused at once
     rather than after TFDS' retries.
 
@@ -138,7 +198,7 @@ def load_tfds(name, split="train", data_dir=None, download=True):
         split: str. A TFDS split such as `"train"` or `"test"`.
         data_dir: optional str. TFDS data directory (defaults to TFDS' own).
         download: bool. Whether TFDS may download the data when it is not
-            prepared in `data_dir` yet (nor installed by the operating system).
+            prepared in `data_dir` yet (nor copied to this machine by another tool).
 
     Returns:
         `(images, labels)` as uint8 NHWC and int32.
@@ -156,10 +216,8 @@ def load_tfds(name, split="train", data_dir=None, download=True):
         f"`keras-gen train ... --data /path/to/{name}` with a folder of MNIST-format IDX "
         "files, an .npz with x_train/y_train, or a folder of class subfolders."
     )
-    if name in SYSTEM_COPIES:
-        package, folder = SYSTEM_COPIES[name]
-        offline_hint += (f" On Debian or Ubuntu, `apt install {package}` puts it in {folder}, "
-                         f"where load({name!r}) reads it.")
+    for number, (_, how) in enumerate(local_copies(name)):
+        offline_hint += f" {how}, where load({name!r}) reads it{' too' if number else ''}."
     known = tfds.list_builders()
     if name not in known:
         close = difflib.get_close_matches(name, known, n=3)
@@ -170,9 +228,9 @@ def load_tfds(name, split="train", data_dir=None, download=True):
         )
     builder = tfds.builder(name, data_dir=data_dir)
     if not builder.is_prepared():
-        installed = system_copy(name)
-        if installed is not None:
-            return read_idx_folder(installed, split)
+        copy = local_copy(name, split)
+        if copy is not None:
+            return read_local(copy, split)
         if not download:
             raise DataError(
                 f"TFDS dataset {name!r} is not prepared in {builder.data_dir!r} and "

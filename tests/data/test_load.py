@@ -476,8 +476,70 @@ def test_debians_fashion_mnist_package_stands_in_for_the_download(tmp_path, monk
     with pytest.raises(DataError, match=r"download=False\. Use a local copy instead: .* On Debian "
                                         r"or Ubuntu, `apt install dataset-fashion-mnist` puts it "
                                         r"in .*not_installed, where load\('fashion_mnist'\) reads "
-                                        r"it\.$"):
+                                        r"it\. keras\.datasets\.fashion_mnist\.load_data\(\), "
+                                        r"run once online, leaves it in .*keras_home.*/datasets/"
+                                        r"fashion-mnist, where load\('fashion_mnist'\) reads it "
+                                        r"too\.$"):
         data.load_arrays("fashion_mnist", data_dir=str(tmp_path / "tfds"), download=False)
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "mnist")),
+                    reason="../shared/data is not beside this checkout")
+def test_what_keras_datasets_downloaded_stands_in_for_the_download(
+        tmp_path, monkeypatch, empty_keras_cache):
+    # keras.datasets.mnist.load_data() leaves mnist.npz in Keras' cache and
+    # fashion_mnist.load_data() the four official IDX files; offline, load("mnist") read
+    # neither. ../shared's images stand in for what Keras downloaded.
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the test reached for the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setitem(sources.SYSTEM_COPIES, "fashion_mnist",  # Debian's copy or not
+                        ("dataset-fashion-mnist", str(tmp_path / "not_installed")))
+    mnist = {split: data.load_arrays(os.path.join(SHARED_DATA, "mnist"), split=split, limit=300)
+             for split in ("train", "test")}
+    empty_keras_cache.mkdir()
+    np.savez(empty_keras_cache / "mnist.npz", x_train=mnist["train"][0][..., 0],
+             y_train=mnist["train"][1], x_test=mnist["test"][0][..., 0], y_test=mnist["test"][1])
+    fashion = empty_keras_cache / "fashion-mnist"
+    fashion.mkdir()
+    # Keras fetches train-labels, train-images, t10k-labels, t10k-images: cut short after two.
+    for name in ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz"):
+        os.symlink(os.path.join(SHARED_DATA, "fashion_mnist", name), fashion / name)
+    tfds_dir = str(tmp_path / "tfds")
+    for split in ("train", "test"):
+        images, labels = data.load_arrays("mnist", split=split, data_dir=tfds_dir, download=False)
+        np.testing.assert_array_equal(images, mnist[split][0])  # the file's order
+        np.testing.assert_array_equal(labels, mnist[split][1])
+    images, labels = data.load_arrays("fashion_mnist", limit=300, data_dir=tfds_dir,
+                                      download=False)
+    expected = data.load_arrays(os.path.join(SHARED_DATA, "fashion_mnist"), limit=300)
+    np.testing.assert_array_equal(images, expected[0])
+    np.testing.assert_array_equal(labels, expected[1])
+    # Its test split is not there: TFDS is left to get it, here not allowed to download.
+    with pytest.raises(DataError, match="'fashion_mnist' is not prepared .* download=False"):
+        data.load_arrays("fashion_mnist", split="test", data_dir=tfds_dir, download=False)
+    # A download cut short leaves a truncated file, which is not read either.
+    (empty_keras_cache / "mnist.npz").write_bytes(
+        (empty_keras_cache / "mnist.npz").read_bytes()[:1000])
+    with pytest.raises(DataError, match="'mnist' is not prepared .* keras\\.datasets\\.mnist\\."
+                                        "load_data\\(\\), run once online, leaves it in "):
+        data.load_arrays("mnist", data_dir=tfds_dir, download=False)
+
+
+def test_keras_cache_folder_follows_keras_rule(tmp_path, monkeypatch):
+    # keras.utils.get_file: $KERAS_HOME, else ~/.keras; /tmp/.keras where that is not writable.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert sources.keras_cache_folder() == str(tmp_path / "datasets")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "missing"))
+    assert sources.keras_cache_folder() == "/tmp/.keras/datasets"
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert sources.keras_cache_folder() == "/tmp/.keras/datasets"  # no ~/.keras yet
+    (tmp_path / ".keras").mkdir()
+    assert sources.keras_cache_folder() == str(tmp_path / ".keras" / "datasets")
 
 
 @pytest.fixture
