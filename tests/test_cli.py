@@ -151,6 +151,10 @@ def test_ctrl_c_ends_train_with_one_line_and_the_command_resumes(tmp_path, capsy
     train_with(resumed := CtrlC(press=False))
     assert main(command) == 0
     assert resumed.begun == [1]  # only the second epoch was left
+    # Said, not only shown by the progress bar starting at epoch 2.
+    assert capsys.readouterr().out.startswith(
+        f"Resuming the interrupted run in {tmp_path / 'run'} from its backup after epoch 1 (of "
+        "2); --overwrite (overwrite=True) starts afresh instead.\n")
     with open(tmp_path / "run" / "history.json") as handle:
         assert json.load(handle)["epoch"] == [1, 2]
 
