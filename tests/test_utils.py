@@ -175,3 +175,23 @@ def test_file_path_refuses_a_folder_as_a_usage_error(tmp_path):
                                                          r"path of a file in it, e\.g\. "
                                                          r".*grid\.png/grid\.png$"):
         png_path(str(tmp_path / "grid.png"))
+
+
+def test_dtype_policy_holds_inside_the_block_only():
+    import keras
+
+    from keras_gen.utils import dtype_policy
+
+    with pytest.raises(RuntimeError, match="inside"):
+        with dtype_policy("mixed_bfloat16"):
+            layer = keras.layers.Dense(2)
+            assert keras.config.dtype_policy().name == "mixed_bfloat16"
+            raise RuntimeError("inside")
+    assert keras.config.dtype_policy().name == "float32"  # restored on the way out, too
+    assert (layer.compute_dtype, layer.variable_dtype) == ("bfloat16", "float32")
+    with pytest.raises(ValueError, match=r"precision must be one of \('float32', "
+                                         r"'mixed_bfloat16', 'mixed_float16'\)\. Received: "
+                                         r"'bfloat16'"):
+        with dtype_policy("bfloat16"):  # all-bfloat16 variables: not a training policy here
+            pass
+    assert keras.config.dtype_policy().name == "float32"

@@ -1,9 +1,11 @@
-"""Small helpers: image grids, the image range check, atomic file writes, file hashes."""
+"""Small helpers: image grids, the image range check, atomic file writes, file hashes, the dtype
+policy for a block of work."""
 
 from keras_gen.utils.files import atomic_folder, atomic_path, sha256_of, write_json_atomic
 from keras_gen.utils.images import (make_grid, model_range_images, refuse_integer_images,
                                     save_image_grid, to_uint8)
+from keras_gen.utils.precision import PRECISIONS, dtype_policy
 
-__all__ = ["atomic_folder", "atomic_path", "make_grid", "model_range_images",
-           "refuse_integer_images", "save_image_grid", "sha256_of", "to_uint8",
-           "write_json_atomic"]
+__all__ = ["PRECISIONS", "atomic_folder", "atomic_path", "dtype_policy", "make_grid",
+           "model_range_images", "refuse_integer_images", "save_image_grid", "sha256_of",
+           "to_uint8", "write_json_atomic"]
