@@ -12,6 +12,7 @@ from keras_gen.losses import LOSS_PAIRS
 from keras_gen.recipes import RECIPES, VAE_RECIPES
 from keras_gen.utils.arguments import (file_path, non_negative_float, non_negative_int,
                                        png_path, positive_float, positive_int, seed_int)
+from keras_gen.utils.precision import PRECISIONS
 
 _DESCRIPTION = """keras-gen: train, sample and inspect image generators.
 
@@ -85,9 +86,14 @@ def _add_train_command(commands):
                        help="every optimizer's learning rate (default: the recipe's, e.g. 2e-4 "
                             "for dcgan); lower it if a run diverges")
     train.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    train.add_argument("--precision", choices=PRECISIONS, default="float32",
+                       help="Keras dtype policy to train in (default: %(default)s). "
+                            "mixed_bfloat16 is faster on CPUs with AMX and on recent GPUs "
+                            "(benchmarks/precision.py); mixed_float16 is for GPUs (on a CPU it "
+                            "is far slower)")
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
-    _add_run_arguments(train, "--width, --latent-dim, --loss, --learning-rate, --jit and "
-                              "--image-size")
+    _add_run_arguments(train, "--width, --latent-dim, --loss, --learning-rate, --jit, "
+                              "--precision and --image-size")
 
 
 def _add_sample_command(commands):

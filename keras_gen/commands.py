@@ -9,6 +9,7 @@ import os
 from keras_gen import class_labels
 from keras_gen.errors import DataError
 from keras_gen.recipes import RECIPES, VAE_RECIPES
+from keras_gen.utils.precision import dtype_policy
 
 
 def run_train(args):
@@ -39,18 +40,19 @@ def run_train(args):
                   class_names=class_names)
     if args.learning_rate:  # else the recipe's own
         common["learning_rate"] = args.learning_rate
-    if args.model in VAE_RECIPES:
-        if args.loss:
-            raise ValueError(f"--loss chooses a GAN loss; {args.model} is in the VAE family.")
-        model = recipes.build_vae(args.model, latent_dim=args.latent_dim or 16, **common)
-    else:
-        model = recipes.build_gan(args.model, latent_dim=args.latent_dim or 64, loss=args.loss,
-                                  **common)
-    if conditional:
-        class_labels.record_class_names(args.dataset, num_classes, out_dir)
-    training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
-                   checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
-                   tensorboard=args.tensorboard, overwrite=args.overwrite)
+    if args.model in VAE_RECIPES and args.loss:
+        raise ValueError(f"--loss chooses a GAN loss; {args.model} is in the VAE family.")
+    with dtype_policy(args.precision):  # the layers take it as they are made
+        if args.model in VAE_RECIPES:
+            model = recipes.build_vae(args.model, latent_dim=args.latent_dim or 16, **common)
+        else:
+            model = recipes.build_gan(args.model, latent_dim=args.latent_dim or 64,
+                                      loss=args.loss, **common)
+        if conditional:
+            class_labels.record_class_names(args.dataset, num_classes, out_dir)
+        training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
+                       checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
+                       tensorboard=args.tensorboard, overwrite=args.overwrite)
     print(f"Wrote {out_dir}/model.keras, {out_dir}/history.json and grids in {out_dir}/samples/")
     return out_dir
 

@@ -406,12 +406,13 @@ def _layout_path(out_dir):
 
 
 def _weights_layout(model):
-    """What a backup must match to load: the class, each weight's path and shape, what trains.
+    """What a backup must match to load: the class, the dtype policy (`--precision`), each
+    weight's path and shape, and what trains.
 
     The optimizers' state follows the trainable weights, so those are compared too.
     """
     trainable = {id(weight) for weight in model.trainable_weights}
-    return {"class": type(model).__name__,
+    return {"class": type(model).__name__, "dtype_policy": model.dtype_policy.name,
             "weights": [[weight.path, list(weight.shape), id(weight) in trainable]
                         for weight in model.weights]}
 
@@ -430,10 +431,15 @@ def _refuse_another_models_backup(model, out_dir):
     with open(layout_file) as handle:
         saved = json.load(handle)
     current = _weights_layout(model)
+    saved.setdefault("dtype_policy", current["dtype_policy"])  # not recorded before
     if saved == current:
         return
     if saved["class"] != current["class"]:
         difference = f"it trained a {saved['class']}, this is a {current['class']}"
+    elif saved["dtype_policy"] != current["dtype_policy"]:
+        # Its optimizers were loss-scaled under mixed_float16 alone: their state would not load.
+        difference = (f"it trained in {saved['dtype_policy']}, this one in "
+                      f"{current['dtype_policy']} (--precision)")
     elif len(saved["weights"]) != len(current["weights"]):
         difference = (f"it had {len(saved['weights'])} weights, this model has "
                       f"{len(current['weights'])}")

@@ -14,7 +14,7 @@ import pytest
 
 from keras_gen import training
 from keras_gen.cli import main
-from keras_gen.utils import make_grid
+from keras_gen.utils import dtype_policy, make_grid
 from tests.helpers import tiny_gan
 
 TINY_TRAIN = ["--width", "4", "--latent-dim", "8", "--limit", "64", "--batch-size", "32",
@@ -157,6 +157,26 @@ def test_ctrl_c_ends_train_with_one_line_and_the_command_resumes(tmp_path, capsy
         "2); --overwrite (overwrite=True) starts afresh instead.\n")
     with open(tmp_path / "run" / "history.json") as handle:
         assert json.load(handle)["epoch"] == [1, 2]
+
+
+def test_train_in_mixed_bfloat16_and_continue_in_it(tmp_path):
+    # --precision: the model computes in bfloat16 (variables float32), saves that in
+    # model.keras, and the process, a notebook or this test session, stays in float32.
+    out = str(tmp_path / "run")
+    command = ["train", "dcgan", "--precision", "mixed_bfloat16", "--out", out, *TINY_TRAIN]
+    assert main([*command, "--epochs", "1"]) == 0
+    assert keras.config.dtype_policy().name == "float32"
+    model = keras.models.load_model(os.path.join(out, "model.keras"))
+    dense = model.generator.get_layer("stem").get_layer("stem_dense")
+    assert (dense.compute_dtype, dense.kernel.dtype) == ("bfloat16", "float32")
+    assert model.generate(2, seed=0).dtype == np.float32
+    assert main([*command, "--epochs", "2", "--continue"]) == 0  # in the run's own policy
+    model = keras.models.load_model(os.path.join(out, "model.keras"))
+    assert int(model.g_optimizer.iterations) == 4  # 64 images in batches of 32, 2 epochs
+    assert model.generator.get_layer("stem").get_layer("stem_dense").compute_dtype == "bfloat16"
+    with open(os.path.join(out, "history.json")) as handle:
+        history = json.load(handle)
+    assert history["epoch"] == [1, 2] and all(np.isfinite(history["g_loss"]))
 
 
 def test_train_takes_a_learning_rate(tmp_path, monkeypatch):
@@ -411,10 +431,13 @@ def test_an_interrupted_run_does_not_resume_into_another_model(tmp_path):
     frozen = tiny_gan()
     transfer.freeze(frozen.discriminator, up_to="block_0")
     frozen.compile()
+    with dtype_policy("mixed_bfloat16"):  # --precision: same weights, other optimizer state
+        bfloat16 = tiny_gan()
     # The generator's stem maps z (8) to 7x7 maps of 4 * width channels: 784 at width 4.
     for model, difference in [
             (tiny_gan(width=8), r"its stem/stem_dense/kernel was \(8, 784\), here \(8, 1568\)"),
             (frozen, r"its block_0/conv_sn/conv/kernel was trained, here frozen"),
+            (bfloat16, r"it trained in float32, this one in mixed_bfloat16 \(--precision\)"),
             (tiny_vae(), r"it trained a GAN, this is a VAE")]:
         with pytest.raises(FileExistsError, match=(
                 rf"run holds an interrupted run of another model \({difference}\), which cannot "
@@ -423,7 +446,14 @@ def test_an_interrupted_run_does_not_resume_into_another_model(tmp_path):
             training.train(model, tiny_dataset(), out, epochs=3, verbose=0)
     assert backup == {name: open(os.path.join(out, "backup", name), "rb").read()
                       for name in os.listdir(os.path.join(out, "backup"))}
-    # The same model resumes (the third epoch only); overwrite=True starts afresh instead.
+    # The same model resumes (the third epoch only), from a layout written before the policy
+    # was recorded too; overwrite=True starts afresh instead.
+    layout_file = os.path.join(out, "checkpoints", "weights_layout.json")
+    with open(layout_file) as handle:
+        layout = json.load(handle)
+    assert layout.pop("dtype_policy") == "float32"
+    with open(layout_file, "w") as handle:
+        json.dump(layout, handle)
     assert len(training.train(tiny_gan(), tiny_dataset(), out, epochs=3,
                               verbose=0).history["g_loss"]) == 1
     with pytest.raises(RuntimeError, match="simulated crash"):
