@@ -1,5 +1,5 @@
-"""Named datasets: the embedded scikit-learn digits, and anything TFDS can download (or an
-operating system package has installed)."""
+"""Named datasets: the embedded scikit-learn digits, and anything TFDS can download (or another
+tool has already put on this machine: an operating system package, Keras' download cache)."""
 
 import difflib
 import os
@@ -187,11 +187,10 @@ def load_digits(split="train"):
 def load_tfds(name, split="train", data_dir=None, download=True):
     """Loads a TFDS dataset into memory as uint8 images and int32 labels.
 
-    Data TFDS has not prepared is read from an operating system's copy when one is installed
+    Data TFDS has not prepared is read from a copy another tool put on this machine
     (`local_copy`: Debian's `dataset-fashion-mnist`, or what `keras.datasets` downloaded into
-    Keras' cache), in its files' order, else downloaded. When
-    none of the hosts the download would use answers (`download_urls`), it is refused at once
-    rather than after TFDS' retries.
+    Keras' cache), in its files' order, else downloaded. When none of the hosts the download
+    would use answers (`download_urls`), it is refused at once rather than after TFDS' retries.
 
     Args:
         name: str. A TFDS name such as `"mnist"`, `"fashion_mnist"`, `"cifar10"`.
