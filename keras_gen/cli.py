@@ -66,7 +66,8 @@ def _add_train_command(commands):
     train.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
                        metavar="NAME_OR_PATH",
                        help="'digits' (embedded, default), a TFDS name such as 'mnist' "
-                            "(needs network), or a local path: a folder of IDX .gz files, "
+                            "(needs network, unless TFDS prepared it or keras.datasets left it "
+                            "in Keras' cache), or a local path: a folder of IDX .gz files, "
                             "an .npz, or an image folder with one subfolder per class")
     train.add_argument("--loss", choices=sorted(LOSS_PAIRS), help="override the recipe's loss")
     train.add_argument("--epochs", type=positive_int, default=60, help="default: %(default)s")
