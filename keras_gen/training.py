@@ -118,9 +118,13 @@ def train(model, dataset, out_dir, epochs, grid_every=10, checkpoint_every=1, gr
     if overwrite:
         _discard_previous_run(out_dir)
     _refuse_another_continuation(out_dir, initial_epoch)
-    _check_epochs_to_resume(out_dir, epochs)
+    done = _check_epochs_to_resume(out_dir, epochs)
     _refuse_another_models_backup(model, out_dir)
-    _say_what_resumes(out_dir, epochs, verbose)
+    if done is not None and verbose != 0:
+        # Keras' progress bar only starts at a later epoch: the same command with another dataset
+        # resumed the earlier run's state without a word.
+        print(f"Resuming the interrupted run in {out_dir} from its backup after epoch {done} "
+              f"(of {epochs}); --overwrite (overwrite=True) starts afresh instead.")
     write_json_atomic(_layout_path(out_dir), _weights_layout(model))
     all_callbacks = _callbacks(out_dir, checkpoint_every, grid_every, grid_seed, tensorboard,
                                callbacks)
@@ -360,7 +364,7 @@ def _last_checkpoint(out_dir):
 
 
 def _check_epochs_to_resume(out_dir, epochs):
-    """Raises `ValueError` if `out_dir`'s backup holds more epochs than `epochs`.
+    """The epochs `out_dir`'s backup holds (None without one); `ValueError` if more than `epochs`.
 
     Keras' fit would resume past its last epoch and train none, and `train` wrote the backup's
     state as `model.keras`: a run asked for 3 epochs held 4.
@@ -370,18 +374,7 @@ def _check_epochs_to_resume(out_dir, epochs):
         raise ValueError(f"{out_dir} holds an interrupted run that has trained {done} epochs (its "
                          f"backup), more than epochs={epochs}: pass epochs >= {done} (--epochs) "
                          "to resume it, or overwrite=True (--overwrite) to start afresh.")
-
-
-def _say_what_resumes(out_dir, epochs, verbose):
-    """Prints that `out_dir`'s interrupted run resumes, unless `verbose` is 0.
-
-    Keras' progress bar only starts at a later epoch: the same command with another dataset
-    resumed the earlier run's state without a word.
-    """
-    done = EpochBackupAndRestore.epochs_done(os.path.join(out_dir, "backup"))
-    if done is not None and verbose != 0:
-        print(f"Resuming the interrupted run in {out_dir} from its backup after epoch {done} "
-              f"(of {epochs}); --overwrite (overwrite=True) starts afresh instead.")
+    return done
 
 
 def _continuation_path(out_dir):

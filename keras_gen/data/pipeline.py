@@ -91,9 +91,10 @@ def load(source=EMBEDDED_DATASET, split="train", batch_size=64, image_size=None,
     Args:
         source: str. `"digits"` (scikit-learn's 1,797 bundled digits, the
             offline default), `"mnist"`, `"fashion_mnist"`, `"cifar10"` or any
-            TFDS name (downloaded when online; `"fashion_mnist"` is read from Debian's
-            `dataset-fashion-mnist` package when it is installed and TFDS has not
-            prepared it), or a local path: a folder of
+            TFDS name (downloaded when online; where TFDS has not prepared them,
+            `"mnist"` and `"fashion_mnist"` are read from what `keras.datasets`
+            left in Keras' cache, and `"fashion_mnist"` from Debian's
+            `dataset-fashion-mnist` package), or a local path: a folder of
             MNIST-format IDX `.gz` files, an `.npz` with `x_train`/`y_train`
             (and `x_test`/`y_test`), or a folder with one subfolder per class.
         split: str. `"train"` or `"test"`.
