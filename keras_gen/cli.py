@@ -224,6 +224,9 @@ def _add_finetune_command(commands):
                                "differ from the preset's in number or meaning")
     finetune.add_argument("--learning-rate", type=positive_float, default=None,
                           help="the optimizers' learning rate (default: the preset's recipe)")
+    finetune.add_argument("--precision", choices=PRECISIONS, default=None,
+                          help="Keras dtype policy to fine-tune in (default: the model's own; "
+                               "float32 for the shipped presets); see train --precision")
     finetune.add_argument("--epochs", type=positive_int, default=50, help="default: %(default)s")
     finetune.add_argument("--batch-size", type=positive_int, default=64,
                           help="default: %(default)s")
@@ -231,8 +234,8 @@ def _add_finetune_command(commands):
                           help="seed of the data order and noise (default: %(default)s)")
     finetune.add_argument("--out", default=None,
                           help="output folder (default: runs/finetune_PRESET)")
-    _add_run_arguments(finetune, "--freeze-d, --ada, --reset-classes and --learning-rate "
-                                 "(PRESET only names the default --out)")
+    _add_run_arguments(finetune, "--freeze-d, --ada, --reset-classes, --learning-rate and "
+                                 "--precision (PRESET only names the default --out)")
     finetune.add_argument("--monitor-every", type=non_negative_int, default=0, metavar="N",
                           help="every N epochs, score FID, KID, ... against held-out images and "
                                "keep the best-FID model as OUT/best.keras (default 0: off)")

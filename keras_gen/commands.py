@@ -212,7 +212,7 @@ def run_finetune(args):
         return _continue_run(args, out_dir, lambda shape: _finetune_monitor(args, shape, out_dir))
     training.refuse_finished_run(out_dir, args.overwrite)  # before the preset and data load
     # A preset, or a model of the user's own (runs/dcgan/model.keras was an "Unknown preset").
-    model = load_model_or_preset(args.preset, compile_preset=True)
+    model = load_model_or_preset(args.preset, compile_preset=True, dtype=args.precision)
     transfer.check_finetune_options(model, args.freeze_d, args.ada)  # before the data loads
     if args.reset_classes and getattr(model, "num_classes", None) is None:
         raise ValueError(f"--reset-classes is for conditional presets; {args.preset!r} is "

@@ -6,6 +6,7 @@ import zipfile
 import keras
 
 from keras_gen.utils.arguments import check_path
+from keras_gen.utils.precision import model_in_policy
 
 
 def load_model(path):
@@ -43,7 +44,7 @@ def load_model(path):
     return keras.models.load_model(path)
 
 
-def load_model_or_preset(path, compile_preset=False):
+def load_model_or_preset(path, compile_preset=False, dtype=None):
     """Loads a `.keras` file, or a preset (a shipped name or a preset folder).
 
     What `keras-gen sample`, `reconstruct`, `evaluate`, `export` and `finetune` take as MODEL,
@@ -54,6 +55,8 @@ def load_model_or_preset(path, compile_preset=False):
             `keras_gen.presets.list()`.
         compile_preset: bool. Compile a preset with the settings it was trained with (what
             fine-tuning starts from); False loads it for inference only.
+        dtype: optional str, one of `keras_gen.utils.PRECISIONS`. The dtype policy to compute
+            in (`keras-gen finetune --precision`); default: the one it was saved in.
 
     Returns:
         The model: compiled as it was saved for a `.keras` file; a preset (its weights checked
@@ -74,13 +77,14 @@ def load_model_or_preset(path, compile_preset=False):
     # A pathlib.Path had no endswith.
     path = check_path("path", path, "a .keras file, a preset folder or a shipped preset's name")
     if path.endswith(".keras") or os.path.isfile(path):
-        return _keras_gen_model(load_model(path), path)
+        model = _keras_gen_model(load_model(path), path)
+        return model_in_policy(model, dtype) if dtype else model
     if not os.path.isdir(path) and path not in presets.builtin_presets():
         raise FileNotFoundError(
             f"No .keras file, preset folder or shipped preset named {path!r}. Pass a .keras "
             "file (keras-gen train writes runs/<recipe>/model.keras), a preset folder, or one of "
             f"{sorted(presets.builtin_presets())}.")
-    return presets.load_preset(path, compile=compile_preset)
+    return presets.load_preset(path, compile=compile_preset, dtype=dtype)
 
 
 def _keras_gen_model(model, path):

@@ -195,3 +195,37 @@ def test_dtype_policy_holds_inside_the_block_only():
         with dtype_policy("bfloat16"):  # all-bfloat16 variables: not a training policy here
             pass
     assert keras.config.dtype_policy().name == "float32"
+
+
+def _layer_policies(model):
+    """`(class, dtype policy)` of every layer inside `model`, in a fixed order."""
+    return [(type(layer).__name__, layer.dtype_policy.name)
+            for layer in model._flatten_layers(include_self=True)]
+
+
+@pytest.mark.parametrize("build", ["tiny_gan", "tiny_cgan", "tiny_vaegan"])
+def test_deserialize_in_policy_builds_what_the_policy_would_have(build):
+    # A saved model names float32 on every layer, so a preset loaded inside dtype_policy stayed
+    # float32. Rewritten, it must match the same networks built inside the policy: outputs
+    # (logits, images, z_mean) float32, spectral norm's power iteration float32, the rest mixed.
+    import keras
+
+    from keras_gen.utils import deserialize_in_policy, dtype_policy
+    from tests import helpers
+    from tests.models import test_vae
+
+    build = getattr(helpers, build, None) or getattr(test_vae, build)
+    in_float32 = build()
+    for policy in ("mixed_bfloat16", "mixed_float16"):
+        with dtype_policy(policy):
+            built = build()
+        rebuilt = deserialize_in_policy(keras.saving.serialize_keras_object(in_float32), policy)
+        expected = _layer_policies(built)
+        assert _layer_policies(rebuilt) == expected
+        assert {"float32", policy} == {name for _, name in expected}  # both kinds are checked
+        assert keras.config.dtype_policy().name == "float32"
+        back = deserialize_in_policy(keras.saving.serialize_keras_object(built), "float32")
+        assert _layer_policies(back) == _layer_policies(in_float32)
+    assert [name for _, name in _layer_policies(in_float32)] == ["float32"] * len(expected)
+    with pytest.raises(ValueError, match=r"precision must be one of .* Received: 'bfloat16'"):
+        deserialize_in_policy(keras.saving.serialize_keras_object(in_float32), "bfloat16")

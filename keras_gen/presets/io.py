@@ -7,6 +7,7 @@ import keras
 
 from keras_gen.utils.arguments import check_bool, check_path
 from keras_gen.utils.files import atomic_folder, sha256_of, write_json_atomic
+from keras_gen.utils.precision import PRECISIONS, deserialize_in_policy
 
 PRESETS_DIR = os.path.dirname(os.path.abspath(__file__))
 CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE = "config.json", "model.weights.h5", "metadata.json"
@@ -141,13 +142,16 @@ def _write_preset_files(model, folder, metadata):
     return metadata
 
 
-def load_preset(name_or_dir, load_weights=True, compile=True):
+def load_preset(name_or_dir, load_weights=True, compile=True, dtype=None):
     """Builds the model of a preset, checks its weights' sha256 and loads them.
 
     Args:
         name_or_dir: str. A shipped preset name (`keras_gen.presets.list()`) or a folder.
         load_weights: bool. `False` gives the architecture with fresh weights.
         compile: bool. Compile with the settings the preset was trained with.
+        dtype: optional str, one of `keras_gen.utils.PRECISIONS`. The Keras dtype policy to
+            compute in (e.g. "mixed_bfloat16" to fine-tune faster); default: the one the preset
+            was saved in (float32 for the shipped ones).
 
     Returns:
         The keras_gen model.
@@ -162,6 +166,9 @@ def load_preset(name_or_dir, load_weights=True, compile=True):
 
     check_bool("load_weights", load_weights)  # "False" loaded the weights: a str is truthy
     check_bool("compile", compile)
+    if dtype is not None and dtype not in PRECISIONS:  # before the files are read
+        raise ValueError(f"dtype must be None (the preset's own) or one of {PRECISIONS}. "
+                         f"Received: dtype={dtype!r}")
     folder = resolve(name_or_dir)
     paths = {name: os.path.join(folder, name)
              for name in (CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE)}
@@ -172,7 +179,8 @@ def load_preset(name_or_dir, load_weights=True, compile=True):
     config, metadata = _read_dict(paths[CONFIG_FILE]), _read_dict(paths[METADATA_FILE])
     model_config = dict(config["model"])
     model_config.pop("compile_config", None)  # compiled below, after the weights
-    model = keras.saving.deserialize_keras_object(model_config)
+    model = (deserialize_in_policy(model_config, dtype) if dtype
+             else keras.saving.deserialize_keras_object(model_config))
     if load_weights:
         actual = sha256_of(paths[WEIGHTS_FILE])
         if actual != metadata.get("sha256"):

@@ -1,6 +1,8 @@
-"""Keras' dtype policy for one block of work: what `keras-gen train --precision` trains in."""
+"""Keras' dtype policies: one for a block of work (`keras-gen train --precision`), and a saved
+model rebuilt in another (`keras-gen finetune --precision`, `from_preset(dtype=...)`)."""
 
 import contextlib
+import copy
 
 import keras
 
@@ -37,3 +39,112 @@ def dtype_policy(name):
         yield
     finally:
         keras.config.set_dtype_policy(before)
+
+
+def deserialize_in_policy(config, name):
+    """Builds the model a serialized config describes, computing in `name` whatever it names.
+
+    A saved model names the policy of every layer (a preset trained in float32 names float32 on
+    each), so deserializing it inside `dtype_policy` alone changes nothing. This rewrites those
+    names as building the networks inside `dtype_policy(name)` would have set them:
+    - The layers a Functional network outputs keep theirs. keras_gen's networks make them
+      float32, as Keras' mixed-precision guide advises, so the losses see float32.
+    - A `SpectralNormalization` wrapper takes the variables' dtype, as `maybe_spectral` sets it
+      (its power iteration overflowed in float16).
+    - Every other layer, and the model itself, computes in `name`.
+
+    Args:
+        config: dict. `keras.saving.serialize_keras_object(model)`, or a preset's model config.
+        name: str. One of `PRECISIONS`.
+
+    Returns:
+        The new model, with fresh weights (its variables are float32 in every policy, so
+        `set_weights` takes the weights of the model it was serialized from).
+
+    Example:
+
+    ```python
+    config = keras.saving.serialize_keras_object(gan)
+    fast = deserialize_in_policy(config, "mixed_bfloat16")
+    fast.set_weights(gan.get_weights())
+    ```
+    """
+    if name not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}. Received: {name!r}")
+    config = copy.deepcopy(config)
+    _set_policies(config, keras.DTypePolicy(name))
+    with dtype_policy(name):  # what names no policy (Functional, Input, Sequential) takes it
+        return keras.saving.deserialize_keras_object(config)
+
+
+def model_in_policy(model, name):
+    """The same model, weights and compile settings, computing in `name`; `model` if it does.
+
+    What fine-tuning a model saved in another policy needs: a `.keras` file or preset trained
+    in float32 fine-tunes in `mixed_bfloat16` (`keras-gen finetune --precision`). The
+    optimizers start afresh, as fine-tuning's do.
+
+    Args:
+        model: a built keras_gen model (`GAN`, `ConditionalGAN`, `VAE`, `VAEGAN`).
+        name: str. One of `PRECISIONS`.
+
+    Returns:
+        A new model computing in `name`, or `model` itself if it already does.
+
+    Example:
+
+    ```python
+    gan = model_in_policy(keras_gen.saving.load_model("runs/dcgan/model.keras"), "mixed_bfloat16")
+    ```
+    """
+    if name not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}. Received: {name!r}")
+    if model.dtype_policy.name == name:
+        return model
+    # The config holds the compile settings too: deserializing compiles the new model with them.
+    new = deserialize_in_policy(keras.saving.serialize_keras_object(model), name)
+    new.set_weights(model.get_weights())
+    return new
+
+
+def _set_policies(node, policy):
+    """Sets `policy` on the layer configs inside `node` (see `deserialize_in_policy`)."""
+    if isinstance(node, list):
+        for item in node:
+            _set_policies(item, policy)
+        return
+    if not isinstance(node, dict):
+        return
+    layer = node.get("config")
+    if "class_name" not in node or not isinstance(layer, dict):
+        for value in node.values():
+            _set_policies(value, policy)
+        return
+    if _is_policy(layer.get("dtype")):
+        own = (keras.DTypePolicy(policy.variable_dtype)
+               if node["class_name"] == "SpectralNormalization" else policy)
+        layer["dtype"] = keras.saving.serialize_keras_object(own)
+    outputs = _output_names(layer) if node["class_name"] == "Functional" else set()
+    for key, value in layer.items():
+        if key == "layers":  # a network's layers: its outputs keep their policy
+            _set_policies([child for child in value if _layer_name(child) not in outputs],
+                          policy)
+        elif key != "dtype":
+            _set_policies(value, policy)
+
+
+def _is_policy(dtype):
+    """Whether a layer config's `dtype` is a serialized `DTypePolicy` (an Input's is a str)."""
+    return isinstance(dtype, dict) and dtype.get("class_name") == "DTypePolicy"
+
+
+def _layer_name(layer_config):
+    return layer_config.get("name", layer_config.get("config", {}).get("name"))
+
+
+def _output_names(functional_config):
+    """The names of the layers a Functional config's `output_layers` point at."""
+    outputs = functional_config.get("output_layers") or []
+    if outputs and isinstance(outputs[0], str):  # one output: ["logits", 0, 0]
+        outputs = [outputs]
+    return {entry[0] for entry in outputs}

@@ -52,6 +52,26 @@ def test_round_trip_keeps_weights_compile_settings_and_metadata(tiny_preset):
     assert not np.allclose(fresh.generate(3, seed=2), gan.generate(3, seed=2))
 
 
+def test_from_preset_computes_in_the_dtype_policy_asked_for(tiny_preset):
+    # A preset names float32 on every layer, so loading it inside a mixed policy stayed float32.
+    gan, folder = tiny_preset
+    fast = GAN.from_preset(folder, dtype="mixed_bfloat16")
+    assert fast.dtype_policy.name == "mixed_bfloat16" and fast.loss_name == "hinge"
+    assert fast.preset_metadata["dataset"] == "random"
+    dense = fast.generator.get_layer("stem").get_layer("stem_dense")
+    assert (dense.compute_dtype, dense.kernel.dtype) == ("bfloat16", "float32")
+    assert fast.discriminator.get_layer("logits").compute_dtype == "float32"
+    for mine, theirs in zip(gan.weights, fast.weights):  # the same float32 variables
+        np.testing.assert_array_equal(np.array(mine), np.array(theirs))
+    images, rounded = gan.generate(3, seed=2), fast.generate(3, seed=2)
+    assert rounded.dtype == np.float32 and not np.array_equal(images, rounded)
+    np.testing.assert_allclose(rounded, images, atol=0.05)  # bfloat16 keeps 8 bits
+    with pytest.raises(ValueError, match=r"^dtype must be None \(the preset's own\) or one of "
+                                         r"\('float32', 'mixed_bfloat16', 'mixed_float16'\)\. "
+                                         r"Received: dtype='bfloat16'$"):
+        GAN.from_preset(folder, dtype="bfloat16")
+
+
 def test_a_failed_save_over_a_preset_leaves_the_old_one_loadable(tiny_preset, monkeypatch):
     # The weights were replaced in place and metadata.json, with their sha256, after them: a
     # save that failed in between left a preset refused as "corrupted or was replaced".
@@ -521,6 +541,25 @@ def test_cli_finetunes_a_model_the_user_trained(tmp_path, monkeypatch, capsys, t
     assert int(tuned.g_optimizer.iterations) == 2  # a fresh optimizer: 64 images, batches of 32
     assert tuned.augment is not None and not tuned.discriminator.get_layer("block_0").trainable
     assert tuned.loss_name == trained_tiny_gan.loss_name  # the model's own settings kept
+
+
+def test_cli_finetunes_in_another_precision(tmp_path, monkeypatch, trained_tiny_gan):
+    # finetune had no --precision: a float32 model fine-tuned in float32 only.
+    monkeypatch.chdir(tmp_path)
+    trained_tiny_gan.save("gan.keras")
+    tiny = ["--dataset", "digits", "--limit", "64", "--batch-size", "32", "--epochs", "1"]
+    assert main(["finetune", "gan.keras", *tiny, "--precision", "mixed_bfloat16", "--ada",
+                 "--out", "fast"]) == 0
+    assert keras.config.dtype_policy().name == "float32"
+    tuned = load_model("fast/model.keras")
+    dense = tuned.generator.get_layer("stem").get_layer("stem_dense")
+    assert (dense.compute_dtype, dense.kernel.dtype) == ("bfloat16", "float32")
+    assert tuned.loss_name == "hinge" and tuned.augment is not None  # its settings kept
+    assert int(tuned.g_optimizer.iterations) == 2
+    # Without --precision a model fine-tunes in its own policy.
+    assert main(["finetune", "fast/model.keras", *tiny, "--out", "again"]) == 0
+    again = load_model("again/model.keras")
+    assert again.generator.get_layer("stem").get_layer("stem_dense").compute_dtype == "bfloat16"
 
 
 def test_models_and_presets_load_from_pathlib_paths(tiny_preset, tmp_path):
