@@ -1,17 +1,22 @@
 """Class names of a conditional run: an image folder's, its classes.json, and `--label`.
 
-`keras-gen train` and `finetune` give a conditional model an image folder's class names and write
-them to `OUT/classes.json`; `keras-gen sample --label dogs` looks a name up in the model, then in
-that file (models saved before keras_gen kept the names).
+`keras-gen train` and `finetune` give a conditional model an image folder's class names (or a
+CIFAR folder's, from its metadata) and write them to `OUT/classes.json`; `keras-gen sample
+--label dogs` looks a name up in the model, then in that file (models saved before keras_gen kept
+the names).
 """
 
 import os
 
 
 def _image_folder_names(dataset):
-    """The class subfolders' names of an image folder; [] for other datasets (IDX files, .npz)."""
+    """The class subfolders' names of an image folder, or a CIFAR folder's class names; [] for
+    other datasets (IDX files, .npz)."""
     from keras_gen import data
+    from keras_gen.data.cifar import cifar_class_names, cifar_layout
 
+    if cifar_layout(dataset):
+        return cifar_class_names(dataset)
     return data.image_folder_class_names(dataset) if data.is_image_folder(dataset) else []
 
 

@@ -68,7 +68,8 @@ def _add_train_command(commands):
                        help="'digits' (embedded, default), a TFDS name such as 'mnist' "
                             "(needs network, unless TFDS prepared it or keras.datasets left it "
                             "in Keras' cache), or a local path: a folder of IDX .gz files, "
-                            "an .npz, or an image folder with one subfolder per class")
+                            "a CIFAR folder (cifar-10-batches-py), an .npz, or an image folder "
+                            "with one subfolder per class")
     train.add_argument("--loss", choices=sorted(LOSS_PAIRS), help="override the recipe's loss")
     train.add_argument("--epochs", type=positive_int, default=60, help="default: %(default)s")
     train.add_argument("--batch-size", type=positive_int, default=64, help="default: %(default)s")

@@ -20,8 +20,8 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
     """Loads a dataset into memory as uint8 NHWC images and int32 labels.
 
     Args:
-        source: str. `"digits"` (embedded), a local path (IDX folder, `.npz` or
-            image folder) or a TFDS name such as `"mnist"`.
+        source: str. `"digits"` (embedded), a local path (IDX folder, CIFAR folder,
+            `.npz` or image folder) or a TFDS name such as `"mnist"`.
         split: str. `"train"` or `"test"`.
         image_size: optional int or `(height, width)`. Resize to this size.
             Digits default to 28.
@@ -92,11 +92,13 @@ def load(source=EMBEDDED_DATASET, split="train", batch_size=64, image_size=None,
         source: str. `"digits"` (scikit-learn's 1,797 bundled digits, the
             offline default), `"mnist"`, `"fashion_mnist"`, `"cifar10"` or any
             TFDS name (downloaded when online; where TFDS has not prepared them,
-            `"mnist"` and `"fashion_mnist"` are read from what `keras.datasets`
-            left in Keras' cache, and `"fashion_mnist"` from Debian's
-            `dataset-fashion-mnist` package), or a local path: a folder of
-            MNIST-format IDX `.gz` files, an `.npz` with `x_train`/`y_train`
-            (and `x_test`/`y_test`), or a folder with one subfolder per class.
+            `"mnist"`, `"fashion_mnist"`, `"cifar10"` and `"cifar100"` are read
+            from what `keras.datasets` left in Keras' cache, and
+            `"fashion_mnist"` from Debian's `dataset-fashion-mnist` package), or
+            a local path: a folder of MNIST-format IDX `.gz` files, a CIFAR-10 or
+            CIFAR-100 folder as published (`cifar-10-batches-py`), an `.npz` with
+            `x_train`/`y_train` (and `x_test`/`y_test`), or a folder with one
+            subfolder per class.
         split: str. `"train"` or `"test"`.
         batch_size: int. Examples per batch.
         image_size: optional int or `(height, width)`. Resize to this size

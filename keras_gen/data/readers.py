@@ -2,8 +2,9 @@
 
 Each reader returns `(images, labels)`: images uint8 NHWC, labels int32. They
 accept the layouts a user is likely to have: the MNIST IDX files as
-published, a Keras-style `.npz`, or a folder of images with one subfolder per
-class (or without subfolders, for one class).
+published, CIFAR-10 or CIFAR-100 as published for Python (`cifar`), a
+Keras-style `.npz`, or a folder of images with one subfolder per class (or
+without subfolders, for one class).
 """
 
 import gzip
@@ -15,6 +16,7 @@ import zipfile
 
 import numpy as np
 
+from keras_gen.data.cifar import cifar_layout, holds_cifar_split, read_cifar_folder
 from keras_gen.data.transforms import convert_images
 from keras_gen.errors import DataError
 from keras_gen.utils.arguments import CLASS_IDS_FIX, check_path, holds_class_ids
@@ -34,8 +36,9 @@ def read_local(path, split="train", image_size=None, channels=None, limit=None):
     """Reads a local dataset, choosing the reader from what `path` is.
 
     Args:
-        path: str or `pathlib.Path`. A folder of IDX files, an `.npz` file, or a folder of
-            class subfolders holding images (or of images, one class).
+        path: str or `pathlib.Path`. A folder of IDX files, a CIFAR-10 or CIFAR-100 folder
+            (`cifar-10-batches-py`), an `.npz` file, or a folder of class subfolders holding
+            images (or of images, one class).
         split: str. `"train"` or `"test"` (image folders have one split only and
             accept `"train"`).
         image_size: optional int. Image folders resize every image to this size
@@ -65,6 +68,8 @@ def read_local(path, split="train", image_size=None, channels=None, limit=None):
             f"Cannot read {path!r}: a dataset file must be an .npz with x_train/y_train "
             "(and x_test/y_test). For other files, point at their folder instead."
         )
+    if cifar_layout(path):
+        return read_cifar_folder(path, split)
     if is_image_folder(path):
         return read_image_folder(path, split, image_size=image_size, channels=channels,
                                  limit=limit)
@@ -98,7 +103,7 @@ def is_image_folder(path):
         path: str. Any path.
 
     Returns:
-        bool. True for a folder without MNIST-format IDX files.
+        bool. True for a folder without MNIST-format IDX files or CIFAR batches.
 
     Example:
 
@@ -106,7 +111,8 @@ def is_image_folder(path):
     split = "train" if is_image_folder(path) else "test"
     ```
     """
-    return os.path.isdir(path) and not any(_find_idx_file(path, s, "images") for s in SPLITS)
+    return (os.path.isdir(path) and not any(_find_idx_file(path, s, "images") for s in SPLITS)
+            and not cifar_layout(path))
 
 
 def read_idx_folder(folder, split="train"):
@@ -145,9 +151,11 @@ def read_idx_folder(folder, split="train"):
 
 
 def holds_split(path, split):
-    """Whether `path`, a Keras-style `.npz` file or a folder of IDX files, holds `split` whole.
+    """Whether `path`, a Keras-style `.npz` file, a folder of IDX files or a CIFAR folder, holds
+    `split` whole.
 
-    A download cut short leaves a truncated `.npz` (no zip directory) or only some IDX files.
+    A download cut short leaves a truncated `.npz` (no zip directory), only some IDX files or
+    only some CIFAR batches.
 
     Args:
         path: str. An `.npz` file or a folder.
@@ -164,6 +172,8 @@ def holds_split(path, split):
             return False
         with zipfile.ZipFile(path) as archive:
             return f"x_{split}.npy" in archive.namelist()
+    if cifar_layout(path):
+        return holds_cifar_split(path, split)
     return os.path.isdir(path) and all(
         _find_idx_file(path, split, kind) for kind in ("images", "labels"))
 

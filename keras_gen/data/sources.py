@@ -32,12 +32,17 @@ CLASS_NAMES = {
 SYSTEM_COPIES = {"fashion_mnist": ("dataset-fashion-mnist", "/usr/share/datasets/fashion-mnist")}
 
 # Where `keras.datasets`' loaders, run once online, leave the named datasets in Keras' cache
-# (`keras_cache_folder`): MNIST as the Keras-style .npz, Fashion-MNIST as its official IDX files.
+# (`keras_cache_folder`): MNIST as the Keras-style .npz, Fashion-MNIST as its official IDX files,
+# CIFAR-10 and CIFAR-100 as their official Python batches (in the folders Keras 3 unpacks to).
 # They stand in for TFDS' download too, after the package: most Keras users have them already.
 # Name: (the loader that downloads it, its file or folder in the cache).
 KERAS_CACHE_COPIES = {
     "mnist": ("keras.datasets.mnist.load_data()", "mnist.npz"),
     "fashion_mnist": ("keras.datasets.fashion_mnist.load_data()", "fashion-mnist"),
+    "cifar10": ("keras.datasets.cifar10.load_data()",
+                os.path.join("cifar-10-batches-py-target", "cifar-10-batches-py")),
+    "cifar100": ("keras.datasets.cifar100.load_data()",
+                 os.path.join("cifar-100-python-target", "cifar-100-python")),
 }
 
 
@@ -213,7 +218,8 @@ def load_tfds(name, split="train", data_dir=None, download=True):
     offline_hint = (
         f"Use a local copy instead: keras_gen.data.load('/path/to/{name}') or "
         f"`keras-gen train ... --data /path/to/{name}` with a folder of MNIST-format IDX "
-        "files, an .npz with x_train/y_train, or a folder of class subfolders."
+        "files, a CIFAR folder as published (cifar-10-batches-py), an .npz with "
+        "x_train/y_train, or a folder of class subfolders."
     )
     for number, (_, how) in enumerate(local_copies(name)):
         offline_hint += f" {how}, where load({name!r}) reads it{' too' if number else ''}."
