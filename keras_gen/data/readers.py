@@ -91,8 +91,9 @@ def check_dataset_exists(path):
     if not os.path.exists(path):
         raise DataError(
             f"No dataset at {os.fspath(path)!r}: the path does not exist. Pass a folder of "
-            "MNIST-format IDX files, an .npz with x_train/y_train, or a folder of images (one "
-            "subfolder per class, or none for one class)."
+            "MNIST-format IDX files, a CIFAR folder as published (cifar-10-batches-py), an .npz "
+            "with x_train/y_train, or a folder of images (one subfolder per class, or none for "
+            "one class)."
         )
 
 
