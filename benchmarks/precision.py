@@ -16,9 +16,16 @@ EMA generator) on MNIST (../shared/data/mnist); only Keras' dtype policy differs
 
 `mixed_float16` can be passed too: it is for GPUs (a CPU has few float16 kernels: far slower).
 
+With `--finetune PRESET` the same two parts fine-tune a preset instead (`keras-gen finetune
+--precision`, `from_preset(dtype=...)`): the preset rebuilt in each policy, `prepare_finetune` at
+Adam(--learning-rate, default 8e-4, as benchmarks/transfer.py), on the first --limit (default
+1,000) training images of --data, scored against its test split in its own domain's classifier.
+
 Usage:
     python benchmarks/precision.py [--steps 1500] [--checkpoints 300 750 1500] [--seeds 0 1]
-Writes benchmarks/results/precision.json, after every run (`"complete"` is false until the last).
+    python benchmarks/precision.py --finetune dcgan_mnist --data ../shared/data/fashion_mnist
+Writes benchmarks/results/precision.json (precision_finetune.json with --finetune), after every
+run (`"complete"` is false until the last).
 """
 
 import argparse
@@ -30,13 +37,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
-from keras_gen import data, metrics, recipes  # noqa: E402
+from keras_gen import data, metrics, presets, recipes, transfer  # noqa: E402
 from keras_gen.data.transforms import to_unit_range  # noqa: E402
 from keras_gen.utils import dtype_policy, write_json_atomic  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MNIST = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared", "data", "mnist")
 RESULTS = os.path.join(HERE, "results", "precision.json")
+FINETUNE_RESULTS = os.path.join(HERE, "results", "precision_finetune.json")
 METRICS = ("fid", "kid", "precision", "recall", "coverage")
 BATCH_SIZE = 64
 
@@ -48,12 +56,21 @@ def build(policy, seed):
                                  seed=seed)
 
 
+def finetune_builder(preset, learning_rate):
+    """`build(policy, seed)` for --finetune: `preset` rebuilt in `policy`, ready to fine-tune."""
+    def build_finetune(policy, seed):
+        model = presets.load_preset(preset, dtype=policy)
+        model.seed = seed  # the training noise's seed; read when `fit` first traces the step
+        return transfer.prepare_finetune(model, learning_rate=learning_rate)
+    return build_finetune
+
+
 def batches(images, batch_size, seed):
     dataset = tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=seed)
     return dataset.batch(batch_size, drop_remainder=True).repeat().prefetch(2)
 
 
-def measure_speed(policies, images, batch_size, steps, repeats):
+def measure_speed(build, policies, images, batch_size, steps, repeats):
     """`{policy: {"best": images/s, "median": images/s}}` of `fit`, runs alternating."""
     dataset = batches(images, batch_size, seed=0)
     gans = {policy: build(policy, seed=0) for policy in policies}
@@ -69,8 +86,8 @@ def measure_speed(policies, images, batch_size, steps, repeats):
             for policy, times in seconds.items()}
 
 
-def train_and_score(policy, seed, images, steps_at, score):
-    """Trains the dcgan recipe under `policy`; returns its scores at each of `steps_at`."""
+def train_and_score(build, policy, seed, images, steps_at, score):
+    """Trains `build(policy, seed)`; returns its scores at each of `steps_at`."""
     gan = build(policy, seed)
     dataset, checkpoints, done = batches(images, BATCH_SIZE, seed), [], 0
     for target in steps_at:
@@ -93,14 +110,26 @@ def main():
     parser.add_argument("--speed-steps", type=int, default=30, help="steps per timed run")
     parser.add_argument("--speed-repeats", type=int, default=7, help="timed runs per policy")
     parser.add_argument("--data", default=MNIST)
+    parser.add_argument("--domain", default=None,
+                        help="classifier whose features score FID (default: --data's name)")
+    parser.add_argument("--finetune", metavar="PRESET", default=None,
+                        help="fine-tune this preset instead of training the recipe")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="training images (default: all; 1,000 with --finetune)")
+    parser.add_argument("--learning-rate", type=float, default=8e-4, help="with --finetune")
     args = parser.parse_args()
     steps_at = sorted({step for step in args.checkpoints if step < args.steps} | {args.steps})
     baseline = args.policies[0]
+    domain = args.domain or os.path.basename(os.path.normpath(args.data))
+    results = FINETUNE_RESULTS if args.finetune else RESULTS
+    builder = finetune_builder(args.finetune, args.learning_rate) if args.finetune else build
+    limit = args.limit or (1000 if args.finetune else None)
 
-    train_images = to_unit_range(data.load_arrays(args.data, split="train")[0]).numpy()
+    train_images = to_unit_range(data.load_arrays(args.data, split="train",
+                                                  limit=limit)[0]).numpy()
     speed = {}
     for batch_size in args.speed_batch_sizes:
-        speed[batch_size] = measure_speed(args.policies, train_images, batch_size,
+        speed[batch_size] = measure_speed(builder, args.policies, train_images, batch_size,
                                           args.speed_steps, args.speed_repeats)
         for policy, row in speed[batch_size].items():
             for key in ("best", "median"):
@@ -108,10 +137,10 @@ def main():
             print(f"batch {batch_size} {policy}: {row['best']:.0f} images/s best "
                   f"({row['best_ratio']:.2f}x), {row['median']:.0f} median "
                   f"({row['median_ratio']:.2f}x)", flush=True)
-        write_json_atomic(RESULTS, {"args": vars(args), "speed": speed, "complete": False})
+        write_json_atomic(results, {"args": vars(args), "speed": speed, "complete": False})
 
     test_images, test_labels = data.load_arrays(args.data, split="test")
-    reference = metrics.ReferenceStatistics(to_unit_range(test_images).numpy(), "mnist",
+    reference = metrics.ReferenceStatistics(to_unit_range(test_images).numpy(), domain,
                                             test_labels)
 
     def score(gan):
@@ -122,11 +151,11 @@ def main():
     runs = {policy: [] for policy in args.policies}
     for seed in args.seeds:
         for policy in args.policies:
-            checkpoints = train_and_score(policy, seed, train_images, steps_at, score)
+            checkpoints = train_and_score(builder, policy, seed, train_images, steps_at, score)
             runs[policy].append({"seed": seed, "checkpoints": checkpoints})
             print(policy, "seed", seed, [(c["steps"], round(c["fid"], 3)) for c in checkpoints],
                   flush=True)
-            write_json_atomic(RESULTS, {"args": vars(args), "speed": speed, "runs": runs,
+            write_json_atomic(results, {"args": vars(args), "speed": speed, "runs": runs,
                                         "complete": False})
 
     summary = {}
@@ -149,8 +178,9 @@ def main():
         cells = [f"{row['best']:.0f} ({row['median']:.0f}) {row['best_ratio']:.2f}x"
                  for row in (speed[b][policy] for b in speed)]
         print(f"{policy:<18}" + "".join(f"{cell:>26}" for cell in cells))
-    print(f"\nquality: {args.steps} steps of batch {BATCH_SIZE}, seeds {args.seeds}, "
-          f"{args.num_samples} samples vs MNIST test")
+    trained = f"{args.finetune} fine-tuned" if args.finetune else "dcgan recipe"
+    print(f"\nquality: {trained}, {args.steps} steps of batch {BATCH_SIZE} on {len(train_images)} "
+          f"images, seeds {args.seeds}, {args.num_samples} samples vs {domain} test")
     header = "".join(f"{'FID@' + str(steps):>12}" for steps in steps_at)
     print(f"{'policy':<18}{header}{'final KID':>11}{'FID ratio':>11}  final FID per seed")
     for policy, row in summary.items():
@@ -158,9 +188,9 @@ def main():
         print(f"{policy:<18}{fids}{row[f'kid@{args.steps}']:>11.4f}"
               f"{row['final_fid_ratio']:>11.3f}  "
               f"{[round(fid, 3) for fid in row['final_fid_per_seed']]}")
-    write_json_atomic(RESULTS, {"args": vars(args), "speed": speed, "runs": runs,
+    write_json_atomic(results, {"args": vars(args), "speed": speed, "runs": runs,
                                 "summary": summary, "baseline": baseline, "complete": True})
-    print(f"wrote {RESULTS}")
+    print(f"wrote {results}")
 
 
 if __name__ == "__main__":
