@@ -17,6 +17,11 @@ from keras_gen.utils.arguments import (check_bool, check_non_negative, check_pos
 
 def test_to_uint8_maps_the_tanh_range():
     np.testing.assert_array_equal(to_uint8([-1.0, 0.0, 1.0, 2.0, -3.0]), [0, 128, 255, 255, 0])
+    # Not numbers: None was a 0-d black image, and a None among numbers a black pixel.
+    for images, dtype in ((None, "object"), ([[0.5, None]], "object"), ("abc", "<U3")):
+        with pytest.raises(ValueError, match=rf"^images must be numbers \(float images in "
+                                             rf"\[-1, 1\]\); received .* of dtype {dtype}"):
+            to_uint8(images)
 
 
 def test_make_grid_places_images_row_by_row():
