@@ -208,7 +208,25 @@ def _layer_policies(model):
             for layer in model._flatten_layers(include_self=True)]
 
 
-@pytest.mark.parametrize("build", ["tiny_gan", "tiny_cgan", "tiny_vaegan"])
+def sequential_gan():
+    """A GAN of two `keras.Sequential` networks whose output layers are float32, as in Keras'
+    mixed-precision guide."""
+    import keras
+
+    from keras_gen.models import GAN
+
+    keras.utils.set_random_seed(0)
+    generator = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16 * 16),
+                                  keras.layers.Reshape((16, 16, 1)),
+                                  keras.layers.Activation("tanh", dtype="float32")])
+    discriminator = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Flatten(),
+                                      keras.layers.Dense(1, dtype="float32")])
+    gan = GAN(generator, discriminator)
+    gan.compile()
+    return gan
+
+
+@pytest.mark.parametrize("build", ["tiny_gan", "tiny_cgan", "tiny_vaegan", "sequential_gan"])
 def test_deserialize_in_policy_builds_what_the_policy_would_have(build):
     # A saved model names float32 on every layer, so a preset loaded inside dtype_policy stayed
     # float32. Rewritten, it must match the same networks built inside the policy: outputs
@@ -219,7 +237,8 @@ def test_deserialize_in_policy_builds_what_the_policy_would_have(build):
     from tests import helpers
     from tests.models import test_vae
 
-    build = getattr(helpers, build, None) or getattr(test_vae, build)
+    build = (getattr(helpers, build, None) or getattr(test_vae, build, None)
+             or globals()[build])
     in_float32 = build()
     for policy in ("mixed_bfloat16", "mixed_float16"):
         with dtype_policy(policy):

@@ -47,8 +47,10 @@ def deserialize_in_policy(config, name):
     A saved model names the policy of every layer (a preset trained in float32 names float32 on
     each), so deserializing it inside `dtype_policy` alone changes nothing. This rewrites those
     names as building the networks inside `dtype_policy(name)` would have set them:
-    - The layers a Functional network outputs keep theirs. keras_gen's networks make them
-      float32, as Keras' mixed-precision guide advises, so the losses see float32.
+    - The layers a network outputs (a Functional's outputs, a Sequential's last layer) keep
+      theirs. keras_gen's networks make them float32, as Keras' mixed-precision guide advises,
+      so the losses see float32. The blocks inside a network (keras_gen's `block_k`) are not
+      networks: their last layers compute like the rest.
     - A `SpectralNormalization` wrapper takes the variables' dtype, as `maybe_spectral` sets it
       (its power iteration overflowed in float16).
     - Every other layer, and the model itself, computes in `name`.
@@ -107,30 +109,34 @@ def model_in_policy(model, name):
     return new
 
 
-def _set_policies(node, policy):
-    """Sets `policy` on the layer configs inside `node` (see `deserialize_in_policy`)."""
+def _set_policies(node, policy, nested=False):
+    """Sets `policy` on the layer configs inside `node` (see `deserialize_in_policy`).
+
+    `nested`: `node` lies inside a network's layers, so a Functional or Sequential there is a
+    block (keras_gen's `block_k`), whose last layer computes like the rest, not a network.
+    """
     if isinstance(node, list):
         for item in node:
-            _set_policies(item, policy)
+            _set_policies(item, policy, nested)
         return
     if not isinstance(node, dict):
         return
     layer = node.get("config")
     if "class_name" not in node or not isinstance(layer, dict):
         for value in node.values():
-            _set_policies(value, policy)
+            _set_policies(value, policy, nested)
         return
     if _is_policy(layer.get("dtype")):
         own = (keras.DTypePolicy(policy.variable_dtype)
                if node["class_name"] == "SpectralNormalization" else policy)
         layer["dtype"] = keras.saving.serialize_keras_object(own)
-    outputs = _output_names(layer) if node["class_name"] == "Functional" else set()
+    outputs = set() if nested else _output_names(node["class_name"], layer)
     for key, value in layer.items():
         if key == "layers":  # a network's layers: its outputs keep their policy
             _set_policies([child for child in value if _layer_name(child) not in outputs],
-                          policy)
+                          policy, nested=True)
         elif key != "dtype":
-            _set_policies(value, policy)
+            _set_policies(value, policy, nested)
 
 
 def _is_policy(dtype):
@@ -142,9 +148,15 @@ def _layer_name(layer_config):
     return layer_config.get("name", layer_config.get("config", {}).get("name"))
 
 
-def _output_names(functional_config):
-    """The names of the layers a Functional config's `output_layers` point at."""
-    outputs = functional_config.get("output_layers") or []
+def _output_names(class_name, config):
+    """The names of the layers a network config outputs: a Functional's `output_layers`, a
+    Sequential's last layer; none for other layers."""
+    if class_name == "Sequential":
+        layers = config.get("layers") or []
+        return {_layer_name(layers[-1])} if layers else set()
+    if class_name != "Functional":
+        return set()
+    outputs = config.get("output_layers") or []
     if outputs and isinstance(outputs[0], str):  # one output: ["logits", 0, 0]
         outputs = [outputs]
     return {entry[0] for entry in outputs}
