@@ -158,6 +158,12 @@ def _add_export_command(commands):
                         help="TF Serving model folder (default: %(default)s)")
     export.add_argument("--version", type=positive_int,
                         help="version number (default: one more than the newest)")
+    export.add_argument("--precision", choices=PRECISIONS, default=None,
+                        help="Keras dtype policy the SavedModel computes in (default: the "
+                             "model's own). A model trained with --precision mixed_bfloat16 "
+                             "served 3.3x slower at batch 64 with bfloat16 emulated, as on CPUs "
+                             "without AVX512-BF16 or AMX (benchmarks/export_precision.py); "
+                             "float32 exports the same weights to compute in float32")
 
 
 def _add_serve_command(commands):

@@ -337,8 +337,9 @@ def _reference_statistics(source, domain, inception_weights, image_shape=None):
                                        inception_weights)
 
 
-def _export_one(model_file, name, out, version=None):
-    """Exports a .keras file or a preset as OUT/NAME/<version>/; returns the version's path."""
+def _export_one(model_file, name, out, version=None, precision=None):
+    """Exports a .keras file or a preset as OUT/NAME/<version>/, computing in `precision` (None:
+    the model's own dtype policy); returns the version's path."""
     from keras_gen import export, presets
     from keras_gen.saving import load_model_or_preset
 
@@ -351,7 +352,7 @@ def _export_one(model_file, name, out, version=None):
         export.check_model_name(name)  # before the model loads
     except ValueError as error:
         raise ValueError(f"--name: {error}") from None
-    model = load_model_or_preset(model_file)
+    model = load_model_or_preset(model_file, dtype=precision)
     path = export.export_saved_model(model, os.path.join(out, name), version)
     print(f"Exported {model_file} to {path} (checked through the SavedModel session loader)")
     return path
@@ -368,7 +369,8 @@ def run_export(args):
         raise ValueError("--name and --version apply to one MODEL; --all-presets exports each "
                          "preset under its own name as the next version.")
     jobs = sorted(presets.builtin_presets()) if args.all_presets else [args.model_file]
-    paths = [_export_one(job, args.name, args.out, args.version) for job in jobs]
+    paths = [_export_one(job, args.name, args.out, args.version, args.precision)
+             for job in jobs]
     print(f"Updated {export.write_models_config(args.out)}")
     return paths
 

@@ -45,6 +45,31 @@ def test_a_model_trained_in_mixed_bfloat16_exports(tmp_path):
     assert EXPORT_ATOL["float32"] < worst <= EXPORT_ATOL["bfloat16"]  # rounded, yet close
 
 
+def test_cli_exports_a_mixed_bfloat16_model_to_compute_in_float32(tmp_path):
+    # A model trained in mixed_bfloat16 served in bfloat16 only: ~3x slower on CPUs without
+    # AVX512-BF16 or AMX (benchmarks/export_precision.py).
+    from keras_gen.export.verify import SessionModel, probe_cases
+    from keras_gen.utils import dtype_policy, model_in_policy
+
+    with dtype_policy("mixed_bfloat16"):
+        model = tiny_gan()
+    model.save(tmp_path / "gan.keras")
+    out = str(tmp_path / "saved_models")
+    assert main(["export", str(tmp_path / "gan.keras"), "--name", "own", "--out", out]) == 0
+    assert main(["export", str(tmp_path / "gan.keras"), "--name", "fp32", "--out", out,
+                 "--precision", "float32"]) == 0
+    in_float32 = model_in_policy(model, "float32")  # the same weights
+
+    def worst_difference(name):
+        with SessionModel(os.path.join(out, name, "1")) as session_model:
+            return max(float(np.max(np.abs(session_model.run(signature, inputs)[key] - value)))
+                       for signature, inputs, expected in probe_cases(in_float32)
+                       for key, value in expected.items())
+
+    assert worst_difference("fp32") < 1e-5  # float32 throughout, as the model in float32
+    assert worst_difference("own") > 1e-4  # rounded to bfloat16's 8 bits on the way
+
+
 def test_conditional_vae_signatures_refuse_labels_outside_the_classes(tmp_path):
     import tensorflow as tf
 
