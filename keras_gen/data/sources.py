@@ -44,6 +44,9 @@ KERAS_CACHE_COPIES = {
     "cifar100": ("keras.datasets.cifar100.load_data()",
                  os.path.join("cifar-100-python-target", "cifar-100-python")),
 }
+# Where Keras 2 (`tf.keras`, still many TensorFlow users' Keras) unpacked CIFAR: straight into the
+# same cache folder. Read after Keras 3's, and not named in errors (one way to get a copy is enough).
+KERAS_2_CACHE_COPIES = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
 
 
 def keras_cache_folder():
@@ -75,8 +78,9 @@ def local_copies(name):
         name: str. A dataset name, e.g. `"fashion_mnist"`.
 
     Returns:
-        list of `(path, how)`: the folder or `.npz` file, and how it gets there (a sentence),
-        in the order `load_tfds` reads them: `SYSTEM_COPIES`, then `KERAS_CACHE_COPIES`.
+        list of `(path, how)`: the folder or `.npz` file, and how it gets there (a sentence,
+        None for `KERAS_2_CACHE_COPIES`), in the order `load_tfds` reads them: `SYSTEM_COPIES`,
+        `KERAS_CACHE_COPIES`, then `KERAS_2_CACHE_COPIES`.
 
     Example:
 
@@ -93,6 +97,8 @@ def local_copies(name):
         loader, entry = KERAS_CACHE_COPIES[name]
         path = os.path.join(keras_cache_folder(), entry)
         copies.append((path, f"{loader}, run once online, leaves it in {path}"))
+    if name in KERAS_2_CACHE_COPIES:
+        copies.append((os.path.join(keras_cache_folder(), KERAS_2_CACHE_COPIES[name]), None))
     return copies
 
 
@@ -221,7 +227,8 @@ def load_tfds(name, split="train", data_dir=None, download=True):
         "files, a CIFAR folder as published (cifar-10-batches-py), an .npz with "
         "x_train/y_train, or a folder of class subfolders."
     )
-    for number, (_, how) in enumerate(local_copies(name)):
+    ways = [how for _, how in local_copies(name) if how]
+    for number, how in enumerate(ways):
         offline_hint += f" {how}, where load({name!r}) reads it{' too' if number else ''}."
     known = tfds.list_builders()
     if name not in known:

@@ -127,8 +127,19 @@ def test_what_keras_datasets_cifar10_downloaded_stands_in_for_the_download(
         raise AssertionError("the test reached for the network")
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
+    tfds_dir = str(tmp_path / "tfds")
+    # Keras 2 (tf.keras) unpacked the batches straight into the cache; Keras 3 one folder deeper.
+    write_cifar10(str(empty_keras_cache / "cifar-10-batches-py"), per_batch=1)
+    assert data.load_arrays("cifar10", data_dir=tfds_dir, download=False)[0].shape[0] == 5
     write_cifar10(str(empty_keras_cache / "cifar-10-batches-py-target" / "cifar-10-batches-py"))
-    images, labels = data.load_arrays("cifar10", data_dir=str(tmp_path / "tfds"), download=False)
+    images, labels = data.load_arrays("cifar10", data_dir=tfds_dir, download=False)
     assert images.shape == (10, 32, 32, 3) and labels.tolist()[:3] == [1, 2, 2]
     assert [path for path, _ in sources.local_copies("cifar100")] == [
-        str(empty_keras_cache / "cifar-100-python-target" / "cifar-100-python")]
+        str(empty_keras_cache / "cifar-100-python-target" / "cifar-100-python"),
+        str(empty_keras_cache / "cifar-100-python")]
+    # The offline error names one way to get a copy: Keras 3's.
+    with pytest.raises(DataError, match=r"folder of class subfolders\. keras\.datasets\.cifar100"
+                                        r"\.load_data\(\), run once online, leaves it in "
+                                        r".*cifar-100-python-target/cifar-100-python, where "
+                                        r"load\('cifar100'\) reads it\.$"):
+        data.load_arrays("cifar100", data_dir=tfds_dir, download=False)
