@@ -45,7 +45,8 @@ KERAS_CACHE_COPIES = {
                  os.path.join("cifar-100-python-target", "cifar-100-python")),
 }
 # Where Keras 2 (`tf.keras`, still many TensorFlow users' Keras) unpacked CIFAR: straight into the
-# same cache folder. Read after Keras 3's, and not named in errors (one way to get a copy is enough).
+# same cache folder. Read after Keras 3's, and not named in errors: one way to get a copy will
+# do.
 KERAS_2_CACHE_COPIES = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
 
 
