@@ -56,7 +56,8 @@ def load_model_or_preset(path, compile_preset=False, dtype=None):
         compile_preset: bool. Compile a preset with the settings it was trained with (what
             fine-tuning starts from); False loads it for inference only.
         dtype: optional str, one of `keras_gen.utils.PRECISIONS`. The dtype policy to compute
-            in (`keras-gen finetune --precision`); default: the one it was saved in.
+            in (`keras-gen finetune` and `export --precision`); default: the one it was saved
+            in.
 
     Returns:
         The model: compiled as it was saved for a `.keras` file; a preset (its weights checked

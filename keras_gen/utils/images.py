@@ -31,7 +31,7 @@ def to_uint8(images):
         # None became a 0-d black image, and a None among numbers a black pixel.
         raise ValueError(f"images must be numbers (float images in [-1, 1]); received "
                          f"{type(images).__name__} of dtype {array.dtype}: "
-                         f"{str(images)[:60]!s}")
+                         f"{str(images)[:60]}")
     # NaN (a diverged model's samples) has no uint8 value: numpy's cast warned and gave 0.
     images = np.nan_to_num(array.astype(np.float32), nan=-1.0, posinf=1.0, neginf=-1.0)
     return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)

@@ -1,5 +1,5 @@
 """Keras' dtype policies: one for a block of work (`keras-gen train --precision`), and a saved
-model rebuilt in another (`keras-gen finetune --precision`, `from_preset(dtype=...)`)."""
+model rebuilt in another (`keras-gen finetune` and `export --precision`, `from_preset(dtype=)`)."""
 
 import contextlib
 import copy
@@ -82,9 +82,10 @@ def deserialize_in_policy(config, name):
 def model_in_policy(model, name):
     """The same model, weights and compile settings, computing in `name`; `model` if it does.
 
-    What fine-tuning a model saved in another policy needs: a `.keras` file or preset trained
-    in float32 fine-tunes in `mixed_bfloat16` (`keras-gen finetune --precision`). The
-    optimizers start afresh, as fine-tuning's do.
+    A `.keras` file or preset trained in float32 fine-tunes in `mixed_bfloat16` (`keras-gen
+    finetune --precision`); one trained in `mixed_bfloat16` exports to serve in float32 on CPUs
+    without bfloat16 units (`keras-gen export --precision`). The optimizers' state is not
+    carried over (fine-tuning starts fresh ones anyway).
 
     Args:
         model: a built keras_gen model (`GAN`, `ConditionalGAN`, `VAE`, `VAEGAN`).
