@@ -1,41 +1,56 @@
-"""Class names of a conditional run: an image folder's, its classes.json, and `--label`.
+"""Class names of a conditional run: its dataset's, its classes.json, and `--label`.
 
-`keras-gen train` and `finetune` give a conditional model an image folder's class names (or a
-CIFAR folder's, from its metadata) and write them to `OUT/classes.json`; `keras-gen sample
---label dogs` looks a name up in the model, then in that file (models saved before keras_gen kept
-the names).
+`keras-gen train` and `finetune` give a conditional model the class names its dataset gives (an
+image folder's subfolders, a CIFAR folder's metadata, a named dataset's published names) and
+write them to `OUT/classes.json`; `keras-gen sample --label dogs` looks a name up in the model,
+then in that file (models saved before keras_gen kept the names).
 """
 
 import os
 
 
-def _image_folder_names(dataset):
-    """The class subfolders' names of an image folder, or a CIFAR folder's class names; [] for
-    other datasets (IDX files, .npz)."""
+def dataset_class_names(dataset):
+    """The names `dataset` gives its labels, label by label; [] where it gives none.
+
+    An image folder's class subfolders, a CIFAR folder's metadata, or a named dataset's
+    published names (`"fashion_mnist"`'s "Sneaker", `"cifar10"`'s "cat"). IDX files and `.npz`
+    arrays name none, and names that are only the labels' numbers (MNIST's) tell nothing.
+
+    Example:
+
+    ```python
+    dataset_class_names("fashion_mnist")[7]  # "Sneaker"
+    ```
+    """
     from keras_gen import data
     from keras_gen.data.cifar import cifar_class_names, cifar_layout
+    from keras_gen.data.sources import CLASS_NAMES
 
+    if not data.looks_like_path(dataset):
+        names = list(CLASS_NAMES.get(dataset, ()))
+        return [] if names == [str(label) for label in range(len(names))] else names
     if cifar_layout(dataset):
         return cifar_class_names(dataset)
     return data.image_folder_class_names(dataset) if data.is_image_folder(dataset) else []
 
 
-def folder_class_names(dataset, num_classes):
-    """An image folder's class names when it has one per label, else None (IDX files, .npz)."""
-    names = _image_folder_names(dataset)
+def class_names_of(dataset, num_classes):
+    """`dataset_class_names(dataset)` when it names each of `num_classes` labels, else None."""
+    names = dataset_class_names(dataset)
     return names if names and len(names) == num_classes else None
 
 
 def record_class_names(dataset, num_classes, out_dir):
-    """Prints which class each label is and writes OUT/classes.json, for an image folder.
+    """Prints which class each label is and writes OUT/classes.json, for a dataset that names
+    its classes (`dataset_class_names`).
 
-    A conditional model learns labels, and `--label i` asks for the i-th class subfolder by
-    name: nothing else tells a user that 1 is "dogs". Returns the JSON's path, or None for a
-    dataset without class names (IDX files, .npz).
+    A conditional model learns labels, and `--label i` asks for the i-th class by number:
+    nothing else tells a user that 1 is "dogs". Returns the JSON's path, or None for a dataset
+    without class names (IDX files, .npz).
     """
     from keras_gen.utils import write_json_atomic
 
-    names = _image_folder_names(dataset)[:num_classes]
+    names = dataset_class_names(dataset)[:num_classes]
     if not names:
         return None
     os.makedirs(out_dir, exist_ok=True)

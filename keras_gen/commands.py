@@ -33,7 +33,7 @@ def run_train(args):
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
     # A conditional model keeps an image folder's class names (sample --label dogs).
-    class_names = (class_labels.folder_class_names(args.dataset, num_classes) if conditional
+    class_names = (class_labels.class_names_of(args.dataset, num_classes) if conditional
                    else None)
     common = dict(image_shape=images.shape[1:], width=args.width, seed=args.seed,
                   jit_compile=bool(args.jit), num_classes=num_classes if conditional else None,
@@ -180,14 +180,14 @@ def run_presets(args):
 
 def _with_dataset_classes(model, labels, args):
     """The preset, with its classes reset to the dataset's under `--reset-classes`, and named
-    by an image folder's subfolders."""
-    from keras_gen import data, transfer
+    as the dataset names them (an image folder's subfolders, a CIFAR folder's metadata)."""
+    from keras_gen import transfer
 
     preset_classes = getattr(model, "num_classes", None)
     dataset_classes = int(labels.max()) + 1
     if args.reset_classes:
         num_classes = max(dataset_classes, 2)
-        names = class_labels.folder_class_names(args.dataset, num_classes)
+        names = class_labels.class_names_of(args.dataset, num_classes)
         return transfer.reset_classes(model, num_classes, class_names=names)
     if preset_classes is not None and dataset_classes > preset_classes:
         raise ValueError(
@@ -195,10 +195,10 @@ def _with_dataset_classes(model, labels, args):
             f"{dataset_classes - 1}), but {args.preset!r} knows {preset_classes}. Pass "
             "--reset-classes to learn the dataset's classes afresh."
         )
-    if preset_classes is not None and data.is_image_folder(args.dataset):
-        # The folder's classes take the preset's labels 0, 1, ...: the preset's names no longer
+    if preset_classes is not None and class_labels.dataset_class_names(args.dataset):
+        # The dataset's classes take the preset's labels 0, 1, ...: the preset's names no longer
         # say what they are (cgan_fashion_mnist's class 1, "Trouser", now learns the dogs).
-        model.class_names = class_labels.folder_class_names(args.dataset, preset_classes)
+        model.class_names = class_labels.class_names_of(args.dataset, preset_classes)
     return model
 
 

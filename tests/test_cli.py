@@ -12,10 +12,11 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from keras_gen import training
+from keras_gen import class_labels, training
 from keras_gen.cli import main
+from keras_gen.data import sources
 from keras_gen.utils import dtype_policy, make_grid
-from tests.helpers import tiny_gan
+from tests.helpers import SHARED_DATA, tiny_gan
 
 TINY_TRAIN = ["--width", "4", "--latent-dim", "8", "--limit", "64", "--batch-size", "32",
               "--grid-every", "1", "--checkpoint-every", "1"]
@@ -581,6 +582,33 @@ def test_conditional_recipes_need_two_classes(tmp_path, capsys):
                          rf"least 2 classes; '.*mine' has one \(a folder of images without class "
                          r"subfolders is one class\)\. Train dcgan or vae on it",
                          capsys.readouterr().err)
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "fashion_mnist")),
+                    reason="../shared/data is not beside this checkout")
+def test_a_conditional_run_on_a_named_dataset_takes_its_published_class_names(
+        tmp_path, monkeypatch, capsys):
+    # `train cgan --dataset fashion_mnist` named no classes (the cgan_fashion_mnist preset did):
+    # `sample --label Sneaker` was refused. The name is read here from what keras.datasets
+    # leaves in Keras' cache: ../shared's official files.
+    cache = tmp_path / "keras_home" / "datasets" / "fashion-mnist"
+    cache.mkdir(parents=True)
+    for name in os.listdir(os.path.join(SHARED_DATA, "fashion_mnist")):
+        os.symlink(os.path.join(SHARED_DATA, "fashion_mnist", name), cache / name)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setattr(sources, "SYSTEM_COPIES", {})
+    out = tmp_path / "run"
+    assert main(["train", "cgan", "--dataset", "fashion_mnist", "--epochs", "1",
+                 "--out", str(out), *TINY_TRAIN]) == 0
+    assert "Classes (sample one with --label N): 0 T-shirt/top, 1 Trouser, " in (
+        capsys.readouterr().out)
+    model = keras.models.load_model(out / "model.keras")
+    assert model.class_names == sources.CLASS_NAMES["fashion_mnist"]
+    assert main(["sample", str(out / "model.keras"), "--label", "Sneaker", "-n", "2",
+                 "--out", str(tmp_path / "sneakers.png")]) == 0
+    # Names that are only the labels' numbers tell nothing: MNIST's are not recorded.
+    assert class_labels.dataset_class_names("mnist") == []
+    assert class_labels.dataset_class_names("cifar10")[3] == "cat"
 
 
 def test_a_conditional_run_on_an_image_folder_says_which_label_is_which(tmp_path, capsys):

@@ -14,13 +14,15 @@ from keras_gen.errors import DataError
 # with no official split, and a fixed rule keeps the split reproducible.
 _DIGITS_TEST_EVERY = 5
 
-# The named datasets' classes in label order (Fashion-MNIST's as its publishers name them), so a
-# conditional model trained on one can be asked for "Sneaker" (`class_names`).
+# The named datasets' classes in label order (Fashion-MNIST's and CIFAR-10's as their publishers
+# name them), so a conditional model trained on one can be asked for "Sneaker" (`class_names`).
 CLASS_NAMES = {
     "digits": tuple(str(digit) for digit in range(10)),
     "mnist": tuple(str(digit) for digit in range(10)),
     "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                       "Sneaker", "Bag", "Ankle boot"),
+    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                "truck"),
 }
 
 

@@ -60,7 +60,7 @@ def test_cifar10_folder_reads_as_published(tmp_path):
     assert test_images.shape == (3, 32, 32, 3) and test_labels.tolist() == [7, 8, 9]
     # It is no image folder: a conditional run names its classes from batches.meta.
     assert not data.is_image_folder(folder)
-    assert class_labels.folder_class_names(folder, 10) == CIFAR10_NAMES
+    assert class_labels.class_names_of(folder, 10) == CIFAR10_NAMES
 
 
 def test_cifar100_folder_gives_its_fine_labels(tmp_path):
@@ -75,7 +75,7 @@ def test_cifar100_folder_gives_its_fine_labels(tmp_path):
     # _batch's labels wrap at 10; keras.datasets.cifar100's default is the fine labels too.
     assert images.shape == (4, 32, 32, 3) and labels.tolist() == [0, 1, 2, 3]
     assert data.load_arrays(str(folder), split="test")[1].tolist() == [5, 6]
-    assert class_labels.folder_class_names(str(folder), 100)[41] == "fine41"
+    assert class_labels.class_names_of(str(folder), 100)[41] == "fine41"
 
 
 def test_cifar_folder_cut_short_or_damaged_is_refused(tmp_path):

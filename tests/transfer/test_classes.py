@@ -263,6 +263,21 @@ def test_cli_finetune_on_a_folder_names_the_classes_by_the_folder(tmp_path, caps
         f"new_{k}" for k in range(10))
 
 
+def test_cli_finetune_on_a_cifar_folder_names_the_classes_by_its_metadata(tmp_path):
+    # The CIFAR folder's classes take the preset's labels: its names must replace the preset's.
+    from tests.data.test_cifar import CIFAR10_NAMES, write_cifar10
+
+    preset = str(tmp_path / "preset")
+    named = tiny_cgan()
+    named.class_names = tuple(f"old_{k}" for k in range(10))
+    named.save_to_preset(preset)
+    folder = write_cifar10(str(tmp_path / "cifar-10-batches-py"), per_batch=2)
+    out = tmp_path / "run"
+    assert main(["finetune", preset, "--dataset", folder, "--batch-size", "5", "--epochs", "1",
+                 "--limit", "10", "--out", str(out)]) == 0
+    assert keras.models.load_model(str(out / "model.keras")).class_names == tuple(CIFAR10_NAMES)
+
+
 def test_cli_finetune_resets_classes_to_the_dataset_or_says_how(tmp_path, capsys):
     preset = str(tmp_path / "preset")
     tiny_cgan().save_to_preset(preset)
