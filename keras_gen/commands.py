@@ -32,7 +32,7 @@ def run_train(args):
                         "subfolder per class.")
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
-    # A conditional model keeps an image folder's class names (sample --label dogs).
+    # A conditional model keeps its dataset's class names (sample --label dogs).
     class_names = (class_labels.class_names_of(args.dataset, num_classes) if conditional
                    else None)
     common = dict(image_shape=images.shape[1:], width=args.width, seed=args.seed,
