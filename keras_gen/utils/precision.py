@@ -31,8 +31,7 @@ def dtype_policy(name):
         gan.fit(dataset, epochs=5)
     ```
     """
-    if name not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}. Received: {name!r}")
+    _check_precision(name)
     before = keras.config.dtype_policy()
     keras.config.set_dtype_policy(name)
     try:
@@ -71,8 +70,7 @@ def deserialize_in_policy(config, name):
     fast.set_weights(gan.get_weights())
     ```
     """
-    if name not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}. Received: {name!r}")
+    _check_precision(name)
     config = copy.deepcopy(config)
     _set_policies(config, keras.DTypePolicy(name))
     with dtype_policy(name):  # what names no policy (Functional, Input, Sequential) takes it
@@ -100,14 +98,18 @@ def model_in_policy(model, name):
     gan = model_in_policy(keras_gen.saving.load_model("runs/dcgan/model.keras"), "mixed_bfloat16")
     ```
     """
-    if name not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}. Received: {name!r}")
+    _check_precision(name)
     if model.dtype_policy.name == name:
         return model
     # The config holds the compile settings too: deserializing compiles the new model with them.
     new = deserialize_in_policy(keras.saving.serialize_keras_object(model), name)
     new.set_weights(model.get_weights())
     return new
+
+
+def _check_precision(name):
+    if name not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}. Received: {name!r}")
 
 
 def _set_policies(node, policy, nested=False):
