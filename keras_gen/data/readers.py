@@ -30,6 +30,10 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 _IDX_IMAGES_MAGIC = 0x00000803
 _IDX_LABELS_MAGIC = 0x00000801
 _IDX_PREFIX = {"train": "train", "test": "t10k"}
+# The local layouts `read_local` reads, as the errors that point a user at one name them.
+LOCAL_LAYOUTS = ("a folder of MNIST-format IDX files, a CIFAR folder as published "
+                 "(cifar-10-batches-py), an .npz with x_train/y_train, or a folder of class "
+                 "subfolders")
 
 
 def read_local(path, split="train", image_size=None, channels=None, limit=None):
@@ -90,10 +94,8 @@ def check_dataset_exists(path):
     """
     if not os.path.exists(path):
         raise DataError(
-            f"No dataset at {os.fspath(path)!r}: the path does not exist. Pass a folder of "
-            "MNIST-format IDX files, a CIFAR folder as published (cifar-10-batches-py), an .npz "
-            "with x_train/y_train, or a folder of images (one subfolder per class, or none for "
-            "one class)."
+            f"No dataset at {os.fspath(path)!r}: the path does not exist. Pass "
+            f"{LOCAL_LAYOUTS} (a folder of images alone is one class)."
         )
 
 

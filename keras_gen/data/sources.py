@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from keras_gen.data.reachability import unreachable_hosts
-from keras_gen.data.readers import holds_split, read_local
+from keras_gen.data.readers import LOCAL_LAYOUTS, holds_split, read_local
 from keras_gen.errors import DataError
 
 # Every 5th digit is held out as the test split: scikit-learn ships one array
@@ -226,9 +226,7 @@ def load_tfds(name, split="train", data_dir=None, download=True):
 
     offline_hint = (
         f"Use a local copy instead: keras_gen.data.load('/path/to/{name}') or "
-        f"`keras-gen train ... --data /path/to/{name}` with a folder of MNIST-format IDX "
-        "files, a CIFAR folder as published (cifar-10-batches-py), an .npz with "
-        "x_train/y_train, or a folder of class subfolders."
+        f"`keras-gen train ... --data /path/to/{name}` with {LOCAL_LAYOUTS}."
     )
     ways = [how for _, how in local_copies(name) if how]
     for number, how in enumerate(ways):
