@@ -13,8 +13,9 @@ def dataset_class_names(dataset):
     """The names `dataset` gives its labels, label by label; [] where it gives none.
 
     An image folder's class subfolders, a CIFAR folder's metadata, or a named dataset's
-    published names (`"fashion_mnist"`'s "Sneaker", `"cifar10"`'s "cat"). IDX files and `.npz`
-    arrays name none, and names that are only the labels' numbers (MNIST's) tell nothing.
+    published names (`"fashion_mnist"`'s "Sneaker", `"cifar10"`'s "cat"; a TFDS dataset's as
+    TFDS records them: `data.sources.named_class_names`). IDX files and `.npz` arrays name none,
+    and names that are only the labels' numbers (MNIST's) tell nothing.
 
     Example:
 
@@ -24,10 +25,10 @@ def dataset_class_names(dataset):
     """
     from keras_gen import data
     from keras_gen.data.cifar import cifar_class_names, cifar_layout
-    from keras_gen.data.sources import CLASS_NAMES
+    from keras_gen.data.sources import named_class_names
 
     if not data.looks_like_path(dataset):
-        names = list(CLASS_NAMES.get(dataset, ()))
+        names = named_class_names(dataset)
         return [] if names == [str(label) for label in range(len(names))] else names
     if cifar_layout(dataset):
         return cifar_class_names(dataset)

@@ -121,6 +121,46 @@ def local_copy(name, split):
     return next((path for path, _ in local_copies(name) if holds_split(path, split)), None)
 
 
+def named_class_names(name):
+    """The names of a named dataset's labels, label by label, as its publisher gives them.
+
+    `CLASS_NAMES` for the datasets keras_gen lists; else TFDS' record of the dataset (what
+    preparing it read, or its code's until then: `"rock_paper_scissors"`'s "paper"), except
+    that data TFDS has not prepared is named by the copy `load_tfds` reads instead (a CIFAR-100
+    in Keras' cache names its classes; TFDS' code numbers them until it prepares its own).
+    Nothing is downloaded.
+
+    Args:
+        name: str. A dataset name, e.g. `"cifar100"`.
+
+    Returns:
+        list of str; empty for a name TFDS does not know or a dataset without class labels.
+        Names that are only the labels' numbers (MNIST's) are returned as they are.
+
+    Example:
+
+    ```python
+    named_class_names("fashion_mnist")[7]  # "Sneaker"
+    ```
+    """
+    from keras_gen.data.cifar import cifar_class_names, cifar_layout
+
+    if name in CLASS_NAMES:  # without importing TFDS
+        return list(CLASS_NAMES[name])
+    import tensorflow_datasets as tfds
+
+    if name not in tfds.list_builders():
+        return []
+    builder = tfds.builder(name)
+    copy = None if builder.is_prepared() else local_copy(name, "train")
+    if copy is not None:
+        return cifar_class_names(copy) if cifar_layout(copy) else []
+    # The label load_tfds returns is the second of the supervised keys (as_supervised=True).
+    keys = builder.info.supervised_keys
+    label = builder.info.features[keys[1]] if keys else None
+    return list(getattr(label, "names", None) or [])
+
+
 # TFDS first looks for a prepared copy in its own bucket (`DownloadConfig.try_download_gcs`), so
 # a dataset's files may come from there when their own host is down.
 TFDS_MIRROR = "https://storage.googleapis.com/tfds-data/"

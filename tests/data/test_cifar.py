@@ -63,14 +63,20 @@ def test_cifar10_folder_reads_as_published(tmp_path):
     assert class_labels.class_names_of(folder, 10) == CIFAR10_NAMES
 
 
-def test_cifar100_folder_gives_its_fine_labels(tmp_path):
-    folder = tmp_path / "cifar-100-python"
-    folder.mkdir()
+def write_cifar100(folder):
+    """A CIFAR-100 folder: 4 training images, 2 test images, fine classes named "fine0", ..."""
+    os.makedirs(folder, exist_ok=True)
     coarse = {b"coarse_labels": [0, 0, 0, 0]}
-    _dump(folder / "train", _batch(40, 4, b"fine_labels", coarse))
-    _dump(folder / "test", _batch(95, 2, b"fine_labels", {b"coarse_labels": [1, 1]}))
-    _dump(folder / "meta", {b"fine_label_names": [f"fine{i}".encode() for i in range(100)],
-                            b"coarse_label_names": [b"coarse"] * 20})
+    _dump(os.path.join(folder, "train"), _batch(40, 4, b"fine_labels", coarse))
+    _dump(os.path.join(folder, "test"), _batch(95, 2, b"fine_labels", {b"coarse_labels": [1, 1]}))
+    _dump(os.path.join(folder, "meta"),
+          {b"fine_label_names": [f"fine{i}".encode() for i in range(100)],
+           b"coarse_label_names": [b"coarse"] * 20})
+    return folder
+
+
+def test_cifar100_folder_gives_its_fine_labels(tmp_path):
+    folder = write_cifar100(tmp_path / "cifar-100-python")
     images, labels = data.load_arrays(str(folder))
     # _batch's labels wrap at 10; keras.datasets.cifar100's default is the fine labels too.
     assert images.shape == (4, 32, 32, 3) and labels.tolist() == [0, 1, 2, 3]
@@ -143,3 +149,12 @@ def test_what_keras_datasets_cifar10_downloaded_stands_in_for_the_download(
                                         r".*cifar-100-python-target/cifar-100-python, where "
                                         r"load\('cifar100'\) reads it\.$"):
         data.load_arrays("cifar100", data_dir=tfds_dir, download=False)
+
+
+def test_cifar100_by_name_is_named_by_the_copy_it_is_read_from(tmp_path, empty_keras_cache):
+    # `train cgan --dataset cifar100` read the batches keras.datasets had left in Keras' cache
+    # but named no classes: keras_gen listed none for it, and TFDS' record of a CIFAR-100 it
+    # has not prepared numbers them "0" to "99".
+    write_cifar100(empty_keras_cache / "cifar-100-python-target" / "cifar-100-python")
+    names = class_labels.dataset_class_names("cifar100")
+    assert len(names) == 100 and names[41] == "fine41"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_gen import DataError, data
+from keras_gen import DataError, class_labels, data
 from keras_gen.data import sources
 from keras_gen.data.transforms import to_unit_range
 from tests.helpers import SHARED_DATA
@@ -395,6 +395,22 @@ def test_named_dataset_offline_names_the_local_alternative(tmp_path):
     # An empty TFDS data_dir and download=False: nothing is fetched.
     with pytest.raises(DataError, match="not prepared.*--data /path/to/mnist"):
         data.load_arrays("mnist", data_dir=str(tmp_path), download=False)
+
+
+def test_a_tfds_dataset_is_named_as_tfds_records_it(monkeypatch):
+    # `train cgan --dataset rock_paper_scissors` named no classes (`sample --label paper` was
+    # refused): only the datasets keras_gen lists itself were named. TFDS' record of a dataset
+    # is in its code until the data is prepared, so nothing is fetched.
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the test reached for the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    assert class_labels.dataset_class_names("rock_paper_scissors") == ["rock", "paper",
+                                                                       "scissors"]
+    assert class_labels.dataset_class_names("svhn_cropped") == []  # "0" to "9" tell nothing
+    assert class_labels.dataset_class_names("no_such_dataset") == []
 
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "fashion_mnist")),
