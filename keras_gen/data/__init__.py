@@ -12,8 +12,8 @@ mnist = keras_gen.data.load("../shared/data/mnist", split="test")  # local IDX f
 
 from keras_gen.data.pipeline import (EMBEDDED_DATASET, from_arrays, load, load_arrays,
                                      looks_like_path)
-from keras_gen.data.readers import (check_dataset_exists, image_folder_class_names,
-                                    is_image_folder, read_local)
+from keras_gen.data.image_folder import image_folder_class_names
+from keras_gen.data.readers import check_dataset_exists, is_image_folder, read_local
 from keras_gen.errors import DataError
 
 __all__ = ["EMBEDDED_DATASET", "DataError", "check_dataset_exists", "from_arrays",
