@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_gen.data.readers import SPLITS, read_local
 from keras_gen.data.sources import load_digits, load_tfds
+from keras_gen.data.tfds_reading import names_tfds_config
 from keras_gen.data.transforms import convert_images, to_unit_range
 from keras_gen.errors import DataError
 from keras_gen.utils.arguments import check_bool, check_positive_int, is_int
@@ -21,7 +22,7 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
 
     Args:
         source: str. `"digits"` (embedded), a local path (IDX folder, CIFAR folder,
-            `.npz` or image folder) or a TFDS name such as `"mnist"`.
+            `.npz` or image folder) or a TFDS name such as `"mnist"` or `"lsun/bedroom"`.
         split: str. `"train"` or `"test"`.
         image_size: optional int or `(height, width)`. Resize to this size.
             Digits default to 28.
@@ -57,7 +58,8 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
         images, labels = read_local(source, split, image_size=image_size, channels=channels,
                                     limit=limit)
     else:
-        images, labels = load_tfds(source, split, data_dir=data_dir, download=download)
+        images, labels = load_tfds(source, split, data_dir=data_dir, download=download,
+                                   image_size=image_size, channels=channels, limit=limit)
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     return convert_images(images, image_size, channels, source=source), labels
@@ -66,7 +68,9 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
 def looks_like_path(source):
     """Whether `load` reads `source` as a local path rather than a dataset name.
 
-    It is one when it exists, holds a path separator or ends in `.npz`; `"mnist"` is a name.
+    It is one when it exists, ends in `.npz`, or holds a path separator, unless it is a TFDS
+    `name/config` (`"lsun/bedroom"`: its first part is a TFDS dataset's name); `"mnist"` is a
+    name.
 
     Args:
         source: str. What `load` and `load_arrays` take as `source`.
@@ -77,7 +81,8 @@ def looks_like_path(source):
     looks_like_path("../shared/data/mnist"), looks_like_path("mnist")  # True, False
     ```
     """
-    return os.path.exists(source) or os.sep in source or source.endswith(".npz")
+    return (os.path.exists(source) or source.endswith(".npz")
+            or (os.sep in source and not names_tfds_config(source)))
 
 
 def load(source=EMBEDDED_DATASET, split="train", batch_size=64, image_size=None,
@@ -91,7 +96,9 @@ def load(source=EMBEDDED_DATASET, split="train", batch_size=64, image_size=None,
     Args:
         source: str. `"digits"` (scikit-learn's 1,797 bundled digits, the
             offline default), `"mnist"`, `"fashion_mnist"`, `"cifar10"` or any
-            TFDS name (downloaded when online; where TFDS has not prepared them,
+            TFDS name, with a config or version as TFDS takes them
+            (`"lsun/bedroom"`; images without class labels are one class;
+            downloaded when online; where TFDS has not prepared them,
             `"mnist"`, `"fashion_mnist"`, `"cifar10"` and `"cifar100"` are read
             from what `keras.datasets` left in Keras' cache, and
             `"fashion_mnist"` from Debian's `dataset-fashion-mnist` package), or

@@ -8,6 +8,8 @@ import numpy as np
 
 from keras_gen.data.reachability import unreachable_hosts
 from keras_gen.data.readers import LOCAL_LAYOUTS, holds_split, read_local
+from keras_gen.data.tfds_reading import (image_and_label_features, read_prepared,
+                                         tfds_base_name, tfds_builder)
 from keras_gen.errors import DataError
 
 # Every 5th digit is held out as the test split: scikit-learn ships one array
@@ -149,16 +151,14 @@ def named_class_names(name):
         return list(CLASS_NAMES[name])
     import tensorflow_datasets as tfds
 
-    if name not in tfds.list_builders():
+    if tfds_base_name(name) not in tfds.list_builders():
         return []
-    builder = tfds.builder(name)
+    builder = tfds_builder(name)
     copy = None if builder.is_prepared() else local_copy(name, "train")
     if copy is not None:
         return cifar_class_names(copy) if cifar_layout(copy) else []
-    # The label load_tfds returns is the second of the supervised keys (as_supervised=True).
-    keys = builder.info.supervised_keys
-    label = builder.info.features[keys[1]] if keys else None
-    return list(getattr(label, "names", None) or [])
+    label = image_and_label_features(builder)[1]  # the label load_tfds reads
+    return list(builder.info.features[label].names) if label else []
 
 
 # TFDS first looks for a prepared copy in its own bucket (`DownloadConfig.try_download_gcs`), so
@@ -238,20 +238,28 @@ def load_digits(split="train"):
     return images[keep], labels[keep]
 
 
-def load_tfds(name, split="train", data_dir=None, download=True):
+def load_tfds(name, split="train", data_dir=None, download=True, image_size=None,
+              channels=None, limit=None):
     """Loads a TFDS dataset into memory as uint8 images and int32 labels.
 
     Data TFDS has not prepared is read from a copy another tool put on this machine
     (`local_copy`: Debian's `dataset-fashion-mnist`, or what `keras.datasets` downloaded into
     Keras' cache), in its files' order, else downloaded. When none of the hosts the download
     would use answers (`download_urls`), it is refused at once rather than after TFDS' retries.
+    A prepared split is read image by image (`tfds_reading.read_prepared`): photos of many sizes
+    are resized as they are read, and a dataset without class labels (CelebA, LSUN) is one class.
 
     Args:
-        name: str. A TFDS name such as `"mnist"`, `"fashion_mnist"`, `"cifar10"`.
+        name: str. A TFDS name such as `"mnist"`, `"cifar10"`, `"lsun/bedroom"` (a config) or
+            `"emnist/letters:3.1.0"` (a version).
         split: str. A TFDS split such as `"train"` or `"test"`.
         data_dir: optional str. TFDS data directory (defaults to TFDS' own).
         download: bool. Whether TFDS may download the data when it is not
             prepared in `data_dir` yet (nor copied to this machine by another tool).
+        image_size: optional int or `(height, width)`. Resize to this size; needed for a
+            dataset whose images differ in size (`tf_flowers`).
+        channels: optional int, 1 or 3. Convert to this many channels.
+        limit: optional int. Read only the first `limit` examples.
 
     Returns:
         `(images, labels)` as uint8 NHWC and int32.
@@ -272,18 +280,18 @@ def load_tfds(name, split="train", data_dir=None, download=True):
     for number, how in enumerate(ways):
         offline_hint += f" {how}, where load({name!r}) reads it{' too' if number else ''}."
     known = tfds.list_builders()
-    if name not in known:
+    if tfds_base_name(name) not in known:
         close = difflib.get_close_matches(name, known, n=3)
         suggestion = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise DataError(
             f"Unknown dataset {name!r}: it is not 'digits', an existing local path, or a "
             f"TFDS dataset name.{suggestion} {offline_hint}"
         )
-    builder = tfds.builder(name, data_dir=data_dir)
+    builder = tfds_builder(name, data_dir=data_dir)
     if not builder.is_prepared():
         copy = local_copy(name, split)
         if copy is not None:
-            return read_local(copy, split)
+            return read_local(copy, split, image_size=image_size, channels=channels, limit=limit)
         if not download:
             raise DataError(
                 f"TFDS dataset {name!r} is not prepared in {builder.data_dir!r} and "
@@ -306,9 +314,5 @@ def load_tfds(name, split="train", data_dir=None, download=True):
                 f"Could not download TFDS dataset {name!r} (is this machine offline?): "
                 f"{type(error).__name__}: {error}. {offline_hint}"
             ) from error
-    try:
-        arrays = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, as_supervised=True))
-    except (ValueError, KeyError) as error:
-        raise DataError(f"TFDS dataset {name!r} has no split {split!r}: {error}") from error
-    images, labels = arrays
-    return np.asarray(images, dtype=np.uint8), np.asarray(labels, dtype=np.int32)
+    return read_prepared(builder, name, split, image_size=image_size, channels=channels,
+                         limit=limit)

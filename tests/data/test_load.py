@@ -482,8 +482,7 @@ def test_debians_fashion_mnist_package_stands_in_for_the_download(tmp_path, monk
     # A copy TFDS has prepared comes first: the package stands in for the download only.
     prepared = (np.zeros((2, 28, 28, 1), np.uint8), np.array([3, 4], np.int32))
     monkeypatch.setattr(tfds.core.DatasetBuilder, "is_prepared", lambda self: True)
-    monkeypatch.setattr(tfds, "as_numpy", lambda dataset: prepared)
-    monkeypatch.setattr(tfds.core.DatasetBuilder, "as_dataset", lambda self, **kwargs: None)
+    monkeypatch.setattr(sources, "read_prepared", lambda builder, *args, **kwargs: prepared)
     assert data.load_arrays("fashion_mnist", data_dir=str(tmp_path / "tfds"))[1].tolist() == [3, 4]
     # Without the package, the offline error says where it would be read from.
     monkeypatch.setitem(sources.SYSTEM_COPIES, "fashion_mnist",

@@ -1,0 +1,159 @@
+"""TFDS datasets as TFDS users name them (`lsun/bedroom`, `emnist/letters:3.1.0`) and as their
+images come: of many sizes (`tf_flowers`), or without class labels (`celeb_a`, `lsun`).
+
+`sources.load_tfds` finds or prepares a dataset; this module resolves its name to a builder and
+reads a prepared split into memory, resizing each image as it is read.
+"""
+
+import re
+
+import numpy as np
+
+from keras_gen.data.transforms import convert_images
+from keras_gen.errors import DataError
+
+# TFDS' `name[/config][:version]` (tfds.builder's own syntax): "lsun/bedroom", "mnist:3.*.*".
+_TFDS_NAME = re.compile(r"^(?P<base>[a-z0-9_]+)(/[\w.\-]+)?(:[\w.*]+)?$")
+# Images whose size is fixed are converted this many at a time: the whole of MNIST in one
+# array (batch_size=-1) is what TFDS' own loading does, but a larger dataset need not fit twice.
+_READ_BATCH = 4096
+
+
+def tfds_base_name(name):
+    """The dataset part of a TFDS name (`"lsun"` for `"lsun/bedroom:3.1.0"`), or None when
+    `name` does not have TFDS' `name[/config][:version]` form.
+
+    Example:
+
+    ```python
+    tfds_base_name("emnist/letters")  # "emnist"
+    ```
+    """
+    match = _TFDS_NAME.match(name)
+    return match.group("base") if match else None
+
+
+def names_tfds_config(source):
+    """Whether `source`, which has a slash in it, is a TFDS `name/config` rather than a path:
+    its first part names a dataset TFDS knows (`lsun/bedroom`, not `my_photos/bedroom`).
+
+    Example:
+
+    ```python
+    names_tfds_config("emnist/letters"), names_tfds_config("data/mnist")  # True, False
+    ```
+    """
+    import tensorflow_datasets as tfds
+
+    base = tfds_base_name(source)
+    return base is not None and "/" in source and base in tfds.list_builders()
+
+
+def tfds_builder(name, data_dir=None):
+    """TFDS' builder of `name` (`name[/config][:version]`), whose dataset TFDS knows.
+
+    Raises:
+        DataError: the dataset has no such config or version; names those it has.
+
+    Example:
+
+    ```python
+    builder = tfds_builder("lsun/bedroom")
+    ```
+    """
+    import tensorflow_datasets as tfds
+
+    try:
+        return tfds.builder(name, data_dir=data_dir)
+    except (ValueError, AssertionError) as error:  # an unknown config; an unknown version
+        base = tfds_base_name(name)
+        configs = [config.name for config in tfds.builder_cls(base).BUILDER_CONFIGS or ()]
+        listed = f" Its configs: {', '.join(configs)}." if configs else ""
+        reason = re.sub(r"\s+", " ", str(error)).split(" Here are ")[0].strip()
+        raise DataError(f"TFDS dataset {base!r} has no {name!r}: {reason}{listed}") from None
+
+
+def image_and_label_features(builder):
+    """The names of the image feature a split is read from and of its class label (None when
+    the dataset has none: its images are one class, as CelebA's and LSUN's are).
+
+    A dataset's supervised pair `(image, label)` where TFDS gives one, else its only image.
+
+    Example:
+
+    ```python
+    image_and_label_features(tfds.builder("celeb_a"))  # ("image", None)
+    ```
+    """
+    import tensorflow_datasets as tfds
+
+    features = builder.info.features
+    keys = builder.info.supervised_keys
+    if (isinstance(keys, tuple) and len(keys) == 2 and all(isinstance(key, str) for key in keys)
+            and isinstance(features[keys[0]], tfds.features.Image)):
+        label = keys[1] if isinstance(features[keys[1]], tfds.features.ClassLabel) else None
+        return keys[0], label
+    images = [key for key, feature in features.items()
+              if isinstance(feature, tfds.features.Image)]
+    if len(images) != 1:
+        raise DataError(
+            f"TFDS dataset {builder.info.full_name!r} has {len(images) or 'no'} image features "
+            f"({', '.join(images) or ', '.join(features)}), and keras_gen reads one. Load the "
+            "images yourself (tfds.load) and pass them to keras_gen.data.from_arrays.")
+    return images[0], None
+
+
+def read_prepared(builder, name, split, image_size=None, channels=None, limit=None):
+    """Reads split `split` of a prepared TFDS dataset as uint8 NHWC images and int32 labels.
+
+    Each image is converted as it is read (`convert_images`), and only the first `limit` are
+    read: TFDS' own whole-split read (`batch_size=-1`) pads photos of many sizes with black to
+    the largest one's, and holds the whole split at full size.
+
+    Args:
+        builder: a prepared `tfds.core.DatasetBuilder`.
+        name: str. The dataset's name, for messages.
+        split: str. `"train"` or `"test"`.
+        image_size: optional int or `(height, width)`; needed when the images differ in size.
+        channels: optional int, 1 or 3.
+        limit: optional int. Read only the first `limit` examples, in TFDS' order.
+
+    Returns:
+        `(images, labels)`; labels are all 0 for a dataset without class labels.
+
+    Example:
+
+    ```python
+    images, labels = read_prepared(tfds.builder("tf_flowers"), "tf_flowers", "train", 64)
+    ```
+    """
+    import tensorflow_datasets as tfds
+
+    image_key, label_key = image_and_label_features(builder)
+    fixed = None not in builder.info.features[image_key].shape
+    try:
+        dataset = builder.as_dataset(split=split, shuffle_files=False)
+    except (ValueError, KeyError) as error:
+        raise DataError(f"TFDS dataset {name!r} has no split {split!r}: {error}") from error
+    if limit is not None:
+        dataset = dataset.take(limit)
+    # Photos of many sizes are converted one by one, as an image folder's are.
+    dataset = dataset.batch(_READ_BATCH if fixed else 1)
+    images, labels = [], []
+    for examples in tfds.as_numpy(dataset):
+        if examples[image_key].dtype != np.uint8:
+            raise DataError(f"The images of TFDS dataset {name!r} are "
+                            f"{examples[image_key].dtype}; keras_gen reads uint8 images. Load "
+                            "them yourself (tfds.load), scale them to uint8 and pass them to "
+                            "keras_gen.data.from_arrays.")
+        images.append(convert_images(examples[image_key], image_size, channels, source=name))
+        if images[-1].shape[1:3] != images[0].shape[1:3]:  # refused at the first that differs
+            sizes = " and ".join("x".join(map(str, batch.shape[1:3]))
+                                 for batch in (images[0], images[-1]))
+            raise DataError(f"The images of TFDS dataset {name!r} differ in size ({sizes}): "
+                            "pass image_size=N (--image-size N) to resize them as they are "
+                            "read.")
+        labels.append(examples[label_key] if label_key else np.zeros(len(images[-1])))
+    if not images:
+        raise DataError(f"TFDS dataset {name!r} holds no examples in its {split!r} split.")
+    return np.concatenate(images), np.concatenate(labels).astype(np.int32)
