@@ -70,7 +70,10 @@ def tfds_builder(name, data_dir=None):
         configs = [config.name for config in tfds.builder_cls(base).BUILDER_CONFIGS or ()]
         listed = f" Its configs: {', '.join(configs)}." if configs else ""
         reason = re.sub(r"\s+", " ", str(error)).split(" Here are ")[0].strip()
-        raise DataError(f"TFDS dataset {base!r} has no {name!r}: {reason}{listed}") from None
+        # "cifar10/train" may be a folder the user meant, named like a config.
+        path = (f" (If {name!r} is a local path: it does not exist.)" if "/" in name else "")
+        message = f"TFDS dataset {base!r} has no {name!r}: {reason}{listed}{path}"
+        raise DataError(message) from None
 
 
 def image_and_label_features(builder):

@@ -110,7 +110,9 @@ def test_a_config_is_named_as_tfds_names_it_and_images_without_labels_are_one_cl
     assert small[0].shape == (2, 8, 8, 3)
     with pytest.raises(DataError, match=r"^TFDS dataset 'keras_gen_test_faces' has no "
                                         r"'keras_gen_test_faces/medium': .*BuilderConfig medium "
-                                        r"not found.* Its configs: small, large\.$"):
+                                        r"not found.* Its configs: small, large\. \(If "
+                                        r"'keras_gen_test_faces/medium' is a local path: it "
+                                        r"does not exist\.\)$"):
         data.load_arrays("keras_gen_test_faces/medium", data_dir=tfds_dir)
     with pytest.raises(DataError, match=r"^TFDS dataset 'keras_gen_test_faces' has no "
                                         r"'keras_gen_test_faces:2\.0\.0': .*only: 1\.0\.0"):
