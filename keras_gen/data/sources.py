@@ -252,7 +252,8 @@ def load_tfds(name, split="train", data_dir=None, download=True, image_size=None
     Args:
         name: str. A TFDS name such as `"mnist"`, `"cifar10"`, `"lsun/bedroom"` (a config) or
             `"emnist/letters:3.1.0"` (a version).
-        split: str. A TFDS split such as `"train"` or `"test"`.
+        split: str. `"train"` or `"test"` (`"validation"` for a dataset without a test
+            split, as LSUN's).
         data_dir: optional str. TFDS data directory (defaults to TFDS' own).
         download: bool. Whether TFDS may download the data when it is not
             prepared in `data_dir` yet (nor copied to this machine by another tool).

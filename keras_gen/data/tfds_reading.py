@@ -116,7 +116,8 @@ def read_prepared(builder, name, split, image_size=None, channels=None, limit=No
     Args:
         builder: a prepared `tfds.core.DatasetBuilder`.
         name: str. The dataset's name, for messages.
-        split: str. `"train"` or `"test"`.
+        split: str. `"train"` or `"test"` (a dataset's `"validation"` split where it has no
+            `"test"`, as LSUN and ImageNet have none).
         image_size: optional int or `(height, width)`; needed when the images differ in size.
         channels: optional int, 1 or 3.
         limit: optional int. Read only the first `limit` examples, in TFDS' order.
@@ -134,6 +135,11 @@ def read_prepared(builder, name, split, image_size=None, channels=None, limit=No
 
     image_key, label_key = image_and_label_features(builder)
     fixed = None not in builder.info.features[image_key].shape
+    splits = builder.info.splits
+    if split == "test" and "test" not in splits and "validation" in splits:
+        # LSUN and ImageNet hold their held-out images out as "validation": what keras_gen's
+        # "test" means (`keras-gen evaluate` and --monitor-every score against it).
+        split = "validation"
     try:
         dataset = builder.as_dataset(split=split, shuffle_files=False)
     except (ValueError, KeyError) as error:

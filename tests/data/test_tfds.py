@@ -45,7 +45,8 @@ class KerasGenTestFlowers(tfds.core.GeneratorBasedBuilder):
 
 class KerasGenTestFaces(tfds.core.GeneratorBasedBuilder):
     """Photos without class labels, as in CelebA (attributes beside the image) and LSUN, in two
-    configs as `lsun/bedroom` and `lsun/church_outdoor` are."""
+    configs as `lsun/bedroom` and `lsun/church_outdoor` are, and held out as LSUN's are: a
+    "validation" split, no "test"."""
 
     VERSION = tfds.core.Version("1.0.0")
     pkg_dir_path = epath.Path(__file__).parent
@@ -59,7 +60,7 @@ class KerasGenTestFaces(tfds.core.GeneratorBasedBuilder):
         }))
 
     def _split_generators(self, dl_manager):
-        return {"train": self._generate_examples(4), "test": self._generate_examples(2)}
+        return {"train": self._generate_examples(4), "validation": self._generate_examples(2)}
 
     def _generate_examples(self, count):
         side = 8 if self.builder_config.name == "small" else 20
@@ -106,8 +107,10 @@ def test_a_config_is_named_as_tfds_names_it_and_images_without_labels_are_one_cl
     images, labels = data.load_arrays("keras_gen_test_faces/large", data_dir=tfds_dir)
     assert images.shape == (4, 20, 20, 3) and _shades(images) == [50, 100, 150, 200]
     assert labels.tolist() == [0, 0, 0, 0] and labels.dtype == np.int32
+    # What a dataset holds out as "validation" (LSUN, ImageNet) is its test split: `keras-gen
+    # evaluate` and --monitor-every score against it. It was refused as "no split 'test'".
     small = data.load_arrays("keras_gen_test_faces/small:1.0.0", split="test", data_dir=tfds_dir)
-    assert small[0].shape == (2, 8, 8, 3)
+    assert small[0].shape == (2, 8, 8, 3) and _shades(small[0]) == [50, 100]
     with pytest.raises(DataError, match=r"^TFDS dataset 'keras_gen_test_faces' has no "
                                         r"'keras_gen_test_faces/medium': .*BuilderConfig medium "
                                         r"not found.* Its configs: small, large\. \(If "
