@@ -27,9 +27,10 @@ def run_train(args):
                    or VAE_RECIPES.get(args.model, {}).get("conditional"))
     if conditional and num_classes < 2:  # else "num_classes must be an int >= 2", from deep down
         raise DataError(f"{args.model} is class-conditional and needs at least 2 classes; "
-                        f"{args.dataset!r} has one (a folder of images without class subfolders "
-                        "is one class). Train dcgan or vae on it, or sort its images into one "
-                        "subfolder per class.")
+                        f"{args.dataset!r} has one: its images have no class labels (a TFDS "
+                        "dataset without them, as celeb_a, or a folder of images without class "
+                        "subfolders). Train dcgan or vae on it, or a dataset with labels (an "
+                        "image folder: one subfolder per class).")
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
     # A conditional model keeps its dataset's class names (sample --label dogs).

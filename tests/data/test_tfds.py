@@ -135,6 +135,15 @@ def test_a_tfds_config_trains_from_the_command_line(tmp_path, monkeypatch, capsy
                  "28", "--epochs", "1", "--batch-size", "2", "--width", "4", "--latent-dim", "8",
                  "--out", str(tmp_path / "run")]) == 0
     assert (tmp_path / "run" / "model.keras").is_file()
+    # A conditional model needs classes; what it was told named only image folders.
+    capsys.readouterr()
+    assert main(["train", "cgan", "--dataset", "keras_gen_test_faces/large", "--image-size",
+                 "28", "--out", str(tmp_path / "cgan")]) == 2
+    assert capsys.readouterr().err == (
+        "keras-gen train: error: cgan is class-conditional and needs at least 2 classes; "
+        "'keras_gen_test_faces/large' has one: its images have no class labels (a TFDS dataset "
+        "without them, as celeb_a, or a folder of images without class subfolders). Train dcgan "
+        "or vae on it, or a dataset with labels (an image folder: one subfolder per class).\n")
     assert class_labels.dataset_class_names("keras_gen_test_flowers") == ["daisy", "tulip"]
     assert class_labels.dataset_class_names("keras_gen_test_faces/large") == []
 
