@@ -65,9 +65,10 @@ def _add_train_command(commands):
                             "VAE family (vae, cvae, vaegan)")
     train.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
                        metavar="NAME_OR_PATH",
-                       help="'digits' (embedded, default), a TFDS name such as 'mnist' "
-                            "(needs network, unless TFDS prepared it or keras.datasets left it "
-                            "in Keras' cache), or a local path: a folder of IDX .gz files, "
+                       help="'digits' (embedded, default), a TFDS name such as 'mnist' or "
+                            "'lsun/bedroom' (needs network, unless TFDS prepared it or "
+                            "keras.datasets left it in Keras' cache; photos of many sizes need "
+                            "--image-size), or a local path: a folder of IDX .gz files, "
                             "a CIFAR folder (cifar-10-batches-py), an .npz, or an image folder "
                             "with one subfolder per class")
     train.add_argument("--loss", choices=sorted(LOSS_PAIRS), help="override the recipe's loss")
