@@ -11,12 +11,16 @@ import numpy as np
 
 from keras_gen.data.transforms import convert_images
 from keras_gen.errors import DataError
+from keras_gen.utils.arguments import is_int
 
 # TFDS' `name[/config][:version]` (tfds.builder's own syntax): "lsun/bedroom", "mnist:3.*.*".
 _TFDS_NAME = re.compile(r"^(?P<base>[a-z0-9_]+)(/[\w.\-]+)?(:[\w.*]+)?$")
-# Images whose size is fixed are converted this many at a time: the whole of MNIST in one
-# array (batch_size=-1) is what TFDS' own loading does, but a larger dataset need not fit twice.
-_READ_BATCH = 4096
+# Images whose size is fixed are read and converted this many pixel values at a time, read or
+# resized (32 MB as uint8, 128 MB as the float32 a resize works in): MNIST's train split in two
+# batches, CelebA's 218x178 photos 288 at a time. TFDS' own whole-split read (batch_size=-1)
+# held all of a split at full size, and a resize of all of it ran in float32
+# (`benchmarks/tfds_reading.py`).
+_READ_VALUES = 1 << 25
 
 
 def tfds_base_name(name):
@@ -134,7 +138,6 @@ def read_prepared(builder, name, split, image_size=None, channels=None, limit=No
     import tensorflow_datasets as tfds
 
     image_key, label_key = image_and_label_features(builder)
-    fixed = None not in builder.info.features[image_key].shape
     splits = builder.info.splits
     if split == "test" and "test" not in splits and "validation" in splits:
         # LSUN and ImageNet hold their held-out images out as "validation": what keras_gen's
@@ -146,8 +149,8 @@ def read_prepared(builder, name, split, image_size=None, channels=None, limit=No
         raise DataError(f"TFDS dataset {name!r} has no split {split!r}: {error}") from error
     if limit is not None:
         dataset = dataset.take(limit)
-    # Photos of many sizes are converted one by one, as an image folder's are.
-    dataset = dataset.batch(_READ_BATCH if fixed else 1)
+    shape = builder.info.features[image_key].shape
+    dataset = dataset.batch(_images_per_read(shape, image_size))
     images, labels = [], []
     for examples in tfds.as_numpy(dataset):
         if examples[image_key].dtype != np.uint8:
@@ -166,3 +169,14 @@ def read_prepared(builder, name, split, image_size=None, channels=None, limit=No
     if not images:
         raise DataError(f"TFDS dataset {name!r} holds no examples in its {split!r} split.")
     return np.concatenate(images), np.concatenate(labels).astype(np.int32)
+
+
+def _images_per_read(shape, image_size):
+    """How many images `read_prepared` converts at once: photos of many sizes one by one (as an
+    image folder's are), else as many as `_READ_VALUES` pixel values hold, read or resized."""
+    if None in shape:
+        return 1
+    if image_size is None:
+        image_size = shape[:2]
+    height, width = (image_size, image_size) if is_int(image_size) else image_size
+    return max(1, _READ_VALUES // max(int(np.prod(shape)), height * width * shape[-1]))

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from keras_gen import DataError, class_labels, data
 from keras_gen.data import sources
-from keras_gen.data.transforms import to_unit_range
+from keras_gen.data.transforms import convert_images, to_unit_range
 from tests.helpers import SHARED_DATA
 
 
@@ -452,6 +452,14 @@ def test_a_tfds_name_is_prepared_by_tfds_and_loaded(tmp_path, monkeypatch, onlin
         return sorted(image.tobytes() + bytes([label]) for image, label in zip(x, y))
 
     assert pairs(images, labels) == pairs(expected, expected_labels)
+    # Read in batches of 3,000 images (of 784 values) and resized batch by batch: the same.
+    from keras_gen.data import tfds_reading
+
+    monkeypatch.setattr(tfds_reading, "_READ_VALUES", 3000 * 32 * 32)
+    batched = data.load_arrays("fashion_mnist", split="test", image_size=32,
+                               data_dir=str(tmp_path / "tfds"))
+    np.testing.assert_array_equal(batched[0], convert_images(images, 32))
+    np.testing.assert_array_equal(batched[1], labels)
 
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "fashion_mnist")),
