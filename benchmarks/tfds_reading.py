@@ -37,6 +37,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from keras_gen.utils import write_json_atomic  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "tfds_reading.json")
 DATA = os.path.join(HERE, "..", "..", "shared", "data")
@@ -126,9 +128,6 @@ def main():
                   f"{whole['peak_mb_best']:.0f} MB; time x{summary['time_ratio']:.2f}, "
                   f"memory x{summary['memory_ratio']:.2f}, same arrays: "
                   f"{summary['same_arrays']}")
-    sys.path.insert(0, os.path.join(HERE, ".."))
-    from keras_gen.utils import write_json_atomic
-
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     write_json_atomic(RESULTS, {"rounds": args.rounds, "cases": results})
     print(f"Wrote {RESULTS}")

@@ -246,8 +246,9 @@ def load_tfds(name, split="train", data_dir=None, download=True, image_size=None
     (`local_copy`: Debian's `dataset-fashion-mnist`, or what `keras.datasets` downloaded into
     Keras' cache), in its files' order, else downloaded. When none of the hosts the download
     would use answers (`download_urls`), it is refused at once rather than after TFDS' retries.
-    A prepared split is read image by image (`tfds_reading.read_prepared`): photos of many sizes
-    are resized as they are read, and a dataset without class labels (CelebA, LSUN) is one class.
+    A prepared split is read a batch at a time (`tfds_reading.read_prepared`): photos of many
+    sizes are resized as they are read, and a dataset without class labels (CelebA, LSUN) is one
+    class.
 
     Args:
         name: str. A TFDS name such as `"mnist"`, `"cifar10"`, `"lsun/bedroom"` (a config) or

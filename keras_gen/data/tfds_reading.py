@@ -27,6 +27,9 @@ def tfds_base_name(name):
     """The dataset part of a TFDS name (`"lsun"` for `"lsun/bedroom:3.1.0"`), or None when
     `name` does not have TFDS' `name[/config][:version]` form.
 
+    Args:
+        name: str. A dataset name, e.g. `"lsun/bedroom"`.
+
     Example:
 
     ```python
@@ -40,6 +43,9 @@ def tfds_base_name(name):
 def names_tfds_config(source):
     """Whether `source`, which has a slash in it, is a TFDS `name/config` rather than a path:
     its first part names a dataset TFDS knows (`lsun/bedroom`, not `my_photos/bedroom`).
+
+    Args:
+        source: str. What `keras_gen.data.load` takes as `source`.
 
     Example:
 
@@ -55,6 +61,10 @@ def names_tfds_config(source):
 
 def tfds_builder(name, data_dir=None):
     """TFDS' builder of `name` (`name[/config][:version]`), whose dataset TFDS knows.
+
+    Args:
+        name: str. A TFDS name, e.g. `"lsun/bedroom"`.
+        data_dir: optional str. TFDS data directory (defaults to TFDS' own).
 
     Raises:
         DataError: the dataset has no such config or version; names those it has.
@@ -85,6 +95,9 @@ def image_and_label_features(builder):
     the dataset has none: its images are one class, as CelebA's and LSUN's are).
 
     A dataset's supervised pair `(image, label)` where TFDS gives one, else its only image.
+
+    Args:
+        builder: a `tfds.core.DatasetBuilder`.
 
     Example:
 
