@@ -8,8 +8,8 @@ import numpy as np
 
 from keras_gen.data.reachability import unreachable_hosts
 from keras_gen.data.readers import LOCAL_LAYOUTS, holds_split, read_local
-from keras_gen.data.tfds_reading import (image_and_label_features, read_prepared,
-                                         tfds_base_name, tfds_builder)
+from keras_gen.data.tfds_reading import (check_readable, image_and_label_features,
+                                         read_prepared, tfds_base_name, tfds_builder)
 from keras_gen.errors import DataError
 
 # Every 5th digit is held out as the test split: scikit-learn ships one array
@@ -299,6 +299,7 @@ def load_tfds(name, split="train", data_dir=None, download=True, image_size=None
                 f"TFDS dataset {name!r} is not prepared in {builder.data_dir!r} and "
                 f"download=False. {offline_hint}"
             )
+        check_readable(builder, name, image_size)  # before minutes of download
         _check_download_hosts(builder, name, offline_hint)
         try:
             builder.download_and_prepare()

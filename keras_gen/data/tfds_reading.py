@@ -123,6 +123,28 @@ def image_and_label_features(builder):
     return images[0], None
 
 
+def check_readable(builder, name, image_size):
+    """Refuses, before TFDS downloads and prepares a dataset, what `read_prepared` would refuse
+    after: no image feature to read, or images of many sizes without `image_size`.
+
+    Args:
+        builder: a `tfds.core.DatasetBuilder`, prepared or not.
+        name: str. The dataset's name, for messages.
+        image_size: optional int or `(height, width)`: what the images are resized to.
+
+    Example:
+
+    ```python
+    check_readable(tfds.builder("tf_flowers"), "tf_flowers", None)  # raises: photos of many sizes
+    ```
+    """
+    shape = builder.info.features[image_and_label_features(builder)[0]].shape
+    if None in shape and image_size is None:
+        raise DataError(f"The images of TFDS dataset {name!r} differ in size (its image feature "
+                        f"is {shape}): pass image_size=N (--image-size N) to resize them as "
+                        "they are read. Nothing was downloaded.")
+
+
 def read_prepared(builder, name, split, image_size=None, channels=None, limit=None):
     """Reads split `split` of a prepared TFDS dataset as uint8 NHWC images and int32 labels.
 

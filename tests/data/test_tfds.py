@@ -78,6 +78,13 @@ def test_photos_of_many_sizes_are_resized_as_they_are_read(tmp_path):
     # in which TFDS pads every photo with black to the largest one's size: the smaller photos
     # were resized with black bands. Without image_size the padded photos came back as they were.
     tfds_dir = str(tmp_path / "tfds")
+    # Refused before TFDS downloads and prepares it (tf_flowers: 218 MB), not after.
+    with pytest.raises(DataError, match=r"^The images of TFDS dataset 'keras_gen_test_flowers' "
+                                        r"differ in size \(its image feature is \(None, None, "
+                                        r"3\)\): pass image_size=N \(--image-size N\) to resize "
+                                        r"them as they are read\. Nothing was downloaded\.$"):
+        data.load_arrays("keras_gen_test_flowers", data_dir=tfds_dir)
+    assert not tfds.builder("keras_gen_test_flowers", data_dir=tfds_dir).is_prepared()
     images, labels = data.load_arrays("keras_gen_test_flowers", image_size=8, data_dir=tfds_dir)
     assert images.shape == (5, 8, 8, 3) and images.dtype == np.uint8
     # Each photo is flat, one shade, and stays so, whatever TFDS' order.
@@ -104,12 +111,17 @@ def test_a_config_is_named_as_tfds_names_it_and_images_without_labels_are_one_cl
     # no class) was refused as "has no split 'train'": TFDS gives it no (image, label) pair.
     tfds_dir = str(tmp_path / "tfds")
     assert not data.looks_like_path("keras_gen_test_faces/large")
-    images, labels = data.load_arrays("keras_gen_test_faces/large", data_dir=tfds_dir)
+    images, labels = data.load_arrays("keras_gen_test_faces/large", image_size=20,
+                                      data_dir=tfds_dir)
     assert images.shape == (4, 20, 20, 3) and _shades(images) == [50, 100, 150, 200]
     assert labels.tolist() == [0, 0, 0, 0] and labels.dtype == np.int32
     # What a dataset holds out as "validation" (LSUN, ImageNet) is its test split: `keras-gen
     # evaluate` and --monitor-every score against it. It was refused as "no split 'test'".
-    small = data.load_arrays("keras_gen_test_faces/small:1.0.0", split="test", data_dir=tfds_dir)
+    # Once prepared, images TFDS declares of any size but that share one need no image_size.
+    np.testing.assert_array_equal(
+        data.load_arrays("keras_gen_test_faces/large", data_dir=tfds_dir)[0], images)
+    small = data.load_arrays("keras_gen_test_faces/small:1.0.0", split="test", image_size=8,
+                             data_dir=tfds_dir)
     assert small[0].shape == (2, 8, 8, 3) and _shades(small[0]) == [50, 100]
     with pytest.raises(DataError, match=r"^TFDS dataset 'keras_gen_test_faces' has no "
                                         r"'keras_gen_test_faces/medium': .*BuilderConfig medium "
