@@ -579,8 +579,9 @@ def test_conditional_recipes_need_two_classes(tmp_path, capsys):
         assert main(["train", recipe, "--dataset", str(tmp_path / "mine"), "--out",
                      str(tmp_path / recipe)]) == 2
         assert re.search(rf"^keras-gen train: error: {recipe} is class-conditional and needs at "
-                         rf"least 2 classes; '.*mine' has one \(a folder of images without class "
-                         r"subfolders is one class\)\. Train dcgan or vae on it",
+                         rf"least 2 classes; '.*mine' has one: its images have no class labels "
+                         r"\(a TFDS dataset without them, as celeb_a, or a folder of images "
+                         r"without class subfolders\)\. Train dcgan or vae on it",
                          capsys.readouterr().err)
 
 
