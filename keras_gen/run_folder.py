@@ -149,8 +149,9 @@ def discard_previous_run(out_dir):
     grids, one that diverged before its first checkpoint named the earlier run's `last.keras`
     as its own, one without `--monitor-every` left the earlier run's `best.keras` for its
     best, and TensorBoard drew both runs' curves as one. Only files named as
-    `keras_gen.training`'s layout names them are removed: `out_dir` is the user's choice, and may hold other files.
-    `model.keras` and `history.json` are replaced as the new run writes them.
+    `keras_gen.training`'s layout names them are removed: `out_dir` is the user's choice, and
+    may hold other files. `model.keras` and `history.json` are replaced as the new run writes
+    them.
     """
     backup_dir = os.path.join(out_dir, "backup")
     if os.path.isdir(backup_dir):
@@ -165,6 +166,7 @@ def discard_previous_run(out_dir):
 
 
 def last_checkpoint(out_dir):
+    """The run's last finite checkpoint, `FiniteModelCheckpoint`'s file."""
     return os.path.join(out_dir, "checkpoints", "last.keras")
 
 
@@ -183,6 +185,7 @@ def check_epochs_to_resume(out_dir, epochs):
 
 
 def continuation_path(out_dir):
+    """The record of the epoch an interrupted continuation started from."""
     return os.path.join(out_dir, "backup", "continuation.json")
 
 
@@ -200,6 +203,7 @@ def refuse_another_continuation(out_dir, initial_epoch):
 
 
 def layout_path(out_dir):
+    """The record of the weights a backup in `out_dir` must match (`weights_layout`)."""
     return os.path.join(out_dir, "checkpoints", "weights_layout.json")
 
 
