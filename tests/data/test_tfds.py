@@ -115,11 +115,11 @@ def test_a_config_is_named_as_tfds_names_it_and_images_without_labels_are_one_cl
                                       data_dir=tfds_dir)
     assert images.shape == (4, 20, 20, 3) and _shades(images) == [50, 100, 150, 200]
     assert labels.tolist() == [0, 0, 0, 0] and labels.dtype == np.int32
-    # What a dataset holds out as "validation" (LSUN, ImageNet) is its test split: `keras-gen
-    # evaluate` and --monitor-every score against it. It was refused as "no split 'test'".
     # Once prepared, images TFDS declares of any size but that share one need no image_size.
     np.testing.assert_array_equal(
         data.load_arrays("keras_gen_test_faces/large", data_dir=tfds_dir)[0], images)
+    # What a dataset holds out as "validation" (LSUN, ImageNet) is its test split: `keras-gen
+    # evaluate` and --monitor-every score against it. It was refused as "no split 'test'".
     small = data.load_arrays("keras_gen_test_faces/small:1.0.0", split="test", image_size=8,
                              data_dir=tfds_dir)
     assert small[0].shape == (2, 8, 8, 3) and _shades(small[0]) == [50, 100]
