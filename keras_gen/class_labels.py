@@ -29,10 +29,25 @@ def dataset_class_names(dataset):
 
     if not data.looks_like_path(dataset):
         names = named_class_names(dataset)
-        return [] if names == [str(label) for label in range(len(names))] else names
+        return names if names_say_more_than_numbers(names) else []
     if cifar_layout(dataset):
         return cifar_class_names(dataset)
     return data.image_folder_class_names(dataset) if data.is_image_folder(dataset) else []
+
+
+def names_say_more_than_numbers(names):
+    """Whether class names tell more than their labels' numbers: not MNIST's "0" to "9", and
+    not none at all.
+
+    Example:
+
+    ```python
+    names_say_more_than_numbers(["0", "1"]), names_say_more_than_numbers(["cats", "dogs"])
+    # False, True
+    ```
+    """
+    names = list(names or ())
+    return bool(names) and names != [str(label) for label in range(len(names))]
 
 
 def class_names_of(dataset, num_classes):

@@ -200,6 +200,13 @@ def _with_dataset_classes(model, labels, args):
         # The dataset's classes take the preset's labels 0, 1, ...: the preset's names no longer
         # say what they are (cgan_fashion_mnist's class 1, "Trouser", now learns the dogs).
         model.class_names = class_labels.class_names_of(args.dataset, preset_classes)
+    elif class_labels.names_say_more_than_numbers(getattr(model, "class_names", None)):
+        # Right on more of the preset's own kind of data, wrong on other data, and only the user
+        # knows which this is (cgan_fashion_mnist fine-tuned on digits calls a 7 "Sneaker").
+        shown = ", ".join(f"{label} {name}" for label, name in enumerate(model.class_names[:3]))
+        print(f"{args.dataset!r} names no classes, so the model keeps the preset's names for "
+              f"its labels ({shown}, ...). If its labels mean other classes, pass "
+              "--reset-classes: new classes, unnamed, each starting at the old ones' average.")
     return model
 
 

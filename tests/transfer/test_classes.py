@@ -278,6 +278,33 @@ def test_cli_finetune_on_a_cifar_folder_names_the_classes_by_its_metadata(tmp_pa
     assert keras.models.load_model(str(out / "model.keras")).class_names == tuple(CIFAR10_NAMES)
 
 
+def test_cli_finetune_on_a_dataset_without_names_says_it_keeps_the_presets(tmp_path, capsys):
+    # An .npz or IDX files name no classes, so the preset's names are kept, and they lie where
+    # the labels mean other classes now (cgan_fashion_mnist on digits: "Sneaker" draws a 7).
+    # Nothing said so.
+    import numpy as np
+
+    preset = str(tmp_path / "preset")
+    named = tiny_cgan()
+    named.class_names = tuple(f"old_{k}" for k in range(10))
+    named.save_to_preset(preset)
+    arrays = str(tmp_path / "digits.npz")
+    np.savez(arrays, x_train=np.zeros((20, 28, 28), np.uint8), y_train=np.arange(20) % 10)
+    args = ["finetune", preset, "--dataset", arrays, "--batch-size", "5", "--epochs", "1"]
+    assert main(args + ["--out", str(tmp_path / "run")]) == 0
+    assert (f"{arrays!r} names no classes, so the model keeps the preset's names for its labels "
+            "(0 old_0, 1 old_1, 2 old_2, ...). If its labels mean other classes, pass "
+            "--reset-classes: new classes, unnamed, each starting at the old ones' average.") in (
+                capsys.readouterr().out)
+    assert keras.models.load_model(str(tmp_path / "run" / "model.keras")).class_names == tuple(
+        f"old_{k}" for k in range(10))
+    # Names that are the labels' numbers (cgan_mnist's) cannot lie: nothing to say.
+    named.class_names = tuple(str(k) for k in range(10))
+    named.save_to_preset(preset)
+    assert main(args + ["--out", str(tmp_path / "digits_run")]) == 0
+    assert "names no classes" not in capsys.readouterr().out
+
+
 def test_cli_finetune_resets_classes_to_the_dataset_or_says_how(tmp_path, capsys):
     preset = str(tmp_path / "preset")
     tiny_cgan().save_to_preset(preset)
