@@ -24,15 +24,13 @@ def dataset_class_names(dataset):
     ```
     """
     from keras_gen import data
-    from keras_gen.data.cifar import cifar_class_names, cifar_layout
+    from keras_gen.data.readers import local_class_names
     from keras_gen.data.sources import named_class_names
 
-    if not data.looks_like_path(dataset):
-        names = named_class_names(dataset)
-        return names if names_say_more_than_numbers(names) else []
-    if cifar_layout(dataset):
-        return cifar_class_names(dataset)
-    return data.image_folder_class_names(dataset) if data.is_image_folder(dataset) else []
+    if data.looks_like_path(dataset):
+        return local_class_names(dataset)
+    names = named_class_names(dataset)
+    return names if names_say_more_than_numbers(names) else []
 
 
 def names_say_more_than_numbers(names):

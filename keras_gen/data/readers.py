@@ -13,8 +13,9 @@ import zipfile
 
 import numpy as np
 
-from keras_gen.data.cifar import cifar_layout, holds_cifar_split, read_cifar_folder
-from keras_gen.data.image_folder import read_image_folder
+from keras_gen.data.cifar import (cifar_class_names, cifar_layout, holds_cifar_split,
+                                  read_cifar_folder)
+from keras_gen.data.image_folder import image_folder_class_names, read_image_folder
 from keras_gen.errors import DataError
 from keras_gen.utils.arguments import CLASS_IDS_FIX, check_path, holds_class_ids
 
@@ -71,6 +72,24 @@ def read_local(path, split="train", image_size=None, channels=None, limit=None):
         return read_image_folder(path, split, image_size=image_size, channels=channels,
                                  limit=limit)
     return read_idx_folder(path, split)
+
+
+def local_class_names(path):
+    """The names a local dataset gives its labels, label by label: a CIFAR folder's metadata, an
+    image folder's class subfolders; [] for IDX files and `.npz` arrays, which name none.
+
+    Args:
+        path: str. A local dataset, as `read_local` takes it.
+
+    Example:
+
+    ```python
+    local_class_names("pets/")  # ['cats', 'dogs']: label 0 is cats, 1 dogs
+    ```
+    """
+    if cifar_layout(path):
+        return cifar_class_names(path)
+    return image_folder_class_names(path) if is_image_folder(path) else []
 
 
 def check_dataset_exists(path):

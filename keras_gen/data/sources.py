@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from keras_gen.data.reachability import unreachable_hosts
-from keras_gen.data.readers import LOCAL_LAYOUTS, holds_split, read_local
+from keras_gen.data.readers import LOCAL_LAYOUTS, holds_split, local_class_names, read_local
 from keras_gen.data.tfds_reading import (check_readable, image_and_label_features,
                                          read_prepared, tfds_base_name, tfds_builder)
 from keras_gen.errors import DataError
@@ -145,8 +145,6 @@ def named_class_names(name):
     named_class_names("fashion_mnist")[7]  # "Sneaker"
     ```
     """
-    from keras_gen.data.cifar import cifar_class_names, cifar_layout
-
     if name in CLASS_NAMES:  # without importing TFDS
         return list(CLASS_NAMES[name])
     import tensorflow_datasets as tfds
@@ -156,7 +154,7 @@ def named_class_names(name):
     builder = tfds_builder(name)
     copy = None if builder.is_prepared() else local_copy(name, "train")
     if copy is not None:
-        return cifar_class_names(copy) if cifar_layout(copy) else []
+        return local_class_names(copy)
     label = image_and_label_features(builder)[1]  # the label load_tfds reads
     return list(builder.info.features[label].names) if label else []
 
