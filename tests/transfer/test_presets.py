@@ -593,7 +593,7 @@ def test_models_and_presets_load_from_pathlib_paths(tiny_preset, tmp_path):
     ("runs/dcgan/last.keras", "last"),  # not a file train writes: its own name
 ])
 def test_finetune_names_its_output_after_the_model_it_starts_from(source, run_name):
-    from keras_gen.commands import _run_name
+    from keras_gen.commands.fitting import _run_name
 
     assert _run_name(source) == run_name
 

@@ -1,12 +1,9 @@
-"""The `keras-gen` commands: each is one library call with printed results.
-
-`keras_gen.cli` parses arguments and dispatches here; tests call these
-functions (or `cli.main`) directly.
-"""
+"""`keras-gen train` and `keras-gen finetune`: a run folder trained from a recipe or a preset."""
 
 import os
 
 from keras_gen import class_labels
+from keras_gen.commands.scoring import reference_statistics
 from keras_gen.errors import DataError
 from keras_gen.recipes import RECIPES, VAE_RECIPES
 from keras_gen.utils.precision import dtype_policy
@@ -102,81 +99,6 @@ def _check_image_shape_for_cli(args, image_shape):
             f"{args.dataset!r} gives {height}x{width} images, which the {args.model} networks "
             "cannot make: they make square images whose side halves at least once to 4 or more "
             f"(28, 32, 64, ...); {fix}.") from None
-
-
-def run_sample(args):
-    """Runs `keras-gen sample`; returns the PNG path."""
-    from keras_gen.saving import load_model_or_preset
-    from keras_gen.utils import save_image_grid
-
-    model = load_model_or_preset(args.model_file)
-    num_classes = getattr(model, "num_classes", None)
-    if num_classes is None:
-        if args.label is not None:
-            raise ValueError(f"{args.model_file} is not a conditional model; drop --label.")
-        images = model.generate(args.num_images, seed=args.seed)
-    else:
-        label = class_labels.label_number(args.label, model, args.model_file)
-        images = model.generate(args.num_images, labels=label, seed=args.seed)
-        if label is None:  # labels cycle 0..K-1: one class per column
-            args.columns = args.columns or num_classes
-    save_image_grid(images, args.out, columns=args.columns)
-    print(f"Wrote {args.num_images} samples (seed {args.seed}) to {args.out}")
-    return args.out
-
-
-def run_reconstruct(args):
-    """Runs `keras-gen reconstruct`; returns the mean squared error in [-1, 1] units."""
-    import numpy as np
-
-    from keras_gen import data
-    from keras_gen.data.transforms import to_unit_range
-    from keras_gen.saving import load_model_or_preset
-    from keras_gen.utils import save_image_grid
-
-    model = load_model_or_preset(args.model_file)
-    if not hasattr(model, "reconstruct"):
-        raise ValueError(f"{args.model_file} holds a {type(model).__name__}, which does not "
-                         "reconstruct; use a vae, cvae or vaegan model.")
-    size = model.image_shape[0]
-    images, labels = data.load_arrays(args.dataset, split=_held_out_split(args.dataset),
-                                      image_size=size, channels=model.image_shape[-1])
-    pick = np.random.default_rng(args.seed).permutation(len(images))[:args.num_images]
-    originals = to_unit_range(images[pick]).numpy()
-    conditions = labels[pick] if getattr(model, "num_classes", None) else None
-    reconstructions = model.reconstruct(originals, conditions)
-    columns = 8
-    rows = []
-    for start in range(0, len(originals), columns):
-        rows += [originals[start:start + columns], reconstructions[start:start + columns]]
-    save_image_grid(np.concatenate(rows), args.out, columns=columns)
-    error = float(np.mean((originals - reconstructions) ** 2))
-    print(f"Reconstructed {len(originals)} held-out images of {args.dataset}: mean squared error "
-          f"{error:.4f} (images in [-1, 1]). Wrote {args.out}")
-    return error
-
-
-def run_presets(args):
-    """Runs `keras-gen presets`; returns the metadata dict."""
-    import json
-
-    from keras_gen import presets
-
-    found = presets.list()
-    if args.json:
-        print(json.dumps(found, indent=2))
-        return found
-    print(f"{'preset':<22}{'class':<16}{'params':>10}{'fid':>9}{'kid':>9}{'coverage':>10}"
-          f"{'classes':>9}{'cond acc':>10}")
-    for name, meta in found.items():
-        m = meta.get("metrics", {})
-        accuracy = m.get("conditional_accuracy")
-        print(f"{name:<22}{meta['class']:<16}{meta['params']:>10}"
-              f"{m.get('fid', float('nan')):>9.3f}"
-              f"{m.get('kid', float('nan')):>9.4f}{m.get('coverage', float('nan')):>10.3f}"
-              f"{m.get('classes_covered', '-'):>9}"
-              f"{'-' if accuracy is None else f'{accuracy:.3f}':>10}")
-    return found
 
 
 def _with_dataset_classes(model, labels, args):
@@ -302,125 +224,7 @@ def _finetune_monitor(args, image_shape, out_dir):
             "held-out images, or a dataset with a test split.")
     # Fine-tuning overshoots on small sets (FID rises again after ~1,500 steps on 1,000
     # Fashion-MNIST images), so the best checkpoint is worth keeping, not only the last.
-    reference = _reference_statistics(args.reference or args.dataset, args.domain,
-                                      args.inception_weights, image_shape)
+    reference = reference_statistics(args.reference or args.dataset, args.domain,
+                                     args.inception_weights, image_shape)
     return QualityMonitor(reference, num_samples=args.monitor_samples, every=args.monitor_every,
                           seed=args.seed, best_path=os.path.join(out_dir, "best.keras"))
-
-
-def _held_out_split(source):
-    """The split of `source` a command scores against: `"test"`, or all of an image folder.
-
-    An image folder has one split, and one passed to score against is held out by its user;
-    `keras-gen evaluate` and `reconstruct` asked every source for "test" and refused folders.
-    """
-    from keras_gen.data import is_image_folder
-
-    return "train" if is_image_folder(source) else "test"
-
-
-def _reference_statistics(source, domain, inception_weights, image_shape=None):
-    """`ReferenceStatistics` of `source`'s held-out images (`_held_out_split`).
-
-    The features are `domain`'s, which defaults to the source's name or folder name (`"mnist"`
-    for `../shared/data/mnist`); `image_shape` resizes the images to a model's (None: as stored).
-    """
-    from keras_gen import data, metrics
-    from keras_gen.data.transforms import to_unit_range
-
-    if data.looks_like_path(source):
-        # A mistyped path was told "Cannot tell the feature extractor ...: pass --domain".
-        data.check_dataset_exists(source)
-    given, domain = domain, domain or os.path.basename(os.path.normpath(source))
-    if domain != "inception" and domain not in metrics.classifier_index():
-        known = f"{', '.join(sorted(metrics.classifier_index()))} or inception"
-        # A bad --domain was told "Cannot tell the feature extractor for 'digits': pass --domain".
-        raise ValueError(f"--domain {given!r} is not a feature extractor: pass {known}." if given
-                         else f"Cannot tell the feature extractor for {source!r}: pass --domain "
-                              f"({known}).")
-    size, channels = (None, None) if image_shape is None else (image_shape[0], image_shape[-1])
-    images, labels = data.load_arrays(source, split=_held_out_split(source), image_size=size,
-                                      channels=channels)
-    return metrics.ReferenceStatistics(to_unit_range(images).numpy(), domain, labels,
-                                       inception_weights)
-
-
-def _export_one(model_file, name, out, version=None, precision=None):
-    """Exports a .keras file or a preset as OUT/NAME/<version>/, computing in `precision` (None:
-    the model's own dtype policy); returns the version's path."""
-    from keras_gen import export, presets
-    from keras_gen.saving import load_model_or_preset
-
-    is_keras_file = model_file.endswith(".keras")
-    if is_keras_file and not name:
-        raise ValueError("--name is required for a .keras file: the model's name in TF Serving "
-                         "(its folder and URL path).")
-    name = name or os.path.basename(os.path.normpath(presets.resolve(model_file)))
-    try:
-        export.check_model_name(name)  # before the model loads
-    except ValueError as error:
-        raise ValueError(f"--name: {error}") from None
-    model = load_model_or_preset(model_file, dtype=precision)
-    path = export.export_saved_model(model, os.path.join(out, name), version)
-    print(f"Exported {model_file} to {path} (checked through the SavedModel session loader)")
-    return path
-
-
-def run_export(args):
-    """Runs `keras-gen export`; returns the new versions' paths."""
-    from keras_gen import export, presets
-
-    if args.all_presets == bool(args.model_file):
-        raise ValueError("keras-gen export takes either MODEL (a .keras file or a preset) or "
-                         "--all-presets, not both or neither.")
-    if args.all_presets and (args.name or args.version):
-        raise ValueError("--name and --version apply to one MODEL; --all-presets exports each "
-                         "preset under its own name as the next version.")
-    jobs = sorted(presets.builtin_presets()) if args.all_presets else [args.model_file]
-    paths = [_export_one(job, args.name, args.out, args.version, args.precision)
-             for job in jobs]
-    print(f"Updated {export.write_models_config(args.out)}")
-    return paths
-
-
-def run_serve(args):
-    """Runs `keras-gen serve` until interrupted."""
-    import tensorflow as tf
-
-    from keras_gen.serving import LocalServer
-
-    # Before any model loads: TensorFlow fixes its thread pools when its runtime starts.
-    tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads)
-    server = LocalServer(args.model_dir, host=args.host, port=args.port, threads=args.threads,
-                         max_load_retries=args.max_load_retries,
-                         load_retry_seconds=args.load_retry_seconds, max_batch=args.max_batch)
-    print(f"Serving {args.model_dir} at {server.url} (TF Serving REST API; TensorFlow threads: "
-          f"intra-op {tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}, "
-          f"inter-op {tf.config.threading.get_inter_op_parallelism_threads() or 'auto'}). "
-          "Ctrl-C stops.", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        server.stop()
-
-
-def run_evaluate(args):
-    """Runs `keras-gen evaluate`; returns the scores dict."""
-    from keras_gen import metrics
-    from keras_gen.saving import load_model_or_preset
-    from keras_gen.utils import write_json_atomic
-
-    reference = _reference_statistics(args.dataset, args.domain, args.inception_weights)
-    model = load_model_or_preset(args.model_file)
-    # A conditional model's accuracy is scored too, and the presets' metadata reproduced.
-    scores = metrics.evaluate_model(model, args.num_samples, reference, seed=args.seed)
-    scores.update({"model_file": args.model_file, "dataset": args.dataset, "seed": args.seed})
-    # Beside the .keras file or preset folder (a shipped preset's name: in this folder).
-    out = args.out or os.path.splitext(os.path.normpath(args.model_file))[0] + ".metrics.json"
-    write_json_atomic(out, scores)
-    print(f"{'metric':<22}value")
-    for key, value in scores.items():
-        print(f"{key:<22}{value:.4f}" if isinstance(value, float) else f"{key:<22}{value}")
-    print(f"Wrote {out}")
-    return scores
