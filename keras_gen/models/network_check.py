@@ -191,3 +191,32 @@ def check_label_classes(role, network, num_classes):
             f"The {role} {network.name!r} embeds labels of {sizes[0]} classes, but "
             f"num_classes={num_classes}. Build the networks with num_classes={num_classes}, or "
             f"pass num_classes={sizes[0]}.")
+
+
+def check_encoder_decoder_pair(encoder, decoder):
+    """Raises `ValueError` unless the decoder takes the encoder's latents and makes its images.
+
+    Mismatched or swapped networks were accepted and failed at the first step inside Keras.
+
+    Args:
+        encoder: `keras.Model`. Images (or `[images, labels]`) -> `[z_mean, z_log_var]`.
+        decoder: `keras.Model`. Latents (or `[z, labels]`) -> images.
+
+    Example:
+
+    ```python
+    check_encoder_decoder_pair(networks.vae_encoder((28, 28, 1), 2),
+                               networks.vae_decoder((28, 28, 1), 2))
+    ```
+    """
+    outputs = [tuple(output.shape) for output in encoder.outputs]
+    if len(outputs) != 2 or outputs[0] != outputs[1] or len(outputs[0]) != 2:
+        raise ValueError(f"The encoder must return [z_mean, z_log_var], each (batch, latent_dim); "
+                         f"{encoder.name!r} returns shapes {outputs}. Build it with "
+                         "networks.vae_encoder (and the decoder with networks.vae_decoder).")
+    latent, image_shape = outputs[0][-1], tuple(encoder.inputs[0].shape[1:])
+    takes, makes = tuple(decoder.inputs[0].shape[1:]), tuple(decoder.outputs[0].shape[1:])
+    if takes != (latent,) or makes != image_shape:
+        raise ValueError(f"The decoder must take the encoder's latents, ({latent},), and make its "
+                         f"images, {image_shape}; {decoder.name!r} takes {takes} and makes "
+                         f"{makes}. Build both for the same latent_dim and image_shape.")

@@ -14,70 +14,17 @@ from keras_gen.models.compile_args import (EXECUTION_ARGS, check_execution_args,
                                            without_ignored_compile_args)
 from keras_gen.models.input_structure import describe
 from keras_gen.models.labels import NamedClassesMixin, check_labels
-from keras_gen.models.network_check import check_label_classes, check_network
+from keras_gen.models.network_check import (check_encoder_decoder_pair, check_label_classes,
+                                            check_network)
 from keras_gen.models.network_loading import deserialize_network
 from keras_gen.models.preset_mixin import PresetMixin
+from keras_gen.models.reparameterization import Reparameterization
 from keras_gen.models.saving_mixin import SavingMixin
 from keras_gen.models.step_order import after_batch
 from keras_gen.models.trainable_guard import trainable_snapshot
 from keras_gen.networks.conditional import check_num_classes
 from keras_gen.utils.arguments import check_non_negative, check_positive_int, is_int
 from keras_gen.utils.images import model_range_batch, refuse_integer_images, warn_if_unit_range
-
-
-@keras.saving.register_keras_serializable(package="keras_gen")
-class Reparameterization(keras.layers.Layer):
-    """Seeded reparameterisation `z = mean + exp(log_var / 2) * eps`, `eps ~ N(0, I)`.
-
-    `eps` is a stateless draw from `(seed, step)`, so a given step always
-    draws the same noise (reproducible, exact after a restore), and a global
-    batch split over `tf.distribute` replicas draws what one device would.
-    Kingma & Welling 2014, "Auto-Encoding Variational Bayes", section 2.4.
-
-    Args:
-        seed: int. Base seed.
-        **kwargs: passed to `keras.layers.Layer`.
-
-    Example:
-
-    ```python
-    z = Reparameterization(seed=0)(z_mean, z_log_var, step=optimizer.iterations)
-    ```
-    """
-
-    def __init__(self, seed=0, **kwargs):
-        super().__init__(**kwargs)
-        self.seed = seed
-        self.built = True  # no weights to create
-
-    def call(self, z_mean, z_log_var, step=0):
-        seed = randomness.step_seed(self.seed, step, randomness.STREAM_D_NOISE)
-        eps = randomness.replica_slice_draw(
-            lambda n, s: tf.random.stateless_normal((n, z_mean.shape[-1]), seed=s),
-            tf.shape(z_mean)[0], seed)
-        z_mean, z_log_var = tf.cast(z_mean, tf.float32), tf.cast(z_log_var, tf.float32)
-        return z_mean + tf.exp(0.5 * z_log_var) * eps
-
-    def get_config(self):
-        return {**super().get_config(), "seed": self.seed}
-
-
-def _check_encoder_decoder_pair(encoder, decoder):
-    """Raises `ValueError` unless the decoder takes the encoder's latents and makes its images.
-
-    Mismatched or swapped networks were accepted and failed at the first step inside Keras.
-    """
-    outputs = [tuple(output.shape) for output in encoder.outputs]
-    if len(outputs) != 2 or outputs[0] != outputs[1] or len(outputs[0]) != 2:
-        raise ValueError(f"The encoder must return [z_mean, z_log_var], each (batch, latent_dim); "
-                         f"{encoder.name!r} returns shapes {outputs}. Build it with "
-                         "networks.vae_encoder (and the decoder with networks.vae_decoder).")
-    latent, image_shape = outputs[0][-1], tuple(encoder.inputs[0].shape[1:])
-    takes, makes = tuple(decoder.inputs[0].shape[1:]), tuple(decoder.outputs[0].shape[1:])
-    if takes != (latent,) or makes != image_shape:
-        raise ValueError(f"The decoder must take the encoder's latents, ({latent},), and make its "
-                         f"images, {image_shape}; {decoder.name!r} takes {takes} and makes "
-                         f"{makes}. Build both for the same latent_dim and image_shape.")
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -133,7 +80,7 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
                     f"With num_classes={num_classes}, the {role} must be a keras.Model with "
                     f"{expected}. Build it with networks.vae_{role}(..., num_classes=...)."
                 )
-        _check_encoder_decoder_pair(encoder, decoder)
+        check_encoder_decoder_pair(encoder, decoder)
         if conditional:
             for role, network in (("encoder", encoder), ("decoder", decoder)):
                 check_label_classes(role, network, check_num_classes(num_classes))

@@ -38,7 +38,7 @@ def to_uint8(images):
 
 
 # How far outside [-1, 1] an image may stray and still count as in range: float arithmetic,
-# not 0-255 or [0, 1.5] images. Shared with the dataset check in `fit` (models.checked_fit).
+# not 0-255 or [0, 1.5] images. Shared with the dataset check in `fit` (models.data_check).
 RANGE_SLACK = 0.001
 SCALING_HINT = ("Scale 0-255 images with images / 127.5 - 1 (keras_gen.data.transforms."
                 "to_unit_range), [0, 1] ones with images * 2 - 1.")
