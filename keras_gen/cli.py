@@ -261,9 +261,11 @@ def _add_evaluate_command(commands):
         "evaluate", help="score a model's samples: FID, KID, precision/recall, coverage, ...",
         description="Generate --num-samples images and score them against the test split of "
                     "--dataset (all of an image folder) with a feature extractor (--domain). "
-                    "Prints a table and writes JSON.")
-    evaluate.add_argument("model_file", metavar="MODEL",
-                          help="a .keras file, a shipped preset name or a preset folder")
+                    "Prints a table and writes JSON. Several MODELs are scored against one "
+                    "reference, computed once, each with the same --seed: one column each.")
+    evaluate.add_argument("model_files", nargs="+", metavar="MODEL",
+                          help="a .keras file, a shipped preset name or a preset folder; or "
+                               "several, to compare them")
     evaluate.add_argument("--dataset", "--data", dest="dataset", required=True,
                           metavar="NAME_OR_PATH",
                           help="reference data (its test split; all of an image folder)")
@@ -273,7 +275,8 @@ def _add_evaluate_command(commands):
     evaluate.add_argument("--seed", type=seed_int, default=0,
                           help="seed of the samples (default: %(default)s)")
     evaluate.add_argument("--out", type=file_path, default=None,
-                          help="JSON destination (default: MODEL with .metrics.json)")
+                          help="JSON destination of one MODEL (default: beside each MODEL, "
+                               "with .metrics.json)")
 
 
 def _add_run_arguments(parser, model_options):

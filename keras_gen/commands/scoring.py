@@ -62,21 +62,81 @@ def reference_statistics(source, domain, inception_weights, image_shape=None):
 
 
 def run_evaluate(args):
-    """Runs `keras-gen evaluate`; returns the scores dict."""
+    """Runs `keras-gen evaluate` on each MODEL; returns their scores dicts, in order.
+
+    The models are scored against one reference, whose features are computed once, with the
+    same samples' seed: comparing runs or presets took a process and a reference per model.
+    """
     from keras_gen import metrics
-    from keras_gen.saving import load_model_or_preset
+    from keras_gen.saving import check_model_or_preset, load_model_or_preset
     from keras_gen.utils import write_json_atomic
 
+    # All refused before the reference's features are computed: seconds, for 10,000 images.
+    model_files = [check_model_or_preset(path) for path in args.model_files]
+    outs = _scores_paths(model_files, args.out)
     reference = reference_statistics(args.dataset, args.domain, args.inception_weights)
-    model = load_model_or_preset(args.model_file)
-    # A conditional model's accuracy is scored too, and the presets' metadata reproduced.
-    scores = metrics.evaluate_model(model, args.num_samples, reference, seed=args.seed)
-    scores.update({"model_file": args.model_file, "dataset": args.dataset, "seed": args.seed})
-    # Beside the .keras file or preset folder (a shipped preset's name: in this folder).
-    out = args.out or os.path.splitext(os.path.normpath(args.model_file))[0] + ".metrics.json"
-    write_json_atomic(out, scores)
-    print(f"{'metric':<22}value")
-    for key, value in scores.items():
-        print(f"{key:<22}{value:.4f}" if isinstance(value, float) else f"{key:<22}{value}")
-    print(f"Wrote {out}")
-    return scores
+    all_scores = []
+    for model_file, out in zip(model_files, outs):
+        model = load_model_or_preset(model_file)
+        # A conditional model's accuracy is scored too, and the presets' metadata reproduced.
+        scores = metrics.evaluate_model(model, args.num_samples, reference, seed=args.seed)
+        scores.update({"model_file": model_file, "dataset": args.dataset, "seed": args.seed})
+        write_json_atomic(out, scores)
+        all_scores.append(scores)
+    _print_scores(_column_names(model_files), all_scores)
+    print(f"Wrote {', '.join(outs)}")
+    return all_scores
+
+
+def _scores_paths(model_files, out):
+    """Where each model's scores go: `out` for one model, else beside each `.keras` file or
+    preset folder (a shipped preset's name: in the current folder)."""
+    if out and len(model_files) > 1:
+        raise ValueError("--out names the JSON file of one MODEL; without it each MODEL's scores "
+                         "go beside it (gan.metrics.json for gan.keras). Drop --out, or evaluate "
+                         "the models one at a time.")
+    outs = [out or os.path.splitext(os.path.normpath(path))[0] + ".metrics.json"
+            for path in model_files]
+    for index, path in enumerate(outs):
+        if path in outs[:index]:
+            first = model_files[outs.index(path)]
+            raise ValueError(f"{first} and {model_files[index]} would both write their scores to "
+                             f"{path}. Evaluate them one at a time, each with its own --out.")
+    return outs
+
+
+def _column_names(model_files):
+    """Each model's name in the table: the fewest trailing parts of its path that tell it apart
+    from the others (`a/model.keras`, `b/model.keras` and `cgan.keras`; `dcgan_mnist`)."""
+    parts = [os.path.normpath(path).split(os.sep) for path in model_files]
+
+    def tail(index, depth):
+        return "/".join(parts[index][-depth:])
+
+    names = []
+    for index, own in enumerate(parts):
+        depth = 1
+        while depth < len(own) and any(tail(other, depth) == tail(index, depth)
+                                       for other in range(len(parts)) if other != index):
+            depth += 1
+        names.append(tail(index, depth))
+    return names if len(set(names)) == len(names) else list(model_files)
+
+
+def _print_scores(names, all_scores):
+    """The settings the models share on one line, then a table: one row per score, one column
+    per model, `-` where a model has no such score (an unconditional model's accuracy)."""
+    settings = ("dataset", "domain", "num_reference", "num_samples", "seed")
+    first = all_scores[0]
+    each = " of each model" if len(all_scores) > 1 else ""
+    print(f"Against {first['dataset']} ({first['num_reference']} images, {first['domain']} "
+          f"features): {first['num_samples']} samples{each}, seed {first['seed']}")
+    keys = [key for key in dict.fromkeys(key for scores in all_scores for key in scores)
+            if key not in settings and key != "model_file"]  # it heads the column
+    rows = [[f"{value:.4f}" if isinstance(value, float) else str(value)
+             for value in (scores.get(key, "-") for scores in all_scores)] for key in keys]
+    widths = [max(len(name), *(len(row[column]) for row in rows)) + 2
+              for column, name in enumerate(names)]
+    for key, cells in [("metric", names)] + list(zip(keys, rows)):
+        print(f"{key:<22}" + "".join(f"{cell:<{width}}" for cell, width in zip(cells, widths))
+              .rstrip())
