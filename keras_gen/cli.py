@@ -83,6 +83,7 @@ def _add_train_command(commands):
     train.add_argument("--limit", type=positive_int,
                        help="use only the first N images (of an image folder: from each class "
                             "in turn)")
+    _add_split_argument(train, "train")
     train.add_argument("--seed", type=seed_int, default=0,
                        help="seed of the weights, data order and noise (default: %(default)s)")
     train.add_argument("--learning-rate", type=positive_float, default=None,
@@ -134,6 +135,7 @@ def _add_reconstruct_command(commands):
     reconstruct.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
                              metavar="NAME_OR_PATH",
                              help="images to reconstruct (the test split; all of an image folder)")
+    _add_split_argument(reconstruct, "test; all of an image folder")
     reconstruct.add_argument("-n", "--num-images", type=positive_int, default=16,
                              help="default: %(default)s")
     reconstruct.add_argument("--seed", type=seed_int, default=0,
@@ -222,6 +224,7 @@ def _add_finetune_command(commands):
     finetune.add_argument("--limit", type=positive_int, default=1000,
                           help="use only the first N images (default 1000; of an image folder: "
                                "from each class in turn)")
+    _add_split_argument(finetune, "train")
     finetune.add_argument("--freeze-d", type=non_negative_int, default=0, metavar="N",
                           help="freeze the discriminator's lowest N blocks (GAN presets)")
     finetune.add_argument("--ada", action="store_true",
@@ -269,6 +272,10 @@ def _add_evaluate_command(commands):
     evaluate.add_argument("--dataset", "--data", dest="dataset", required=True,
                           metavar="NAME_OR_PATH",
                           help="reference data (its test split; all of an image folder)")
+    _add_split_argument(evaluate, "test; all of an image folder")
+    evaluate.add_argument("--image-size", type=positive_int,
+                          help="resize the reference images to this size (default: as stored); "
+                               "photos of many sizes (tf_flowers) need it")
     _add_feature_arguments(evaluate, "the dataset")
     evaluate.add_argument("--num-samples", type=positive_int, default=10000,
                           help="generated images to score (default: %(default)s)")
@@ -299,6 +306,14 @@ def _add_run_arguments(parser, model_options):
                         help="train the finished run in --out on, to --epochs in all, with its "
                              "optimizers' state; its history and grids number on. The model and "
                              f"its settings are its model.keras: {model_options} are not read")
+
+
+def _add_split_argument(parser, default):
+    """Adds --split: which split of --dataset the command reads (`default` describes it)."""
+    parser.add_argument("--split", default=None,
+                        help=f"split of --dataset to read (default: {default}). A TFDS dataset "
+                             "takes any split or slice TFDS reads (validation, 'train[:90%%]', "
+                             "'train[90%%:]'); local data has train and test")
 
 
 def _add_feature_arguments(parser, whose):

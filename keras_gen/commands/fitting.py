@@ -17,7 +17,8 @@ def run_train(args):
     if args.continue_run:
         return _continue_run(args, out_dir)
     training.refuse_finished_run(out_dir, args.overwrite)  # before the data loads
-    images, labels = data.load_arrays(args.dataset, image_size=args.image_size, limit=args.limit)
+    images, labels = data.load_arrays(args.dataset, split=args.split or "train",
+                                      image_size=args.image_size, limit=args.limit)
     _check_image_shape_for_cli(args, images.shape[1:])
     num_classes = int(labels.max()) + 1
     conditional = (RECIPES.get(args.model, {}).get("head")
@@ -68,7 +69,8 @@ def _continue_run(args, out_dir, monitor_for=None):
         raise ValueError("--continue trains the run in --out on and --overwrite starts it "
                          "afresh: pass one of them.")
     model = training.load_run(out_dir)
-    images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
+    images, labels = data.load_arrays(args.dataset, split=args.split or "train",
+                                      image_size=model.image_shape[0],
                                       channels=model.image_shape[-1], limit=args.limit)
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
@@ -147,7 +149,8 @@ def run_finetune(args):
     if args.reset_classes and getattr(model, "num_classes", None) is None:
         raise ValueError(f"--reset-classes is for conditional presets; {args.preset!r} is "
                          "unconditional and ignores labels. Drop --reset-classes.")
-    images, labels = data.load_arrays(args.dataset, image_size=model.image_shape[0],
+    images, labels = data.load_arrays(args.dataset, split=args.split or "train",
+                                      image_size=model.image_shape[0],
                                       channels=model.image_shape[-1], limit=args.limit)
     # A folder of colour photos became 28x28 grey for an MNIST preset without a word.
     height, width, channels = model.image_shape
@@ -225,6 +228,6 @@ def _finetune_monitor(args, image_shape, out_dir):
     # Fine-tuning overshoots on small sets (FID rises again after ~1,500 steps on 1,000
     # Fashion-MNIST images), so the best checkpoint is worth keeping, not only the last.
     reference = reference_statistics(args.reference or args.dataset, args.domain,
-                                     args.inception_weights, image_shape)
+                                     args.inception_weights, image_shape[0], image_shape[-1])
     return QualityMonitor(reference, num_samples=args.monitor_samples, every=args.monitor_every,
                           seed=args.seed, best_path=os.path.join(out_dir, "best.keras"))

@@ -24,7 +24,8 @@ def held_out_split(source):
     return "train" if is_image_folder(source) else "test"
 
 
-def reference_statistics(source, domain, inception_weights, image_shape=None):
+def reference_statistics(source, domain, inception_weights, image_size=None, channels=None,
+                         split=None):
     """`ReferenceStatistics` of `source`'s held-out images (`held_out_split`).
 
     Args:
@@ -32,8 +33,9 @@ def reference_statistics(source, domain, inception_weights, image_shape=None):
         domain: optional str. The feature extractor (`--domain`); None: the source's name or
             folder name (`"mnist"` for `../shared/data/mnist`).
         inception_weights: optional str. `--inception-weights`.
-        image_shape: optional tuple. A model's image shape to resize the images to (None: as
-            stored).
+        image_size: optional int. The size to resize the images to (None: as stored).
+        channels: optional int, 1 or 3. The channels to convert them to (None: as stored).
+        split: optional str. The split of `source` to read (None: `held_out_split(source)`).
 
     Example:
 
@@ -54,9 +56,8 @@ def reference_statistics(source, domain, inception_weights, image_shape=None):
         raise ValueError(f"--domain {given!r} is not a feature extractor: pass {known}." if given
                          else f"Cannot tell the feature extractor for {source!r}: pass --domain "
                               f"({known}).")
-    size, channels = (None, None) if image_shape is None else (image_shape[0], image_shape[-1])
-    images, labels = data.load_arrays(source, split=held_out_split(source), image_size=size,
-                                      channels=channels)
+    images, labels = data.load_arrays(source, split=split or held_out_split(source),
+                                      image_size=image_size, channels=channels)
     return metrics.ReferenceStatistics(to_unit_range(images).numpy(), domain, labels,
                                        inception_weights)
 
@@ -74,7 +75,8 @@ def run_evaluate(args):
     # All refused before the reference's features are computed: seconds, for 10,000 images.
     model_files = [check_model_or_preset(path) for path in args.model_files]
     outs = _scores_paths(model_files, args.out)
-    reference = reference_statistics(args.dataset, args.domain, args.inception_weights)
+    reference = reference_statistics(args.dataset, args.domain, args.inception_weights,
+                                     args.image_size, split=args.split)
     all_scores = []
     for model_file, out in zip(model_files, outs):
         model = load_model_or_preset(model_file)

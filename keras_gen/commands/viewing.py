@@ -39,8 +39,9 @@ def run_reconstruct(args):
         raise ValueError(f"{args.model_file} holds a {type(model).__name__}, which does not "
                          "reconstruct; use a vae, cvae or vaegan model.")
     size = model.image_shape[0]
-    images, labels = data.load_arrays(args.dataset, split=held_out_split(args.dataset),
-                                      image_size=size, channels=model.image_shape[-1])
+    split = args.split or held_out_split(args.dataset)
+    images, labels = data.load_arrays(args.dataset, split=split, image_size=size,
+                                      channels=model.image_shape[-1])
     pick = np.random.default_rng(args.seed).permutation(len(images))[:args.num_images]
     originals = to_unit_range(images[pick]).numpy()
     conditions = labels[pick] if getattr(model, "num_classes", None) else None
@@ -51,8 +52,10 @@ def run_reconstruct(args):
         rows += [originals[start:start + columns], reconstructions[start:start + columns]]
     save_image_grid(np.concatenate(rows), args.out, columns=columns)
     error = float(np.mean((originals - reconstructions) ** 2))
-    print(f"Reconstructed {len(originals)} held-out images of {args.dataset}: mean squared error "
-          f"{error:.4f} (images in [-1, 1]). Wrote {args.out}")
+    which = (f"images of the {split!r} split of {args.dataset}" if args.split
+             else f"held-out images of {args.dataset}")
+    print(f"Reconstructed {len(originals)} {which}: mean squared error {error:.4f} (images in "
+          f"[-1, 1]). Wrote {args.out}")
     return error
 
 

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from keras_gen.data.readers import SPLITS, read_local
+from keras_gen.data.readers import check_local_split, read_local
 from keras_gen.data.sources import load_digits, load_tfds
 from keras_gen.data.tfds_reading import names_tfds_config
 from keras_gen.data.transforms import convert_images, to_unit_range
@@ -23,7 +23,9 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
     Args:
         source: str. `"digits"` (embedded), a local path (IDX folder, CIFAR folder,
             `.npz` or image folder) or a TFDS name such as `"mnist"` or `"lsun/bedroom"`.
-        split: str. `"train"` or `"test"`.
+        split: str. `"train"` or `"test"`; for a TFDS dataset any split or slice TFDS
+            reads (`"validation"`, `"train[:90%]"`, `"train+test"`), and `"test"` is its
+            `"validation"` where it has no test split.
         image_size: optional int or `(height, width)`. Resize to this size.
             Digits default to 28.
         channels: optional int, 1 or 3. Convert to this many channels.
@@ -46,12 +48,14 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
             f"source must be a dataset name or a path. Received: source={source!r}"
         )
     source = os.fspath(source)
-    if split not in SPLITS:
-        raise DataError(f"split must be one of {SPLITS}. Received: split={split!r}")
+    if not isinstance(split, str) or not split:
+        raise DataError(f"split must be a split's name, e.g. 'train' or 'test'. Received: "
+                        f"split={split!r}")
     if limit is not None and (not is_int(limit) or limit <= 0):
         raise DataError(f"limit must be a positive int or None. Received: limit={limit!r}")
     check_bool("download", download, DataError)  # "no" is truthy: it would have downloaded
     if source == EMBEDDED_DATASET:
+        check_local_split(source, split)
         images, labels = load_digits(split)
         image_size = _DIGITS_DEFAULT_SIZE if image_size is None else image_size
     elif looks_like_path(source):
@@ -106,7 +110,8 @@ def load(source=EMBEDDED_DATASET, split="train", batch_size=64, image_size=None,
             CIFAR-100 folder as published (`cifar-10-batches-py`), an `.npz` with
             `x_train`/`y_train` (and `x_test`/`y_test`), or a folder with one
             subfolder per class.
-        split: str. `"train"` or `"test"`.
+        split: str. `"train"` or `"test"`; for a TFDS dataset any split or slice TFDS
+            reads (see `load_arrays`).
         batch_size: int. Examples per batch.
         image_size: optional int or `(height, width)`. Resize to this size
             (digits default to 28 so MNIST networks fit them).

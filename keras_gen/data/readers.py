@@ -56,8 +56,7 @@ def read_local(path, split="train", image_size=None, channels=None, limit=None):
     ```
     """
     path = check_path("path", path, "a dataset's path")  # a pathlib.Path had no endswith
-    if split not in SPLITS:
-        raise DataError(f"split must be one of {SPLITS}. Received: split={split!r}")
+    check_local_split(path, split)
     check_dataset_exists(path)
     if os.path.isfile(path):
         if path.endswith(".npz"):
@@ -72,6 +71,27 @@ def read_local(path, split="train", image_size=None, channels=None, limit=None):
         return read_image_folder(path, split, image_size=image_size, channels=channels,
                                  limit=limit)
     return read_idx_folder(path, split)
+
+
+def check_local_split(source, split):
+    """Refuses a split that local data and the embedded digits do not have: they hold `"train"`
+    and `"test"`; TFDS' other names and slices (`"validation"`, `"train[:90%]"`) are for TFDS
+    datasets.
+
+    Args:
+        source: str. The dataset, for the message.
+        split: what was passed as the split.
+
+    Example:
+
+    ```python
+    check_local_split("../shared/data/mnist", "test")  # passes
+    ```
+    """
+    if split not in SPLITS:
+        raise DataError(f"split must be 'train' or 'test' for {source!r}; received {split!r}. "
+                        "Other splits and slices ('validation', 'train[:90%]') are TFDS' names, "
+                        "for a TFDS dataset.")
 
 
 def local_class_names(path):

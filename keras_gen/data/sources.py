@@ -7,7 +7,8 @@ import os
 import numpy as np
 
 from keras_gen.data.reachability import unreachable_hosts
-from keras_gen.data.readers import LOCAL_LAYOUTS, holds_split, local_class_names, read_local
+from keras_gen.data.readers import (LOCAL_LAYOUTS, SPLITS, holds_split, local_class_names,
+                                    read_local)
 from keras_gen.data.tfds_reading import (check_readable, image_and_label_features,
                                          read_prepared, tfds_base_name, tfds_builder)
 from keras_gen.errors import DataError
@@ -112,7 +113,7 @@ def local_copy(name, split):
 
     Args:
         name: str. A dataset name, e.g. `"fashion_mnist"`.
-        split: str. `"train"` or `"test"`.
+        split: str. `"train"` or `"test"` (a copy holds no other split: None).
 
     Example:
 
@@ -251,8 +252,9 @@ def load_tfds(name, split="train", data_dir=None, download=True, image_size=None
     Args:
         name: str. A TFDS name such as `"mnist"`, `"cifar10"`, `"lsun/bedroom"` (a config) or
             `"emnist/letters:3.1.0"` (a version).
-        split: str. `"train"` or `"test"` (`"validation"` for a dataset without a test
-            split, as LSUN's).
+        split: str. Any split or slice TFDS reads (`"validation"`, `"train[:90%]"`);
+            `"test"` is `"validation"` for a dataset without a test split, as LSUN's. Local
+            copies serve `"train"` and `"test"`.
         data_dir: optional str. TFDS data directory (defaults to TFDS' own).
         download: bool. Whether TFDS may download the data when it is not
             prepared in `data_dir` yet (nor copied to this machine by another tool).
@@ -279,6 +281,9 @@ def load_tfds(name, split="train", data_dir=None, download=True, image_size=None
     ways = [how for _, how in local_copies(name) if how]
     for number, how in enumerate(ways):
         offline_hint += f" {how}, where load({name!r}) reads it{' too' if number else ''}."
+    if ways and split not in SPLITS:
+        offline_hint += (f" Such a copy serves 'train' and 'test'; split {split!r} is read from "
+                         "TFDS' own prepared copy only.")
     known = tfds.list_builders()
     if tfds_base_name(name) not in known:
         close = difflib.get_close_matches(name, known, n=3)

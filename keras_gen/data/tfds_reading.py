@@ -155,8 +155,9 @@ def read_prepared(builder, name, split, image_size=None, channels=None, limit=No
     Args:
         builder: a prepared `tfds.core.DatasetBuilder`.
         name: str. The dataset's name, for messages.
-        split: str. `"train"` or `"test"` (a dataset's `"validation"` split where it has no
-            `"test"`, as LSUN and ImageNet have none).
+        split: str. Any split or slice TFDS reads (`"validation"`, `"train[:90%]"`);
+            `"test"` is a dataset's `"validation"` split where it has no `"test"`, as LSUN and
+            ImageNet have none.
         image_size: optional int or `(height, width)`; needed when the images differ in size.
         channels: optional int, 1 or 3.
         limit: optional int. Read only the first `limit` examples, in TFDS' order.

@@ -636,9 +636,15 @@ def test_failed_download_becomes_a_data_error(tmp_path, monkeypatch, online):
     monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", refuse)
     with pytest.raises(DataError, match="offline.*ConnectionError.*--data /path/to/mnist"):
         data.load_arrays("mnist", data_dir=str(tmp_path))
+    # A copy in Keras' cache, which the hint names, serves neither a slice nor another split.
+    with pytest.raises(DataError, match=r"Such a copy serves 'train' and 'test'; split "
+                                        r"'train\[:10%\]' is read from TFDS' own prepared copy "
+                                        r"only\.$"):
+        data.load_arrays("mnist", split="train[:10%]", data_dir=str(tmp_path))
 
 
-@pytest.mark.parametrize("kwargs, match", [({"split": "validation"}, "split must be one of"),
+@pytest.mark.parametrize("kwargs, match", [({"split": "validation"},
+                                            "split must be 'train' or 'test' for 'digits'"),
                                            ({"batch_size": 0}, "batch_size must be"),
                                            ({"batch_size": 5000}, "fewer than batch_size"),
                                            ({"image_size": (28,)}, "image_size must be"),

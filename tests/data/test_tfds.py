@@ -5,6 +5,8 @@ No TFDS dataset of those shapes can be downloaded here, so the tests define two 
 that TFDS prepares from examples made in code, as it prepares its own from downloaded files.
 """
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -13,6 +15,8 @@ from etils import epath
 from keras_gen import DataError, class_labels, data
 from keras_gen.cli import main
 from keras_gen.data.tfds_reading import image_and_label_features
+from keras_gen.data.transforms import to_unit_range
+from tests.helpers import tiny_gan
 
 
 def _image(shade, height, width):
@@ -158,6 +162,80 @@ def test_a_tfds_config_trains_from_the_command_line(tmp_path, monkeypatch, capsy
         "or vae on it, or a dataset with labels (an image folder: one subfolder per class).\n")
     assert class_labels.dataset_class_names("keras_gen_test_flowers") == ["daisy", "tulip"]
     assert class_labels.dataset_class_names("keras_gen_test_faces/large") == []
+
+
+def test_any_split_tfds_has_is_read_by_its_name_or_a_slice(tmp_path):
+    # load took "train" and "test" only ("split must be one of ('train', 'test')"): a TFDS user
+    # could not ask for "validation", nor hold images out of tf_flowers, whose one split is
+    # "train", as TFDS users do ("train[:90%]").
+    tfds_dir = str(tmp_path / "tfds")
+
+    def read(split):
+        return data.load_arrays("keras_gen_test_faces/small", split, image_size=8,
+                                data_dir=tfds_dir)[0]
+
+    train = read("train")  # shades 50, 100, 150, 200: four photos
+    assert _shades(read("validation")) == [50, 100]
+    np.testing.assert_array_equal(read("train[:50%]"), train[:2])  # in TFDS' order
+    np.testing.assert_array_equal(read("train[-1:]"), train[3:])
+    assert _shades(read("train[1:3]+validation")) == sorted(
+        _shades(train[1:3]) + [50, 100])
+    batches = data.load("keras_gen_test_faces/small", split="train[50%:]", batch_size=1,
+                        image_size=8, shuffle=False, data_dir=tfds_dir)
+    np.testing.assert_array_equal(
+        np.concatenate([images for images, _ in batches.as_numpy_iterator()]),
+        to_unit_range(train[2:]).numpy())
+    with pytest.raises(DataError, match=r"^TFDS dataset 'keras_gen_test_faces/small' has no "
+                                        r"split 'tset': .*'train', 'validation'"):
+        read("tset")
+    # Local data keeps its two splits; the message says whose names the others are.
+    for source in ("digits", str(tmp_path / "tfds")):
+        with pytest.raises(DataError, match=r"^split must be 'train' or 'test' for "
+                                            rf"{re.escape(repr(source))}; received "
+                                            r"'train\[:50%\]'\. Other splits and slices "
+                                            r"\('validation', 'train\[:90%\]'\) are TFDS' "
+                                            r"names, for a TFDS dataset\.$"):
+            data.load_arrays(source, split="train[:50%]")
+
+
+def test_split_option_trains_and_finetunes_on_a_tfds_slice(tmp_path, monkeypatch, capsys):
+    # `keras-gen train --dataset tf_flowers` read the whole of its one split: nothing was left
+    # to score against. Now `--split 'train[:90%]'` trains and `'train[90%:]'` is held out.
+    monkeypatch.setattr(tfds.core.constants, "DATA_DIR", str(tmp_path / "tfds"))
+    trained_on = []
+    from_arrays = data.from_arrays
+    monkeypatch.setattr(data, "from_arrays", lambda images, *args, **kwargs: (
+        trained_on.append(_shades(images)) or from_arrays(images, *args, **kwargs)))
+    assert main(["train", "dcgan", "--dataset", "keras_gen_test_faces/large", "--split",
+                 "train[:50%]", "--image-size", "28", "--epochs", "1", "--batch-size", "2",
+                 "--width", "4", "--latent-dim", "8", "--out", str(tmp_path / "run")]) == 0
+    train = data.load_arrays("keras_gen_test_faces/large", image_size=28)[0]
+    assert trained_on == [_shades(train[:2])]
+    assert main(["finetune", "dcgan_mnist", "--dataset", "keras_gen_test_faces/large",
+                 "--split", "train[50%:]", "--epochs", "1", "--batch-size", "2", "--out",
+                 str(tmp_path / "finetuned")]) == 0
+    assert ("Fine-tuning dcgan_mnist on 2 images of keras_gen_test_faces/large"
+            in capsys.readouterr().out)
+    assert len(trained_on) == 2 and trained_on[1] == _shades(
+        data.load_arrays("keras_gen_test_faces/large", image_size=28, channels=1)[0][2:])
+    assert main(["train", "dcgan", "--dataset", "digits", "--split", "train[:50%]"]) == 2
+    assert "split must be 'train' or 'test' for 'digits'" in capsys.readouterr().err
+
+
+def test_evaluate_reads_photos_of_many_sizes_at_the_image_size_given(tmp_path, monkeypatch,
+                                                                     capsys):
+    # evaluate read its reference as stored, and had no --image-size: tf_flowers was refused.
+    monkeypatch.setattr(tfds.core.constants, "DATA_DIR", str(tmp_path / "tfds"))
+    tiny_gan().save(tmp_path / "gan.keras")
+    command = ["evaluate", str(tmp_path / "gan.keras"), "--dataset", "keras_gen_test_flowers",
+               "--split", "train+test", "--domain", "mnist"]
+    assert main(command) == 2
+    assert "differ in size (its image feature is (None, None, 3)): pass image_size=N " \
+           "(--image-size N)" in capsys.readouterr().err
+    # Read and resized: the 7 colour photos reach the classifier, which takes grey ones.
+    assert main(command + ["--image-size", "28"]) == 2
+    assert ("The mnist classifier takes images of shape (28, 28, 1) in [-1, 1] (greyscale ones "
+            "of other sizes are resized); received (28, 28, 3)") in capsys.readouterr().err
 
 
 class KerasGenTestPairs(tfds.core.GeneratorBasedBuilder):

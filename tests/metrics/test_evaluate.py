@@ -449,6 +449,16 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
         assert json.load(handle)["num_reference"] == 20
 
 
+def test_cli_evaluate_scores_against_the_split_given(tmp_path):
+    # The test split was the only reference a named dataset gave (digits: 360 images).
+    tiny_gan().save(tmp_path / "gan.keras")
+    for split, count in ((None, 360), ("train", 1437)):
+        chosen = ["--split", split] if split else []
+        assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", "digits",
+                     "--num-samples", "60", *chosen, "--out", str(tmp_path / "s.json")]) == 0
+        assert json.loads((tmp_path / "s.json").read_text())["num_reference"] == count
+
+
 def test_cli_evaluate_scores_several_models_against_one_reference(tmp_path, capsys, monkeypatch):
     # Runs and presets were compared one process per model, each computing the reference's
     # features afresh (about 4 of the 10.6 s of a 2,000-sample evaluate of a preset).

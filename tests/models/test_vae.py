@@ -200,6 +200,16 @@ def test_cli_trains_vae_and_reconstructs(tmp_path, capsys):
     assert main(["reconstruct", str(out / "vae" / "model.keras"), "--dataset",
                  str(tmp_path / "mine"), "-n", "8", "--out", str(tmp_path / "mine.png")]) == 0
     assert "Reconstructed 8 held-out images of " in capsys.readouterr().out
+    # --split: the images are those of that split, picked as the test split's are.
+    assert main(["reconstruct", str(out / "vae" / "model.keras"), "--split", "train", "-n", "8",
+                 "--out", str(tmp_path / "train.png")]) == 0
+    printed = capsys.readouterr().out
+    assert "Reconstructed 8 images of the 'train' split of digits" in printed
+    images = data.load_arrays("digits", split="train")[0]
+    originals = images[np.random.default_rng(0).permutation(len(images))[:8]] / 127.5 - 1
+    vae = keras.models.load_model(out / "vae" / "model.keras")
+    error = np.mean((originals - vae.reconstruct(originals.astype("float32"))) ** 2)
+    assert f"mean squared error {error:.4f} " in printed
     assert main(["train", "vae", "--loss", "hinge", "--out", str(out / "x")]) == 2
 
 
