@@ -253,6 +253,10 @@ def _add_finetune_command(commands):
     finetune.add_argument("--reference", metavar="NAME_OR_PATH",
                           help="held-out images for --monitor-every: a dataset (its test split) "
                                "or a folder of images (default: --dataset's test split)")
+    finetune.add_argument("--reference-split", metavar="SPLIT",
+                          help="the split of --reference (or --dataset) that --monitor-every "
+                               "scores against (default: test), e.g. 'train[90%%:]' of a TFDS "
+                               "dataset whose one split is train")
     finetune.add_argument("--monitor-samples", type=positive_int, default=2000,
                           help="generated images per --monitor-every score (default 2000)")
     _add_feature_arguments(finetune, "the reference")

@@ -214,9 +214,9 @@ def _finetune_monitor(args, image_shape, out_dir):
                          f"scores); thousands give numbers that mean something. Received: "
                          f"{args.monitor_samples}")
     if not args.monitor_every:
-        if args.reference or args.domain or args.inception_weights:
-            raise ValueError("--reference, --domain and --inception-weights choose what "
-                             "--monitor-every scores against; add --monitor-every N.")
+        if args.reference or args.reference_split or args.domain or args.inception_weights:
+            raise ValueError("--reference, --reference-split, --domain and --inception-weights "
+                             "choose what --monitor-every scores against; add --monitor-every N.")
         return None
     from keras_gen.data import is_image_folder
 
@@ -228,6 +228,7 @@ def _finetune_monitor(args, image_shape, out_dir):
     # Fine-tuning overshoots on small sets (FID rises again after ~1,500 steps on 1,000
     # Fashion-MNIST images), so the best checkpoint is worth keeping, not only the last.
     reference = reference_statistics(args.reference or args.dataset, args.domain,
-                                     args.inception_weights, image_shape[0], image_shape[-1])
+                                     args.inception_weights, image_shape[0], image_shape[-1],
+                                     args.reference_split)
     return QualityMonitor(reference, num_samples=args.monitor_samples, every=args.monitor_every,
                           seed=args.seed, best_path=os.path.join(out_dir, "best.keras"))

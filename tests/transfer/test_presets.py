@@ -441,6 +441,24 @@ def test_cli_finetune_monitor_says_what_it_needs(tmp_path, capsys, tiny_preset):
     assert "Best FID" in capsys.readouterr().out and (tmp_path / "ft" / "best.keras").exists()
 
 
+def test_cli_finetune_monitor_scores_against_the_reference_split(
+        tmp_path, capsys, monkeypatch, tiny_preset):
+    # A dataset whose one split is "train" (tf_flowers), fine-tuned with --split 'train[:90%]',
+    # left the monitor no held-out split to name: it asked for "test".
+    _, folder = tiny_preset
+    scored_against = []
+    statistics = metrics.ReferenceStatistics
+    monkeypatch.setattr(metrics, "ReferenceStatistics", lambda images, *args, **kwargs: (
+        scored_against.append(len(images)) or statistics(images, *args, **kwargs)))
+    args = ["finetune", folder, "--dataset", "digits", "--split", "test", "--limit", "64",
+            "--batch-size", "32", "--epochs", "1", "--out", str(tmp_path / "ft")]
+    assert main(args + ["--reference-split", "train"]) == 2
+    assert "add --monitor-every N" in capsys.readouterr().err
+    assert main(args + ["--monitor-every", "1", "--monitor-samples", "50", "--reference-split",
+                        "train"]) == 0
+    assert scored_against == [1437]  # digits' train split; its test split holds 360
+
+
 def test_cli_exports_a_preset_and_the_whole_zoo(tmp_path, capsys, monkeypatch, tiny_preset):
     gan, folder = tiny_preset
     out = tmp_path / "saved_models"
