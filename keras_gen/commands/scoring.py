@@ -26,7 +26,7 @@ def held_out_split(source):
 
 def reference_statistics(source, domain, inception_weights, image_size=None, channels=None,
                          split=None):
-    """`ReferenceStatistics` of `source`'s held-out images (`held_out_split`).
+    """`ReferenceStatistics` of `source`'s held-out images (`held_out_split`), or of `split`.
 
     Args:
         source: str. A dataset name or path, as `--dataset` or `--reference` takes it.
@@ -75,17 +75,20 @@ def run_evaluate(args):
     # All refused before the reference's features are computed: seconds, for 10,000 images.
     model_files = [check_model_or_preset(path) for path in args.model_files]
     outs = _scores_paths(model_files, args.out)
+    split = args.split or held_out_split(args.dataset)
     reference = reference_statistics(args.dataset, args.domain, args.inception_weights,
-                                     args.image_size, split=args.split)
+                                     args.image_size, split=split)
     all_scores = []
     for model_file, out in zip(model_files, outs):
         model = load_model_or_preset(model_file)
         # A conditional model's accuracy is scored too, and the presets' metadata reproduced.
         scores = metrics.evaluate_model(model, args.num_samples, reference, seed=args.seed)
-        scores.update({"model_file": model_file, "dataset": args.dataset, "seed": args.seed})
+        scores.update({"model_file": model_file, "dataset": args.dataset, "split": split,
+                       "seed": args.seed})
         write_json_atomic(out, scores)
         all_scores.append(scores)
-    _print_scores(_column_names(model_files), all_scores)
+    against = f"the {split!r} split of {args.dataset}" if args.split else args.dataset
+    _print_scores(_column_names(model_files), all_scores, against)
     print(f"Wrote {', '.join(outs)}")
     return all_scores
 
@@ -125,13 +128,14 @@ def _column_names(model_files):
     return names if len(set(names)) == len(names) else list(model_files)
 
 
-def _print_scores(names, all_scores):
-    """The settings the models share on one line, then a table: one row per score, one column
-    per model, `-` where a model has no such score (an unconditional model's accuracy)."""
-    settings = ("dataset", "domain", "num_reference", "num_samples", "seed")
+def _print_scores(names, all_scores, against):
+    """The settings the models share on one line (`against`: the reference), then a table: one
+    row per score, one column per model, `-` where a model has no such score (an unconditional
+    model's accuracy)."""
+    settings = ("dataset", "split", "domain", "num_reference", "num_samples", "seed")
     first = all_scores[0]
     each = " of each model" if len(all_scores) > 1 else ""
-    print(f"Against {first['dataset']} ({first['num_reference']} images, {first['domain']} "
+    print(f"Against {against} ({first['num_reference']} images, {first['domain']} "
           f"features): {first['num_samples']} samples{each}, seed {first['seed']}")
     keys = [key for key in dict.fromkeys(key for scores in all_scores for key in scores)
             if key not in settings and key != "model_file"]  # it heads the column

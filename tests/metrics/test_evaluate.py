@@ -449,14 +449,18 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
         assert json.load(handle)["num_reference"] == 20
 
 
-def test_cli_evaluate_scores_against_the_split_given(tmp_path):
+def test_cli_evaluate_scores_against_the_split_given(tmp_path, capsys):
     # The test split was the only reference a named dataset gave (digits: 360 images).
     tiny_gan().save(tmp_path / "gan.keras")
-    for split, count in ((None, 360), ("train", 1437)):
+    for split, count, against in ((None, 360, "digits"),
+                                  ("train", 1437, "the 'train' split of digits")):
         chosen = ["--split", split] if split else []
         assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", "digits",
                      "--num-samples", "60", *chosen, "--out", str(tmp_path / "s.json")]) == 0
-        assert json.loads((tmp_path / "s.json").read_text())["num_reference"] == count
+        scores = json.loads((tmp_path / "s.json").read_text())
+        assert (scores["num_reference"], scores["split"]) == (count, split or "test")
+        assert capsys.readouterr().out.startswith(
+            f"Against {against} ({count} images, digits features): 60 samples, seed 0\n")
 
 
 def test_cli_evaluate_scores_several_models_against_one_reference(tmp_path, capsys, monkeypatch):
