@@ -31,12 +31,6 @@ def load_model(path):
     import keras_gen  # noqa: F401  Registers the serializable classes.
 
     path = check_path("path", path, "a .keras file")
-    _check_keras_file(path)
-    return keras.models.load_model(path)
-
-
-def _check_keras_file(path):
-    """Refuses a `path` that is no `.keras` archive, before anything loads."""
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"No model file at {path!r}. Train one with `keras-gen train dcgan` "
@@ -47,6 +41,7 @@ def _check_keras_file(path):
             f"{path!r} is not a .keras archive (it is not a zip file); it may be truncated "
             "or a different format. Re-save it with model.save('model.keras')."
         )
+    return keras.models.load_model(path)
 
 
 def load_model_or_preset(path, compile_preset=False, dtype=None):
@@ -80,51 +75,17 @@ def load_model_or_preset(path, compile_preset=False, dtype=None):
     """
     from keras_gen import presets
 
-    path = check_model_or_preset(path)
-    if _is_keras_file(path):
-        model = _keras_gen_model(load_model(path), path)
-        return model_in_policy(model, dtype) if dtype else model
-    return presets.load_preset(path, compile=compile_preset, dtype=dtype)
-
-
-def check_model_or_preset(path):
-    """Refuses, without loading it, a `path` that `load_model_or_preset` could not load.
-
-    A command that loads several models (`keras-gen evaluate A B C`) checks them all first, so
-    a mistyped last one is refused at once, not after the others were scored.
-
-    Args:
-        path: str or `pathlib.Path`. What `load_model_or_preset` takes.
-
-    Returns:
-        str: `path`.
-
-    Raises:
-        FileNotFoundError: for a path that is no `.keras` file, preset folder or shipped preset.
-        ValueError: for a `.keras` path that is no zip archive.
-
-    Example:
-
-    ```python
-    models = [check_model_or_preset(path) for path in ["dcgan_mnist", "runs/dcgan/model.keras"]]
-    ```
-    """
-    from keras_gen import presets
-
     # A pathlib.Path had no endswith.
     path = check_path("path", path, "a .keras file, a preset folder or a shipped preset's name")
-    if _is_keras_file(path):
-        _check_keras_file(path)
-    elif not os.path.isdir(path) and path not in presets.builtin_presets():
+    if path.endswith(".keras") or os.path.isfile(path):
+        model = _keras_gen_model(load_model(path), path)
+        return model_in_policy(model, dtype) if dtype else model
+    if not os.path.isdir(path) and path not in presets.builtin_presets():
         raise FileNotFoundError(
             f"No .keras file, preset folder or shipped preset named {path!r}. Pass a .keras "
             "file (keras-gen train writes runs/<recipe>/model.keras), a preset folder, or one of "
             f"{sorted(presets.builtin_presets())}.")
-    return path
-
-
-def _is_keras_file(path):
-    return path.endswith(".keras") or os.path.isfile(path)
+    return presets.load_preset(path, compile=compile_preset, dtype=dtype)
 
 
 def _keras_gen_model(model, path):

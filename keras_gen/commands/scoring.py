@@ -69,18 +69,19 @@ def run_evaluate(args):
     same samples' seed: comparing runs or presets took a process and a reference per model.
     """
     from keras_gen import metrics
-    from keras_gen.saving import check_model_or_preset, load_model_or_preset
+    from keras_gen.saving import load_model_or_preset
     from keras_gen.utils import write_json_atomic
 
-    # All refused before the reference's features are computed: seconds, for 10,000 images.
-    model_files = [check_model_or_preset(path) for path in args.model_files]
+    model_files = args.model_files
     outs = _scores_paths(model_files, args.out)
+    # All loaded before the reference's features are computed (seconds, for 10,000 images): a
+    # mistyped or damaged last one is refused at once, not after the others were scored.
+    models = [load_model_or_preset(path) for path in model_files]
     split = args.split or held_out_split(args.dataset)
     reference = reference_statistics(args.dataset, args.domain, args.inception_weights,
                                      args.image_size, split=split)
     all_scores = []
-    for model_file, out in zip(model_files, outs):
-        model = load_model_or_preset(model_file)
+    for model_file, model, out in zip(model_files, models, outs):
         # A conditional model's accuracy is scored too, and the presets' metadata reproduced.
         scores = metrics.evaluate_model(model, args.num_samples, reference, seed=args.seed)
         scores.update({"model_file": model_file, "dataset": args.dataset, "split": split,

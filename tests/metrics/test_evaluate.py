@@ -512,6 +512,10 @@ def test_cli_evaluate_of_several_models_refuses_before_the_reference(
     assert f"No model file at {str(tmp_path / 'gam.keras')!r}" in capsys.readouterr().err
     assert main(["evaluate", gan, "dcgan_mnsit", "--dataset", "digits"]) == 2
     assert "shipped preset named 'dcgan_mnsit'" in capsys.readouterr().err
+    # A .keras file of a plain Keras model was found out only when it was loaded, to be scored.
+    keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(tmp_path / "plain.keras")
+    assert main(["evaluate", gan, str(tmp_path / "plain.keras"), "--dataset", "digits"]) == 2
+    assert "holds a Sequential, not a keras_gen model" in capsys.readouterr().err
     assert main(["evaluate", gan, "dcgan_mnist", "--dataset", "digits", "--out",
                  str(tmp_path / "scores.json")]) == 2
     assert ("--out names the JSON file of one MODEL; without it each MODEL's scores go beside "
