@@ -142,7 +142,9 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
         # Shuffle before splitting: generated sets are often ordered by class,
         # and a split holding one class scores ~1 whatever the quality.
         shuffled = logits[np.random.default_rng(seed).permutation(len(logits))]
-        results["inception_score"] = inception_score(shuffled, num_splits=min(10, len(logits)))[0]
+        # Ten splits as in the paper, fewer for fewer than 20 samples: two or more each.
+        num_splits = min(10, len(logits) // 2)
+        results["inception_score"] = inception_score(shuffled, num_splits)[0]
         results.update(mode_coverage(logits, reference.classes, logits.shape[1]))
         if requested_labels is not None:
             results["conditional_accuracy"] = conditional_accuracy(logits, requested_labels)

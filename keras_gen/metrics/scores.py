@@ -16,7 +16,8 @@ def inception_score(logits, num_splits=10):
 
     Args:
         logits: array `(N, num_classes)`.
-        num_splits: int. Splits of the samples (each must hold >= 1 sample).
+        num_splits: int. Splits of the samples (each must hold >= 2 samples: a split of one
+            scores exactly 1, its p(y) being its one sample's p(y|x)).
 
     Returns:
         `(mean, std)` over splits. Between 1 and `num_classes`.
@@ -34,6 +35,12 @@ def inception_score(logits, num_splits=10):
             f"logits must be (N, num_classes) with N >= num_splits={num_splits}. "
             f"Received shape {logits.shape}"
         )
+    if len(logits) < 2 * num_splits:
+        raise ValueError(
+            f"inception_score needs at least 2 samples per split: received {len(logits)} "
+            f"samples for num_splits={num_splits}. A split of one sample scores exactly 1. Pass "
+            f"num_splits <= {len(logits) // 2} (10 splits of thousands of samples, as in the "
+            "paper, give numbers that compare).")
     logits = check_finite("logits", logits)
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))

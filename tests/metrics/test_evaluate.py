@@ -546,6 +546,9 @@ def test_inception_score_does_not_depend_on_sample_order(reference):
     images, labels = _real("train", 1000)
     ordered = images[np.argsort(labels, kind="stable")]  # one class per split if not shuffled
     assert metrics.evaluate(ordered, reference)["inception_score"] > 8.0
+    # Six images of six digits: three splits of two (six splits of one scored 1 exactly).
+    six = images[[np.flatnonzero(labels == digit)[0] for digit in range(6)]]
+    assert metrics.evaluate(six, reference)["inception_score"] > 1.5
 
 
 def test_classifier_trainer_refuses_an_unknown_domain_with_the_known_ones(capsys):

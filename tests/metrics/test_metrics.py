@@ -66,6 +66,18 @@ def test_inception_score_of_confident_uniform_logits_is_the_class_count():
     assert one_class == pytest.approx(1.0, rel=1e-6)
 
 
+def test_inception_score_refuses_splits_of_one_sample():
+    # Ten samples in ten splits scored exactly 1 whatever they showed: a split's p(y) was its
+    # one sample's p(y|x). `evaluate` split 6 to 9 samples so.
+    logits = 100.0 * np.eye(10)  # ten confident samples, one of each class
+    assert metrics.inception_score(logits, num_splits=1)[0] == pytest.approx(10.0, rel=1e-6)
+    # Five splits of two classes each: p(y) is 1/2 on two classes, KL log 2 per sample.
+    assert metrics.inception_score(logits, num_splits=5)[0] == pytest.approx(2.0, rel=1e-6)
+    with pytest.raises(ValueError, match=r"at least 2 samples per split: received 10 samples "
+                                         r"for num_splits=10"):
+        metrics.inception_score(logits, num_splits=10)
+
+
 def test_precision_recall_by_hand():
     real = np.array([[0.0], [1.0], [2.0], [3.0]])   # k=1 radii: 1 each
     fake = np.array([[0.5], [10.0], [11.0], [12.0]])  # radii: 9.5, 1, 1, 1
