@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from keras_gen.data.readers import check_local_split, read_local
+from keras_gen.data.readers import read_local
 from keras_gen.data.sources import load_digits, load_tfds
 from keras_gen.data.tfds_reading import names_tfds_config
 from keras_gen.data.transforms import convert_images, to_unit_range
@@ -55,7 +55,6 @@ def load_arrays(source=EMBEDDED_DATASET, split="train", image_size=None, channel
         raise DataError(f"limit must be a positive int or None. Received: limit={limit!r}")
     check_bool("download", download, DataError)  # "no" is truthy: it would have downloaded
     if source == EMBEDDED_DATASET:
-        check_local_split(source, split)
         images, labels = load_digits(split)
         image_size = _DIGITS_DEFAULT_SIZE if image_size is None else image_size
     elif looks_like_path(source):

@@ -7,8 +7,8 @@ import os
 import numpy as np
 
 from keras_gen.data.reachability import unreachable_hosts
-from keras_gen.data.readers import (LOCAL_LAYOUTS, SPLITS, holds_split, local_class_names,
-                                    read_local)
+from keras_gen.data.readers import (LOCAL_LAYOUTS, SPLITS, check_local_split, holds_split,
+                                    local_class_names, read_local)
 from keras_gen.data.tfds_reading import (check_readable, image_and_label_features,
                                          read_prepared, tfds_base_name, tfds_builder)
 from keras_gen.errors import DataError
@@ -229,6 +229,7 @@ def load_digits(split="train"):
     """
     from sklearn.datasets import load_digits as sklearn_digits
 
+    check_local_split("digits", split)  # any other split was read as "train"
     bunch = sklearn_digits()
     images = np.round(bunch.images / 16.0 * 255.0).astype(np.uint8)[..., None]
     labels = bunch.target.astype(np.int32)
