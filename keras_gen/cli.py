@@ -7,6 +7,7 @@ Every command is one library call (`recipes.build_gan`, `training.train`,
 import argparse
 import sys
 
+from keras_gen.commands.data_options import DEFAULTS
 from keras_gen.data import EMBEDDED_DATASET
 from keras_gen.losses import LOSS_PAIRS
 from keras_gen.recipes import RECIPES, VAE_RECIPES
@@ -63,8 +64,7 @@ def _add_train_command(commands):
     train.add_argument("model", choices=sorted(RECIPES) + sorted(VAE_RECIPES),
                        help="recipe to train: GANs (dcgan, sngan, wgan_gp, cgan, acgan) or the "
                             "VAE family (vae, cvae, vaegan)")
-    train.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
-                       metavar="NAME_OR_PATH",
+    train.add_argument("--dataset", "--data", dest="dataset", metavar="NAME_OR_PATH",
                        help="'digits' (embedded, default), a TFDS name such as 'mnist' or "
                             "'lsun/bedroom' (needs network, unless TFDS prepared it or "
                             "keras.datasets left it in Keras' cache; photos of many sizes need "
@@ -73,7 +73,8 @@ def _add_train_command(commands):
                             "with one subfolder per class")
     train.add_argument("--loss", choices=sorted(LOSS_PAIRS), help="override the recipe's loss")
     train.add_argument("--epochs", type=positive_int, default=60, help="default: %(default)s")
-    train.add_argument("--batch-size", type=positive_int, default=64, help="default: %(default)s")
+    train.add_argument("--batch-size", type=positive_int,
+                       help=f"default: {DEFAULTS['train']['batch_size']}")
     train.add_argument("--latent-dim", type=positive_int,
                        help="latent size (default: 64 for GANs, 16 for the VAE family)")
     train.add_argument("--width", type=positive_int, default=32,
@@ -84,8 +85,9 @@ def _add_train_command(commands):
                        help="use only the first N images (of an image folder: from each class "
                             "in turn)")
     _add_split_argument(train, "train")
-    train.add_argument("--seed", type=seed_int, default=0,
-                       help="seed of the weights, data order and noise (default: %(default)s)")
+    train.add_argument("--seed", type=seed_int,
+                       help="seed of the weights, data order and noise (default: "
+                            f"{DEFAULTS['train']['seed']})")
     train.add_argument("--learning-rate", type=positive_float, default=None,
                        help="every optimizer's learning rate (default: the recipe's, e.g. 2e-4 "
                             "for dcgan); lower it if a run diverges")
@@ -97,7 +99,8 @@ def _add_train_command(commands):
                             "is far slower)")
     train.add_argument("--out", default=None, help="output folder (default: runs/MODEL)")
     _add_run_arguments(train, "--width, --latent-dim, --loss, --learning-rate, --jit, "
-                              "--precision and --image-size")
+                              "--precision and --image-size",
+                       "--dataset, --split, --limit, --batch-size and --seed")
 
 
 def _add_sample_command(commands):
@@ -217,13 +220,14 @@ def _add_finetune_command(commands):
                     "either.")
     finetune.add_argument("preset", help="preset name (keras-gen presets), preset folder, or a "
                                          ".keras file of your own (runs/dcgan/model.keras)")
-    finetune.add_argument("--dataset", "--data", dest="dataset", required=True,
-                          metavar="NAME_OR_PATH",
+    finetune.add_argument("--dataset", "--data", dest="dataset", metavar="NAME_OR_PATH",
                           help="training images, resized and converted to the preset's image "
-                               "shape (28x28 grey for the shipped presets)")
-    finetune.add_argument("--limit", type=positive_int, default=1000,
-                          help="use only the first N images (default 1000; of an image folder: "
-                               "from each class in turn)")
+                               "shape (28x28 grey for the shipped presets); required, but by "
+                               "--continue")
+    finetune.add_argument("--limit", type=positive_int,
+                          help="use only the first N images (default "
+                               f"{DEFAULTS['finetune']['limit']}; of an image folder: from each "
+                               "class in turn)")
     _add_split_argument(finetune, "train")
     finetune.add_argument("--freeze-d", type=non_negative_int, default=0, metavar="N",
                           help="freeze the discriminator's lowest N blocks (GAN presets)")
@@ -239,15 +243,18 @@ def _add_finetune_command(commands):
                           help="Keras dtype policy to fine-tune in (default: the model's own; "
                                "float32 for the shipped presets); see train --precision")
     finetune.add_argument("--epochs", type=positive_int, default=50, help="default: %(default)s")
-    finetune.add_argument("--batch-size", type=positive_int, default=64,
-                          help="default: %(default)s")
-    finetune.add_argument("--seed", type=seed_int, default=0,
-                          help="seed of the data order and noise (default: %(default)s)")
+    finetune.add_argument("--batch-size", type=positive_int,
+                          help=f"default: {DEFAULTS['finetune']['batch_size']}")
+    finetune.add_argument("--seed", type=seed_int,
+                          help="seed of the data order and noise (default: "
+                               f"{DEFAULTS['finetune']['seed']})")
     finetune.add_argument("--out", default=None,
                           help="output folder (default: runs/finetune_PRESET)")
     _add_run_arguments(finetune, "--freeze-d, --ada, --reset-classes, --learning-rate and "
-                                 "--precision (PRESET only names the default --out)")
-    finetune.add_argument("--monitor-every", type=non_negative_int, default=0, metavar="N",
+                                 "--precision (PRESET only names the default --out)",
+                       "--dataset, --split, --limit, --batch-size, --seed and the --monitor-every "
+                       "options")
+    finetune.add_argument("--monitor-every", type=non_negative_int, metavar="N",
                           help="every N epochs, score FID, KID, ... against held-out images and "
                                "keep the best-FID model as OUT/best.keras (default 0: off)")
     finetune.add_argument("--reference", metavar="NAME_OR_PATH",
@@ -257,8 +264,9 @@ def _add_finetune_command(commands):
                           help="the split of --reference (or --dataset) that --monitor-every "
                                "scores against (default: test), e.g. 'train[90%%:]' of a TFDS "
                                "dataset whose one split is train")
-    finetune.add_argument("--monitor-samples", type=positive_int, default=2000,
-                          help="generated images per --monitor-every score (default 2000)")
+    finetune.add_argument("--monitor-samples", type=positive_int,
+                          help="generated images per --monitor-every score (default "
+                               f"{DEFAULTS['finetune']['monitor_samples']})")
     _add_feature_arguments(finetune, "the reference")
 
 
@@ -290,10 +298,11 @@ def _add_evaluate_command(commands):
                                "with .metrics.json)")
 
 
-def _add_run_arguments(parser, model_options):
+def _add_run_arguments(parser, model_options, data_options):
     """Adds what `train` and `finetune` share: grids, checkpoints, --overwrite and --continue.
 
-    `model_options` names the options that set up the model, which --continue does not read.
+    `model_options` names the options that set up the model, which --continue does not read;
+    `data_options` those it reads from the run unless given.
     """
     parser.add_argument("--grid-every", type=positive_int, default=10,
                         help="epochs between sample grids (default: %(default)s)")
@@ -309,7 +318,9 @@ def _add_run_arguments(parser, model_options):
     parser.add_argument("--continue", dest="continue_run", action="store_true",
                         help="train the finished run in --out on, to --epochs in all, with its "
                              "optimizers' state; its history and grids number on. The model and "
-                             f"its settings are its model.keras: {model_options} are not read")
+                             f"its settings are its model.keras: {model_options} are not read. "
+                             f"The data options ({data_options}) are the run's own unless given, "
+                             "here and when an interrupted run resumes")
 
 
 def _add_split_argument(parser, default):

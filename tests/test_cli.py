@@ -139,8 +139,8 @@ def test_ctrl_c_ends_train_with_one_line_and_the_command_resumes(tmp_path, capsy
 
     def train_with(callback):
         train = training.train
-        monkeypatch.setattr(training, "train", lambda *args, **kwargs: train(
-            *args, callbacks=[callback], **kwargs))
+        monkeypatch.setattr(training, "train", lambda *args, callbacks=(), **kwargs: train(
+            *args, callbacks=[*callbacks, callback], **kwargs))
 
     command = ["train", "dcgan", "--epochs", "2", "--out", str(tmp_path / "run"), *TINY_TRAIN]
     train_with(CtrlC(press=True))
@@ -565,6 +565,64 @@ def test_train_and_finetune_continue_a_finished_run(tmp_path, capsys):
     frozen = {row["layer"] for row in transfer.trainable_summary(model.discriminator)
               if not row["trainable"]}
     assert frozen == {"block_0"}  # FreezeD carried on, from the run's own model.keras
+
+
+def test_continue_trains_on_the_run_s_own_data_unless_told_otherwise(tmp_path, capsys):
+    # --continue without the run's --dataset trained it on, silently, on the embedded digits
+    # (1,437 images in batches of 64: 22 steps an epoch where the run took 3).
+    images = np.random.default_rng(0).integers(0, 256, (48, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "own.npz", x_train=images, y_train=np.zeros(48, np.int64))
+    out = tmp_path / "run"
+    command = ["train", "dcgan", "--out", str(out), "--width", "4", "--latent-dim", "8",
+               "--grid-every", "1", "--checkpoint-every", "1"]
+
+    def steps():
+        model = keras.models.load_model(out / "model.keras")
+        return int(model.g_optimizer.iterations)
+
+    assert main([*command, "--epochs", "1", "--dataset", str(tmp_path / "own.npz"),
+                 "--batch-size", "16", "--seed", "3"]) == 0
+    assert steps() == 3  # 48 images in batches of 16
+    capsys.readouterr()
+    assert main([*command, "--epochs", "2", "--continue"]) == 0
+    assert steps() == 6
+    assert capsys.readouterr().out.startswith(
+        f"Data options of the run in {out} ({out / 'data_options.json'}): --dataset "
+        f"{tmp_path / 'own.npz'} --batch-size 16 --seed 3; pass any of --dataset, --split, "
+        "--limit, --batch-size and --seed to change it.\n")
+    # One given replaces the run's, and is the run's from then on.
+    assert main([*command, "--epochs", "3", "--continue", "--limit", "32"]) == 0
+    assert steps() == 8
+    assert ("; given here: --limit 32 (the run's: all images)."
+            in capsys.readouterr().out.splitlines()[0])
+    assert main([*command, "--epochs", "4", "--continue"]) == 0
+    assert steps() == 10
+    with open(out / "history.json") as handle:
+        assert json.load(handle)["epoch"] == [1, 2, 3, 4]
+
+
+def test_an_interrupted_run_resumes_on_its_own_data(tmp_path, capsys, monkeypatch):
+    # "Run the same command again": run without its --dataset, it resumed on the digits.
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    images = np.random.default_rng(0).integers(0, 256, (48, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "own.npz", x_train=images, y_train=np.zeros(48, np.int64))
+    out = tmp_path / "run"
+    command = ["train", "dcgan", "--out", str(out), "--epochs", "2", "--width", "4",
+               "--latent-dim", "8", "--checkpoint-every", "1"]
+    train = training.train
+    monkeypatch.setattr(training, "train", lambda *args, callbacks=(), **kwargs: train(
+        *args, callbacks=[*callbacks, CtrlC()], **kwargs))
+    assert main([*command, "--dataset", str(tmp_path / "own.npz"), "--batch-size", "16"]) == 130
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main(command) == 0
+    assert f"--dataset {tmp_path / 'own.npz'} --batch-size 16" in capsys.readouterr().out
+    model = keras.models.load_model(out / "model.keras")
+    assert int(model.g_optimizer.iterations) == 6  # 3 steps an epoch, not 22
 
 
 def test_conditional_recipes_need_two_classes(tmp_path, capsys):

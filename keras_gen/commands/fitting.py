@@ -3,6 +3,7 @@
 import os
 
 from keras_gen import class_labels
+from keras_gen.commands import data_options
 from keras_gen.commands.scoring import reference_statistics
 from keras_gen.errors import DataError
 from keras_gen.recipes import RECIPES, VAE_RECIPES
@@ -17,6 +18,7 @@ def run_train(args):
     if args.continue_run:
         return _continue_run(args, out_dir)
     training.refuse_finished_run(out_dir, args.overwrite)  # before the data loads
+    record = data_options.settle(args, out_dir, reuse=_resumes(out_dir, args.overwrite))
     images, labels = data.load_arrays(args.dataset, split=args.split or "train",
                                       image_size=args.image_size, limit=args.limit)
     _check_image_shape_for_cli(args, images.shape[1:])
@@ -51,7 +53,8 @@ def run_train(args):
             class_labels.record_class_names(args.dataset, num_classes, out_dir)
         training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
                        checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
-                       tensorboard=args.tensorboard, overwrite=args.overwrite)
+                       tensorboard=args.tensorboard, callbacks=[record],
+                       overwrite=args.overwrite)
     print(f"Wrote {out_dir}/model.keras, {out_dir}/history.json and grids in {out_dir}/samples/")
     return out_dir
 
@@ -60,8 +63,8 @@ def _continue_run(args, out_dir, monitor_for=None):
     """`--continue`: trains the finished run in `out_dir` on to --epochs; returns `out_dir`.
 
     The model and its training settings are the run's (its model.keras); the data options are
-    read, the data resized to the model's images. `monitor_for(image_shape)` gives a
-    `QualityMonitor` or None.
+    the run's too unless given (`data_options`), the data resized to the model's images.
+    `monitor_for(image_shape)` gives a `QualityMonitor` or None.
     """
     from keras_gen import data, training
 
@@ -69,6 +72,7 @@ def _continue_run(args, out_dir, monitor_for=None):
         raise ValueError("--continue trains the run in --out on and --overwrite starts it "
                          "afresh: pass one of them.")
     model = training.load_run(out_dir)
+    record = data_options.settle(args, out_dir, reuse=True)
     images, labels = data.load_arrays(args.dataset, split=args.split or "train",
                                       image_size=model.image_shape[0],
                                       channels=model.image_shape[-1], limit=args.limit)
@@ -79,11 +83,16 @@ def _continue_run(args, out_dir, monitor_for=None):
     training.continue_training(model, dataset, out_dir, epochs=args.epochs,
                                grid_every=args.grid_every, checkpoint_every=args.checkpoint_every,
                                grid_seed=args.seed, tensorboard=args.tensorboard,
-                               callbacks=[monitor] if monitor else ())
+                               callbacks=[monitor, record] if monitor else [record])
     print(f"Trained {out_dir} on from epoch {done} to {args.epochs}; wrote "
           f"{out_dir}/model.keras")
     _print_best(monitor)
     return out_dir
+
+
+def _resumes(out_dir, overwrite):
+    """Whether training into `out_dir` resumes an interrupted run (`--overwrite` starts afresh)."""
+    return not overwrite and os.path.isdir(os.path.join(out_dir, "backup"))
 
 
 def _check_image_shape_for_cli(args, image_shape):
@@ -143,6 +152,7 @@ def run_finetune(args):
     if args.continue_run:
         return _continue_run(args, out_dir, lambda shape: _finetune_monitor(args, shape, out_dir))
     training.refuse_finished_run(out_dir, args.overwrite)  # before the preset and data load
+    record = data_options.settle(args, out_dir, reuse=_resumes(out_dir, args.overwrite))
     # A preset, or a model of the user's own (runs/dcgan/model.keras was an "Unknown preset").
     model = load_model_or_preset(args.preset, compile_preset=True, dtype=args.precision)
     transfer.check_finetune_options(model, args.freeze_d, args.ada)  # before the data loads
@@ -167,8 +177,8 @@ def run_finetune(args):
     monitor = _finetune_monitor(args, model.image_shape, out_dir)
     training.train(model, dataset, out_dir, epochs=args.epochs, grid_every=args.grid_every,
                    checkpoint_every=args.checkpoint_every, grid_seed=args.seed,
-                   tensorboard=args.tensorboard, callbacks=[monitor] if monitor else (),
-                   overwrite=args.overwrite)
+                   tensorboard=args.tensorboard,
+                   callbacks=[monitor, record] if monitor else [record], overwrite=args.overwrite)
     print(f"Fine-tuned {args.preset} on {len(images)} images of {args.dataset}; wrote {out_dir}")
     _print_best(monitor)
     return out_dir

@@ -416,6 +416,25 @@ def test_cli_finetune_monitor_keeps_the_best_fid_model(tmp_path, capsys, tiny_pr
     assert rescored == pytest.approx(min(fids), rel=1e-3)
 
 
+def test_cli_finetune_continues_on_its_own_data_and_monitor(tmp_path, capsys, tiny_preset):
+    # finetune --continue required --dataset again, and left the monitor (best.keras) off
+    # unless all its options were given again.
+    _, folder = tiny_preset
+    out = tmp_path / "ft"
+    assert main(["finetune", folder, "--epochs", "1", "--out", str(out)]) == 2
+    assert ("keras-gen finetune needs --dataset: the images to train on (a dataset name or a "
+            "path).") in capsys.readouterr().err
+    assert main(["finetune", folder, "--dataset", "digits", "--limit", "64", "--batch-size", "32",
+                 "--epochs", "1", "--monitor-every", "1", "--monitor-samples", "100",
+                 "--out", str(out)]) == 0
+    assert main(["finetune", folder, "--epochs", "2", "--continue", "--out", str(out)]) == 0
+    assert ("--dataset digits --limit 64 --batch-size 32 --monitor-every 1 --monitor-samples 100;"
+            in capsys.readouterr().out)
+    assert int(load_model(str(out / "model.keras")).g_optimizer.iterations) == 4  # 2 an epoch
+    assert len(json.loads((out / "history.json").read_text())["fid"]) == 2
+    assert json.loads((out / "data_options.json").read_text())["limit"] == 64
+
+
 def test_cli_finetune_monitor_says_what_it_needs(tmp_path, capsys, tiny_preset):
     _, folder = tiny_preset
     args = ["finetune", folder, "--limit", "64", "--batch-size", "4", "--epochs", "1",
