@@ -46,6 +46,29 @@ def reference_statistics(source, domain, inception_weights, image_size=None, cha
     from keras_gen import data, metrics
     from keras_gen.data.transforms import to_unit_range
 
+    domain = feature_domain(source, domain)
+    images, labels = data.load_arrays(source, split=split or held_out_split(source),
+                                      image_size=image_size, channels=channels)
+    return metrics.ReferenceStatistics(to_unit_range(images).numpy(), domain, labels,
+                                       inception_weights)
+
+
+def feature_domain(source, domain):
+    """The feature extractor that scores against `source`: `domain`, or the one named as
+    `source` is (`"mnist"` for `../shared/data/mnist`); refused if there is none.
+
+    Args:
+        source: str. A dataset name or path, as `--dataset` or `--reference` takes it.
+        domain: optional str. `--domain`.
+
+    Example:
+
+    ```python
+    feature_domain("../shared/data/fashion_mnist", None)  # "fashion_mnist"
+    ```
+    """
+    from keras_gen import data, metrics
+
     if data.looks_like_path(source):
         # A mistyped path was told "Cannot tell the feature extractor ...: pass --domain".
         data.check_dataset_exists(source)
@@ -56,10 +79,7 @@ def reference_statistics(source, domain, inception_weights, image_size=None, cha
         raise ValueError(f"--domain {given!r} is not a feature extractor: pass {known}." if given
                          else f"Cannot tell the feature extractor for {source!r}: pass --domain "
                               f"({known}).")
-    images, labels = data.load_arrays(source, split=split or held_out_split(source),
-                                      image_size=image_size, channels=channels)
-    return metrics.ReferenceStatistics(to_unit_range(images).numpy(), domain, labels,
-                                       inception_weights)
+    return domain
 
 
 def run_evaluate(args):
@@ -69,6 +89,8 @@ def run_evaluate(args):
     same samples' seed: comparing runs or presets took a process and a reference per model.
     """
     from keras_gen import metrics
+    from keras_gen.errors import DataError
+    from keras_gen.metrics.features import COLOUR_HINT, unscorable_shape
     from keras_gen.saving import load_model_or_preset
     from keras_gen.utils import write_json_atomic
 
@@ -77,13 +99,25 @@ def run_evaluate(args):
     # All loaded before the reference's features are computed (seconds, for 10,000 images): a
     # mistyped or damaged last one is refused at once, not after the others were scored.
     models = [load_model_or_preset(path) for path in model_files]
+    domain = feature_domain(args.dataset, args.domain)
+    for model_file, model in zip(model_files, models):
+        # A colour model was refused by a grey classifier after the reference and the models
+        # before it were scored, in words that named no MODEL.
+        takes = unscorable_shape(domain, tuple(model.image_shape))
+        if takes:
+            hint = "" if domain == "inception" else f" {COLOUR_HINT}"
+            raise DataError(f"{model_file} makes images of shape {tuple(model.image_shape)}, "
+                            f"which the {domain} features cannot score. {takes}.{hint}")
     split = args.split or held_out_split(args.dataset)
-    reference = reference_statistics(args.dataset, args.domain, args.inception_weights,
+    reference = reference_statistics(args.dataset, domain, args.inception_weights,
                                      args.image_size, split=split)
     all_scores = []
     for model_file, model, out in zip(model_files, models, outs):
-        # A conditional model's accuracy is scored too, and the presets' metadata reproduced.
-        scores = metrics.evaluate_model(model, args.num_samples, reference, seed=args.seed)
+        try:
+            # A conditional model's accuracy is scored too, and the presets' metadata reproduced.
+            scores = metrics.evaluate_model(model, args.num_samples, reference, seed=args.seed)
+        except DataError as error:  # its samples (NaN ones): which of several MODELs made them
+            raise DataError(f"{model_file}: {error}") from error
         scores.update({"model_file": model_file, "dataset": args.dataset, "split": split,
                        "seed": args.seed})
         write_json_atomic(out, scores)

@@ -22,6 +22,36 @@ INCEPTION_WEIGHTS_HINT = (
     "InceptionFeatures(weights='/path/to/file.h5'), or --inception-weights on the command line. "
     "For MNIST-like data, domain='mnist', 'fashion_mnist' or 'digits' needs no download."
 )
+# What the shipped domain classifiers take; other sizes of grey images are resized to it.
+DOMAIN_IMAGE_SHAPE = (28, 28, 1)
+COLOUR_HINT = ("Score colour images with domain='inception' (--domain inception on the command "
+               "line).")
+
+
+def unscorable_shape(domain, image_shape):
+    """What `domain`'s extractor takes, if it cannot score images of `image_shape`; else None.
+
+    Only the channels matter: the classifiers resize grey images of any size, and InceptionV3
+    resizes any image. So a model can be checked before any image is made or read.
+
+    Args:
+        domain: str. `"mnist"`, `"fashion_mnist"`, `"digits"` or `"inception"`.
+        image_shape: tuple `(height, width, channels)`.
+
+    Example:
+
+    ```python
+    unscorable_shape("mnist", (32, 32, 3))  # "The mnist classifier takes images of shape ..."
+    ```
+    """
+    channels = image_shape[-1]
+    if domain == "inception":
+        return (None if channels in (1, 3)
+                else "InceptionV3 takes grey or RGB images (1 or 3 channels)")
+    if channels == DOMAIN_IMAGE_SHAPE[-1]:
+        return None
+    return (f"The {domain} classifier takes images of shape {DOMAIN_IMAGE_SHAPE} in [-1, 1] "
+            "(greyscale ones of other sizes are resized)")
 
 
 def classifier_index():
@@ -83,7 +113,7 @@ class DomainFeatures:
                 "`python -m keras_gen.metrics.train_classifiers --data PATH`."
             )
         self.domain, self.batch_size = domain, check_positive_int("batch_size", batch_size)
-        self.image_shape = (28, 28, 1)
+        self.image_shape = DOMAIN_IMAGE_SHAPE
         self.classifier = domain_classifier(self.image_shape, 10)
         self.classifier.load_weights(path)
         self.model = keras.Model(self.classifier.input,
@@ -96,13 +126,9 @@ class DomainFeatures:
         # One image was described by its last two sizes ("received (28, 1)"), and an empty
         # batch failed in Keras' predict with an UnboundLocalError.
         images = model_range_batch(images, f"The {self.domain} classifier", min_count=1)
-        if images.shape[-1] != self.image_shape[-1]:
-            raise DataError(
-                f"The {self.domain} classifier takes images of shape {self.image_shape} in "
-                f"[-1, 1] (greyscale ones of other sizes are resized); received "
-                f"{images.shape[1:]}. Score colour images with domain='inception' (--domain "
-                "inception on the command line)."
-            )
+        takes = unscorable_shape(self.domain, images.shape[1:])
+        if takes:
+            raise DataError(f"{takes}; received {images.shape[1:]}. {COLOUR_HINT}")
         if images.shape[1:3] != self.image_shape[:2]:
             # Area averaging: a 2x downscale averages 2x2 blocks, the classifier's own view of
             # a larger copy of its 28x28 images.
@@ -159,9 +185,9 @@ class InceptionFeatures:
         import tensorflow as tf
 
         images = model_range_batch(images, "InceptionV3", min_count=1)
-        if images.shape[-1] not in (1, 3):
-            raise DataError(f"InceptionV3 takes grey or RGB images (1 or 3 channels); received "
-                            f"shape {images.shape}.")
+        takes = unscorable_shape("inception", images.shape[1:])
+        if takes:
+            raise DataError(f"{takes}; received shape {images.shape}.")
         features = []
         for start in range(0, len(images), self.batch_size):
             batch = tf.convert_to_tensor(images[start : start + self.batch_size])

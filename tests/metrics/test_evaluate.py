@@ -524,6 +524,30 @@ def test_cli_evaluate_of_several_models_refuses_before_the_reference(
     assert main(["evaluate", gan, str(tmp_path / "gan"), "--dataset", "digits"]) == 2
     assert (f"{gan} and {tmp_path / 'gan'} would both write their scores to "
             f"{tmp_path / 'gan.metrics.json'}") in capsys.readouterr().err
+    # A colour model was refused by the digits classifier after the reference's features and
+    # the grey model's score, in a message that did not say which MODEL made colour images.
+    colour = str(tmp_path / "colour.keras")
+    tiny_gan((28, 28, 3)).save(colour)
+    assert main(["evaluate", gan, colour, "--dataset", "digits"]) == 2
+    assert (f"{colour} makes images of shape (28, 28, 3), which the digits features cannot "
+            "score. The digits classifier takes images of shape (28, 28, 1) in [-1, 1] "
+            "(greyscale ones of other sizes are resized). Score colour images with "
+            "domain='inception' (--domain inception on the command line).") in (
+                capsys.readouterr().err)
+    assert not os.path.exists(tmp_path / "gan.metrics.json")
+
+
+def test_cli_evaluate_names_the_model_whose_samples_cannot_be_scored(tmp_path, capsys):
+    # Of several, the one whose samples were NaN was not named: "evaluate takes float images".
+    gan, broken = str(tmp_path / "gan.keras"), str(tmp_path / "broken.keras")
+    tiny_gan().save(gan)
+    model = tiny_gan()
+    for variable in model.weights:
+        variable.assign(np.full(variable.shape, np.nan, variable.dtype))
+    model.save(broken)
+    assert main(["evaluate", gan, broken, "--dataset", "digits", "--num-samples", "20"]) == 2
+    assert (f"error: {broken}: evaluate takes float images in [-1, 1]; received NaN or infinite "
+            "values.") in capsys.readouterr().err
 
 
 def test_cli_evaluate_refuses_a_folder_as_out_before_scoring(tmp_path, capsys, monkeypatch):
