@@ -11,9 +11,11 @@ Variants, on MNIST's test split (10,000 images) from ../shared/data, scoring the
   over the models did before).
 
 Both run the installed `keras-gen` as a user does, so each variant's time includes its processes'
-start (importing TensorFlow). Rounds alternate (together, one_by_one, ...) so machine noise hits
-both alike; the best of `--rounds` is the figure the ratio uses, medians beside it. The two
-variants' JSON files are compared: every score must be the same.
+start (importing TensorFlow). Each run starts with an empty Keras home, so no reference features
+are kept yet (`keras_gen.metrics.feature_cache`): `one_by_one` computes them in its first process
+and reads them in the other three, as a shell loop now does. Rounds alternate (together,
+one_by_one, ...) so machine noise hits both alike; the best of `--rounds` is the figure the ratio
+uses, medians beside it. The two variants' JSON files are compared: every score must be the same.
 
 Usage:
     python benchmarks/evaluate_several.py [--data ../shared/data] [--num-samples 2000 10000]
@@ -41,11 +43,12 @@ KEYS_SET_BY_THE_RUN = ("model_file", "dataset")  # the same in both variants, by
 
 
 def keras_gen(*arguments, cwd):
-    """Runs the installed `keras-gen` (beside this Python) in `cwd`; returns its seconds."""
+    """Runs the installed `keras-gen` (beside this Python) in `cwd`, with `cwd` as Keras' home;
+    returns its seconds."""
     command = [os.path.join(os.path.dirname(sys.executable), "keras-gen"), *arguments]
     began = time.perf_counter()
     subprocess.run(command, cwd=cwd, check=True, capture_output=True,
-                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_HOME": cwd})
     return time.perf_counter() - began
 
 

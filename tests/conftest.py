@@ -1,4 +1,5 @@
-"""Test session setup: quiet TensorFlow, two logical CPU devices for tf.distribute tests."""
+"""Test session setup: quiet TensorFlow, an empty Keras home, two logical CPU devices for
+tf.distribute tests."""
 
 import os
 
@@ -31,3 +32,22 @@ def mirrored_strategy():
     devices = [device.name for device in tf.config.list_logical_devices("CPU")][:2]
     assert len(devices) == 2
     return tf.distribute.MirroredStrategy(devices)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_keras_home(tmp_path_factory):
+    """An empty Keras home for the session, set before any module-scoped fixture runs: what
+    they cache (reference features) goes there, not into the user's ~/.keras."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("session_keras_home")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def empty_keras_home(tmp_path_factory, monkeypatch):
+    """Each test has an empty Keras home: it reads nothing that keras.datasets or an earlier
+    test left (reference features cached by a test whose extractor was patched), and writes
+    nothing into the user's."""
+    home = tmp_path_factory.mktemp("keras_home")
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    return home

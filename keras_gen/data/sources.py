@@ -12,6 +12,7 @@ from keras_gen.data.readers import (LOCAL_LAYOUTS, SPLITS, check_local_split, ho
 from keras_gen.data.tfds_reading import (check_readable, image_and_label_features,
                                          read_prepared, tfds_base_name, tfds_builder)
 from keras_gen.errors import DataError
+from keras_gen.utils.files import keras_home
 
 # Every 5th digit is held out as the test split: scikit-learn ships one array
 # with no official split, and a fixed rule keeps the split reproducible.
@@ -56,10 +57,7 @@ KERAS_2_CACHE_COPIES = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100
 
 
 def keras_cache_folder():
-    """The folder `keras.datasets` downloads into: `datasets` in `$KERAS_HOME`, else `~/.keras`.
-
-    Keras' own rule (`keras.utils.get_file`), which Keras does not expose: where that folder is
-    not writable, `/tmp/.keras` stands in for it.
+    """The folder `keras.datasets` downloads into: `datasets` in Keras' home (`keras_home`).
 
     Example:
 
@@ -67,14 +65,7 @@ def keras_cache_folder():
     keras_cache_folder()  # "/home/me/.keras/datasets"
     ```
     """
-    home = os.environ.get("KERAS_HOME")
-    if home is None:
-        user = os.path.expanduser("~")
-        home = os.path.join(user if os.access(user, os.W_OK) else "/tmp", ".keras")
-    home = os.path.expanduser(home)
-    if not os.access(home, os.W_OK):
-        home = os.path.join("/tmp", ".keras")
-    return os.path.join(home, "datasets")
+    return os.path.join(keras_home(), "datasets")
 
 
 def local_copies(name):

@@ -113,6 +113,8 @@ class DomainFeatures:
                 "`python -m keras_gen.metrics.train_classifiers --data PATH`."
             )
         self.domain, self.batch_size = domain, check_positive_int("batch_size", batch_size)
+        # What its features depend on, for `feature_cache`: the weights, checked just above.
+        self.identity = f"{domain} classifier {entry['sha256']}"
         self.image_shape = DOMAIN_IMAGE_SHAPE
         self.classifier = domain_classifier(self.image_shape, 10)
         self.classifier.load_weights(path)
@@ -161,6 +163,7 @@ class InceptionFeatures:
         import keras
 
         self.batch_size = check_positive_int("batch_size", batch_size)
+        self._weights, self._identity = weights, None
         if weights == "imagenet":
             try:
                 self.model = keras.applications.InceptionV3(
@@ -180,6 +183,17 @@ class InceptionFeatures:
         except (ValueError, OSError) as error:
             raise DataError(f"Cannot load InceptionV3 weights from {weights!r}: {error}. "
                             f"{INCEPTION_WEIGHTS_HINT}") from error
+
+    @property
+    def identity(self):
+        """What its features depend on, for `feature_cache`: Keras' one ImageNet download, or
+        the sha256 of the weights file (hashed on first use: ~0.2 s for its 84 MB)."""
+        from keras_gen.utils.files import sha256_of
+
+        if self._identity is None:
+            self._identity = ("InceptionV3 imagenet" if self._weights == "imagenet"
+                              else f"InceptionV3 {sha256_of(self._weights)}")
+        return self._identity
 
     def __call__(self, images):
         import tensorflow as tf

@@ -1,4 +1,5 @@
-"""File helpers: atomic writes (a temporary sibling, then one rename) and content hashes.
+"""File helpers: atomic writes (a temporary sibling, then one rename), content hashes, and
+Keras' home folder.
 
 A reader (a person, TensorBoard, a server polling a folder) sees either the old
 file or the complete new one, never a half-written file.
@@ -10,6 +11,29 @@ import json
 import os
 import shutil
 import uuid
+
+
+def keras_home():
+    """Keras' home folder: `$KERAS_HOME`, else `~/.keras`; `/tmp/.keras` where that is not
+    writable.
+
+    Keras' own rule (`keras.utils.get_file`), which Keras does not expose. Read at each call, so
+    a `KERAS_HOME` set after Keras was imported counts too.
+
+    Example:
+
+    ```python
+    keras_home()  # "/home/me/.keras"
+    ```
+    """
+    home = os.environ.get("KERAS_HOME")
+    if home is None:
+        user = os.path.expanduser("~")
+        home = os.path.join(user if os.access(user, os.W_OK) else "/tmp", ".keras")
+    home = os.path.expanduser(home)
+    if not os.access(home, os.W_OK):
+        home = os.path.join("/tmp", ".keras")
+    return home
 
 
 @contextlib.contextmanager

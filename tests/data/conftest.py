@@ -14,9 +14,8 @@ def refusing_url():
     return f"http://127.0.0.1:{port}/file.gz"
 
 
-@pytest.fixture(autouse=True)
-def empty_keras_cache(tmp_path_factory, monkeypatch):
-    """Keras' cache is an empty folder: no test reads what keras.datasets left on this machine."""
-    home = tmp_path_factory.mktemp("keras_home")
-    monkeypatch.setenv("KERAS_HOME", str(home))
-    return home / "datasets"
+@pytest.fixture
+def empty_keras_cache(empty_keras_home):
+    """Keras' download cache, in the test's empty Keras home: nothing keras.datasets left on
+    this machine is read."""
+    return empty_keras_home / "datasets"

@@ -226,6 +226,8 @@ def test_inception_downloads_keras_imagenet_weights_or_takes_a_local_file(tmp_pa
     extractor = metrics.InceptionFeatures(weights=path)
     features, logits = extractor(np.zeros((2, 28, 28, 1), np.float32))
     assert features.shape == (2, 2048) and logits is None
+    # Its cached features are keyed by the file's content, not its name.
+    assert extractor.identity == f"InceptionV3 {sha256_of(path)}"
 
 
 @needs_mnist

@@ -1,0 +1,91 @@
+"""Reference features kept on disk: read back only for the same images and the same weights."""
+
+import os
+
+import numpy as np
+import pytest
+
+from keras_gen import DataError, data, metrics
+from keras_gen.data.transforms import to_unit_range
+from keras_gen.metrics import feature_cache
+from keras_gen.metrics.features import DomainFeatures
+
+
+class CountingExtractor:
+    """An extractor whose features are the images' means, that counts the images it saw."""
+
+    def __init__(self, identity):
+        self.identity, self.seen = identity, 0
+
+    def __call__(self, images):
+        self.seen += len(images)
+        means = images.reshape(len(images), -1).mean(axis=1, keepdims=True)
+        return np.concatenate([means, -means], axis=1), None
+
+
+def test_features_are_read_back_for_the_same_images_and_weights_only(empty_keras_home):
+    images = np.linspace(-1, 1, 4 * 28 * 28, dtype=np.float32).reshape(4, 28, 28, 1)
+    first = CountingExtractor("weights A")
+    features, logits = feature_cache.cached_features(first, images)
+    np.testing.assert_allclose(features[:, 0], images.reshape(4, -1).mean(axis=1), rtol=1e-6)
+    assert logits is None and first.seen == 4
+    assert feature_cache.cache_folder() == str(
+        empty_keras_home / "keras_gen" / "reference_features")
+    assert len(os.listdir(feature_cache.cache_folder())) == 1
+
+    again = CountingExtractor("weights A")
+    stored, _ = feature_cache.cached_features(again, images.copy())
+    assert again.seen == 0 and np.array_equal(stored, features)
+    # One pixel, other weights, or the same bytes in another shape: computed, and kept apart.
+    changed = images.copy()
+    changed[3, 27, 27, 0] = 0.0
+    for extractor, batch in [(CountingExtractor("weights A"), changed),
+                             (CountingExtractor("weights B"), images),
+                             (CountingExtractor("weights A"), images.reshape(4, 28, 14, 2))]:
+        feature_cache.cached_features(extractor, batch)
+        assert extractor.seen == 4
+    assert len(os.listdir(feature_cache.cache_folder())) == 4
+
+
+def test_a_damaged_file_is_computed_again_and_an_unwritable_folder_only_means_no_cache(
+        tmp_path, monkeypatch):
+    images = np.zeros((3, 28, 28, 1), np.float32)
+    feature_cache.cached_features(CountingExtractor("w"), images)
+    (kept,) = [os.path.join(feature_cache.cache_folder(), name)
+               for name in os.listdir(feature_cache.cache_folder())]
+    with open(kept, "r+b") as handle:  # a copy cut short
+        handle.truncate(40)
+    extractor = CountingExtractor("w")
+    features, _ = feature_cache.cached_features(extractor, images)
+    assert extractor.seen == 3 and features.shape == (3, 2)
+    assert np.array_equal(np.load(kept)["features"], features)  # replaced by a whole file
+    # A file where the folder should be: makedirs fails, the features are still returned.
+    (tmp_path / "file").write_text("")
+    monkeypatch.setattr(feature_cache, "cache_folder", lambda: str(tmp_path / "file" / "cache"))
+    extractor = CountingExtractor("w")
+    assert feature_cache.cached_features(extractor, images)[0].shape == (3, 2)
+    assert extractor.seen == 3
+
+
+def test_reference_statistics_read_back_score_as_computed(monkeypatch):
+    images, labels = data.load_arrays("digits", split="test")
+    images = to_unit_range(images).numpy()
+    computed = metrics.ReferenceStatistics(images, "digits", labels)
+    calls = []
+    extract = DomainFeatures.__call__
+    monkeypatch.setattr(DomainFeatures, "__call__",
+                        lambda self, batch: calls.append(len(batch)) or extract(self, batch))
+    read = metrics.ReferenceStatistics(images, "digits", labels)
+    assert calls == []  # its 360 images did not go through the classifier again
+    assert np.array_equal(read.features, computed.features)
+    assert np.array_equal(read.logits, computed.logits)
+    generated = images[::-1][:100]
+    assert metrics.evaluate(generated, read) == metrics.evaluate(generated, computed)
+    assert calls == [100, 100]  # the generated images, once per evaluate
+    # cache=False computes, and the extractor still refuses what it always refused.
+    metrics.ReferenceStatistics(images, "digits", labels, cache=False)
+    assert calls[-1] == 360
+    with pytest.raises(DataError, match=r"in \[-1, 1\]"):
+        metrics.ReferenceStatistics(images * 255, "digits", labels)
+    with pytest.raises(TypeError, match="cache"):
+        metrics.ReferenceStatistics(images, "digits", labels, cache="no")
