@@ -222,8 +222,8 @@ def _add_finetune_command(commands):
                                          ".keras file of your own (runs/dcgan/model.keras)")
     finetune.add_argument("--dataset", "--data", dest="dataset", metavar="NAME_OR_PATH",
                           help="training images, resized and converted to the preset's image "
-                               "shape (28x28 grey for the shipped presets); required, but by "
-                               "--continue")
+                               "shape (28x28 grey for the shipped presets); required, except "
+                               "with --continue")
     finetune.add_argument("--limit", type=positive_int,
                           help="use only the first N images (default "
                                f"{DEFAULTS['finetune']['limit']}; of an image folder: from each "

@@ -187,7 +187,7 @@ class InceptionFeatures:
     @property
     def identity(self):
         """What its features depend on, for `feature_cache`: Keras' one ImageNet download, or
-        the sha256 of the weights file (hashed on first use: ~0.2 s for its 84 MB)."""
+        the sha256 of the weights file (hashed on first use: 0.08 s for its 88 MB here)."""
         from keras_gen.utils.files import sha256_of
 
         if self._identity is None:
