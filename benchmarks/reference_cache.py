@@ -1,8 +1,9 @@
-"""A reference's features read from the cache against computed afresh, as every evaluate did.
+"""A reference read from the cache against computed afresh, as every evaluate did.
 
-`ReferenceStatistics` passed the reference images through the feature extractor at every
-`keras-gen evaluate` and `finetune --monitor-every`. It now keeps their features in Keras' home
-(`keras_gen.metrics.feature_cache`), keyed by the images' bytes and the extractor's weights.
+`ReferenceStatistics` passed the reference images through the feature extractor, and computed
+their neighbour radii, at every `keras-gen evaluate` and `finetune --monitor-every`. It now keeps
+both in Keras' home (`keras_gen.metrics.feature_cache`), keyed by the images' bytes and the
+extractor's weights.
 
 Setups, on MNIST's test split from ../shared/data:
 - `mnist_classifier`: all 10,000 images in the shipped MNIST classifier's features.
@@ -10,7 +11,7 @@ Setups, on MNIST's test split from ../shared/data:
   saved to a temporary file: the same network and work as ImageNet's, which are not downloaded.
 
 Variants, each building `ReferenceStatistics` from images already in memory (its extractor
-included, as a command builds it):
+included, as a command builds it) and its radii for k = 3 and 5 (what `evaluate` uses):
 - `computed`: `cache=False`, what every call did before.
 - `cached`: the default, with the features already kept (the second and later calls).
 The first call with the cache (computed, hashed and written) is timed once as `first_use`,
@@ -48,8 +49,11 @@ def measure(images, labels, domain, weights, rounds):
     from keras_gen import metrics
 
     def build(cache):
-        return metrics.ReferenceStatistics(images, domain, labels, inception_weights=weights,
-                                           cache=cache)
+        reference = metrics.ReferenceStatistics(images, domain, labels,
+                                                inception_weights=weights, cache=cache)
+        for k in (3, 5):  # evaluate's precision/recall and density/coverage
+            reference.neighbour_radii(k)
+        return reference
 
     build(False)  # warm-up, untimed: the first build of a network traces and allocates
     first_use, kept = timed(lambda: build(True))

@@ -3,7 +3,7 @@
 import numpy as np
 
 from keras_gen.metrics.distances import frechet_inception_distance, kernel_inception_distance
-from keras_gen.metrics.feature_cache import cached_features
+from keras_gen.metrics.feature_cache import cache_key, cached_features, cached_radii
 from keras_gen.metrics.features import get_extractor
 from keras_gen.metrics.scores import (conditional_accuracy, density_coverage, inception_score,
                                       kth_neighbour_radii, mode_coverage, precision_recall)
@@ -21,9 +21,9 @@ class ReferenceStatistics:
             defaults to the classifier's predictions.
         inception_weights: optional str. Weights file for `"inception"` (None: Keras' ImageNet
             download).
-        cache: bool. Read the features from, and keep them in, Keras' home
-            (`keras_gen.metrics.feature_cache`) when the same images went through the same
-            weights before: 10,000 images through InceptionV3 take minutes on a CPU.
+        cache: bool. Read the features and their neighbour radii from, and keep them in,
+            Keras' home (`keras_gen.metrics.feature_cache`) when the same images went through
+            the same weights before: 10,000 images through InceptionV3 take minutes on a CPU.
 
     Example:
 
@@ -36,9 +36,10 @@ class ReferenceStatistics:
     def __init__(self, images, domain="mnist", labels=None, inception_weights=None, cache=True):
         self.domain = domain
         self.extractor = get_extractor(domain, inception_weights)
+        self._cache_key = (cache_key(self.extractor, images) if check_bool("cache", cache)
+                           else None)
         # The extractor refuses images outside [-1, 1]; the cache holds only ones it took.
-        self.features, self.logits = (cached_features(self.extractor, images)
-                                      if check_bool("cache", cache) else self.extractor(images))
+        self.features, self.logits = cached_features(self.extractor, images, self._cache_key)
         # Real images scaled with / 255 (the usual Keras recipe) score every model as far off.
         warn_if_unit_range(images, "ReferenceStatistics", "every model is scored against images "
                            "brighter than its own", stacklevel=2)
@@ -73,7 +74,9 @@ class ReferenceStatistics:
         ```
         """
         if k not in self._radii:
-            radii = kth_neighbour_radii(self.features, k)
+            # Kept on disk with the features, by the same key (`feature_cache`).
+            radii = cached_radii(self._cache_key, k,
+                                 lambda: kth_neighbour_radii(self.features, k))
             radii.setflags(write=False)  # shared by every later call
             self._radii[k] = radii
         return self._radii[k]

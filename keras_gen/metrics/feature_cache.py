@@ -1,15 +1,18 @@
-"""Reference features kept on disk, keyed by the images' content and the extractor's weights.
+"""Reference features and their neighbour radii kept on disk, keyed by the images' content and
+the extractor's weights.
 
-The features of a reference are most of its cost, and every `keras-gen evaluate` and every
-`finetune --monitor-every` computed them again: 1,000 images through InceptionV3 take 49 s on two
-CPU cores (`benchmarks/reference_cache.py`), 10,000 at that rate eight minutes. Kept by a key that
-hashes the images' bytes and the extractor's identity (its weights' sha256), a file is never
-served for other images or other weights, so nothing needs invalidating: a changed dataset is a
-new key.
+Every `keras-gen evaluate` and every `finetune --monitor-every` computed a reference's features
+again: 1,000 images through InceptionV3 take 49-55 s on two CPU cores
+(`benchmarks/reference_cache.py`), 10,000 at that rate eight minutes. Their neighbour radii
+(precision, recall, density, coverage) cost 1.8 s per k for 10,000 classifier features.
+Kept by a key that hashes the images' bytes and the extractor's identity (its weights' sha256),
+a file is never served for other images or other weights, so nothing needs invalidating: a
+changed dataset is a new key.
 
 The files go to `keras_gen/reference_features/` in Keras' home (`~/.keras`, or `$KERAS_HOME`),
-one per reference (about 80 MB for 10,000 Inception features, 5 MB for a domain classifier's),
-and deleting them is always safe. A folder that cannot be written only means no caching.
+a few per reference (about 80 MB for 10,000 Inception features, 5 MB for a domain classifier's,
+80 KB per k of radii), and deleting them is always safe. A folder that cannot be written only
+means no caching.
 """
 
 import hashlib
@@ -36,9 +39,8 @@ def cache_folder():
     return os.path.join(keras_home(), "keras_gen", "reference_features")
 
 
-def cached_features(extractor, images):
-    """`extractor(images)`, read from the cache when these images went through these weights
-    before, else computed and kept.
+def cache_key(extractor, images):
+    """The key of `images` through `extractor`'s weights, or None for what is not cached.
 
     Args:
         extractor: a feature extractor with an `identity` (`DomainFeatures`,
@@ -47,40 +49,97 @@ def cached_features(extractor, images):
             cached; anything else is passed to the extractor, which converts or refuses it.
 
     Returns:
+        str: the sha256 of the extractor's identity and the images' shape, dtype and bytes; or
+        None.
+
+    Example:
+
+    ```python
+    key = cache_key(DomainFeatures("mnist"), test_images)
+    ```
+    """
+    if not isinstance(images, np.ndarray):
+        return None
+    digest = hashlib.sha256()
+    digest.update(f"{extractor.identity}|{images.shape}|{images.dtype.str}|".encode())
+    digest.update(np.ascontiguousarray(images).data)
+    return digest.hexdigest()
+
+
+def cached_features(extractor, images, key):
+    """`extractor(images)`, read from the cache when these images went through these weights
+    before, else computed and kept.
+
+    Args:
+        extractor: the feature extractor.
+        images: the reference images.
+        key: `cache_key(extractor, images)`; None computes without the cache.
+
+    Returns:
         `(features, logits)`, as the extractor returns them (`logits` None for Inception).
 
     Example:
 
     ```python
-    features, logits = cached_features(DomainFeatures("mnist"), test_images)  # computed
-    features, logits = cached_features(DomainFeatures("mnist"), test_images)  # read
+    key = cache_key(extractor, test_images)
+    features, logits = cached_features(extractor, test_images, key)  # computed, then read
     ```
     """
-    if not isinstance(images, np.ndarray):
+    if key is None:
         return extractor(images)
-    path = os.path.join(cache_folder(), f"{_key(extractor.identity, images)}.npz")
-    if os.path.isfile(path):
-        try:
-            with np.load(path) as stored:
-                features = stored["features"]
-                logits = stored["logits"] if "logits" in stored.files else None
-            if len(features) == len(images):  # else not what this key wrote: computed again
-                return features, logits
-        except _READ_ERRORS:
-            pass
-    features, logits = extractor(images)  # checks the images: only good ones are kept
+    path = os.path.join(cache_folder(), f"{key}.npz")
     try:
-        with atomic_path(path) as temporary, open(temporary, "wb") as handle:
-            np.savez(handle, features=features,
-                     **({} if logits is None else {"logits": logits}))
-    except OSError:
-        pass  # a read-only home or a full disk: the features are still right, only not kept
+        with np.load(path) as stored:
+            features = stored["features"]
+            logits = stored["logits"] if "logits" in stored.files else None
+        if len(features) == len(images):  # else not what this key wrote: computed again
+            return features, logits
+    except _READ_ERRORS:  # none kept yet, or a damaged file
+        pass
+    features, logits = extractor(images)  # checks the images: only good ones are kept
+    _keep(path, lambda handle: np.savez(
+        handle, features=features, **({} if logits is None else {"logits": logits})))
     return features, logits
 
 
-def _key(identity, images):
-    """The sha256 of the extractor's identity and the images' shape, dtype and bytes."""
-    digest = hashlib.sha256()
-    digest.update(f"{identity}|{images.shape}|{images.dtype.str}|".encode())
-    digest.update(np.ascontiguousarray(images).data)
-    return digest.hexdigest()
+def cached_radii(key, k, compute):
+    """The reference's k-th nearest-neighbour radii, read from the cache or `compute()`d and
+    kept.
+
+    They depend on the features alone, and cost more than the classifiers' features: 1.8 s for
+    10,000 in 128-d, for each of the two `k` that `evaluate` uses.
+
+    Args:
+        key: the features' `cache_key`; None computes without the cache.
+        k: int. Which neighbour.
+        compute: callable returning the radii, `(N,)`.
+
+    Returns:
+        float64 array `(N,)`.
+
+    Example:
+
+    ```python
+    radii = cached_radii(key, 3, lambda: kth_neighbour_radii(features, 3))
+    ```
+    """
+    if key is None:
+        return compute()
+    path = os.path.join(cache_folder(), f"{key}.radii-k{k}.npy")
+    try:
+        return np.load(path)
+    except _READ_ERRORS:  # none kept yet, or a damaged file
+        pass
+    radii = compute()
+    _keep(path, lambda handle: np.save(handle, radii))
+    return radii
+
+
+def _keep(path, write):
+    """Writes `path` atomically with `write(handle)`; a home that cannot be written (read-only,
+    full) only means nothing is kept."""
+    try:
+        with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+            write(handle)
+    except OSError:
+        pass
