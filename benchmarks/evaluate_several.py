@@ -13,9 +13,10 @@ Variants, on MNIST's test split (10,000 images) from ../shared/data, scoring the
 Both run the installed `keras-gen` as a user does, so each variant's time includes its processes'
 start (importing TensorFlow). Each run starts with an empty Keras home, so no reference features
 or radii are kept yet (`keras_gen.metrics.feature_cache`): `one_by_one` computes them in its
-first process and reads them in the other three, as a shell loop now does. Rounds alternate (together,
-one_by_one, ...) so machine noise hits both alike; the best of `--rounds` is the figure the ratio
-uses, medians beside it. The two variants' JSON files are compared: every score must be the same.
+first process and reads them in the other three, as a shell loop now does. Rounds alternate
+(together, one_by_one, ...) so machine noise hits both alike; the best of `--rounds` is the figure
+the ratio uses, medians beside it. The two variants' JSON files are compared: every score must be
+the same.
 
 Usage:
     python benchmarks/evaluate_several.py [--data ../shared/data] [--num-samples 2000 10000]
