@@ -87,19 +87,21 @@ def cached_features(extractor, images, key):
     """
     if key is None:
         return extractor(images)
-    path = os.path.join(cache_folder(), f"{key}.npz")
-    try:
+
+    def read(path):
         with np.load(path) as stored:
             features = stored["features"]
             logits = stored["logits"] if "logits" in stored.files else None
-        if len(features) == len(images):  # else not what this key wrote: computed again
-            return features, logits
-    except _READ_ERRORS:  # none kept yet, or a damaged file
-        pass
-    features, logits = extractor(images)  # checks the images: only good ones are kept
-    _keep(path, lambda handle: np.savez(
-        handle, features=features, **({} if logits is None else {"logits": logits})))
-    return features, logits
+        if len(features) != len(images):  # not what this key wrote: computed again
+            raise ValueError(f"{path} holds {len(features)} features, not {len(images)}")
+        return features, logits
+
+    def write(handle, features_and_logits):
+        features, logits = features_and_logits
+        np.savez(handle, features=features, **({} if logits is None else {"logits": logits}))
+
+    # The extractor checks the images: only good ones are kept.
+    return _read_or_keep(f"{key}.npz", read, lambda: extractor(images), write)
 
 
 def cached_radii(key, k, compute):
@@ -125,21 +127,22 @@ def cached_radii(key, k, compute):
     """
     if key is None:
         return compute()
-    path = os.path.join(cache_folder(), f"{key}.radii-k{k}.npy")
-    try:
-        return np.load(path)
-    except _READ_ERRORS:  # none kept yet, or a damaged file
-        pass
-    radii = compute()
-    _keep(path, lambda handle: np.save(handle, radii))
-    return radii
+    return _read_or_keep(f"{key}.radii-k{k}.npy", np.load, compute, np.save)
 
 
-def _keep(path, write):
-    """Writes `path` atomically with `write(handle)`; a home that cannot be written (read-only,
+def _read_or_keep(name, read, compute, write):
+    """`read(path)` of the cache file `name`; if there is none or it is damaged, `compute()`,
+    written atomically with `write(handle, value)`. A home that cannot be written (read-only,
     full) only means nothing is kept."""
+    path = os.path.join(cache_folder(), name)
+    try:
+        return read(path)
+    except _READ_ERRORS:  # none kept yet, or a damaged file: computed again and replaced
+        pass
+    value = compute()
     try:
         with atomic_path(path) as temporary, open(temporary, "wb") as handle:
-            write(handle)
+            write(handle, value)
     except OSError:
         pass
+    return value
