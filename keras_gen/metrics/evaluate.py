@@ -76,7 +76,8 @@ class ReferenceStatistics:
         if k not in self._radii:
             # Kept on disk with the features, by the same key (`feature_cache`).
             radii = cached_radii(self._cache_key, k,
-                                 lambda: kth_neighbour_radii(self.features, k))
+                                 lambda: kth_neighbour_radii(self.features, k),
+                                 len(self.features))
             radii.setflags(write=False)  # shared by every later call
             self._radii[k] = radii
         return self._radii[k]

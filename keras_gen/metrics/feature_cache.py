@@ -104,7 +104,7 @@ def cached_features(extractor, images, key):
     return _read_or_keep(f"{key}.npz", read, lambda: extractor(images), write)
 
 
-def cached_radii(key, k, compute):
+def cached_radii(key, k, compute, count):
     """The reference's k-th nearest-neighbour radii, read from the cache or `compute()`d and
     kept.
 
@@ -115,6 +115,8 @@ def cached_radii(key, k, compute):
         key: the features' `cache_key`; None computes without the cache.
         k: int. Which neighbour.
         compute: callable returning the radii, `(N,)`.
+        count: int. N, the number of reference images: a kept file of another shape is not
+            this key's, and is computed again.
 
     Returns:
         float64 array `(N,)`.
@@ -122,12 +124,19 @@ def cached_radii(key, k, compute):
     Example:
 
     ```python
-    radii = cached_radii(key, 3, lambda: kth_neighbour_radii(features, 3))
+    radii = cached_radii(key, 3, lambda: kth_neighbour_radii(features, 3), len(features))
     ```
     """
     if key is None:
         return compute()
-    return _read_or_keep(f"{key}.radii-k{k}.npy", np.load, compute, np.save)
+
+    def read(path):
+        radii = np.load(path)
+        if radii.shape != (count,):  # readable, but not what this key wrote: computed again
+            raise ValueError(f"{path} holds radii of shape {radii.shape}, not ({count},)")
+        return radii
+
+    return _read_or_keep(f"{key}.radii-k{k}.npy", read, compute, np.save)
 
 
 def _read_or_keep(name, read, compute, write):

@@ -76,12 +76,20 @@ def test_a_damaged_file_is_computed_again_and_an_unwritable_folder_only_means_no
         return np.arange(3.0)
 
     for _ in range(2):
-        assert np.array_equal(feature_cache.cached_radii(key, 3, radii), np.arange(3.0))
+        assert np.array_equal(feature_cache.cached_radii(key, 3, radii, 3), np.arange(3.0))
     assert computed == [3]
-    with open(os.path.join(feature_cache.cache_folder(), f"{key}.radii-k3.npy"), "r+b") as handle:
+    radii_file = os.path.join(feature_cache.cache_folder(), f"{key}.radii-k3.npy")
+    with open(radii_file, "r+b") as handle:
         handle.truncate(100)
-    assert np.array_equal(feature_cache.cached_radii(key, 3, radii), np.arange(3.0))
+    assert np.array_equal(feature_cache.cached_radii(key, 3, radii, 3), np.arange(3.0))
     assert computed == [3, 3]
+    # Damaged yet readable: an array of another length (or not one radius per image) failed
+    # precision and recall later, in words that named no file.
+    for foreign in (np.arange(5.0), np.zeros((3, 2))):
+        np.save(radii_file, foreign)
+        assert np.array_equal(feature_cache.cached_radii(key, 3, radii, 3), np.arange(3.0))
+        assert np.array_equal(np.load(radii_file), np.arange(3.0))  # replaced
+    assert computed == [3, 3, 3, 3]
     # A file where the folder should be: makedirs fails, the features are still returned.
     (tmp_path / "file").write_text("")
     monkeypatch.setattr(feature_cache, "cache_folder", lambda: str(tmp_path / "file" / "cache"))
