@@ -17,10 +17,11 @@ from keras_gen.metrics.evaluate import ReferenceStatistics, evaluate, evaluate_m
 from keras_gen.metrics.features import (DomainFeatures, InceptionFeatures, classifier_index,
                                         get_extractor)
 from keras_gen.metrics.scores import (conditional_accuracy, density_coverage, inception_score,
-                                      kth_neighbour_radii, mode_coverage, precision_recall)
+                                      kth_neighbour_radii, manifold_scores, mode_coverage,
+                                      precision_recall)
 
 __all__ = ["DomainFeatures", "InceptionFeatures", "ReferenceStatistics", "classifier_index",
            "conditional_accuracy", "density_coverage", "evaluate", "evaluate_model",
            "frechet_distance", "frechet_inception_distance", "get_extractor", "inception_score",
-           "kernel_inception_distance", "kth_neighbour_radii", "mode_coverage",
+           "kernel_inception_distance", "kth_neighbour_radii", "manifold_scores", "mode_coverage",
            "precision_recall"]

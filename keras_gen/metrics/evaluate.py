@@ -5,8 +5,8 @@ import numpy as np
 from keras_gen.metrics.distances import frechet_inception_distance, kernel_inception_distance
 from keras_gen.metrics.feature_cache import cache_key, cached_features, cached_radii
 from keras_gen.metrics.features import get_extractor
-from keras_gen.metrics.scores import (conditional_accuracy, density_coverage, inception_score,
-                                      kth_neighbour_radii, mode_coverage, precision_recall)
+from keras_gen.metrics.scores import (conditional_accuracy, inception_score, kth_neighbour_radii,
+                                      manifold_scores, mode_coverage)
 from keras_gen.utils.arguments import check_bool, check_positive_int, is_int
 from keras_gen.utils.images import model_range_batch, warn_if_unit_range
 
@@ -140,14 +140,11 @@ def evaluate(images, reference, domain="mnist", reference_labels=None, requested
     fid = frechet_inception_distance(reference.features, features)
     kid, kid_std = kernel_inception_distance(reference.features, features, kid_subsets,
                                              kid_subset_size, seed)
-    precision, recall = precision_recall(reference.features, features, k,
-                                         reference.neighbour_radii(k))
-    density, coverage = density_coverage(reference.features, features, k + 2,
-                                         reference.neighbour_radii(k + 2))
+    manifold = manifold_scores(reference.features, features, k, k + 2,
+                               reference.neighbour_radii(k), reference.neighbour_radii(k + 2))
     results = {"domain": reference.domain, "num_samples": int(len(features)),
                "num_reference": int(len(reference.features)), "fid": fid, "kid": kid,
-               "kid_std": kid_std, "precision": precision, "recall": recall,
-               "density": density, "coverage": coverage}
+               "kid_std": kid_std, **manifold}
     if logits is not None:
         # Shuffle before splitting: generated sets are often ordered by class,
         # and a split holding one class scores ~1 whatever the quality.

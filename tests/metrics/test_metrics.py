@@ -136,6 +136,42 @@ def test_density_coverage_by_hand():
     assert same_coverage == 1.0 and same_density > 1.0  # neighbours overlap
 
 
+def test_manifold_scores_by_hand():
+    # The sets of the two tests above. k=1 radii: real 1 each; fake 9.5, 1, 1, 1. density_k=2
+    # radii of the real points: 2, 1, 1, 2 (0's second neighbour is 2, 1's is 0 or 2, ...).
+    real = np.array([[0.0], [1.0], [2.0], [3.0]])
+    fake = np.array([[0.5], [10.0], [11.0], [12.0]])
+    assert metrics.manifold_scores(real, fake, k=1, density_k=1) == {
+        "precision": 0.25, "recall": 1.0, "density": 0.5, "coverage": 0.5}
+    # With the 2nd-neighbour balls 0.5 lies in those of 0 (radius 2) and 1 (radius 1), not in
+    # 2's (1.5 away, radius 1) or 3's (2.5 away, radius 2): density 2 / (2 * 4), coverage 2 / 4.
+    scores = metrics.manifold_scores(real, fake, k=1, density_k=2)
+    assert (scores["density"], scores["coverage"]) == (0.25, 0.5)
+    # density_k defaults to k + 2, as evaluate scores (k=3: density and coverage at 5).
+    assert metrics.manifold_scores(real, fake, k=1) == metrics.manifold_scores(
+        real, fake, k=1, density_k=3)
+
+
+def test_manifold_scores_are_the_separate_metrics_in_one_pass():
+    # Over three blocks of 1,024 real rows, with given radii as a ReferenceStatistics gives them:
+    # the very numbers of precision_recall and density_coverage, which compute the distances
+    # between the two sets three times.
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(2500, 8)), rng.normal(0.3, 1.2, size=(700, 8))
+    radii = {k: metrics.kth_neighbour_radii(real, k) for k in (3, 5)}
+    precision, recall = metrics.precision_recall(real, fake, 3, real_radii=radii[3])
+    density, coverage = metrics.density_coverage(real, fake, 5, real_radii=radii[5])
+    assert 0 < precision < 1 and 0 < recall < 1 and 0 < coverage < 1  # not a trivial case
+    assert metrics.manifold_scores(real, fake, 3, real_radii=radii[3],
+                                   density_radii=radii[5]) == {
+        "precision": precision, "recall": recall, "density": density, "coverage": coverage}
+    with pytest.raises(ValueError, match=r"one radius per real point, shape \(2500,\)"):
+        metrics.manifold_scores(real, fake, 3, real_radii=radii[3], density_radii=radii[5][:9])
+    with pytest.raises(ValueError, match=r"^density_k must be an int in \[1, min\(N, M\)\)\. "
+                                         r"Received: density_k=5"):
+        metrics.manifold_scores(real, fake[:5], 3)  # density's k=5 needs 6 fake points
+
+
 @pytest.mark.parametrize("call", [
     lambda: metrics.frechet_inception_distance(np.zeros((5, 3)), np.zeros((5, 4))),
     lambda: metrics.precision_recall(np.zeros((5, 3)), np.zeros((5, 3)), k=5),
