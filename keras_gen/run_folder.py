@@ -46,7 +46,7 @@ def refuse_finished_run(out_dir, overwrite=False):
     """
     # overwrite="False" is truthy: it would have started over, discarding a finished run.
     check_bool("overwrite", overwrite)
-    if overwrite or os.path.isdir(os.path.join(out_dir, "backup")):
+    if overwrite or is_interrupted(out_dir):
         return
     model_file = os.path.join(out_dir, "model.keras")
     if os.path.isfile(model_file):
@@ -98,7 +98,7 @@ def epochs_done(out_dir):
         raise FileNotFoundError(
             f"{out_dir} holds no finished run to continue (no model.keras). Train one first; "
             "an interrupted run resumes by running the command that started it again.")
-    if os.path.isdir(os.path.join(out_dir, "backup")):
+    if is_interrupted(out_dir):
         raise FileExistsError(
             f"{out_dir} holds an interrupted run (backup/): run the command that started it "
             "again to resume it, then continue it.")
@@ -153,9 +153,8 @@ def discard_previous_run(out_dir):
     may hold other files. `model.keras` and `history.json` are replaced as the new run writes
     them.
     """
-    backup_dir = os.path.join(out_dir, "backup")
-    if os.path.isdir(backup_dir):
-        shutil.rmtree(backup_dir)
+    if is_interrupted(out_dir):
+        shutil.rmtree(backup_folder(out_dir))
     grids = glob.glob(os.path.join(glob.escape(out_dir), "samples", "epoch_[0-9][0-9][0-9]*.png"))
     best = [os.path.join(out_dir, name) for name in ("best.keras", "best.json")]
     # TensorBoard would draw the two runs' event files as one run.
@@ -170,13 +169,24 @@ def last_checkpoint(out_dir):
     return os.path.join(out_dir, "checkpoints", "last.keras")
 
 
+def backup_folder(out_dir):
+    """Where `EpochBackupAndRestore` keeps the state of a run in progress in `out_dir`."""
+    return os.path.join(out_dir, "backup")
+
+
+def is_interrupted(out_dir):
+    """Whether `out_dir` holds an interrupted run: its backup outlives only a run that did not
+    end (Keras removes it when `fit` returns)."""
+    return os.path.isdir(backup_folder(out_dir))
+
+
 def check_epochs_to_resume(out_dir, epochs):
     """The epochs `out_dir`'s backup holds (None without one); `ValueError` if more than `epochs`.
 
     Keras' fit would resume past its last epoch and train none, and `train` wrote the backup's
     state as `model.keras`: a run asked for 3 epochs held 4.
     """
-    done = EpochBackupAndRestore.epochs_done(os.path.join(out_dir, "backup"))
+    done = EpochBackupAndRestore.epochs_done(backup_folder(out_dir))
     if done is not None and done > epochs:
         raise ValueError(f"{out_dir} holds an interrupted run that has trained {done} epochs (its "
                          f"backup), more than epochs={epochs}: pass epochs >= {done} (--epochs) "
@@ -186,7 +196,7 @@ def check_epochs_to_resume(out_dir, epochs):
 
 def continuation_path(out_dir):
     """The record of the epoch an interrupted continuation started from."""
-    return os.path.join(out_dir, "backup", "continuation.json")
+    return os.path.join(backup_folder(out_dir), "continuation.json")
 
 
 def refuse_another_continuation(out_dir, initial_epoch):
@@ -228,7 +238,7 @@ def refuse_another_models_backup(model, out_dir):
     A backup without a layout (written before keras_gen recorded one) is left to Keras.
     """
     layout_file = layout_path(out_dir)
-    if not (os.path.isdir(os.path.join(out_dir, "backup")) and os.path.isfile(layout_file)):
+    if not (is_interrupted(out_dir) and os.path.isfile(layout_file)):
         return
     with open(layout_file) as handle:
         saved = json.load(handle)

@@ -27,11 +27,11 @@ from keras_gen.callbacks import (EpochBackupAndRestore, FiniteModelCheckpoint, I
                                  JsonHistory)
 # refuse_finished_run and epochs_done are part of this module's API (`keras-gen train` and
 # `--continue` call them before the data loads); run_folder holds them with the other checks.
-from keras_gen.run_folder import (OUT_DIR_MEANING, check_epochs_to_resume, continuation_path,
-                                  discard_previous_run, epochs_done, last_checkpoint,
-                                  layout_path, refuse_another_continuation,
-                                  refuse_another_models_backup, refuse_finished_run,
-                                  weights_layout)
+from keras_gen.run_folder import (OUT_DIR_MEANING, backup_folder, check_epochs_to_resume,
+                                  continuation_path, discard_previous_run, epochs_done,
+                                  is_interrupted, last_checkpoint, layout_path,
+                                  refuse_another_continuation, refuse_another_models_backup,
+                                  refuse_finished_run, weights_layout)
 from keras_gen.utils.arguments import check_bool, check_path, check_positive_int, is_int
 from keras_gen.utils.files import write_json_atomic
 
@@ -233,13 +233,13 @@ def _checked_callbacks(callbacks):
 
 def _callbacks(out_dir, checkpoint_every, grid_every, grid_seed, tensorboard, extra):
     """The callbacks of a `train()` run, writing the layout in the module docstring."""
-    backup_dir = os.path.join(out_dir, "backup")
-    resuming = os.path.isdir(backup_dir)  # before BackupAndRestore creates it
+    resuming = is_interrupted(out_dir)  # before BackupAndRestore creates its folder
     log_dir = os.path.join(out_dir, "logs") if tensorboard else None
     return [
         keras.callbacks.TerminateOnNaN(),
         # double_checkpoint keeps the previous backup in case a crash hits mid-write.
-        EpochBackupAndRestore(backup_dir, every=checkpoint_every, double_checkpoint=True),
+        EpochBackupAndRestore(backup_folder(out_dir), every=checkpoint_every,
+                              double_checkpoint=True),
         FiniteModelCheckpoint(last_checkpoint(out_dir), every=checkpoint_every),
         ImageGrid(os.path.join(out_dir, "samples"), seed=grid_seed, every=grid_every,
                   log_dir=log_dir),

@@ -92,7 +92,9 @@ def _continue_run(args, out_dir, monitor_for=None):
 
 def _resumes(out_dir, overwrite):
     """Whether training into `out_dir` resumes an interrupted run (`--overwrite` starts afresh)."""
-    return not overwrite and os.path.isdir(os.path.join(out_dir, "backup"))
+    from keras_gen.run_folder import is_interrupted
+
+    return not overwrite and is_interrupted(out_dir)
 
 
 def _check_image_shape_for_cli(args, image_shape):
