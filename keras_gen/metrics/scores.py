@@ -221,8 +221,8 @@ def manifold_scores(real, fake, k=3, density_k=None, real_radii=None, density_ra
         real: array `(N, d)`. Real features.
         fake: array `(M, d)`. Generated features.
         k: int. Neighbourhood size of precision and recall.
-        density_k: optional int. Neighbourhood size of density and coverage; None: `k + 2`, as
-            in their paper against precision and recall's k = 3.
+        density_k: optional int. Neighbourhood size of density and coverage; None: `k + 2`
+            (5 for k = 3: each paper's own choice, as `evaluate` scores them).
         real_radii: optional array `(N,)`. `kth_neighbour_radii(real, k)`, if computed already.
         density_radii: optional array `(N,)`. `kth_neighbour_radii(real, density_k)`, likewise.
 
