@@ -10,6 +10,7 @@ image batches their training steps take with `ensure_image_batch`.
 import numpy as np
 import tensorflow as tf
 
+from keras_gen.models.input_structure import describe
 from keras_gen.models.randomness import sampling_seed
 from keras_gen.utils.arguments import check_positive_int
 from keras_gen.utils.images import batch_shape_fix
@@ -152,6 +153,32 @@ def _known_shape(value):
     if shape is None or isinstance(shape, tf.TensorShape) and shape.rank is None:
         return None
     return tuple(shape)
+
+
+def check_num_images(model, num_images, own_noise):
+    """`generate`'s `num_images` as an int; `ValueError` otherwise, telling noise passed for it
+    how to make images from that noise (`own_noise`).
+
+    Args:
+        model: the model whose `generate` was called, named in the message.
+        num_images: what was passed.
+        own_noise: str. How the model turns noise of one's own into images.
+
+    Example:
+
+    ```python
+    num_images = check_num_images(gan, num_images, "call the model on it: gan.predict(z)")
+    ```
+    """
+    if np.ndim(num_images):
+        # gan.generate(z) was told "num_images must be a positive int", with all of z printed.
+        raise ValueError(f"{type(model).__name__}.generate takes how many images to draw (an "
+                         f"int); received {describe(num_images)}. To make images from noise of "
+                         f"your own, {own_noise}.")
+    is_array = isinstance(num_images, (np.ndarray, tf.Tensor))
+    if is_array and tf.as_dtype(num_images.dtype).is_integer:
+        num_images = int(num_images)  # a count all the same: tf.constant(3), np.array(3)
+    return check_positive_int("num_images", num_images)
 
 
 class _CheckedCallInputMixin:

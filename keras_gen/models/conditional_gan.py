@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gen.models import randomness
+from keras_gen.models.call_inputs import check_num_images
 from keras_gen.models.checked_fit import step_labels
 from keras_gen.models.gan import GAN
 from keras_gen.models.input_structure import describe
@@ -119,6 +120,8 @@ class ConditionalGAN(NamedClassesMixin, GAN):
         one_row_per_class = cgan.generate(100, labels=np.repeat(np.arange(10), 10), seed=0)
         ```
         """
+        num_images = check_num_images(self, num_images,
+                                      "call the model on it: cgan.predict([z, labels])")
         z = self.sample_noise(num_images, seed)
         check_positive_int("batch_size", batch_size)
         labels = check_labels(labels, self.num_classes, num_images, class_names=self.class_names)

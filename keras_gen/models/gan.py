@@ -8,7 +8,7 @@ from keras_gen.losses import adversarial, penalties
 from keras_gen.models import randomness
 from keras_gen.models.augment_check import check_augment
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
-from keras_gen.models.call_inputs import NoiseInputMixin, ensure_image_batch
+from keras_gen.models.call_inputs import NoiseInputMixin, check_num_images, ensure_image_batch
 from keras_gen.models.checked_fit import CheckedFitMixin
 from keras_gen.models.compile_args import check_execution_args, refuse_ignored_compile_args
 from keras_gen.models.ema import moving_average_copy, update_moving_average, warmed_up_decay
@@ -245,7 +245,9 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
                 "ones asked for; drop labels. For images of chosen classes use a ConditionalGAN: "
                 "recipes.build_gan('cgan', num_classes=...), or a conditional preset such as "
                 "cgan_mnist.")
-        z = self.sample_noise(num_images, seed)  # which checks both
+        num_images = check_num_images(self, num_images, "call the model on it: gan.predict(z) "
+                                                        "(images in [-1, 1])")
+        z = self.sample_noise(num_images, seed)  # which checks the seed
         check_positive_int("batch_size", batch_size)
         batches = [self(z[start : start + batch_size], training=False)
                    for start in range(0, num_images, batch_size)]

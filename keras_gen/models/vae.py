@@ -7,7 +7,7 @@ import tensorflow as tf
 from keras_gen.losses.variational import LIKELIHOODS, kl_divergence, reconstruction_loss
 from keras_gen.models import randomness
 from keras_gen.models.batch_norm_sync import synchronize_batch_norm
-from keras_gen.models.call_inputs import ImageInputMixin, ensure_image_batch
+from keras_gen.models.call_inputs import ImageInputMixin, check_num_images, ensure_image_batch
 from keras_gen.models.checked_fit import CheckedFitMixin, step_labels
 from keras_gen.models.compile_args import (EXECUTION_ARGS, check_execution_args,
                                            refuse_ignored_compile_args,
@@ -304,7 +304,8 @@ class VAE(NamedClassesMixin, PresetMixin, SavingMixin, CheckedFitMixin, ImageInp
         samples = vae.generate(64, seed=0)
         ```
         """
-        check_positive_int("num_images", num_images)
+        num_images = check_num_images(self, num_images, "decode it: vae.decode(z" + (
+            ", labels)" if self.num_classes is not None else ")"))
         check_positive_int("batch_size", batch_size)
         if self.num_classes is not None:
             labels = check_labels(labels, self.num_classes, num_images,

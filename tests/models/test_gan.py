@@ -325,6 +325,34 @@ def test_generate_batch_size_is_a_positive_int():
                 model.generate(5, seed=0, batch_size=batch_size)
 
 
+def test_generate_given_noise_says_how_to_decode_it():
+    # gan.generate(z) said "num_images must be a positive int. Received: num_images=array([[...",
+    # the whole array printed, and nothing of how to make images from noise of one's own.
+    cvae = tiny_vae(num_classes=10)
+    for model, fix in ((tiny_gan(), r"call the model on it: gan\.predict\(z\)"),
+                       (tiny_cgan(), r"call the model on it: cgan\.predict\(\[z, labels\]\)"),
+                       (tiny_vae(), r"decode it: vae\.decode\(z\)"),
+                       (cvae, r"decode it: vae\.decode\(z, labels\)")):
+        z = np.zeros((2, model.latent_dim), np.float32)
+        for noise in (z, tf.constant(z)):
+            with pytest.raises(ValueError, match=rf"^{type(model).__name__}\.generate takes how "
+                                                 rf"many images to draw \(an int\); received one "
+                                                 rf"tensor of shape \(2, {model.latent_dim}\)\. "
+                                                 rf"To make images from noise of your own, {fix}"):
+                model.generate(noise, seed=0)
+    # A count in a tensor or a 0-d array is a count all the same.
+    for model in (tiny_gan(), tiny_cgan(), cvae):
+        for count in (tf.constant(2), np.array(2), tf.constant(2, tf.int64)):
+            assert model.generate(count, seed=0).shape == (2, 28, 28, 1)
+    # What the message names works, and matches generate for the same noise.
+    gan = tiny_gan()
+    np.testing.assert_allclose(gan.predict(gan.sample_noise(3, seed=4), verbose=0),
+                               gan.generate(3, seed=4), atol=1e-6)
+    labels = np.arange(2)
+    z = np.random.default_rng(0).normal(size=(2, cvae.latent_dim)).astype(np.float32)
+    assert cvae.decode(z, labels).shape == (2, 28, 28, 1)
+
+
 def test_integer_datasets_are_refused_before_training():
     # A uint8 dataset trained without an error: d_real ~41 for a GAN, a VAE's loss went to NaN.
     images = np.full((8, 28, 28, 1), 255, np.uint8)
