@@ -152,6 +152,18 @@ class GAN(PresetMixin, SavingMixin, CheckedFitMixin, NoiseInputMixin, keras.Mode
         return list(self._trackers.values())
 
     @property
+    def trainable(self):
+        return keras.Model.trainable.fget(self)
+
+    @trainable.setter
+    def trainable(self, value):
+        # Keras sets every sublayer; the moving average follows the generator's weights and
+        # is never trained by gradient, so it stays frozen (its weights are not trainable ones).
+        keras.Model.trainable.fset(self, value)
+        if getattr(self, "ema_generator", None) is not None:
+            self.ema_generator.trainable = False
+
+    @property
     def sampling_generator(self):
         """The generator used for sampling: the EMA copy when `ema_decay` is set."""
         return self.ema_generator if self.ema_generator is not None else self.generator

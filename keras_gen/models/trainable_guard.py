@@ -8,9 +8,10 @@ record the flags at compile time and refuse to `fit` until compiled again.
 
 
 def trainable_snapshot(model):
-    """Returns `{id(layer): (layer name, trainable)}` for every layer inside `model`.
+    """Returns `{id(layer): (path, trainable)}` for every layer inside `model` that has weights.
 
-    Layers are keyed by identity: the generator and its EMA copy share names.
+    Layers are keyed by identity (the generator and its EMA copy share names) and named by
+    their path, e.g. `"discriminator/block_0/conv"`.
 
     Example:
 
@@ -18,12 +19,22 @@ def trainable_snapshot(model):
     snapshot = trainable_snapshot(gan)
     ```
     """
-    return {id(layer): (layer.name, layer.trainable)
-            for layer in model._flatten_layers(include_self=False) if layer.weights}
+    return {id(layer): (path, layer.trainable)
+            for path, layer in _layers_by_path(model) if layer.weights}
+
+
+def _layers_by_path(model, prefix=""):
+    for layer in model._flatten_layers(include_self=False, recursive=False):
+        path = f"{prefix}{layer.name}"
+        yield path, layer
+        yield from _layers_by_path(layer, f"{path}/")
 
 
 def check_trainable_unchanged(model, snapshot):
     """Raises `RuntimeError` naming the layers whose `trainable` flag changed since `snapshot`.
+
+    A layer that changed with its parent is named by the parent alone: freezing a block
+    changes the flag of every layer in it.
 
     Example:
 
@@ -34,11 +45,13 @@ def check_trainable_unchanged(model, snapshot):
     if snapshot is None:
         return
     current = trainable_snapshot(model)
-    changed = sorted(name for key, (name, flag) in current.items()
-                     if key in snapshot and snapshot[key][1] != flag)
-    if changed:
+    changed = {path for key, (path, flag) in current.items()
+               if key in snapshot and snapshot[key][1] != flag}
+    outermost = sorted(path for path in changed
+                       if not any(path.startswith(f"{other}/") for other in changed))
+    if outermost:
         raise RuntimeError(
-            f"Layers changed trainable state after compile(): {changed}. Keras fixes the trained "
-            "variables at compile time, so the change would be ignored: call compile() again "
-            "before fit()."
+            f"Layers changed trainable state after compile(): {outermost}. Keras fixes the "
+            "trained variables at compile time, so the change would be ignored: call compile() "
+            "again before fit()."
         )

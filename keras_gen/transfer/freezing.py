@@ -17,6 +17,14 @@ def _select(model, up_to=None, layers=None, predicate=None):
     if isinstance(layers, str):
         raise ValueError(f"layers must be a list of layer names. Received: layers={layers!r}; "
                          f"pass layers=[{layers!r}].")
+    averages = _moving_averages(model)
+    if layers is not None:
+        for name in layers:
+            if name in averages:
+                raise ValueError(
+                    f"{name} is the generator's moving average: it follows the generator's "
+                    f"weights and is never trained by gradient, so it stays frozen. To choose "
+                    f"what trains, freeze or unfreeze gan.generator (or gan.discriminator).")
     names = [layer.name for layer in model.layers]
     if up_to is not None:
         if up_to not in names:
@@ -26,14 +34,20 @@ def _select(model, up_to=None, layers=None, predicate=None):
                 f"{_wrapper_hint(model)}")
         # Everything from the input up to and including the named block.
         return [layer for layer in model.layers[: names.index(up_to) + 1]
-                if not isinstance(layer, keras.layers.InputLayer)]
+                if not isinstance(layer, keras.layers.InputLayer) and layer.name not in averages]
     if layers is not None:
         missing = [name for name in layers if name not in names]
         if missing:
             raise ValueError(f"{model.name} has no layers {missing}; it has {names}."
                              f"{_wrapper_hint(model)}")
         return [model.get_layer(name) for name in layers]
-    return [layer for layer in model.layers if predicate(layer)]
+    return [layer for layer in model.layers if layer.name not in averages and predicate(layer)]
+
+
+def _moving_averages(model):
+    """Names of `model`'s layers that hold a moving average (a GAN's `ema_generator`)."""
+    average = getattr(model, "ema_generator", None)
+    return {average.name} if average is not None else set()
 
 
 def _check_model(model, taker):
@@ -82,7 +96,7 @@ def freeze(model, up_to=None, layers=None, predicate=None):
     """
     selected = _select(model, up_to, layers, predicate)
     for layer in selected:
-        layer.trainable = False
+        _set_trainable(layer, False)
     return [layer.name for layer in selected]
 
 
@@ -112,8 +126,19 @@ def unfreeze(model, up_to=None, layers=None, predicate=None):
         predicate = _every_layer
     selected = _select(model, up_to, layers, predicate)
     for layer in selected:
-        layer.trainable = True
+        _set_trainable(layer, True)
     return [layer.name for layer in selected]
+
+
+def _set_trainable(layer, value):
+    """Sets `trainable` on `layer` and on every layer inside it.
+
+    Keras' own recursion stops at the top: TensorFlow's attribute tracking skips
+    `layer.trainable = True` when it already is, so a layer frozen inside a trainable block
+    stayed frozen.
+    """
+    for inner in layer._flatten_layers(include_self=True, recursive=True):
+        inner.trainable = value
 
 
 def _every_layer(layer):
