@@ -556,7 +556,9 @@ def test_train_and_finetune_continue_a_finished_run(tmp_path, capsys):
     tuned = tmp_path / "tuned"
     finetune = ["finetune", "dcgan_mnist", "--dataset", "digits", "--limit", "64", "--out",
                 str(tuned), "--freeze-d", "1", "--ada"]
+    capsys.readouterr()
     assert main([*finetune, "--epochs", "1"]) == 0
+    assert "\nFrozen (not trained): discriminator/block_0\n" in capsys.readouterr().out
     assert main([*finetune, "--epochs", "2", "--continue"]) == 0
     with open(tuned / "history.json") as handle:
         history = json.load(handle)
@@ -565,6 +567,10 @@ def test_train_and_finetune_continue_a_finished_run(tmp_path, capsys):
     frozen = {row["layer"] for row in transfer.trainable_summary(model.discriminator)
               if not row["trainable"]}
     assert frozen == {"block_0"}  # FreezeD carried on, from the run's own model.keras
+    # A model saved with frozen blocks fine-tunes with them frozen; it said nothing of it.
+    assert main(["finetune", str(tuned / "model.keras"), "--dataset", "digits", "--limit", "64",
+                 "--out", str(tmp_path / "again"), "--epochs", "1"]) == 0
+    assert "\nFrozen (not trained): discriminator/block_0\n" in capsys.readouterr().out
 
 
 def test_continue_trains_on_the_run_s_own_data_unless_told_otherwise(tmp_path, capsys):

@@ -173,6 +173,10 @@ def run_finetune(args):
                                description=f"dataset {args.dataset!r}")
     model = transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
                                       learning_rate=args.learning_rate)
+    # --freeze-d's, and those a saved model of the user's own comes with (it said nothing).
+    frozen = transfer.frozen_layers(model)
+    if frozen:
+        print(f"Frozen (not trained): {', '.join(frozen)}")
     if getattr(model, "num_classes", None):
         class_labels.record_class_names(args.dataset, model.num_classes, out_dir)
     # Built before training, so a bad --reference or --domain fails in seconds, not after it.

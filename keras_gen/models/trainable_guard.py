@@ -20,14 +20,36 @@ def trainable_snapshot(model):
     ```
     """
     return {id(layer): (path, layer.trainable)
-            for path, layer in _layers_by_path(model) if layer.weights}
+            for path, layer in layers_by_path(model) if layer.weights}
 
 
-def _layers_by_path(model, prefix=""):
+def layers_by_path(model, prefix=""):
+    """Yields `(path, layer)` for every layer inside `model`, each before the layers inside it.
+
+    Example:
+
+    ```python
+    dict(layers_by_path(gan))["discriminator/block_0/conv"]
+    ```
+    """
     for layer in model._flatten_layers(include_self=False, recursive=False):
         path = f"{prefix}{layer.name}"
         yield path, layer
-        yield from _layers_by_path(layer, f"{path}/")
+        yield from layers_by_path(layer, f"{path}/")
+
+
+def outermost(paths):
+    """The sorted `paths` that lie inside none of the others (`"a/b"` lies inside `"a"`).
+
+    Example:
+
+    ```python
+    outermost(["d/block_0", "d/block_0/conv", "g/stem"])  # ["d/block_0", "g/stem"]
+    ```
+    """
+    paths = set(paths)
+    return sorted(path for path in paths
+                  if not any(path.startswith(f"{other}/") for other in paths))
 
 
 def check_trainable_unchanged(model, snapshot):
@@ -45,13 +67,11 @@ def check_trainable_unchanged(model, snapshot):
     if snapshot is None:
         return
     current = trainable_snapshot(model)
-    changed = {path for key, (path, flag) in current.items()
-               if key in snapshot and snapshot[key][1] != flag}
-    outermost = sorted(path for path in changed
-                       if not any(path.startswith(f"{other}/") for other in changed))
-    if outermost:
+    changed = outermost(path for key, (path, flag) in current.items()
+                        if key in snapshot and snapshot[key][1] != flag)
+    if changed:
         raise RuntimeError(
-            f"Layers changed trainable state after compile(): {outermost}. Keras fixes the "
+            f"Layers changed trainable state after compile(): {changed}. Keras fixes the "
             "trained variables at compile time, so the change would be ignored: call compile() "
             "again before fit()."
         )

@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_gen.models.trainable_guard import layers_by_path, outermost
 from keras_gen.utils.arguments import is_int
 
 
@@ -139,6 +140,31 @@ def _set_trainable(layer, value):
     """
     for inner in layer._flatten_layers(include_self=True, recursive=True):
         inner.trainable = value
+
+
+def frozen_layers(model):
+    """Paths of the frozen layers inside `model`: a frozen block is named, not its layers.
+
+    A GAN's moving-average generator is left out: it is never trained by gradient.
+
+    Args:
+        model: `keras.Model`. A GAN, VAE or other wrapper, or one network.
+
+    Returns:
+        sorted list of str, e.g. `["discriminator/block_0"]` after FreezeD on one block.
+
+    Example:
+
+    ```python
+    prepare_finetune(gan, freeze_d=1)
+    frozen_layers(gan)  # ["discriminator/block_0"]
+    ```
+    """
+    _check_model(model, "frozen_layers takes")
+    averages = _moving_averages(model)
+    return outermost(path for path, layer in layers_by_path(model)
+                     if layer.weights and not layer.trainable
+                     and path.split("/")[0] not in averages)
 
 
 def _every_layer(layer):

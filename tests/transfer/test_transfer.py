@@ -56,6 +56,19 @@ def test_unfreeze_reaches_layers_frozen_inside_trainable_ones():
     assert all(layer.trainable for layer in gan.discriminator._flatten_layers())
 
 
+def test_frozen_layers_are_listed_by_path_outermost_first():
+    gan = tiny_gan(d_norm="batch")
+    assert transfer.frozen_layers(gan) == []  # the moving average is not "frozen" for training
+    transfer.freeze_discriminator_blocks(gan, 1)
+    transfer.freeze(gan.discriminator.get_layer("block_1"), layers=["conv"])
+    transfer.freeze(gan.generator, layers=["to_image"])
+    assert transfer.frozen_layers(gan) == ["discriminator/block_0", "discriminator/block_1/conv",
+                                           "generator/to_image"]
+    assert transfer.frozen_layers(gan.discriminator) == ["block_0", "block_1/conv"]
+    with pytest.raises(TypeError, match=r"^frozen_layers takes a keras\.Model"):
+        transfer.frozen_layers("discriminator")
+
+
 def test_the_generators_moving_average_stays_frozen():
     # It follows the generator's weights and is never trained by gradient, but unfreezing the
     # whole GAN (or Keras' `gan.trainable = True`) made it trainable: 11 more trainable weights
