@@ -18,7 +18,8 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
     Every family gets fresh optimizers with its recipe's settings (the preset ships no optimizer
     state, and the trainable variables may have changed). FreezeD needs a discriminator (GANs,
     conditional GANs, VAE-GANs) and ADA a GAN's augmentation (GANs, conditional GANs); a VAE
-    is refused either, with what to do instead.
+    is refused either, with what to do instead. Layers frozen before (by `freeze`, or saved
+    frozen) stay frozen; `frozen_layers(model)` lists them.
 
     Args:
         model: a keras_gen `GAN`, `ConditionalGAN`, `VAE` or `VAEGAN` (e.g. from `from_preset`).
