@@ -18,5 +18,4 @@ from keras_gen.transfer.freezing import (freeze, freeze_discriminator_blocks, fr
 
 __all__ = ["OPERATIONS", "AdaptiveAugment", "DiffAugment", "check_finetune_options",
            "class_affinity", "freeze", "freeze_discriminator_blocks", "frozen_layers",
-           "prepare_finetune",
-           "reset_classes", "trainable_summary", "unfreeze"]
+           "prepare_finetune", "reset_classes", "trainable_summary", "unfreeze"]

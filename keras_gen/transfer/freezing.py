@@ -134,9 +134,9 @@ def unfreeze(model, up_to=None, layers=None, predicate=None):
 def _set_trainable(layer, value):
     """Sets `trainable` on `layer` and on every layer inside it.
 
-    Keras' own recursion stops at the top: TensorFlow's attribute tracking skips
-    `layer.trainable = True` when it already is, so a layer frozen inside a trainable block
-    stayed frozen.
+    Keras' setter does recurse, but TensorFlow's attribute tracking skips `layer.trainable =
+    True` on a layer that already is, before the setter runs: a layer frozen inside a
+    trainable block stayed frozen.
     """
     for inner in layer._flatten_layers(include_self=True, recursive=True):
         inner.trainable = value
