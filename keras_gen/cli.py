@@ -231,6 +231,10 @@ def _add_finetune_command(commands):
     _add_split_argument(finetune, "train")
     finetune.add_argument("--freeze-d", type=non_negative_int, default=0, metavar="N",
                           help="freeze the discriminator's lowest N blocks (GAN presets)")
+    finetune.add_argument("--unfreeze", action="store_true",
+                          help="train every layer, also those a .keras file or preset folder "
+                               "was saved with frozen (a run fine-tuned with --freeze-d); "
+                               "--freeze-d then freezes its N blocks afresh")
     finetune.add_argument("--ada", action="store_true",
                           help="adaptive discriminator augmentation (GAN presets)")
     finetune.add_argument("--reset-classes", action="store_true",
@@ -250,8 +254,9 @@ def _add_finetune_command(commands):
                                f"{DEFAULTS['finetune']['seed']})")
     finetune.add_argument("--out", default=None,
                           help="output folder (default: runs/finetune_PRESET)")
-    _add_run_arguments(finetune, "--freeze-d, --ada, --reset-classes, --learning-rate and "
-                                 "--precision (PRESET only names the default --out)",
+    _add_run_arguments(finetune, "--freeze-d, --unfreeze, --ada, --reset-classes, "
+                                 "--learning-rate and --precision (PRESET only names the "
+                                 "default --out)",
                        "--dataset, --split, --limit, --batch-size, --seed and the --monitor-every "
                        "options")
     finetune.add_argument("--monitor-every", type=non_negative_int, metavar="N",

@@ -567,10 +567,17 @@ def test_train_and_finetune_continue_a_finished_run(tmp_path, capsys):
     frozen = {row["layer"] for row in transfer.trainable_summary(model.discriminator)
               if not row["trainable"]}
     assert frozen == {"block_0"}  # FreezeD carried on, from the run's own model.keras
-    # A model saved with frozen blocks fine-tunes with them frozen; it said nothing of it.
-    assert main(["finetune", str(tuned / "model.keras"), "--dataset", "digits", "--limit", "64",
-                 "--out", str(tmp_path / "again"), "--epochs", "1"]) == 0
-    assert "\nFrozen (not trained): discriminator/block_0\n" in capsys.readouterr().out
+    # A model saved with frozen blocks fine-tunes with them frozen; it said nothing of it, and
+    # only Python could unfreeze them.
+    again = ["finetune", str(tuned / "model.keras"), "--dataset", "digits", "--limit", "64",
+             "--epochs", "1"]
+    assert main([*again, "--out", str(tmp_path / "again")]) == 0
+    assert (f"\nFrozen (not trained): discriminator/block_0 (as {tuned / 'model.keras'} was "
+            "saved; --unfreeze trains them)\n") in capsys.readouterr().out
+    assert main([*again, "--out", str(tmp_path / "unfrozen"), "--unfreeze"]) == 0
+    assert "Frozen" not in capsys.readouterr().out
+    model = keras.models.load_model(tmp_path / "unfrozen" / "model.keras")
+    assert transfer.frozen_layers(model) == []
 
 
 def test_continue_trains_on_the_run_s_own_data_unless_told_otherwise(tmp_path, capsys):

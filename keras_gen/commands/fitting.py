@@ -169,6 +169,9 @@ def run_finetune(args):
     print(f"Fine-tuning {args.preset} on {len(images)} images of {args.dataset}, read as its "
           f"{height}x{width} {'grey' if channels == 1 else 'RGB'} images")
     model = _with_dataset_classes(model, labels, args)
+    if args.unfreeze:
+        transfer.unfreeze(model)
+    saved_frozen = transfer.frozen_layers(model)
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
     model = transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
@@ -176,7 +179,10 @@ def run_finetune(args):
     # --freeze-d's, and those a saved model of the user's own comes with (it said nothing).
     frozen = transfer.frozen_layers(model)
     if frozen:
-        print(f"Frozen (not trained): {', '.join(frozen)}")
+        which = "" if saved_frozen == frozen else f"{', '.join(saved_frozen)} "
+        saved = (f" ({which}as {args.preset} was saved; --unfreeze trains them)"
+                 if saved_frozen else "")
+        print(f"Frozen (not trained): {', '.join(frozen)}{saved}")
     if getattr(model, "num_classes", None):
         class_labels.record_class_names(args.dataset, model.num_classes, out_dir)
     # Built before training, so a bad --reference or --domain fails in seconds, not after it.
