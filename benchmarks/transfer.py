@@ -65,6 +65,7 @@ from keras_gen.utils.arguments import file_path  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared", "data")
 RESULTS = os.path.join(HERE, "results", "transfer.json")
+BATCH_SIZE = 64  # every run's; the steps are counted in batches of it
 # direction -> (preset, its recipe for scratch, target dataset, domain classifier for FID).
 # "digits" is scikit-learn's bundled 8x8 handwritten digits (1,437 train / 360 test), scored with
 # the digits classifier (trained on the 1,437; the MNIST one classifies only 20% of these blurrier
@@ -177,7 +178,7 @@ def pixel_fid_8x8(reference_images):
 def run(variant, preset, recipe, target, reference, args, seed, grid_path, judge=None):
     """One variant's FID curve on `target` (images, labels), from `seed`."""
     model = build(variant, preset, recipe, args.scratch_lr, args.finetune_lr, seed, target)
-    dataset = data.from_arrays(*target, batch_size=64, seed=seed).repeat()
+    dataset = data.from_arrays(*target, batch_size=BATCH_SIZE, seed=seed).repeat()
     steps, num_samples = args.steps, args.num_samples
     # Conditional models generate the classes in turn (0, 1, ..., 9, 0, ...).
     requested = np.arange(num_samples) % model.num_classes \
@@ -346,6 +347,8 @@ def main():
     parser.add_argument("--results", type=file_path, default=RESULTS,
                         help="JSON file the results go to")
     args = parser.parse_args()
+    if args.limit < BATCH_SIZE:  # refused by the first run, after minutes of loading
+        parser.error(f"--limit must be at least the batch size, {BATCH_SIZE}; got {args.limit}")
     args.seed = list(dict.fromkeys(args.seed))  # a repeated seed would only rerun the same runs
 
     results = {}
