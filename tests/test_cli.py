@@ -580,6 +580,21 @@ def test_train_and_finetune_continue_a_finished_run(tmp_path, capsys):
     assert transfer.frozen_layers(model) == []
 
 
+def test_the_frozen_line_names_what_unfreeze_would_train():
+    from keras_gen.commands.fitting import frozen_line
+
+    assert frozen_line([], [], "m.keras", 0) is None
+    assert frozen_line(["d/block_0"], [], "dcgan_mnist", 1) == "Frozen (not trained): d/block_0"
+    assert frozen_line(["d/block_0"], ["d/block_0"], "m.keras", 0) == (
+        "Frozen (not trained): d/block_0 (as m.keras was saved; --unfreeze trains them)")
+    # Saved with block_2 frozen, fine-tuned with --freeze-d 2: --unfreeze would train block_2
+    # only, and the line said "--unfreeze trains them" of block_0 and block_1 too.
+    assert frozen_line(["d/block_0", "d/block_1", "d/block_2"], ["d/block_0", "d/block_2"],
+                       "m.keras", 2) == (
+        "Frozen (not trained): d/block_0, d/block_1, d/block_2 (d/block_0, d/block_2 as m.keras "
+        "was saved; --unfreeze trains those that --freeze-d does not freeze)")
+
+
 def test_continue_trains_on_the_run_s_own_data_unless_told_otherwise(tmp_path, capsys):
     # --continue without the run's --dataset trained it on, silently, on the embedded digits
     # (1,437 images in batches of 64: 22 steps an epoch where the run took 3).

@@ -177,12 +177,9 @@ def run_finetune(args):
     model = transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
                                       learning_rate=args.learning_rate)
     # --freeze-d's, and those a saved model of the user's own comes with (it said nothing).
-    frozen = transfer.frozen_layers(model)
-    if frozen:
-        which = "" if saved_frozen == frozen else f"{', '.join(saved_frozen)} "
-        saved = (f" ({which}as {args.preset} was saved; --unfreeze trains them)"
-                 if saved_frozen else "")
-        print(f"Frozen (not trained): {', '.join(frozen)}{saved}")
+    line = frozen_line(transfer.frozen_layers(model), saved_frozen, args.preset, args.freeze_d)
+    if line:
+        print(line)
     if getattr(model, "num_classes", None):
         class_labels.record_class_names(args.dataset, model.num_classes, out_dir)
     # Built before training, so a bad --reference or --domain fails in seconds, not after it.
@@ -194,6 +191,31 @@ def run_finetune(args):
     print(f"Fine-tuned {args.preset} on {len(images)} images of {args.dataset}; wrote {out_dir}")
     _print_best(monitor)
     return out_dir
+
+
+def frozen_line(frozen, saved_frozen, source, freeze_d):
+    """What `finetune` prints of the layers that stay frozen, or None if none do.
+
+    Args:
+        frozen: list of str. The frozen layers' paths (`transfer.frozen_layers`).
+        saved_frozen: list of str. Those frozen as `source` was saved.
+        source: str. The preset, folder or .keras file fine-tuned.
+        freeze_d: int. `--freeze-d`, which freezes blocks whatever `--unfreeze` does.
+
+    Example:
+
+    ```python
+    frozen_line(["discriminator/block_0"], [], "dcgan_mnist", 1)
+    ```
+    """
+    if not frozen:
+        return None
+    line = f"Frozen (not trained): {', '.join(frozen)}"
+    if not saved_frozen:
+        return line
+    which = "" if saved_frozen == frozen else f"{', '.join(saved_frozen)} "
+    trains = "those that --freeze-d does not freeze" if freeze_d else "them"
+    return f"{line} ({which}as {source} was saved; --unfreeze trains {trains})"
 
 
 def _print_best(monitor):
