@@ -347,7 +347,7 @@ def main():
     parser.add_argument("--results", type=file_path, default=RESULTS,
                         help="JSON file the results go to")
     args = parser.parse_args()
-    if args.limit < BATCH_SIZE:  # refused by the first run, after minutes of loading
+    if args.limit < BATCH_SIZE:  # from_arrays refused it, pointing at a --batch-size it lacks
         parser.error(f"--limit must be at least the batch size, {BATCH_SIZE}; got {args.limit}")
     args.seed = list(dict.fromkeys(args.seed))  # a repeated seed would only rerun the same runs
 
