@@ -215,9 +215,9 @@ def _add_finetune_command(commands):
     finetune = commands.add_parser(
         "finetune", help="fine-tune a preset on a (small) dataset",
         description="Start from a preset, optionally freeze the discriminator's lowest blocks "
-                    "(FreezeD) and add adaptive discriminator augmentation (ADA) to a GAN, and "
-                    "train; writes the same outputs as `train`. A VAE preset fine-tunes without "
-                    "either.")
+                    "(FreezeD) and add discriminator augmentation (ADA or DiffAugment) to a GAN, "
+                    "and train; writes the same outputs as `train`. A VAE preset fine-tunes "
+                    "without either.")
     finetune.add_argument("preset", help="preset name (keras-gen presets), preset folder, or a "
                                          ".keras file of your own (runs/dcgan/model.keras)")
     finetune.add_argument("--dataset", "--data", dest="dataset", metavar="NAME_OR_PATH",
@@ -235,8 +235,16 @@ def _add_finetune_command(commands):
                           help="train every layer, also those a .keras file or preset folder "
                                "was saved with frozen (a run fine-tuned with --freeze-d); "
                                "--freeze-d then freezes its N blocks afresh")
-    finetune.add_argument("--ada", action="store_true",
-                          help="adaptive discriminator augmentation (GAN presets)")
+    augment = finetune.add_mutually_exclusive_group()
+    augment.add_argument("--ada", action="store_true",
+                         help="adaptive discriminator augmentation (GAN presets): a probability "
+                              "that follows how much the discriminator overfits")
+    augment.add_argument("--diffaugment", action="store_true",
+                         help="DiffAugment (GAN presets): colour, translation and cutout on "
+                              "every image, the simpler option")
+    augment.add_argument("--no-augment", action="store_true",
+                         help="train without the augmentation a .keras file or preset folder "
+                              "was saved with (a run fine-tuned with --ada)")
     finetune.add_argument("--reset-classes", action="store_true",
                           help="conditional presets: learn the dataset's classes afresh (new "
                                "label embeddings, the rest of the preset kept), for classes that "
@@ -254,9 +262,9 @@ def _add_finetune_command(commands):
                                f"{DEFAULTS['finetune']['seed']})")
     finetune.add_argument("--out", default=None,
                           help="output folder (default: runs/finetune_PRESET)")
-    _add_run_arguments(finetune, "--freeze-d, --unfreeze, --ada, --reset-classes, "
-                                 "--learning-rate and --precision (PRESET only names the "
-                                 "default --out)",
+    _add_run_arguments(finetune, "--freeze-d, --unfreeze, --ada, --diffaugment, --no-augment, "
+                                 "--reset-classes, --learning-rate and --precision (PRESET only "
+                                 "names the default --out)",
                        "--dataset, --split, --limit, --batch-size, --seed and the --monitor-every "
                        "options")
     finetune.add_argument("--monitor-every", type=non_negative_int, metavar="N",

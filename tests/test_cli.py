@@ -572,12 +572,32 @@ def test_train_and_finetune_continue_a_finished_run(tmp_path, capsys):
     again = ["finetune", str(tuned / "model.keras"), "--dataset", "digits", "--limit", "64",
              "--epochs", "1"]
     assert main([*again, "--out", str(tmp_path / "again")]) == 0
+    output = capsys.readouterr().out
     assert (f"\nFrozen (not trained): discriminator/block_0 (as {tuned / 'model.keras'} was "
-            "saved; --unfreeze trains them)\n") in capsys.readouterr().out
-    assert main([*again, "--out", str(tmp_path / "unfrozen"), "--unfreeze"]) == 0
-    assert "Frozen" not in capsys.readouterr().out
+            "saved; --unfreeze trains them)\n") in output
+    # So did ADA, with its p carried on; only Python's set_augment(None) could remove it.
+    p = float(model.augment.p.numpy())
+    assert (f"\nAugmented: ADA, p = {p:.3f} (as {tuned / 'model.keras'} was saved; --no-augment "
+            "trains without it)\n") in output
+    assert main([*again, "--out", str(tmp_path / "unfrozen"), "--unfreeze", "--no-augment"]) == 0
+    output = capsys.readouterr().out
+    assert "Frozen" not in output and "Augmented" not in output
     model = keras.models.load_model(tmp_path / "unfrozen" / "model.keras")
-    assert transfer.frozen_layers(model) == []
+    assert transfer.frozen_layers(model) == [] and model.augment is None
+    with open(tmp_path / "unfrozen" / "history.json") as handle:
+        assert "ada_p" not in json.load(handle)
+
+
+def test_the_augmented_line_names_the_saved_augmentation():
+    from keras_gen.commands.fitting import augmented_line
+    from keras_gen.transfer import AdaptiveAugment, DiffAugment
+
+    assert augmented_line(None, "m.keras") is None
+    assert augmented_line(AdaptiveAugment(initial_p=0.25), "m.keras") == (
+        "Augmented: ADA, p = 0.250 (as m.keras was saved; --no-augment trains without it)")
+    assert augmented_line(DiffAugment(policy=("color", "cutout")), "runs/x") == (
+        "Augmented: DiffAugment with color, cutout (as runs/x was saved; --no-augment trains "
+        "without it)")
 
 
 def test_the_frozen_line_names_what_unfreeze_would_train():

@@ -157,7 +157,8 @@ def run_finetune(args):
     record = data_options.settle(args, out_dir, reuse=_resumes(out_dir, args.overwrite))
     # A preset, or a model of the user's own (runs/dcgan/model.keras was an "Unknown preset").
     model = load_model_or_preset(args.preset, compile_preset=True, dtype=args.precision)
-    transfer.check_finetune_options(model, args.freeze_d, args.ada)  # before the data loads
+    # Before the data loads.
+    transfer.check_finetune_options(model, args.freeze_d, args.ada, args.diffaugment)
     if args.reset_classes and getattr(model, "num_classes", None) is None:
         raise ValueError(f"--reset-classes is for conditional presets; {args.preset!r} is "
                          "unconditional and ignores labels. Drop --reset-classes.")
@@ -172,14 +173,20 @@ def run_finetune(args):
     if args.unfreeze:
         transfer.unfreeze(model)
     saved_frozen = transfer.frozen_layers(model)
+    if args.no_augment and getattr(model, "augment", None) is not None:
+        model.set_augment(None)
+    # What a saved model comes with trains on unless replaced, as its frozen layers do.
+    saved_augment = None if args.ada or args.diffaugment else getattr(model, "augment", None)
     dataset = data.from_arrays(images, labels, batch_size=args.batch_size, seed=args.seed,
                                description=f"dataset {args.dataset!r}")
     model = transfer.prepare_finetune(model, freeze_d=args.freeze_d, ada=args.ada,
+                                      diffaugment=args.diffaugment,
                                       learning_rate=args.learning_rate)
     # --freeze-d's, and those a saved model of the user's own comes with (it said nothing).
-    line = frozen_line(transfer.frozen_layers(model), saved_frozen, args.preset, args.freeze_d)
-    if line:
-        print(line)
+    for line in (frozen_line(transfer.frozen_layers(model), saved_frozen, args.preset,
+                             args.freeze_d), augmented_line(saved_augment, args.preset)):
+        if line:
+            print(line)
     if getattr(model, "num_classes", None):
         class_labels.record_class_names(args.dataset, model.num_classes, out_dir)
     # Built before training, so a bad --reference or --domain fails in seconds, not after it.
@@ -216,6 +223,33 @@ def frozen_line(frozen, saved_frozen, source, freeze_d):
     which = "" if saved_frozen == frozen else f"{', '.join(saved_frozen)} "
     trains = "those that --freeze-d does not freeze" if freeze_d else "them"
     return f"{line} ({which}as {source} was saved; --unfreeze trains {trains})"
+
+
+def augmented_line(augment, source):
+    """What `finetune` prints of the augmentation `source` was saved with, or None if none.
+
+    Args:
+        augment: the saved model's `augment` layer (`AdaptiveAugment`, `DiffAugment`, a layer
+            of the user's own), or None.
+        source: str. The preset, folder or .keras file fine-tuned.
+
+    Example:
+
+    ```python
+    augmented_line(AdaptiveAugment(initial_p=0.25), "m.keras")  # "Augmented: ADA, p = 0.250 ..."
+    ```
+    """
+    from keras_gen.transfer import AdaptiveAugment, DiffAugment
+
+    if augment is None:
+        return None
+    if isinstance(augment, AdaptiveAugment):  # p carries on from where the saved run left it
+        what = f"ADA, p = {float(augment.p.numpy()):.3f}"
+    elif isinstance(augment, DiffAugment):
+        what = f"DiffAugment with {', '.join(augment.policy)}"
+    else:
+        what = type(augment).__name__
+    return f"Augmented: {what} (as {source} was saved; --no-augment trains without it)"
 
 
 def _print_best(monitor):

@@ -6,20 +6,22 @@ import keras
 
 from keras_gen.models import GAN, VAE, VAEGAN
 from keras_gen.models.optimizers import default_adam
-from keras_gen.transfer.augment import AdaptiveAugment
+from keras_gen.transfer.augment import AdaptiveAugment, DiffAugment
 from keras_gen.transfer.freezing import check_discriminator_blocks, freeze_discriminator_blocks
 from keras_gen.utils.arguments import check_bool, is_number
 
 
 def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, learning_rate=None,
-                     ema_warmup=True):
+                     ema_warmup=True, diffaugment=False):
     """Configures a pretrained model for fine-tuning on a small dataset and recompiles it.
 
     Every family gets fresh optimizers with its recipe's settings (the preset ships no optimizer
     state, and the trainable variables may have changed). FreezeD needs a discriminator (GANs,
-    conditional GANs, VAE-GANs) and ADA a GAN's augmentation (GANs, conditional GANs); a VAE
-    is refused either, with what to do instead. Layers frozen before (by `freeze`, or saved
-    frozen) stay frozen; `frozen_layers(model)` lists them.
+    conditional GANs, VAE-GANs) and ADA or DiffAugment a GAN's augmentation (GANs, conditional
+    GANs); a VAE is refused either, with what to do instead. Layers frozen before (by `freeze`,
+    or saved frozen) stay frozen; `frozen_layers(model)` lists them. So does a saved
+    augmentation, unless `ada` or `diffaugment` replaces it (`model.set_augment(None)` first
+    removes it).
 
     Args:
         model: a keras_gen `GAN`, `ConditionalGAN`, `VAE` or `VAEGAN` (e.g. from `from_preset`).
@@ -31,6 +33,8 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
         ema_warmup: bool. GANs: restart the generator EMA's decay ramp (see `GAN`), so the
             sampling generator follows the adaptation from the first steps instead of
             averaging over ~1 / (1 - ema_decay) steps that begin at the pretrained weights.
+        diffaugment: bool. Add DiffAugment instead (the paper's color, translation and cutout
+            on every image): the simpler option, with nothing to adapt.
 
     Returns:
         The same model, compiled and ready for `fit`.
@@ -50,13 +54,16 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
         raise ValueError("learning_rate must be a number > 0 (e.g. 2e-4), or None to keep the "
                          f"model's own. Received: learning_rate={learning_rate!r}")
     check_bool("ada", ada, ValueError)
+    check_bool("diffaugment", diffaugment, ValueError)
     check_bool("ema_warmup", ema_warmup, ValueError)  # set as an attribute, past GAN's check
-    check_finetune_options(model, freeze_d, ada)
+    check_finetune_options(model, freeze_d, ada, diffaugment)
     config = model.get_compile_config() or {}  # before set_augment marks it uncompiled
     if freeze_d:
         freeze_discriminator_blocks(model, freeze_d)
     if ada:
         model.set_augment(AdaptiveAugment(speed_images=ada_speed_images))
+    elif diffaugment:
+        model.set_augment(DiffAugment())
     # How the steps run is kept too: a model compiled with XLA fine-tuned without it.
     execution = {key: config[key] for key in ("jit_compile", "steps_per_execution")
                  if key in config}
@@ -79,9 +86,9 @@ def prepare_finetune(model, freeze_d=0, ada=False, ada_speed_images=100_000, lea
     return model
 
 
-def check_finetune_options(model, freeze_d=0, ada=False):
+def check_finetune_options(model, freeze_d=0, ada=False, diffaugment=False):
     """Raises `ValueError` for FreezeD on a model without a discriminator or with fewer
-    blocks than `freeze_d`, or for ADA off a GAN.
+    blocks than `freeze_d`, for ADA or DiffAugment off a GAN, or for both of them.
 
     `prepare_finetune` calls it first; `keras-gen finetune` too, before the data loads.
 
@@ -89,6 +96,7 @@ def check_finetune_options(model, freeze_d=0, ada=False):
         model: the model to fine-tune.
         freeze_d: int. Discriminator blocks to freeze (0 = none).
         ada: bool. Whether ADA was asked for.
+        diffaugment: bool. Whether DiffAugment was asked for.
 
     Example:
 
@@ -105,10 +113,15 @@ def check_finetune_options(model, freeze_d=0, ada=False):
             f"FreezeD (freeze_d, --freeze-d) freezes a discriminator's blocks, and a {family} "
             "has none. Drop it; in Python, transfer.freeze(model.encoder, up_to='block_0') "
             "before prepare_finetune keeps the encoder's lowest block instead.")
-    if ada and not isinstance(model, GAN):
-        raise ValueError(
-            f"ADA (ada, --ada) augments what a GAN's discriminator sees; a {family} does not "
-            "train with it. Drop it.")
+    if ada and diffaugment:
+        raise ValueError("ada and diffaugment are two augmentations of the discriminator's "
+                         "images; pass one of them.")
+    asked_for = (("ADA", "ada", ada), ("DiffAugment", "diffaugment", diffaugment))
+    for name, argument, asked in asked_for:
+        if asked and not isinstance(model, GAN):
+            raise ValueError(
+                f"{name} ({argument}, --{argument}) augments what a GAN's discriminator sees; a "
+                f"{family} does not train with it. Drop it.")
     if freeze_d:
         check_discriminator_blocks(model, freeze_d)
 

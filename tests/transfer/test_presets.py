@@ -276,6 +276,26 @@ def test_prepare_finetune_freezes_adds_ada_and_trains(tiny_preset):
     assert "ada_p" in logs and gan.loss_name == "hinge"
 
 
+def test_prepare_finetune_adds_diffaugment_or_ada_in_place_of_the_saved_one():
+    # DiffAugment, the simpler option, could only be set by hand before prepare_finetune.
+    gan = transfer.prepare_finetune(tiny_gan(), diffaugment=True)
+    assert isinstance(gan.augment, transfer.DiffAugment)
+    logs = gan.fit(tiny_dataset(), verbose=0).history
+    assert "ada_p" not in logs and np.isfinite(logs["d_loss"]).all()
+    with pytest.raises(ValueError, match=r"^ada and diffaugment are two augmentations of the "
+                                         r"discriminator's images; pass one of them\.$"):
+        transfer.prepare_finetune(gan, ada=True, diffaugment=True)
+    assert isinstance(gan.augment, transfer.DiffAugment)  # refused before anything changed
+    with pytest.raises(ValueError, match=r"^diffaugment must be True or False\. Received: "
+                                         r"diffaugment='yes'$"):
+        transfer.prepare_finetune(gan, diffaugment="yes")
+    transfer.prepare_finetune(gan, ada=True)  # the one asked for replaces the saved one
+    assert isinstance(gan.augment, transfer.AdaptiveAugment)
+    with pytest.raises(ValueError, match=r"^DiffAugment \(diffaugment, --diffaugment\) augments "
+                                         r".*; a VAE does not train with it\. Drop it\.$"):
+        transfer.prepare_finetune(tiny_vae(), diffaugment=True)
+
+
 def test_prepare_finetune_refuses_a_learning_rate_that_cannot_train():
     # 0 trained nothing for a whole run; -1 climbed the losses (d_loss ~5e9 after one epoch).
     gan = tiny_gan()
@@ -299,6 +319,8 @@ def test_prepare_finetune_refuses_a_learning_rate_that_cannot_train():
     (["--learning-rate=-1e-4"], "argument --learning-rate: must be a number > 0, got -1e-4"),
     (["--learning-rate", "nan"], "argument --learning-rate: must be a number > 0, got nan"),
     (["--freeze-d", "-1"], "argument --freeze-d: must be 0 or a positive integer, got -1"),
+    (["--ada", "--diffaugment"], "argument --diffaugment: not allowed with argument --ada"),
+    (["--no-augment", "--ada"], "argument --ada: not allowed with argument --no-augment"),
 ])
 def test_cli_finetune_refuses_bad_numbers_as_usage_errors(capsys, arguments, message):
     with pytest.raises(SystemExit) as exit_info:
@@ -315,8 +337,11 @@ def test_cli_finetune_refuses_options_the_preset_cannot_take_before_reading_the_
             (["--freeze-d", "9"], "Cannot freeze 9 discriminator blocks: this one has 2 "
                                   "(block_0, block_1). Pass 1 to 2"),
             (["--reset-classes"], "--reset-classes is for conditional presets; 'dcgan_mnist' is "
-                                  "unconditional and ignores labels.")):
-        assert main(["finetune", "dcgan_mnist", "--dataset", missing, *options,
+                                  "unconditional and ignores labels."),
+            (["--diffaugment"], "DiffAugment (diffaugment, --diffaugment) augments what a GAN's "
+                                "discriminator sees; a VAE does not train with it. Drop it.")):
+        preset = "vae_mnist" if "--diffaugment" in options else "dcgan_mnist"
+        assert main(["finetune", preset, "--dataset", missing, *options,
                      "--out", str(tmp_path / "ft")]) == 2
         captured = capsys.readouterr()
         assert message in captured.err and "Fine-tuning" not in captured.out
