@@ -23,10 +23,11 @@ classes that `transfer.class_affinity` finds in its images), for targets whose c
 other things. Three more, opt-in, ask which part of the preset carries what it transfers:
 `finetune+fresh_d` keeps the preset's generator and starts the discriminator as scratch's run
 starts it, `finetune+fresh_g` the other way round, and `finetune+fresh_d_head` starts only the
-discriminator's last (logit) layer afresh, keeping its features. At checkpoints spaced closely
-early on (50, 100, 150, 225, 300, 375, 450, 600, 900, 1200, 1500, then every 500; 375 is the
-target's 25% of 1,500), FID and KID of 2,000 samples against the target's test split, in the
-features of the target domain's shipped classifier.
+discriminator's last (logit) layer afresh, keeping its features. One more, opt-in:
+`finetune+diffaugment`, DiffAugment instead of ADA (`keras-gen finetune --diffaugment`). At
+checkpoints spaced closely early on (50, 100, 150, 225, 300, 375, 450, 600, 900, 1200, 1500, then
+every 500; 375 is the target's 25% of 1,500), FID and KID of 2,000 samples against the target's
+test split, in the features of the target domain's shipped classifier.
 
 With several seeds (`--seed 0 1 2`) every run is repeated per seed and the curves are averaged
 checkpoint by checkpoint before anything is read off them: one run's late FID moves by up to ~1
@@ -86,24 +87,27 @@ DIRECTIONS = {"mnist->fashion_mnist": ("dcgan_mnist", "dcgan", "fashion_mnist", 
 # VAE direction asks another question (whether a VAE preset transfers), so is opt-in too.
 DEFAULT_DIRECTIONS = [direction for direction in DIRECTIONS
                       if not direction.startswith(("wgan", "vae"))]
-# variant -> (FreezeD blocks, ADA, reset_classes init or None, the part that starts from
-# scratch's initial weights instead of the preset's, or None); scratch has no preset.
-VARIANTS = {"scratch": None, "finetune": (0, False, None, None),
-            "finetune+freezed": (1, False, None, None), "finetune+ada": (0, True, None, None),
-            "finetune+freezed+ada": (1, True, None, None),
-            "finetune+new_classes": (0, False, "mean", None),
-            "finetune+new_classes_random": (0, False, "random", None),
-            "finetune+new_classes_matched": (0, False, "matched", None),
-            "finetune+new_classes+freezed": (1, False, "mean", None),
-            "finetune+new_classes+freezed+ada": (1, True, "mean", None),
-            "finetune+fresh_d": (0, False, None, "discriminator"),
-            "finetune+fresh_g": (0, False, None, "generator"),
-            "finetune+fresh_d_head": (0, False, None, "discriminator_head")}
+# variant -> (FreezeD blocks, augmentation ("ada", "diffaugment" or None), reset_classes init
+# or None, the part that starts from scratch's initial weights instead of the preset's, or
+# None); scratch has no preset.
+VARIANTS = {"scratch": None, "finetune": (0, None, None, None),
+            "finetune+freezed": (1, None, None, None), "finetune+ada": (0, "ada", None, None),
+            "finetune+freezed+ada": (1, "ada", None, None),
+            "finetune+diffaugment": (0, "diffaugment", None, None),
+            "finetune+new_classes": (0, None, "mean", None),
+            "finetune+new_classes_random": (0, None, "random", None),
+            "finetune+new_classes_matched": (0, None, "matched", None),
+            "finetune+new_classes+freezed": (1, None, "mean", None),
+            "finetune+new_classes+freezed+ada": (1, "ada", "mean", None),
+            "finetune+fresh_d": (0, None, None, "discriminator"),
+            "finetune+fresh_g": (0, None, None, "generator"),
+            "finetune+fresh_d_head": (0, None, None, "discriminator_head")}
 # The new-classes variants (`transfer.reset_classes`: fresh class embeddings, the rest of the
 # preset kept) apply to the conditional directions only, and the fresh ones ask which part of
-# the preset carries what it transfers: both opt-in.
-DEFAULT_VARIANTS = [variant for variant in VARIANTS
-                    if "new_classes" not in variant and "fresh" not in variant]
+# the preset carries what it transfers: both opt-in. DiffAugment, the simpler option beside
+# ADA, is opt-in too, as the table compares FreezeD and ADA.
+DEFAULT_VARIANTS = [variant for variant in VARIANTS if "new_classes" not in variant
+                    and "fresh" not in variant and "diffaugment" not in variant]
 
 
 def build(variant, preset, recipe, scratch_lr, finetune_lr, seed, target):
@@ -114,7 +118,7 @@ def build(variant, preset, recipe, scratch_lr, finetune_lr, seed, target):
         # The EMA warm-up that fine-tuning uses by default, so both samplers follow alike.
         return recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32,
                                  seed=seed, learning_rate=scratch_lr, ema_warmup=True)
-    freeze_d, ada, new_classes, fresh = VARIANTS[variant]
+    freeze_d, augment, new_classes, fresh = VARIANTS[variant]
     model = presets.load_preset(preset)
     model.seed = seed  # the training noise's seed; read when `fit` first traces the step
     if fresh:  # that part as scratch's run starts it (same recipe and seed), the rest kept
@@ -134,7 +138,8 @@ def build(variant, preset, recipe, scratch_lr, finetune_lr, seed, target):
             images, labels = target
             new_classes = transfer.class_affinity(model, to_unit_range(images).numpy(), labels)
         model = transfer.reset_classes(model, model.num_classes, init=new_classes)
-    return transfer.prepare_finetune(model, freeze_d=freeze_d, ada=ada,
+    return transfer.prepare_finetune(model, freeze_d=freeze_d, ada=augment == "ada",
+                                     diffaugment=augment == "diffaugment",
                                      ada_speed_images=20_000, learning_rate=finetune_lr or None)
 
 
