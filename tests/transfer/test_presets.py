@@ -322,7 +322,8 @@ def test_prepare_finetune_refuses_a_learning_rate_that_cannot_train():
     (["--ada", "--diffaugment"], "argument --diffaugment: not allowed with argument --ada"),
     (["--no-augment", "--ada"], "argument --ada: not allowed with argument --no-augment"),
 ])
-def test_cli_finetune_refuses_bad_numbers_as_usage_errors(capsys, arguments, message):
+def test_cli_finetune_refuses_bad_numbers_and_clashing_options_as_usage_errors(
+        capsys, arguments, message):
     with pytest.raises(SystemExit) as exit_info:
         main(["finetune", "dcgan_mnist", "--dataset", "digits", *arguments])
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
