@@ -82,12 +82,18 @@ def _exact_integers(value, dtype):
     """
     array = np.asarray(value, dtype=object)  # the JSON numbers themselves: int or float
     numbers = array.reshape(-1)
+    limits = np.iinfo(dtype)
+    low, high = int(limits.min), int(limits.max)  # iinfo computes them on every access
     not_integer = next((number for number in numbers if type(number) is not int), None)
+    if isinstance(not_integer, float) and abs(not_integer) >= 2 ** 63:
+        # JSON readers (orjson here, rapidjson in TF Serving) read a whole number beyond 64
+        # bits as a decimal, so the sender may have written no decimal point at all.
+        raise ValueError(f"{not_integer!r} is not an integer: a decimal, or a whole number "
+                         f"beyond 64 bits (which JSON readers read as a decimal); send whole "
+                         f"numbers within {limits.dtype}'s range [{low}, {high}]")
     if not_integer is not None:
         raise ValueError(f"{not_integer!r} is not an integer; send whole numbers without a "
                          f"decimal point or exponent")
-    limits = np.iinfo(dtype)
-    low, high = int(limits.min), int(limits.max)  # iinfo computes them on every access
     outside = next((number for number in numbers if not low <= number <= high), None)
     if outside is not None:
         raise ValueError(f"{outside} is outside {limits.dtype}'s range [{low}, {high}]")

@@ -97,6 +97,16 @@ def test_integer_inputs_take_only_json_integers_within_their_range():
     for seed, shown in [(1.0, "1.0"), (1e30, "1e+30"), (1.5, "1.5")]:
         with pytest.raises(BadRequest, match=rf"'seed'.*{re.escape(shown)} is not an integer"):
             parse(seed, 0)
+    # A whole number beyond 64 bits reaches us as a decimal too (JSON readers, TF Serving's
+    # rapidjson among them, read 99999999999999999999 so): the advice names the range, not only
+    # the decimal point the sender may never have written.
+    with pytest.raises(BadRequest, match=r"'seed'.*1e\+20 is not an integer: a decimal, or a "
+                                         r"whole number beyond 64 bits.*send whole numbers "
+                                         r"within int64's range \[-9223372036854775808, "):
+        parse(99999999999999999999.0, 0)
+    with pytest.raises(BadRequest, match=r"'seed'.*1.0 is not an integer; send whole numbers "
+                                         r"without a decimal point or exponent$"):
+        parse(1.0, 0)
 
 
 def test_float_inputs_refuse_numbers_float32_cannot_hold():
