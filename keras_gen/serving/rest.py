@@ -47,14 +47,20 @@ def _to_array(name, value, spec):
                 raise ValueError(f"{json.dumps(odd[0])} is not a string; send strings, or "
                                  "{\"b64\": ...} objects for binary data")
         else:
-            array = np.asarray(value)
+            try:
+                array = np.asarray(value)
+            except ValueError as error:
+                if "inhomogeneous" not in str(error):
+                    raise
+                raise ValueError("its lists are ragged (rows of different lengths, or a list "
+                                 "where a number belongs); every row must have the same "
+                                 "shape") from None
             if array.dtype == object or array.dtype.kind in "USb":
-                first = value
-                while isinstance(first, list) and first:
-                    first = first[0]
-                if isinstance(first, dict):
+                odd = _first_non_number(value)
+                if isinstance(odd, dict):
                     raise ValueError("{\"b64\": ...} objects are for string inputs; send numbers")
-                raise ValueError(f"non-numeric values ({array.dtype})")
+                if odd is not _NUMBERS_ONLY:
+                    raise ValueError(f"{json.dumps(odd)} is not a number; send numbers")
             if spec.dtype.is_integer:
                 array = _exact_integers(value, spec.dtype.as_numpy_dtype)
             else:
@@ -71,6 +77,18 @@ def _to_array(name, value, spec):
             raise BadRequest(f"Input {name!r} has shape {list(array.shape)}; the signature "
                              f"expects {_shape_text(spec)} (-1 = any).")
     return array
+
+
+_NUMBERS_ONLY = object()  # what _first_non_number returns for nested lists of numbers
+
+
+def _first_non_number(value):
+    """The first value in nested lists that is not a JSON number (`true` is not one either)."""
+    if isinstance(value, list):
+        return next((odd for odd in map(_first_non_number, value) if odd is not _NUMBERS_ONLY),
+                    _NUMBERS_ONLY)
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return _NUMBERS_ONLY if is_number else value
 
 
 def _exact_integers(value, dtype):

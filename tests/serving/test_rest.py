@@ -73,6 +73,30 @@ def test_base64_objects_are_decoded_for_string_inputs_and_refused_for_numbers():
                       {"z": tf.TensorSpec((None, 1), tf.float32)}, 8)
 
 
+def test_values_that_are_not_numbers_are_named_for_numeric_inputs():
+    import tensorflow as tf
+
+    from keras_gen.serving.rest import parse_request
+
+    specs = {"seed": tf.TensorSpec((None,), tf.int64), "z": tf.TensorSpec((None, 2), tf.float32)}
+    # The message named numpy's dtype for the whole input ("non-numeric values (<U5)",
+    # "(object)"); it now quotes the first value that is not a number, in JSON's spelling.
+    for seed, z, shown in [(["Seven"], [[0.5, 1.0]], '"Seven"'), ([None], [[0.5, 1.0]], "null"),
+                           ([True], [[0.5, 1.0]], "true"), ([1], [[0.5, "1"]], '"1"')]:
+        with pytest.raises(BadRequest, match=r"must be (int64|float32) shaped .*: "
+                                             rf"{re.escape(shown)} is not a number; send "
+                                             r"numbers$"):
+            parse_request({"inputs": {"seed": seed, "z": z}}, specs, 8)
+    # Ragged lists were numpy's words ("setting an array element with a sequence. The requested
+    # array has an inhomogeneous shape after 2 dimensions...").
+    for z in [[[0.5, [1.0]]], [[0.5, 1.0], [1.0]]]:
+        with pytest.raises(BadRequest, match=r"^Input 'z' must be float32 shaped \[-1, 2\]: "
+                                             r"its lists are ragged \(rows of different "
+                                             r"lengths, or a list where a number belongs\); "
+                                             r"every row must have the same shape$"):
+            parse_request({"inputs": {"seed": [1, 2], "z": z}}, specs, 8)
+
+
 def test_integer_inputs_take_only_json_integers_within_their_range():
     import tensorflow as tf
 
