@@ -109,6 +109,8 @@ def _exact_integers(value, dtype):
         raise ValueError(f"{not_integer!r} is not an integer: a decimal, or a whole number "
                          f"beyond 64 bits (which JSON readers read as a decimal); send whole "
                          f"numbers within {limits.dtype}'s range [{low}, {high}]")
+    if isinstance(not_integer, bool):  # among integers, numpy read it as one: [1, true]
+        raise ValueError(f"{json.dumps(not_integer)} is not a number; send numbers")
     if not_integer is not None:
         raise ValueError(f"{not_integer!r} is not an integer; send whole numbers without a "
                          f"decimal point or exponent")

@@ -82,7 +82,8 @@ def test_values_that_are_not_numbers_are_named_for_numeric_inputs():
     # The message named numpy's dtype for the whole input ("non-numeric values (<U5)",
     # "(object)"); it now quotes the first value that is not a number, in JSON's spelling.
     for seed, z, shown in [(["Seven"], [[0.5, 1.0]], '"Seven"'), ([None], [[0.5, 1.0]], "null"),
-                           ([True], [[0.5, 1.0]], "true"), ([1], [[0.5, "1"]], '"1"')]:
+                           ([True], [[0.5, 1.0]], "true"), ([1, True], [[0.5, 1.0]] * 2, "true"),
+                           ([1], [[0.5, "1"]], '"1"')]:
         with pytest.raises(BadRequest, match=r"must be (int64|float32) shaped .*: "
                                              rf"{re.escape(shown)} is not a number; send "
                                              r"numbers$"):
