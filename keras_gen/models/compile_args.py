@@ -92,8 +92,8 @@ def check_execution_args(jit_compile="auto", steps_per_execution=1, run_eagerly=
     check_execution_args(jit_compile="no")  # ValueError
     ```
     """
-    if isinstance(jit_compile, str) and jit_compile != "auto" or not isinstance(
-            jit_compile, (bool, str)):
+    is_auto = isinstance(jit_compile, str) and jit_compile == "auto"  # not an array's ==
+    if not (isinstance(jit_compile, bool) or is_auto):
         raise ValueError(f"jit_compile must be True, False or 'auto'. Received: "
                          f"jit_compile={jit_compile!r}")
     check_positive_int("steps_per_execution", steps_per_execution)

@@ -121,6 +121,8 @@ def test_how_the_steps_run_is_checked_at_compile_for_every_family():
     for model in (tiny_gan(), tiny_vae(), tiny_vaegan()):
         for arguments, message in (({"jit_compile": "no"}, r"^jit_compile must be True, False or "
                                                            r"'auto'\. Received: jit_compile='no'$"),
+                                   ({"jit_compile": 1}, r"^jit_compile must be True, False or "
+                                                        r"'auto'\. Received: jit_compile=1$"),
                                    ({"steps_per_execution": 0}, r"^steps_per_execution must be a "
                                                                 r"positive int"),
                                    ({"run_eagerly": "yes"}, r"^run_eagerly must be True or False")):
