@@ -52,8 +52,12 @@ def run_reconstruct(args):
         rows += [originals[start:start + columns], reconstructions[start:start + columns]]
     save_image_grid(np.concatenate(rows), args.out, columns=columns)
     error = float(np.mean((originals - reconstructions) ** 2))
-    which = (f"images of the {split!r} split of {args.dataset}" if args.split
-             else f"held-out images of {args.dataset}")
+    if args.split:
+        which = f"images of the {split!r} split of {args.dataset}"
+    elif split == "test":
+        which = f"held-out images of {args.dataset} (its test split)"
+    else:  # held out or not, as the user chose it
+        which = f"images of {args.dataset} (an image folder, used whole)"
     print(f"Reconstructed {len(originals)} {which}: mean squared error {error:.4f} (images in "
           f"[-1, 1]). Wrote {args.out}")
     return error

@@ -194,12 +194,16 @@ def test_cli_trains_vae_and_reconstructs(tmp_path, capsys):
         assert main(["reconstruct", str(out / model / "model.keras"), "-n", "8",
                      "--out", str(tmp_path / f"{model}.png")]) == 0
         assert (tmp_path / f"{model}.png").exists()
-    assert "mean squared error" in capsys.readouterr().out
+    assert "Reconstructed 8 held-out images of digits (its test split): mean squared error" in (
+        capsys.readouterr().out)
     # A folder of the user's own images: it has one split, which was refused as "test".
     write_png_folder(tmp_path / "mine", ["a", "b"], per_class=4)
     assert main(["reconstruct", str(out / "vae" / "model.keras"), "--dataset",
                  str(tmp_path / "mine"), "-n", "8", "--out", str(tmp_path / "mine.png")]) == 0
-    assert "Reconstructed 8 held-out images of " in capsys.readouterr().out
+    # Whether the folder was held out is the user's to know: its images were called held-out
+    # even when they were the ones the model trained on.
+    assert (f"Reconstructed 8 images of {tmp_path / 'mine'} (an image folder, used whole): mean "
+            "squared error") in capsys.readouterr().out
     # --split: the images are those of that split, picked as the test split's are.
     assert main(["reconstruct", str(out / "vae" / "model.keras"), "--split", "train", "-n", "8",
                  "--out", str(tmp_path / "train.png")]) == 0
