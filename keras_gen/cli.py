@@ -135,9 +135,10 @@ def _add_reconstruct_command(commands):
     reconstruct.add_argument("model_file", metavar="MODEL",
                              help="a .keras file or preset (name or folder) of a vae, cvae or "
                                   "vaegan")
-    reconstruct.add_argument("--dataset", "--data", dest="dataset", default=EMBEDDED_DATASET,
-                             metavar="NAME_OR_PATH",
-                             help="images to reconstruct (the test split; all of an image folder)")
+    reconstruct.add_argument("--dataset", "--data", dest="dataset", metavar="NAME_OR_PATH",
+                             help="images to reconstruct (the test split; all of an image "
+                                  "folder). Default: what the run of MODEL trained on (its "
+                                  f"data_options.json), else {EMBEDDED_DATASET}")
     _add_split_argument(reconstruct, "test; all of an image folder")
     reconstruct.add_argument("-n", "--num-images", type=positive_int, default=16,
                              help="default: %(default)s")

@@ -66,6 +66,30 @@ def settle(args, out_dir, reuse):
         on_train_begin=lambda logs: write_json_atomic(path, options))
 
 
+def recorded_dataset(model_file):
+    """`(dataset, record path)` of the run that `model_file` belongs to, or `(None, None)`.
+
+    A run's `model.keras`, `best.keras` and `checkpoints/*.keras` sit beside (or one folder
+    below) its OUT/data_options.json; a preset or a loose `.keras` file has no record.
+
+    Args:
+        model_file: str. MODEL as a command takes it: a path or a preset name.
+
+    Example:
+
+    ```python
+    dataset, path = recorded_dataset("runs/vae/model.keras")  # ("digits", "runs/vae/...")
+    ```
+    """
+    folder = os.path.dirname(model_file)
+    if os.path.basename(folder) == "checkpoints":
+        folder = os.path.dirname(folder)
+    path = os.path.join(folder, RECORD_NAME)
+    if not (model_file.endswith(".keras") and os.path.isfile(path)):
+        return None, None
+    return _read(path).get("dataset"), path
+
+
 def _read(path):
     """The options recorded in `path`; a damaged record is refused, naming the way out."""
     try:

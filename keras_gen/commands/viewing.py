@@ -30,6 +30,8 @@ def run_reconstruct(args):
     import numpy as np
 
     from keras_gen import data
+    from keras_gen.commands.data_options import recorded_dataset
+    from keras_gen.data import EMBEDDED_DATASET
     from keras_gen.data.transforms import to_unit_range
     from keras_gen.saving import load_model_or_preset
     from keras_gen.utils import save_image_grid
@@ -38,6 +40,14 @@ def run_reconstruct(args):
     if not hasattr(model, "reconstruct"):
         raise ValueError(f"{args.model_file} holds a {type(model).__name__}, which does not "
                          "reconstruct; use a vae, cvae or vaegan model.")
+    if args.dataset is None:
+        # The embedded digits were reconstructed whatever the model had learnt.
+        args.dataset, record = recorded_dataset(args.model_file)
+        if args.dataset is None:
+            args.dataset = EMBEDDED_DATASET
+        else:
+            print(f"The run trained on {args.dataset} ({record}); --dataset reconstructs other "
+                  "images.")
     size = model.image_shape[0]
     split = args.split or held_out_split(args.dataset)
     images, labels = data.load_arrays(args.dataset, split=split, image_size=size,

@@ -1,5 +1,6 @@
 """VAE family: reparameterisation, beta and warm-up, conditional VAE, VAE-GAN, errors, strategy."""
 
+import os
 import re
 
 import keras
@@ -214,6 +215,19 @@ def test_cli_trains_vae_and_reconstructs(tmp_path, capsys):
     vae = keras.models.load_model(out / "vae" / "model.keras")
     error = np.mean((originals - vae.reconstruct(originals.astype("float32"))) ** 2)
     assert f"mean squared error {error:.4f} " in printed
+    # Without --dataset, a run's model reconstructs the images its run trained on (recorded in
+    # data_options.json); it reconstructed the embedded digits, whatever the model had learnt.
+    assert main(["train", "vae", "--dataset", str(tmp_path / "mine"), "--epochs", "1", "--out",
+                 str(out / "mine"), "--width", "4", "--latent-dim", "4", "--batch-size", "4",
+                 "--checkpoint-every", "1"]) == 0
+    capsys.readouterr()
+    for model_file in ("model.keras", os.path.join("checkpoints", "last.keras")):
+        assert main(["reconstruct", str(out / "mine" / model_file), "-n", "8",
+                     "--out", str(tmp_path / "mine.png")]) == 0
+        printed = capsys.readouterr().out
+        assert (f"The run trained on {tmp_path / 'mine'} ({out / 'mine' / 'data_options.json'}); "
+                "--dataset reconstructs other images.") in printed
+        assert f"Reconstructed 8 images of {tmp_path / 'mine'} (an image folder" in printed
     assert main(["train", "vae", "--loss", "hinge", "--out", str(out / "x")]) == 2
 
 
