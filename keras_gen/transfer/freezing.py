@@ -32,7 +32,7 @@ def _select(model, up_to=None, layers=None, predicate=None):
             blocks = [n for n in names if n.startswith("block_")]
             raise ValueError(
                 f"{model.name} has no layer {up_to!r}; its blocks are {blocks}."
-                f"{_wrapper_hint(model)}")
+                f"{_wrapper_hint(model, f'up_to={up_to!r}')}")
         # Everything from the input up to and including the named block.
         return [layer for layer in model.layers[: names.index(up_to) + 1]
                 if not isinstance(layer, keras.layers.InputLayer) and layer.name not in averages]
@@ -40,7 +40,7 @@ def _select(model, up_to=None, layers=None, predicate=None):
         missing = [name for name in layers if name not in names]
         if missing:
             raise ValueError(f"{model.name} has no layers {missing}; it has {names}."
-                             f"{_wrapper_hint(model)}")
+                             f"{_wrapper_hint(model, f'layers={layers!r}')}")
         return [model.get_layer(name) for name in layers]
     return [layer for layer in model.layers if layer.name not in averages and predicate(layer)]
 
@@ -57,16 +57,25 @@ def _check_model(model, taker):
                         f"received a {type(model).__name__}.")
 
 
-def _wrapper_hint(model):
-    """What to say when `model` is a GAN or VAE wrapper: its blocks are inside its networks."""
-    # Not the blocks themselves (a discriminator's blocks are small models too).
-    networks = [layer.name for layer in model.layers
-                if isinstance(layer, keras.Model) and not layer.name.startswith("block_")]
-    if not networks:
+# The attributes through which the model families hold their networks.
+_NETWORK_ATTRIBUTES = ("generator", "discriminator", "encoder", "decoder")
+
+
+def _wrapper_hint(model, selection):
+    """What to say when `model` is a GAN or VAE wrapper: its blocks are inside its networks.
+
+    The networks are named by the attributes that hold them (a conditional preset's generator
+    is named `conditional_generator` but held as `model.generator`); the moving average, which
+    never trains, is left out.
+    """
+    held = [f"model.{attribute}" for layer in model.layers for attribute in _NETWORK_ATTRIBUTES
+            if isinstance(layer, keras.Model) and getattr(model, attribute, None) is layer]
+    if not held:
         return ""
-    example = "discriminator" if "discriminator" in networks else networks[0]
-    return (f" {model.name} holds the networks {networks}: freeze inside one, e.g. "
-            f"freeze(model.{example}, ...).")
+    example = "model.discriminator" if "model.discriminator" in held else held[0]
+    listed = held[0] if len(held) == 1 else f"{', '.join(held[:-1])} and {held[-1]}"
+    return (f" {model.name} holds the networks {listed}: freeze inside one, e.g. "
+            f"freeze({example}, {selection}).")
 
 
 def freeze(model, up_to=None, layers=None, predicate=None):

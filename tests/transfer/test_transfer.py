@@ -103,10 +103,22 @@ def test_bad_selections_are_named():
     with pytest.raises(ValueError, match=r"layers must be a list.*pass layers=\['block_0'\]"):
         transfer.freeze(discriminator, layers="block_0")
     # The wrapper instead of a network: "its blocks are []" and nothing more.
-    with pytest.raises(ValueError, match=r"gan(_\d+)? holds the networks \['generator', "
-                                         r"'discriminator', 'ema_generator'\]: freeze inside one, "
-                                         r"e\.g\. freeze\(model\.discriminator, \.\.\.\)"):
+    with pytest.raises(ValueError, match=r"gan(_\d+)? holds the networks model\.generator and "
+                                         r"model\.discriminator: freeze inside one, e\.g\. "
+                                         r"freeze\(model\.discriminator, up_to='block_0'\)\.$"):
         transfer.freeze(tiny_gan(), up_to="block_0")
+    # Networks named otherwise than the attributes that hold them: the hint named
+    # model.conditional_generator, which does not exist, and a moving average to freeze.
+    from tests.helpers import tiny_cgan
+    from tests.models.test_vae import tiny_vaegan
+
+    for model, held in [(tiny_cgan(), r"model\.generator and model\.discriminator"),
+                        (tiny_vaegan(), r"model\.encoder, model\.decoder and "
+                                        r"model\.discriminator")]:
+        with pytest.raises(ValueError, match=rf"holds the networks {held}: freeze inside one, "
+                                             r"e\.g\. freeze\(model\.discriminator, "
+                                             r"layers=\['x'\]\)\.$"):
+            transfer.freeze(model, layers=["x"])
     with pytest.raises(ValueError, match=r"Cannot freeze 3 discriminator blocks: this one has "
                                          r"2 \(block_0, block_1\)\. Pass 1 to 2"):
         transfer.freeze_discriminator_blocks(tiny_gan(), 3)
