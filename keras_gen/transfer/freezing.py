@@ -188,6 +188,10 @@ def trainable_summary(model):
 
     Returns:
         list of dicts `{"layer", "trainable", "trainable_params", "frozen_params"}`.
+        `frozen_params` counts every weight that no optimizer updates, Keras' "non-trainable
+        params": a frozen layer's, and also the ones that never train by gradient in any layer
+        (batch norm's moving statistics, spectral norm's power-iteration vector), so a network
+        with nothing frozen can show some.
 
     Example:
 
