@@ -103,17 +103,17 @@ def _exact_integers(value, dtype):
     limits = np.iinfo(dtype)
     low, high = int(limits.min), int(limits.max)  # iinfo computes them on every access
     not_integer = next((number for number in numbers if type(number) is not int), None)
-    if isinstance(not_integer, float) and abs(not_integer) >= 2 ** 63:
+    if isinstance(not_integer, float) and 2 ** 63 <= abs(not_integer) < float("inf"):
         # JSON readers (orjson here, rapidjson in TF Serving) read a whole number beyond 64
         # bits as a decimal, so the sender may have written no decimal point at all.
-        raise ValueError(f"{not_integer!r} is not an integer: a decimal, or a whole number "
-                         f"beyond 64 bits (which JSON readers read as a decimal); send whole "
-                         f"numbers within {limits.dtype}'s range [{low}, {high}]")
+        raise ValueError(f"{json.dumps(not_integer)} is not an integer: a decimal, or a whole "
+                         f"number beyond 64 bits (which JSON readers read as a decimal); send "
+                         f"whole numbers within {limits.dtype}'s range [{low}, {high}]")
     if isinstance(not_integer, bool):  # among integers, numpy read it as one: [1, true]
         raise ValueError(f"{json.dumps(not_integer)} is not a number; send numbers")
     if not_integer is not None:
-        raise ValueError(f"{not_integer!r} is not an integer; send whole numbers without a "
-                         f"decimal point or exponent")
+        raise ValueError(f"{json.dumps(not_integer)} is not an integer; send whole numbers "
+                         f"without a decimal point or exponent")
     outside = next((number for number in numbers if not low <= number <= high), None)
     if outside is not None:
         raise ValueError(f"{outside} is outside {limits.dtype}'s range [{low}, {high}]")

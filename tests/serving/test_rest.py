@@ -119,7 +119,7 @@ def test_integer_inputs_take_only_json_integers_within_their_range():
     with pytest.raises(BadRequest, match=r"'seed'.*9223372036854775808 is outside int64"):
         parse(2 ** 63, 0)
     # A decimal is not an integer even when whole (TF Serving refuses 1.0 and 1e30 too).
-    for seed, shown in [(1.0, "1.0"), (1e30, "1e+30"), (1.5, "1.5")]:
+    for seed, shown in [(1.0, "1.0"), (1e30, "1e+30"), (1.5, "1.5"), (float("inf"), "Infinity")]:
         with pytest.raises(BadRequest, match=rf"'seed'.*{re.escape(shown)} is not an integer"):
             parse(seed, 0)
     # A whole number beyond 64 bits reaches us as a decimal too (JSON readers, TF Serving's
