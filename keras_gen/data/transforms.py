@@ -50,19 +50,18 @@ def convert_images(images, image_size=None, channels=None, source="dataset"):
 def _as_size(image_size):
     if image_size is None:
         return None
-    if is_int(image_size):
-        image_size = (image_size, image_size)
+    size = (image_size, image_size) if is_int(image_size) else image_size
     valid = (
-        isinstance(image_size, (tuple, list))
-        and len(image_size) == 2
-        and all(is_int(side) and side > 0 for side in image_size)
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(is_int(side) and side > 0 for side in size)
     )
     if not valid:
         raise DataError(
             "image_size must be a positive int or a (height, width) pair of positive ints. "
             f"Received: image_size={image_size!r}"
         )
-    return tuple(image_size)
+    return tuple(size)
 
 
 def to_unit_range(images):
