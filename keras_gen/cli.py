@@ -143,7 +143,7 @@ def _add_reconstruct_command(commands):
     reconstruct.add_argument("-n", "--num-images", type=positive_int, default=16,
                              help="default: %(default)s")
     reconstruct.add_argument("--seed", type=seed_int, default=0,
-                             help="which test images (default: %(default)s)")
+                             help="which images are picked (default: %(default)s)")
     reconstruct.add_argument("--out", type=png_path, default="reconstructions.png",
                              help="destination PNG (default: %(default)s)")
 
