@@ -38,6 +38,13 @@ class SavingMixin:
             overwrite: bool. As in Keras (False asks before replacing a file).
             zipped: as in Keras (False writes an unzipped folder, in place).
             **kwargs: passed on to `keras.Model.save`.
+
+        Example:
+
+        ```python
+        gan.save("runs/dcgan/model.keras")  # a crash mid-write leaves the old file whole
+        gan = keras.models.load_model("runs/dcgan/model.keras")  # after `import keras_gen`
+        ```
         """
         path = _path_of(filepath)
         if path is not None and path.endswith(_LEGACY_SUFFIXES):
@@ -57,6 +64,13 @@ class SavingMixin:
             filepath: str or `pathlib.Path`, ending in `.weights.h5`.
             overwrite: bool. As in Keras.
             max_shard_size: as in Keras; sharded weights span several files, written in place.
+
+        Example:
+
+        ```python
+        gan.save_weights("gan.weights.h5")
+        same_architecture.load_weights("gan.weights.h5")
+        ```
         """
         path = _path_of(filepath)
         if (path is None or not path.endswith(".weights.h5") or max_shard_size is not None

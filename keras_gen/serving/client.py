@@ -127,7 +127,17 @@ class Client:
             format: `"inputs"` (columnar) or `"instances"` (row).
 
         Returns:
-            dict of output name -> numpy array.
+            dict of output name -> numpy array. A signature with a single output (a GAN's
+            `serving_default`) comes back as `{"output": array}`: TF Serving's response does
+            not name a lone output.
+
+        Example:
+
+        ```python
+        client = Client("http://localhost:8501", "dcgan_mnist")
+        images = client.predict({"z": np.zeros((2, 64), np.float32)})["output"]  # (2, 28, 28, 1)
+        pngs = client.predict({"seed": [0, 1]}, signature="sample")["images_png_bytes"]
+        ```
         """
         def encode(value):
             if isinstance(value, (bytes, bytearray)):
