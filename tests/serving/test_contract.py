@@ -81,6 +81,11 @@ def test_gan_default_signature_in_both_formats(target):
     assert answer.headers["Content-Type"] == "application/json"
     assert int(answer.headers["Content-Length"]) == len(answer.content)
     np.testing.assert_allclose(np.array(answer.json()["outputs"], np.float32), expected, atol=1e-4)
+    # The client reads a lone, unnamed output as "output", in both formats.
+    for form in ("inputs", "instances"):
+        outputs = Client(url, "contract_gan").predict({"z": z}, format=form)
+        assert list(outputs) == ["output"]
+        np.testing.assert_allclose(outputs["output"], expected, atol=1e-4)
 
 
 def test_gan_sample_returns_base64_pngs(target):
