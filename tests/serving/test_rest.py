@@ -129,7 +129,7 @@ def test_integer_inputs_take_only_json_integers_within_their_range():
                                          r"whole number beyond 64 bits.*send whole numbers "
                                          r"within int64's range \[-9223372036854775808, "):
         parse(99999999999999999999.0, 0)
-    with pytest.raises(BadRequest, match=r"'seed'.*1.0 is not an integer; send whole numbers "
+    with pytest.raises(BadRequest, match=r"'seed'.*1\.0 is not an integer; send whole numbers "
                                          r"without a decimal point or exponent$"):
         parse(1.0, 0)
 
