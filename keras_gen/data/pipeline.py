@@ -138,7 +138,7 @@ def load(source=EMBEDDED_DATASET, split="train", batch_size=64, image_size=None,
                        description=f"the {split!r} split of {source!r}")
 
 
-def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_remainder=True,
+def from_arrays(images, labels=None, batch_size=64, shuffle=True, seed=None, drop_remainder=True,
                 description="the arrays"):
     """Turns uint8 images and int labels into the pipeline `load()` returns.
 
@@ -147,8 +147,8 @@ def from_arrays(images, labels, batch_size=64, shuffle=True, seed=None, drop_rem
             `keras.datasets.mnist` gives them), which gets its channel axis (any integer array
             in [0, 255]; float images are refused, since scaling them as 0-255 would make them
             black).
-        labels: int array `(N,)`, or None for images of one class (an unconditional
-            model's), which are labelled 0.
+        labels: int array `(N,)`, or None (the default) for images of one class (an
+            unconditional model's), which are labelled 0.
         batch_size: int. Examples per batch.
         shuffle: bool. Shuffle the whole dataset, again every epoch.
         seed: optional int. Shuffle seed.

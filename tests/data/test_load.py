@@ -302,6 +302,10 @@ def test_from_arrays_takes_one_label_per_image_or_none_and_an_int_seed():
     images = np.arange(8, dtype=np.uint8).reshape(8, 1, 1, 1)
     _, labels = next(iter(data.from_arrays(images, None, batch_size=8, shuffle=False)))
     assert labels.numpy().tolist() == [0] * 8
+    # None is the default: from_arrays(x_train) for an unconditional model was a TypeError
+    # ("missing 1 required positional argument: 'labels'").
+    _, labels = next(iter(data.from_arrays(images, batch_size=8, shuffle=False)))
+    assert labels.numpy().tolist() == [0] * 8
     for labels, shape in ((np.zeros(7), r"\(7,\)"), (3, r"\(\)")):
         with pytest.raises(DataError, match=rf"^8 images but labels of shape {shape} in the "
                                             r"arrays; pass one label per image \(or labels=None "
