@@ -138,6 +138,18 @@ def load(source=EMBEDDED_DATASET, split="train", batch_size=64, image_size=None,
                        description=f"the {split!r} split of {source!r}")
 
 
+def _float_images_fix(low, high):
+    """How to turn images with values in [low, high] into what `from_arrays` takes."""
+    if 0 <= low and high <= 1:
+        return "Convert them with (images * 255).round().astype('uint8')."
+    if -1 <= low and high <= 1:
+        return ("Images already in [-1, 1] need no scaling: build the dataset with "
+                "tf.data.Dataset.from_tensor_slices.")
+    if 0 <= low and high <= 255:
+        return "Convert them with images.round().astype('uint8')."
+    return "Scale them to [0, 255] and convert them with .round().astype('uint8')."
+
+
 def from_arrays(images, labels=None, batch_size=64, shuffle=True, seed=None, drop_remainder=True,
                 description="the arrays"):
     """Turns uint8 images and int labels into the pipeline `load()` returns.
@@ -190,15 +202,14 @@ def from_arrays(images, labels=None, batch_size=64, shuffle=True, seed=None, dro
                         "class).")
     if images.dtype != np.uint8 and (not np.issubdtype(images.dtype, np.integer) or (
             images.size and (images.min() < 0 or images.max() > 255))):
-        low, high = (f"{images.min():.4g}", f"{images.max():.4g}") if images.size else ("-", "-")
+        low, high = (images.min(), images.max()) if images.size else (0, 0)
         raise DataError(
             f"{description} must be integer images in [0, 255], which from_arrays scales to "
-            f"[-1, 1]; received {images.dtype} values from {low} to {high}. For float images "
-            "in [-1, 1], build the dataset with tf.data.Dataset.from_tensor_slices; convert [0, 1] "
-            "ones with (images * 255).round().astype('uint8').")
+            f"[-1, 1]; received {images.dtype} values from {low:.4g} to {high:.4g}. "
+            f"{_float_images_fix(low, high)}")
     if drop_remainder and len(images) < batch_size:
         raise DataError(
-            f"{description} has {len(images)} images, fewer than batch_size={batch_size}, so "
+            f"{description}: {len(images)} images, fewer than batch_size={batch_size}, so "
             "every batch would be dropped. Use a smaller batch_size (--batch-size on the command "
             "line), or drop_remainder=False."
         )

@@ -283,8 +283,16 @@ def test_from_arrays_refuses_float_images_it_would_darken():
     unit = np.linspace(0, 1, 8 * 4, dtype=np.float32).reshape(8, 2, 2, 1)
     with pytest.raises(DataError, match=r"^the arrays must be integer images in \[0, 255\], which "
                                         r"from_arrays scales to \[-1, 1\]; received float32 values "
-                                        r"from 0 to 1\. For float images in \[-1, 1\]"):
+                                        r"from 0 to 1\. Convert them with \(images \* 255\)"
+                                        r"\.round\(\)\.astype\('uint8'\)\.$"):
         data.from_arrays(unit, np.zeros(8, np.int32), batch_size=4)
+    # The fix fits the values: 0-255 floats (x_train.astype("float32")) were told how to convert
+    # [0, 1] ones, and [-1, 1] ones need no from_arrays at all.
+    for images, fix in [(unit * 255, r"Convert them with images\.round\(\)\.astype\('uint8'\)"),
+                        (unit * 2 - 1, r"Images already in \[-1, 1\] need no scaling: build the "
+                                       r"dataset with tf\.data\.Dataset\.from_tensor_slices")]:
+        with pytest.raises(DataError, match=rf"received float32 values from .*\. {fix}"):
+            data.from_arrays(images, batch_size=4)
     with pytest.raises(DataError, match=r"received int64 values from -1 to 256\."):
         data.from_arrays(np.array([-1, 256] * 16).reshape(8, 2, 2, 1), np.zeros(8), batch_size=4)
     with pytest.raises(DataError, match=r"^to_unit_range maps 0-255 integer images to \[-1, 1\]; "
@@ -333,10 +341,12 @@ def test_from_arrays_takes_greyscale_images_without_their_channel_axis():
 def test_fewer_images_than_one_batch_are_refused_with_the_fix():
     # With drop_remainder every batch would be dropped and fit would train on nothing.
     images = np.zeros((3, 2, 2, 1), np.uint8)
-    with pytest.raises(DataError, match=r"^dataset 'mine' has 3 images, fewer than batch_size=4, "
+    with pytest.raises(DataError, match=r"^dataset 'mine': 3 images, fewer than batch_size=4, "
                                         r"so every batch would be dropped\. Use a smaller "
                                         r"batch_size \(--batch-size on the command line\)"):
         data.from_arrays(images, np.zeros(3), batch_size=4, description="dataset 'mine'")
+    with pytest.raises(DataError, match=r"^the arrays: 3 images, fewer than"):  # not "has"
+        data.from_arrays(images, batch_size=4)
     batches = data.from_arrays(images, np.zeros(3), batch_size=4, drop_remainder=False)
     assert [len(x) for x, _ in batches] == [3]
 
