@@ -16,7 +16,8 @@ from werkzeug.wrappers import Request
 
 from keras_gen.export.session_model import PREDICT_METHOD
 from keras_gen.serving.repository import ModelRepository, NotFound
-from keras_gen.serving.rest import BadRequest, dumps, format_response, loads, parse_request
+from keras_gen.serving.rest import (BadRequest, dumps, format_response, loads, mentions_booleans,
+                                    parse_request)
 from keras_gen.utils.arguments import check_positive_int, is_int
 
 _ROUTE = re.compile(
@@ -108,7 +109,8 @@ class ServingApp:
             for number, state, code, message in self.repository.status(name, version)]}
 
     def predict(self, request, name, version, label):
-        body = loads(request.get_data(cache=False))
+        raw_body = request.get_data(cache=False)
+        body = loads(raw_body)
         given = body.get("signature_name") if isinstance(body, dict) else None
         if given is not None and not isinstance(given, str):  # a list was a 500 (unhashable)
             raise BadRequest(f"\"signature_name\" must be a string; received "
@@ -123,7 +125,8 @@ class ServingApp:
             raise BadRequest(f"Expected prediction signature method_name to be "
                              f"{PREDICT_METHOD}. Was: {definition.method_name!r}; available: "
                              f"{_predict_signatures(model)}")
-        form, arrays = parse_request(body, model.input_specs(signature_name), self.max_batch)
+        form, arrays = parse_request(body, model.input_specs(signature_name), self.max_batch,
+                                     may_hold_booleans=mentions_booleans(raw_body))
         import tensorflow as tf
 
         try:

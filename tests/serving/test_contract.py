@@ -183,6 +183,7 @@ def test_vae_signatures_with_float_and_png_inputs(target):
     ("contract_cgan", {"signature_name": "sample", "instances": [{"seed": 1, "labels": 2 ** 32}]},
      "", 400),
     ("contract_gan", {"instances": [[1e39] + [0.0] * 7]}, "", 400),
+    ("contract_gan", {"instances": [[True] + [0.5] * 7]}, "", 400),
     ("contract_vae", {"signature_name": "reconstruct_png", "instances": [{"b64": "bm90IGEgcG5n"}]},
      "", 400),
     ("contract_gan", {"signature_name": "sample", "inputs": {"seed": []}}, "", 400),
@@ -198,7 +199,7 @@ def test_vae_signatures_with_float_and_png_inputs(target):
         "init-op-not-a-predict-signature", "wrong-dtype",
         "wrong-rank", "wrong-width", "missing-input", "both-formats", "oversized-batch",
         "fractional-seed", "decimal-seed", "seed-beyond-int64", "label-beyond-int32",
-        "z-beyond-float32", "not-a-png", "empty-batch", "batch-sizes-differ",
+        "z-beyond-float32", "z-holds-true", "not-a-png", "empty-batch", "batch-sizes-differ",
         "signature-name-not-a-string", "class-name-a-number", "class-name-null"])
 def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(
         target, name, body, suffix, status):

@@ -81,9 +81,12 @@ def test_values_that_are_not_numbers_are_named_for_numeric_inputs():
     specs = {"seed": tf.TensorSpec((None,), tf.int64), "z": tf.TensorSpec((None, 2), tf.float32)}
     # The message named numpy's dtype for the whole input ("non-numeric values (<U5)",
     # "(object)"); it now quotes the first value that is not a number, in JSON's spelling.
+    # Booleans among a float input's numbers were read as 1.0 and 0.0, where TF Serving
+    # refuses them (json_tensor.cc: DT_FLOAT takes only `IsNumber()`).
     for seed, z, shown in [(["Seven"], [[0.5, 1.0]], '"Seven"'), ([None], [[0.5, 1.0]], "null"),
                            ([True], [[0.5, 1.0]], "true"), ([1, True], [[0.5, 1.0]] * 2, "true"),
-                           ([1], [[0.5, "1"]], '"1"')]:
+                           ([1], [[0.5, "1"]], '"1"'), ([1], [[True, 0.5]], "true"),
+                           ([1], [[1, False]], "false")]:
         with pytest.raises(BadRequest, match=r"must be (int64|float32) shaped .*: "
                                              rf"{re.escape(shown)} is not a number; send "
                                              r"numbers$"):
