@@ -74,6 +74,7 @@ def load_model_or_preset(path, compile_preset=False, dtype=None):
     ```
     """
     from keras_gen import presets
+    from keras_gen.presets.io import preset_suggestion
 
     # A pathlib.Path had no endswith.
     path = check_path("path", path, "a .keras file, a preset folder or a shipped preset's name")
@@ -82,8 +83,9 @@ def load_model_or_preset(path, compile_preset=False, dtype=None):
         return model_in_policy(model, dtype) if dtype else model
     if not os.path.isdir(path) and path not in presets.builtin_presets():
         raise FileNotFoundError(
-            f"No .keras file, preset folder or shipped preset named {path!r}. Pass a .keras "
-            "file (keras-gen train writes runs/<recipe>/model.keras), a preset folder, or one of "
+            f"No .keras file, preset folder or shipped preset named {path!r}."
+            f"{preset_suggestion(path)} Pass a .keras file (keras-gen train writes "
+            "runs/<recipe>/model.keras), a preset folder, or one of "
             f"{sorted(presets.builtin_presets())}.")
     return presets.load_preset(path, compile=compile_preset, dtype=dtype)
 

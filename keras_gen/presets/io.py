@@ -1,5 +1,6 @@
 """Preset folders: `config.json` + `model.weights.h5` + `metadata.json`, checked by sha256."""
 
+import difflib
 import json
 import os
 
@@ -54,8 +55,23 @@ def resolve(name_or_dir):
     folder = os.path.join(PRESETS_DIR, name_or_dir)
     if os.path.isfile(os.path.join(folder, METADATA_FILE)):
         return folder
-    raise PresetError(f"Unknown preset {name_or_dir!r}. Shipped presets: "
-                      f"{sorted(builtin_presets())}; or pass a preset folder.")
+    if os.sep in name_or_dir or (os.altsep and os.altsep in name_or_dir):
+        raise PresetError(f"No preset folder at {name_or_dir!r}: it does not exist.")
+    raise PresetError(f"Unknown preset {name_or_dir!r}.{preset_suggestion(name_or_dir)} Shipped "
+                      f"presets: {sorted(builtin_presets())}; or pass a preset folder.")
+
+
+def preset_suggestion(name):
+    """" Did you mean ...?" naming the shipped preset closest to `name`, or "".
+
+    Example:
+
+    ```python
+    preset_suggestion("dcgan_mnsit")  # " Did you mean 'dcgan_mnist'?"
+    ```
+    """
+    close = difflib.get_close_matches(name, sorted(builtin_presets()), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def _read_dict(path):

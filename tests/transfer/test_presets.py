@@ -125,6 +125,15 @@ def test_corrupted_weights_and_unknown_names_are_refused(tiny_preset):
         GAN.from_preset(folder)
     with pytest.raises(PresetError, match="Unknown preset 'no_such_preset'. Shipped presets: \\["):
         GAN.from_preset("no_such_preset")
+    # A name a letter or two off is suggested; a path that does not exist is named as a path
+    # (both were "Unknown preset ...", the path's with a list of names it was never meant as).
+    with pytest.raises(PresetError, match=r"^Unknown preset 'dcgan_mnsit'\. Did you mean "
+                                          r"'dcgan_mnist'\? Shipped presets: \["):
+        GAN.from_preset("dcgan_mnsit")
+    missing = os.path.join(os.path.dirname(folder), "my_presets", "dcgan_mnist")
+    with pytest.raises(PresetError, match=rf"^No preset folder at {re.escape(repr(missing))}: "
+                                          r"it does not exist\.$"):
+        GAN.from_preset(missing)
     with pytest.raises(TypeError, match=r"^name_or_dir is a name from keras_gen\.presets\."
                                         r"list\(\) or a preset folder's path\. Received: "
                                         r"name_or_dir=None$"):
@@ -567,6 +576,9 @@ def test_the_cli_samples_a_preset_by_folder_or_shipped_name(tiny_preset, tmp_pat
     assert main(["sample", "no_such_preset"]) == 2
     assert ("No .keras file, preset folder or shipped preset named 'no_such_preset'. Pass a "
             ".keras file" in capsys.readouterr().err)
+    assert main(["sample", "dcgan_mnsit"]) == 2
+    assert ("shipped preset named 'dcgan_mnsit'. Did you mean 'dcgan_mnist'? Pass a .keras file"
+            in capsys.readouterr().err)
 
 
 def test_the_conditional_presets_name_their_classes(tmp_path, monkeypatch):
