@@ -76,6 +76,7 @@ def run_reconstruct(args):
 def run_presets(args):
     """Runs `keras-gen presets`; returns the metadata dict."""
     import json
+    import textwrap
 
     from keras_gen import presets
 
@@ -93,4 +94,29 @@ def run_presets(args):
               f"{m.get('kid', float('nan')):>9.4f}{m.get('coverage', float('nan')):>10.3f}"
               f"{m.get('classes_covered', '-'):>9}"
               f"{'-' if accuracy is None else f'{accuracy:.3f}':>10}")
+    footnote = _scores_footnote(found)
+    if footnote:
+        print(textwrap.fill(footnote, width=96))
     return found
+
+
+def _scores_footnote(found):
+    """How the listed scores were measured, read from the presets' metadata ("" if unscored).
+
+    FIDs in different datasets' classifier features are not comparable, and a FID from fewer
+    samples is higher: the table alone invited both comparisons.
+    """
+    scored = {name: meta for name, meta in found.items() if meta.get("metrics")}
+    if not scored:
+        return ""
+    counts = " or ".join(map(str, sorted({meta["metrics"].get("num_samples", 0)
+                                          for meta in scored.values()})))
+    if all(meta["metrics"].get("domain") == meta.get("dataset") for meta in scored.values()):
+        features = ("in that dataset's classifier features (not InceptionV3): compare presets "
+                    "of one dataset")
+    else:
+        features = "in the features each preset's metrics.domain names (--json)"
+    name, meta = next(iter(scored.items()))
+    return (f"Scores: keras_gen.metrics.evaluate of {counts} samples against the dataset's test "
+            f"split, {features}. To score one again: keras-gen evaluate {name} --dataset "
+            f"{meta.get('dataset')} (FID is higher with fewer --num-samples).")

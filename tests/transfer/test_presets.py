@@ -357,10 +357,31 @@ def test_cli_finetune_refuses_options_the_preset_cannot_take_before_reading_the_
         assert message in captured.err and "Fine-tuning" not in captured.out
 
 
+def test_the_presets_footnote_follows_the_metadata():
+    from keras_gen.commands.viewing import _scores_footnote
+
+    assert _scores_footnote({"mine": {"dataset": "pets"}}) == ""  # no scores: nothing to explain
+    footnote = _scores_footnote({
+        "a": {"dataset": "pets", "metrics": {"domain": "inception", "num_samples": 5000}},
+        "b": {"dataset": "mnist", "metrics": {"domain": "mnist", "num_samples": 10000}}})
+    assert footnote.startswith("Scores: keras_gen.metrics.evaluate of 5000 or 10000 samples "
+                               "against the dataset's test split, in the features each "
+                               "preset's metrics.domain names (--json). To score one again: "
+                               "keras-gen evaluate a --dataset pets")
+
+
 def test_cli_presets_and_finetune(tmp_path, capsys, tiny_preset):
     _, folder = tiny_preset
     assert main(["presets"]) == 0
-    assert "cgan_mnist" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "cgan_mnist" in listed
+    # The scores said nothing of how they were measured: FIDs in two classifiers' features
+    # side by side, and not comparable with an evaluate run of fewer samples.
+    assert " ".join(listed.split()).endswith(
+        "Scores: keras_gen.metrics.evaluate of 10000 samples against the dataset's test split, "
+        "in that dataset's classifier features (not InceptionV3): compare presets of one "
+        "dataset. To score one again: keras-gen evaluate cgan_fashion_mnist --dataset "
+        "fashion_mnist (FID is higher with fewer --num-samples).")
     assert main(["presets", "--json"]) == 0
     assert "sha256" in json.loads(capsys.readouterr().out)["dcgan_mnist"]
     out = tmp_path / "ft"
