@@ -414,7 +414,7 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", MNIST,
                  "--num-samples", "300"]) == 0
     out = capsys.readouterr().out
-    assert "fid" in out and "coverage" in out
+    assert "fid" in out and "coverage" in out and "FID from" not in out
     with open(tmp_path / "gan.metrics.json") as handle:
         scores = json.load(handle)
     assert scores["num_samples"] == 300 and scores["num_reference"] == 10000
@@ -449,6 +449,14 @@ def test_cli_evaluate_prints_and_writes_json(tmp_path, capsys):
                  "--out", str(tmp_path / "mine.json")]) == 0
     with open(tmp_path / "mine.json") as handle:
         assert json.load(handle)["num_reference"] == 20
+    # A FID from fewer images than features (a singular covariance) was printed without a word.
+    assert ("FID from 20 reference images, fewer than the 128 feature dimensions, is biased "
+            "upward, the more the fewer there are: compare FIDs at equal counts only (KID is "
+            "unbiased)." in " ".join(capsys.readouterr().out.split()))
+    assert main(["evaluate", str(tmp_path / "gan.keras"), "--dataset", MNIST,
+                 "--num-samples", "100", "--out", str(tmp_path / "few.json")]) == 0
+    assert ("FID from 100 samples, fewer than the 128 feature dimensions" in
+            " ".join(capsys.readouterr().out.split()))
 
 
 def test_cli_evaluate_scores_against_the_split_given(tmp_path, capsys):
