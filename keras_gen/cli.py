@@ -230,6 +230,31 @@ def _add_finetune_command(commands):
                                f"{DEFAULTS['finetune']['limit']}; of an image folder: from each "
                                "class in turn)")
     _add_split_argument(finetune, "train")
+    _add_adaptation_arguments(finetune)
+    finetune.add_argument("--learning-rate", type=positive_float, default=None,
+                          help="the optimizers' learning rate (default: the preset's recipe)")
+    finetune.add_argument("--precision", choices=PRECISIONS, default=None,
+                          help="Keras dtype policy to fine-tune in (default: the model's own; "
+                               "float32 for the shipped presets); see train --precision")
+    finetune.add_argument("--epochs", type=positive_int, default=50, help="default: %(default)s")
+    finetune.add_argument("--batch-size", type=positive_int,
+                          help=f"default: {DEFAULTS['finetune']['batch_size']}")
+    finetune.add_argument("--seed", type=seed_int,
+                          help="seed of the data order and noise (default: "
+                               f"{DEFAULTS['finetune']['seed']})")
+    finetune.add_argument("--out", default=None,
+                          help="output folder (default: runs/finetune_PRESET)")
+    _add_run_arguments(finetune, "--freeze-d, --unfreeze, --ada, --diffaugment, --no-augment, "
+                                 "--reset-classes, --learning-rate and --precision (PRESET only "
+                                 "names the default --out)",
+                       "--dataset, --split, --limit, --batch-size, --seed and the --monitor-every "
+                       "options")
+    _add_monitor_arguments(finetune)
+    _add_feature_arguments(finetune, "the reference")
+
+
+def _add_adaptation_arguments(finetune):
+    """Adds what `finetune` changes about the model: FreezeD, augmentation, new classes."""
     finetune.add_argument("--freeze-d", type=non_negative_int, default=0, metavar="N",
                           help="freeze the discriminator's lowest N blocks (GAN presets)")
     finetune.add_argument("--unfreeze", action="store_true",
@@ -250,24 +275,10 @@ def _add_finetune_command(commands):
                           help="conditional presets: learn the dataset's classes afresh (new "
                                "label embeddings, the rest of the preset kept), for classes that "
                                "differ from the preset's in number or meaning")
-    finetune.add_argument("--learning-rate", type=positive_float, default=None,
-                          help="the optimizers' learning rate (default: the preset's recipe)")
-    finetune.add_argument("--precision", choices=PRECISIONS, default=None,
-                          help="Keras dtype policy to fine-tune in (default: the model's own; "
-                               "float32 for the shipped presets); see train --precision")
-    finetune.add_argument("--epochs", type=positive_int, default=50, help="default: %(default)s")
-    finetune.add_argument("--batch-size", type=positive_int,
-                          help=f"default: {DEFAULTS['finetune']['batch_size']}")
-    finetune.add_argument("--seed", type=seed_int,
-                          help="seed of the data order and noise (default: "
-                               f"{DEFAULTS['finetune']['seed']})")
-    finetune.add_argument("--out", default=None,
-                          help="output folder (default: runs/finetune_PRESET)")
-    _add_run_arguments(finetune, "--freeze-d, --unfreeze, --ada, --diffaugment, --no-augment, "
-                                 "--reset-classes, --learning-rate and --precision (PRESET only "
-                                 "names the default --out)",
-                       "--dataset, --split, --limit, --batch-size, --seed and the --monitor-every "
-                       "options")
+
+
+def _add_monitor_arguments(finetune):
+    """Adds `finetune`'s --monitor-every and the held-out images it scores against."""
     finetune.add_argument("--monitor-every", type=non_negative_int, metavar="N",
                           help="every N epochs, score FID, KID, ... against held-out images and "
                                "keep the best-FID model as OUT/best.keras (default 0: off)")
@@ -281,7 +292,6 @@ def _add_finetune_command(commands):
     finetune.add_argument("--monitor-samples", type=positive_int,
                           help="generated images per --monitor-every score (default "
                                f"{DEFAULTS['finetune']['monitor_samples']})")
-    _add_feature_arguments(finetune, "the reference")
 
 
 def _add_evaluate_command(commands):
