@@ -55,6 +55,10 @@ def resolve(name_or_dir):
     folder = os.path.join(PRESETS_DIR, name_or_dir)
     if os.path.isfile(os.path.join(folder, METADATA_FILE)):
         return folder
+    if os.path.isfile(name_or_dir):
+        raise PresetError(f"{name_or_dir!r} is a file, not a preset folder (one holding "
+                          f"{CONFIG_FILE}, {WEIGHTS_FILE} and {METADATA_FILE}): pass that folder; "
+                          "a .keras file loads with keras_gen.saving.load_model.")
     if os.sep in name_or_dir or (os.altsep and os.altsep in name_or_dir):
         raise PresetError(f"No preset folder at {name_or_dir!r}: it does not exist.")
     raise PresetError(f"Unknown preset {name_or_dir!r}.{preset_suggestion(name_or_dir)} Shipped "

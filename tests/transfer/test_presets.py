@@ -134,6 +134,8 @@ def test_corrupted_weights_and_unknown_names_are_refused(tiny_preset):
     with pytest.raises(PresetError, match=rf"^No preset folder at {re.escape(repr(missing))}: "
                                           r"it does not exist\.$"):
         GAN.from_preset(missing)
+    with pytest.raises(PresetError, match=r"is a file, not a preset folder.*load_model"):
+        GAN.from_preset(os.path.join(folder, "metadata.json"))
     with pytest.raises(TypeError, match=r"^name_or_dir is a name from keras_gen\.presets\."
                                         r"list\(\) or a preset folder's path\. Received: "
                                         r"name_or_dir=None$"):
