@@ -40,18 +40,51 @@ def _rand(seed, batch, offset):
 
 
 def xflip(images, seed):
-    """Mirrors each image left-right with probability 1/2."""
+    """Mirrors each image left-right with probability 1/2.
+
+    Args:
+        images: float tensor `(batch, height, width, channels)`.
+        seed: int64 tensor `(2,)`. Stateless: the same seed augments the same way.
+
+    Example:
+
+    ```python
+    xflip(images, tf.constant([0, 7], tf.int64))  # about half the images mirrored
+    ```
+    """
     flip = _rand(seed, tf.shape(images)[0], 1) < 0.5
     return tf.where(flip, tf.reverse(images, axis=[2]), images)
 
 
 def brightness(images, seed):
-    """Adds a per-image offset in [-0.5, 0.5) (DiffAugment's `rand_brightness`)."""
+    """Adds a per-image offset in [-0.5, 0.5) (DiffAugment's `rand_brightness`).
+
+    Args:
+        images: float tensor `(batch, height, width, channels)`.
+        seed: int64 tensor `(2,)`. Stateless: the same seed augments the same way.
+
+    Example:
+
+    ```python
+    brightness(images, tf.constant([0, 7], tf.int64))
+    ```
+    """
     return images + (_rand(seed, tf.shape(images)[0], 2) - 0.5)
 
 
 def saturation(images, seed):
-    """Scales each image's distance from its channel mean by [0, 2) (no-op for grayscale)."""
+    """Scales each image's distance from its channel mean by [0, 2) (no-op for grayscale).
+
+    Args:
+        images: float tensor `(batch, height, width, channels)`.
+        seed: int64 tensor `(2,)`. Stateless: the same seed augments the same way.
+
+    Example:
+
+    ```python
+    saturation(rgb_images, tf.constant([0, 7], tf.int64))
+    ```
+    """
     if images.shape[-1] == 1:
         return images
     mean = tf.reduce_mean(images, axis=-1, keepdims=True)
@@ -59,18 +92,45 @@ def saturation(images, seed):
 
 
 def contrast(images, seed):
-    """Scales each image's distance from its mean by [0.5, 1.5)."""
+    """Scales each image's distance from its mean by [0.5, 1.5).
+
+    Args:
+        images: float tensor `(batch, height, width, channels)`.
+        seed: int64 tensor `(2,)`. Stateless: the same seed augments the same way.
+
+    Example:
+
+    ```python
+    contrast(images, tf.constant([0, 7], tf.int64))
+    ```
+    """
     mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
     return mean + (images - mean) * (_rand(seed, tf.shape(images)[0], 4) + 0.5)
 
 
 def translation(images, seed, ratio=0.125):
-    """Shifts each image by up to `ratio` of its size, filling with zeros."""
+    """Shifts each image by up to `ratio` of its size, filling with zeros.
+
+    Args:
+        images: float tensor `(batch, height, width, channels)`.
+        seed: int64 tensor `(2,)`. Stateless: the same seed augments the same way.
+        ratio: float. The largest shift, as a fraction of the height and width.
+
+    Example:
+
+    ```python
+    translation(images, tf.constant([0, 7], tf.int64), ratio=0.125)  # up to 4 of 28 pixels
+    ```
+    """
     batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
     shift_y, shift_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
-    offsets = tf.random.stateless_uniform((batch, 2), seed=seed + [0, 5], minval=-1, maxval=1)
-    dy = tf.cast(tf.round(offsets[:, 0] * shift_y), tf.int32)
-    dx = tf.cast(tf.round(offsets[:, 1] * shift_x), tf.int32)
+    # Whole pixels, each shift equally likely (DiffAugment's `rand_translation`): rounding a
+    # uniform offset made the largest shifts half as likely as the others. Offsets 5 and 8:
+    # 1-4 are the colour operations', 6 cutout's, 7 AdaptiveAugment's draw of whether to apply.
+    dy = tf.random.stateless_uniform((batch,), seed=seed + [0, 5], minval=-shift_y,
+                                     maxval=shift_y + 1, dtype=tf.int32)
+    dx = tf.random.stateless_uniform((batch,), seed=seed + [0, 8], minval=-shift_x,
+                                     maxval=shift_x + 1, dtype=tf.int32)
     return shift(images, dy, dx)
 
 
@@ -102,15 +162,29 @@ def shift(images, dy, dx):
 
 
 def cutout(images, seed, ratio=0.5):
-    """Zeroes one square of `ratio` of the image size at a random place in each image."""
+    """Zeroes one square of `ratio` of the image size at a random place in each image.
+
+    Args:
+        images: float tensor `(batch, height, width, channels)`.
+        seed: int64 tensor `(2,)`. Stateless: the same seed augments the same way.
+        ratio: float. The square's side, as a fraction of the image's.
+
+    Example:
+
+    ```python
+    cutout(images, tf.constant([0, 7], tf.int64), ratio=0.5)  # a 14x14 hole in 28x28
+    ```
+    """
     batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
     size_y, size_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
     centres = tf.random.stateless_uniform((batch, 2), seed=seed + [0, 6])
     cy = tf.cast(centres[:, 0] * (height + (1 - size_y % 2)), tf.int32)[:, None, None]
     cx = tf.cast(centres[:, 1] * (width + (1 - size_x % 2)), tf.int32)[:, None, None]
-    ys = tf.range(height)[None, :, None]
-    xs = tf.range(width)[None, None, :]
-    inside = ((tf.abs(ys - cy) <= size_y // 2) & (tf.abs(xs - cx) <= size_x // 2))
+    # Rows cy - size_y // 2 to cy - size_y // 2 + size_y - 1, as DiffAugment's `rand_cutout`:
+    # `|y - cy| <= size_y // 2` made an even-sized hole one pixel wider (15 of 28, not 14).
+    ys = tf.range(height)[None, :, None] - (cy - size_y // 2)
+    xs = tf.range(width)[None, None, :] - (cx - size_x // 2)
+    inside = (ys >= 0) & (ys < size_y) & (xs >= 0) & (xs < size_x)
     return images * tf.cast(~inside, images.dtype)[..., None]
 
 

@@ -197,8 +197,23 @@ def test_translation_and_cutout_by_hand():
     # A shift of at most one pixel: the content is the original moved, zeros fill the gap.
     values = set(np.unique(shifted.numpy()))
     assert values <= set(range(17)) and len(values - {0.0}) >= 9
-    cut = ops.cutout(tf.ones((2, 8, 8, 1)), tf.constant([1, 2], tf.int64), ratio=0.5)
-    assert 0 < int(tf.reduce_sum(tf.cast(cut == 0, tf.int32))) <= 2 * 5 * 5
+    # Each whole-pixel shift in [-1, 1] equally likely, as in DiffAugment's `rand_translation`
+    # (rounding a uniform offset gave -1 and 1 a quarter each, no shift half).
+    dot = np.zeros((3000, 9, 9, 1), np.float32)
+    dot[:, 4, 4] = 1.0
+    moved = ops.translation(tf.constant(dot), tf.constant([3, 4], tf.int64), ratio=0.125)
+    rows, columns = np.divmod(np.argmax(moved.numpy().reshape(3000, 81), axis=1), 9)
+    for shifts in (rows - 4, columns - 4):
+        np.testing.assert_allclose(np.bincount(shifts + 1, minlength=3) / 3000, [1 / 3] * 3,
+                                   atol=0.04)
+    # The hole is `ratio` of the side, 4 of 8 pixels, as DiffAugment's `rand_cutout` makes it
+    # (it was 5x5: every pixel within 2 of its centre); cut off where it crosses the border,
+    # never outside the image altogether.
+    cut = ops.cutout(tf.ones((64, 8, 8, 1)), tf.constant([1, 2], tf.int64), ratio=0.5)
+    holes = cut.numpy()[..., 0] == 0
+    rows, columns = holes.any(axis=2).sum(axis=1), holes.any(axis=1).sum(axis=1)
+    np.testing.assert_array_equal(holes.sum(axis=(1, 2)), rows * columns)  # rectangles
+    assert rows.min() >= 2 and columns.min() >= 2 and rows.max() == columns.max() == 4
 
 
 def test_shift_by_hand():
