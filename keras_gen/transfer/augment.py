@@ -125,8 +125,8 @@ def translation(images, seed, ratio=0.125):
     batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
     shift_y, shift_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
     # Whole pixels, each shift equally likely (DiffAugment's `rand_translation`): rounding a
-    # uniform offset made the largest shifts half as likely as the others. Offsets 5 and 8:
-    # 1-4 are the colour operations', 6 cutout's, 7 AdaptiveAugment's draw of whether to apply.
+    # uniform offset made the largest shifts half as likely as the others. Seed offsets 5 and 8:
+    # 1-4 are xflip's and the colour operations', 6 cutout's, 7 AdaptiveAugment's apply draw.
     dy = tf.random.stateless_uniform((batch,), seed=seed + [0, 5], minval=-shift_y,
                                      maxval=shift_y + 1, dtype=tf.int32)
     dx = tf.random.stateless_uniform((batch,), seed=seed + [0, 8], minval=-shift_x,
