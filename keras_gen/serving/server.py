@@ -88,7 +88,10 @@ class ServingApp:
         path = _path_as_sent(request)
         match = _ROUTE.match(path)
         if not match:
-            raise NotFound(f"Malformed request: {request.method} {path}")
+            # TF Serving hands every /v1/ path to its REST handler, which refuses one it cannot
+            # parse as InvalidArgument (400); other paths find no handler (404).
+            error = BadRequest if path.lower().startswith("/v1/") else NotFound
+            raise error(f"Malformed request: {request.method} {path}")
         name, label, action = match["name"], match["label"], match["action"]
         version = int(match["version"]) if match["version"] else None
         if action in (":predict", ":classify", ":regress"):

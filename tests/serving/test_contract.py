@@ -167,6 +167,8 @@ def test_vae_signatures_with_float_and_png_inputs(target):
 @pytest.mark.parametrize("name, body, suffix, status", [
     ("contract_gan", "{not json", "", 400),
     ("no_such_model", {"instances": [[0.0] * 8]}, "", 404),
+    # Under /v1/, a path TF Serving cannot parse is an InvalidArgument, so a 400 (it was a 404).
+    ("contract_gan", {"instances": [[0.0] * 8]}, "/", 400),
     ("contract_gan", {"instances": [[0.0] * 8]}, "/versions/99", 404),
     ("contract_gan", {"signature_name": "nope", "instances": [[0.0] * 8]}, "", 400),
     ("contract_gan", {"signature_name": "__saved_model_init_op", "instances": [1]}, "", 400),
@@ -195,7 +197,7 @@ def test_vae_signatures_with_float_and_png_inputs(target):
                        "instances": [{"seed": 1, "class_name": 3}]}, "", 400),
     ("contract_cgan", {"signature_name": "sample_by_name",
                        "instances": [{"seed": 1, "class_name": None}]}, "", 400),
-], ids=["malformed-json", "unknown-model", "unknown-version", "unknown-signature",
+], ids=["malformed-json", "unknown-model", "malformed-path", "unknown-version", "unknown-signature",
         "init-op-not-a-predict-signature", "wrong-dtype",
         "wrong-rank", "wrong-width", "missing-input", "both-formats", "oversized-batch",
         "fractional-seed", "decimal-seed", "seed-beyond-int64", "label-beyond-int32",
