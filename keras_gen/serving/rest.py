@@ -55,8 +55,9 @@ def _to_array(name, value, spec, may_hold_booleans):
                 raise ValueError("its lists are ragged (rows of different lengths, or a list "
                                  "where a number belongs); every row must have the same "
                                  "shape") from None
-            # numpy reads [true, 0.5] as [1.0, 0.5], where TF Serving refuses `true` (not a
-            # JSON number): only a walk over the values finds it, ~4x numpy's own time.
+            # numpy reads [true, 0.5] as [1.0, 0.5] and [1, true] as [1, 1], where TF Serving
+            # refuses `true` (not a JSON number): only a walk over the values finds it, ~4x
+            # numpy's own time.
             if array.dtype == object or array.dtype.kind in "USb" or may_hold_booleans:
                 odd = _first_non_number(value)
                 if isinstance(odd, dict):
@@ -111,8 +112,6 @@ def _exact_integers(value, dtype):
         raise ValueError(f"{json.dumps(not_integer)} is not an integer: a decimal, or a whole "
                          f"number beyond 64 bits (which JSON readers read as a decimal); send "
                          f"whole numbers within {limits.dtype}'s range [{low}, {high}]")
-    if isinstance(not_integer, bool):  # among integers, numpy read it as one: [1, true]
-        raise ValueError(f"{json.dumps(not_integer)} is not a number; send numbers")
     if not_integer is not None:
         raise ValueError(f"{json.dumps(not_integer)} is not an integer; send whole numbers "
                          f"without a decimal point or exponent")
