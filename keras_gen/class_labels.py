@@ -8,6 +8,8 @@ then in that file (models saved before keras_gen kept the names).
 
 import os
 
+from keras_gen.utils.arguments import name_suggestion
+
 
 def dataset_class_names(dataset):
     """The names `dataset` gives its labels, label by label; [] where it gives none.
@@ -87,7 +89,6 @@ def label_number(label, model, model_file):
     import json
 
     from keras_gen import presets
-    from keras_gen.models.labels import class_name_suggestion
 
     if label is None:
         return None
@@ -109,4 +110,4 @@ def label_number(label, model, model_file):
                          "(neither in the model nor in a classes.json beside it: a run on an "
                          "image folder keeps them). Pass the class's number.")
     raise ValueError(f"--label {label!r} is not one of the classes in {where}: {names}."
-                     f"{class_name_suggestion([label], names)}")
+                     f"{name_suggestion([label], names)}")

@@ -5,7 +5,7 @@ import zipfile
 
 import keras
 
-from keras_gen.utils.arguments import check_path
+from keras_gen.utils.arguments import check_path, name_suggestion
 from keras_gen.utils.precision import model_in_policy
 
 
@@ -74,19 +74,18 @@ def load_model_or_preset(path, compile_preset=False, dtype=None):
     ```
     """
     from keras_gen import presets
-    from keras_gen.presets.io import preset_suggestion
 
     # A pathlib.Path had no endswith.
     path = check_path("path", path, "a .keras file, a preset folder or a shipped preset's name")
     if path.endswith(".keras") or os.path.isfile(path):
         model = _keras_gen_model(load_model(path), path)
         return model_in_policy(model, dtype) if dtype else model
-    if not os.path.isdir(path) and path not in presets.builtin_presets():
+    known = sorted(presets.builtin_presets())
+    if not os.path.isdir(path) and path not in known:
         raise FileNotFoundError(
             f"No .keras file, preset folder or shipped preset named {path!r}."
-            f"{preset_suggestion(path)} Pass a .keras file (keras-gen train writes "
-            "runs/<recipe>/model.keras), a preset folder, or one of "
-            f"{sorted(presets.builtin_presets())}.")
+            f"{name_suggestion([path], known)} Pass a .keras file (keras-gen train writes "
+            f"runs/<recipe>/model.keras), a preset folder, or one of {known}.")
     return presets.load_preset(path, compile=compile_preset, dtype=dtype)
 
 

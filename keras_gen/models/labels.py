@@ -1,11 +1,9 @@
 """Validation of class labels given to conditional models."""
 
-import difflib
-
 import numpy as np
 import tensorflow as tf
 
-from keras_gen.utils.arguments import CLASS_IDS_FIX, holds_class_ids
+from keras_gen.utils.arguments import CLASS_IDS_FIX, holds_class_ids, name_suggestion
 
 
 def check_labels(labels, num_classes, count, what="labels", class_names=None):
@@ -70,35 +68,9 @@ def _class_ids(names, class_names, what):
     unknown = sorted(set(names.reshape(-1).tolist()) - set(class_names))
     if unknown:
         raise ValueError(f"{what} {unknown!r} are not among the model's classes "
-                         f"{list(class_names)!r}.{class_name_suggestion(unknown, class_names)}")
+                         f"{list(class_names)!r}.{name_suggestion(unknown, class_names)}")
     ids = {name: index for index, name in enumerate(class_names)}
     return np.vectorize(ids.__getitem__, otypes=[np.int32])(names)
-
-
-def class_name_suggestion(unknown, class_names):
-    """" Did you mean ...?" naming the class names closest to `unknown` ones, or "".
-
-    A name that differs in case only is matched first ("sneaker" for "Sneaker"), then one a
-    letter or two off (`difflib`).
-
-    Args:
-        unknown: sequence of str. Names that are not among `class_names`.
-        class_names: sequence of str. The model's class names.
-
-    Example:
-
-    ```python
-    class_name_suggestion(["Dogs"], ["cats", "dogs"])  # " Did you mean 'dogs'?"
-    ```
-    """
-    by_case = {name.casefold(): name for name in class_names}
-    close = []
-    for name in unknown:
-        match = by_case.get(str(name).casefold()) or next(
-            iter(difflib.get_close_matches(str(name), list(class_names), n=1)), None)
-        if match is not None and match not in close:
-            close.append(match)
-    return f" Did you mean {', '.join(map(repr, close))}?" if close else ""
 
 
 def check_class_names(class_names, num_classes):

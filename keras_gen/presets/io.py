@@ -1,12 +1,11 @@
 """Preset folders: `config.json` + `model.weights.h5` + `metadata.json`, checked by sha256."""
 
-import difflib
 import json
 import os
 
 import keras
 
-from keras_gen.utils.arguments import check_bool, check_path
+from keras_gen.utils.arguments import check_bool, check_path, name_suggestion
 from keras_gen.utils.files import atomic_folder, sha256_of, write_json_atomic
 from keras_gen.utils.precision import PRECISIONS, deserialize_in_policy
 
@@ -61,21 +60,9 @@ def resolve(name_or_dir):
                           "a .keras file loads with keras_gen.saving.load_model.")
     if os.sep in name_or_dir or (os.altsep and os.altsep in name_or_dir):
         raise PresetError(f"No preset folder at {name_or_dir!r}: it does not exist.")
-    raise PresetError(f"Unknown preset {name_or_dir!r}.{preset_suggestion(name_or_dir)} Shipped "
-                      f"presets: {sorted(builtin_presets())}; or pass a preset folder.")
-
-
-def preset_suggestion(name):
-    """" Did you mean ...?" naming the shipped preset closest to `name`, or "".
-
-    Example:
-
-    ```python
-    preset_suggestion("dcgan_mnsit")  # " Did you mean 'dcgan_mnist'?"
-    ```
-    """
-    close = difflib.get_close_matches(name, sorted(builtin_presets()), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    known = sorted(builtin_presets())
+    raise PresetError(f"Unknown preset {name_or_dir!r}.{name_suggestion([name_or_dir], known)} "
+                      f"Shipped presets: {known}; or pass a preset folder.")
 
 
 def _read_dict(path):

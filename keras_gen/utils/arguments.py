@@ -1,7 +1,9 @@
 """Argument checks: `check_bool`, `check_positive_int`, `check_non_negative`, `check_seed`,
-`check_path` and `holds_class_ids` for the library, `argparse` types for the CLI."""
+`check_path`, `holds_class_ids` and `name_suggestion` for the library, `argparse` types for the
+CLI."""
 
 import argparse
+import difflib
 import math
 import numbers
 import os
@@ -73,6 +75,33 @@ def holds_class_ids(array):
     if array.dtype.kind in "iub":
         return True
     return array.dtype.kind == "f" and bool(np.all(np.mod(array, 1) == 0))
+
+
+def name_suggestion(unknown, known):
+    """" Did you mean ...?" naming the known names closest to `unknown` ones, or "".
+
+    A name that differs in case only is matched first ("sneaker" for "Sneaker"), then one a
+    letter or two off (`difflib`). Class names and preset names are suggested so.
+
+    Args:
+        unknown: sequence of str. Names that are not among `known`.
+        known: iterable of str. The names there are (a model's classes, the shipped presets).
+
+    Example:
+
+    ```python
+    name_suggestion(["Dogs"], ["cats", "dogs"])  # " Did you mean 'dogs'?"
+    ```
+    """
+    known = list(known)
+    by_case = {name.casefold(): name for name in known}
+    close = []
+    for name in unknown:
+        match = by_case.get(str(name).casefold()) or next(
+            iter(difflib.get_close_matches(str(name), known, n=1)), None)
+        if match is not None and match not in close:
+            close.append(match)
+    return f" Did you mean {', '.join(map(repr, close))}?" if close else ""
 
 
 def check_bool(name, value, error=TypeError):
