@@ -20,9 +20,11 @@ from keras_gen.serving.rest import (BadRequest, dumps, format_response, loads, m
                                     parse_request)
 from keras_gen.utils.arguments import check_positive_int, is_int
 
+# TF Serving matches its routes case-insensitively ("(?i)/v1/models/...") and then compares the
+# verb as written, so `/V1/Models/x:predict` is served and `:PREDICT` is a malformed request.
 _ROUTE = re.compile(
-    r"^/v1/models/(?P<name>[^/:]+)"
-    r"(?:/versions/(?P<version>\d+)|/labels/(?P<label>[^/:]+))?"
+    r"^(?i:/v1/models/)(?P<name>[^/:]+)"
+    r"(?:(?i:/versions/)(?P<version>\d+)|(?i:/labels/)(?P<label>[^/:]+))?"
     r"(?P<action>/metadata|:predict|:classify|:regress)?$"
 )
 

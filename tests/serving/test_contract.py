@@ -70,6 +70,24 @@ def test_status_and_metadata(target):
     assert set(signatures["sample"]["outputs"]) == {"images", "images_png_bytes"}
 
 
+def test_the_v1_models_versions_and_labels_parts_of_a_path_match_in_any_case(target):
+    # TF Serving's routes are case-insensitive regexes ("(?i)/v1/models/..."); only the verb is
+    # then compared as written, so ":PREDICT" is the handler's "Malformed request" (400).
+    url, _, _ = target
+    status = requests.get(f"{url}/V1/Models/contract_gan", timeout=30)
+    assert status.status_code == 200, status.text
+    assert status.json()["model_version_status"][0]["state"] == "AVAILABLE"
+    version = status.json()["model_version_status"][0]["version"]
+    body = {"signature_name": "sample", "instances": [1]}
+    for path in ["/V1/MODELS/contract_gan", f"/v1/models/contract_gan/Versions/{version}"]:
+        answer = requests.post(f"{url}{path}:predict", json=body, timeout=60)
+        assert answer.status_code == 200, (path, answer.text)
+        assert len(answer.json()["predictions"]) == 1
+    shouted = requests.post(f"{url}/v1/models/contract_gan:PREDICT", json=body, timeout=60)
+    assert shouted.status_code == 400, shouted.text
+    assert "Malformed request" in shouted.json()["error"]
+
+
 def test_gan_default_signature_in_both_formats(target):
     url, models, _ = target
     gan = models["contract_gan"]
