@@ -84,7 +84,9 @@ class ServingApp:
         body = dumps(payload)
         start_response(f"{status} {HTTPStatus(status).phrase}",
                        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
+        # An answer to HEAD has no body (RFC 9110): Waitress sends what it is given, and a
+        # client read those bytes as the next answer on the connection.
+        return [] if request.method == "HEAD" else [body]
 
     def dispatch(self, request):
         path = _path_as_sent(request)

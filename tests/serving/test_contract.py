@@ -10,8 +10,10 @@ import gc
 import json
 import os
 import re
+import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -86,6 +88,29 @@ def test_the_v1_models_versions_and_labels_parts_of_a_path_match_in_any_case(tar
     shouted = requests.post(f"{url}/v1/models/contract_gan:PREDICT", json=body, timeout=60)
     assert shouted.status_code == 400, shouted.text
     assert "Malformed request" in shouted.json()["error"]
+
+
+def test_a_head_request_is_answered_without_a_body_and_the_connection_stays_usable(target):
+    # TF Serving routes GET and POST only ("Malformed request: HEAD ...", 400). An answer to a
+    # HEAD request carries no body (RFC 9110, 9.3.2): the error's JSON after its headers was
+    # read by the next request on the connection as its status line (http.client's
+    # BadStatusLine). Both requests are sent at once, so the bytes between the two answers'
+    # status lines are what the HEAD answer sent, whatever the timing.
+    url, _, _ = target
+    parts = urlsplit(url)
+    host = f"Host: {parts.netloc}\r\n"
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as connection:
+        connection.sendall(f"HEAD /v1/models/contract_gan HTTP/1.1\r\n{host}\r\n"
+                           f"GET /v1/models/contract_gan HTTP/1.1\r\n{host}"
+                           "Connection: close\r\n\r\n".encode())
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head_answer, _, rest = received.partition(b"\r\n\r\n")
+    assert head_answer.startswith(b"HTTP/1.1 400 "), received
+    assert rest.startswith(b"HTTP/1.1 200 "), received
+    status = json.loads(rest.partition(b"\r\n\r\n")[2])
+    assert status["model_version_status"][0]["state"] == "AVAILABLE"
 
 
 def test_gan_default_signature_in_both_formats(target):
