@@ -11,7 +11,7 @@ import threading
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
 from keras_gen.export.session_model import PREDICT_METHOD
@@ -75,7 +75,11 @@ class ServingApp:
             status, payload = 400, {"error": str(error)}
         except NotFound as error:
             status, payload = 404, {"error": str(error)}
-        except HTTPException as error:  # e.g. 413 from max_content_length
+        except RequestEntityTooLarge:  # from max_content_length, sent whole or in chunks
+            status, payload = 413, {"error": (
+                f"The request body is larger than this server's limit of "
+                f"{self.max_body_bytes} bytes. Send fewer instances per request.")}
+        except HTTPException as error:
             status, payload = error.code, {"error": error.description}
         except Exception as error:  # A failed request must not take the server down.
             status, payload = 500, {"error": f"{type(error).__name__}: {error}"}

@@ -145,3 +145,26 @@ def test_a_server_that_would_not_serve_as_asked_is_refused(tmp_path, arguments, 
         LocalServer(str(tmp_path), **{"port": 0, **arguments})
     assert not [thread for thread in threading.enumerate()
                 if thread.name == f"rescan {tmp_path}"]  # no poller left running
+
+
+def test_a_body_over_the_limit_is_a_413_that_names_the_limit_and_the_fix(tmp_path):
+    # Werkzeug's own words were "The data value transmitted exceeds the capacity limit.", which
+    # named neither the limit nor what to send instead.
+    import requests
+
+    from keras_gen.serving import LocalServer
+
+    export.export_saved_model(tiny_gan(), str(tmp_path / "tiny"), version=1, verify=False)
+    body = b'{"signature_name": "sample", "instances": [' + b"1, " * 100 + b"1]}"
+    with LocalServer(str(tmp_path), port=0, max_body_bytes=200) as server:
+        address = f"{server.url}/v1/models/tiny:predict"
+        # Sent whole (Content-Length) and in chunks (no length known until it is read).
+        for data in [body, (body[start:start + 50] for start in range(0, len(body), 50))]:
+            response = requests.post(address, data=data, timeout=30)
+            assert response.status_code == 413, response.text
+            assert response.json()["error"] == (
+                "The request body is larger than this server's limit of 200 bytes. Send "
+                "fewer instances per request.")
+        small = requests.post(address, data=b'{"signature_name": "sample", "instances": [1]}',
+                              timeout=30)
+        assert small.status_code == 200, small.text
