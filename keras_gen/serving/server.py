@@ -8,6 +8,7 @@ parsed here.
 
 import re
 import threading
+import zlib
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -121,6 +122,8 @@ class ServingApp:
 
     def predict(self, request, name, version, label):
         raw_body = request.get_data(cache=False)
+        if "gzip" in request.headers.get("Content-Encoding", ""):
+            raw_body = _gunzip(raw_body, self.max_body_bytes)
         body = loads(raw_body)
         given = body.get("signature_name") if isinstance(body, dict) else None
         if given is not None and not isinstance(given, str):  # a list was a 500 (unhashable)
@@ -202,6 +205,33 @@ def _reason(error):
     reasons = [line for line in lines
                if line and line != "Graph execution error:" and not line.startswith("[[")]
     return reasons[0] if reasons else lines[0] if lines else type(error).__name__
+
+
+def _gunzip(body, limit):
+    """`body` uncompressed, as TF Serving's HTTP server uncompresses a body sent with
+    `Content-Encoding: gzip`; at most `limit` bytes of it, so a small body cannot unpack into
+    gigabytes.
+
+    Raises:
+        RequestEntityTooLarge: uncompressed, the body is over `limit` bytes.
+        BadRequest: it is not gzip data, or is cut short.
+    """
+    uncompressed = bytearray()
+    while body:  # one gzip member after another, as `gzip.decompress` reads them
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16: a gzip header, not zlib's
+        try:
+            uncompressed += member.decompress(body, limit + 1 - len(uncompressed))
+        except zlib.error as error:
+            raise BadRequest(f"The request body was sent with Content-Encoding: gzip but is not "
+                             f"gzip data ({error}). Compress it with gzip, or drop the "
+                             "header.") from None
+        if len(uncompressed) > limit:
+            raise RequestEntityTooLarge()
+        if not member.eof:
+            raise BadRequest("The request body was sent with Content-Encoding: gzip but its gzip "
+                             "data is cut short. Send the whole compressed body.")
+        body = member.unused_data
+    return bytes(uncompressed)
 
 
 def _predict_signatures(model):

@@ -7,6 +7,7 @@ free loopback port.
 
 import base64
 import gc
+import gzip
 import json
 import os
 import re
@@ -111,6 +112,25 @@ def test_a_head_request_is_answered_without_a_body_and_the_connection_stays_usab
     assert rest.startswith(b"HTTP/1.1 200 "), received
     status = json.loads(rest.partition(b"\r\n\r\n")[2])
     assert status["model_version_status"][0]["state"] == "AVAILABLE"
+
+
+def test_a_gzipped_body_is_read_as_tf_serving_reads_it(target):
+    # TF Serving's HTTP server uncompresses a body sent with "Content-Encoding: gzip" (net_http's
+    # auto_uncompress_input, on by default); this server parsed the gzip bytes as JSON (400).
+    url, models, _ = target
+    z = models["contract_gan"].sample_noise(2, seed=5).numpy()
+    body = json.dumps({"instances": z.tolist()}).encode()
+    address = f"{url}/v1/models/contract_gan:predict"
+    plain = requests.post(address, data=body, timeout=60)
+    zipped = requests.post(address, data=gzip.compress(body), timeout=60,
+                           headers={"Content-Encoding": "gzip"})
+    assert zipped.status_code == 200, zipped.text
+    assert zipped.json() == plain.json()
+    # Not gzip data after all: a 400 with a JSON error (TF Serving reads it as an empty body).
+    broken = requests.post(address, data=body, timeout=60, headers={"Content-Encoding": "gzip"})
+    assert broken.status_code == 400, broken.text
+    assert broken.json()["error"]
+    assert_still_serving(url)
 
 
 def test_gan_default_signature_in_both_formats(target):

@@ -73,7 +73,7 @@ def _json_documents(text):
 def test_the_readmes_have_the_requests_this_file_runs():
     blocks = [block for _, block in _request_blocks()]
     assert len(blocks) == 8, "a request block was added or removed: check what this test runs"
-    assert sum(block.count("curl ") for block in blocks) == 14
+    assert sum(block.count("curl ") for block in blocks) == 15
 
 
 @pytest.mark.parametrize("document, block", _request_blocks())

@@ -1,5 +1,6 @@
 """`keras-gen serve` as users start it: its own process, TensorFlow thread flags, REST answers."""
 
+import gzip
 import os
 import re
 import subprocess
@@ -165,6 +166,26 @@ def test_a_body_over_the_limit_is_a_413_that_names_the_limit_and_the_fix(tmp_pat
             assert response.json()["error"] == (
                 "The request body is larger than this server's limit of 200 bytes. Send "
                 "fewer instances per request.")
+        # Gzipped small, larger once uncompressed: the limit holds for what is parsed.
+        response = requests.post(address, data=gzip.compress(body), timeout=30,
+                                 headers={"Content-Encoding": "gzip"})
+        assert response.status_code == 413, response.text
         small = requests.post(address, data=b'{"signature_name": "sample", "instances": [1]}',
                               timeout=30)
         assert small.status_code == 200, small.text
+
+
+def test_gzipped_bodies_are_read_member_by_member_and_cut_ones_are_refused():
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    from keras_gen.serving.rest import BadRequest
+    from keras_gen.serving.server import _gunzip
+
+    body = b'{"instances": [1, 2, 3]}'  # 24 bytes
+    assert _gunzip(gzip.compress(body), limit=24) == body
+    # Two members, as `cat a.gz b.gz` makes: one body of both (gzip.decompress reads it so).
+    assert _gunzip(gzip.compress(body[:10]) + gzip.compress(body[10:]), limit=24) == body
+    with pytest.raises(RequestEntityTooLarge):
+        _gunzip(gzip.compress(body), limit=23)
+    with pytest.raises(BadRequest, match="gzip data is cut short. Send the whole"):
+        _gunzip(gzip.compress(body)[:-6], limit=24)
