@@ -31,15 +31,23 @@ _ROUTE = re.compile(
 
 
 def _path_as_sent(request):
-    """The request's path with its %-escapes as sent, which is what TF Serving routes on.
+    """The request's path and query with their %-escapes as sent, which is what TF Serving
+    routes on.
 
     TF Serving matches the model name in the URL without decoding it (tensorflow/serving#1726:
     `debug%2F...` is looked up as written), while WSGI's `PATH_INFO` is decoded; routing on it
-    would serve `a%20b` here and not there. Waitress and Werkzeug keep the request target as
-    sent in `REQUEST_URI`.
+    would serve `a%20b` here and not there. Its routes are matched against the path with its
+    query (evhttp's `path_and_query`), so `?timeout=5` makes a request malformed there; it
+    is kept here for the same answer. Waitress and Werkzeug keep the request target as sent in
+    `REQUEST_URI`.
     """
     raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI")
-    return urlsplit(raw).path if raw else request.path
+    if not raw:
+        return request.full_path.rstrip("?") if request.query_string else request.path
+    if raw.startswith("/"):  # a path and query, as clients send them
+        return raw
+    parts = urlsplit(raw)  # absolute form, "http://host:port/path?query", as proxies send
+    return raw[len(f"{parts.scheme}://{parts.netloc}"):] or "/"
 
 
 class ServingApp:

@@ -91,6 +91,22 @@ def test_the_v1_models_versions_and_labels_parts_of_a_path_match_in_any_case(tar
     assert "Malformed request" in shouted.json()["error"]
 
 
+def test_a_query_string_is_part_of_the_path_as_in_tf_serving(target):
+    # TF Serving matches its routes against the path with its query (evhttp_request.cc's
+    # uri_path() is path_and_query): a status request looks up the model "name?query" (404),
+    # a :predict with a query matches no route (400). This server dropped the query and
+    # answered both, so a client could work here and fail against the container.
+    url, _, _ = target
+    status = requests.get(f"{url}/v1/models/contract_gan?verbose=1", timeout=60)
+    assert status.status_code == 404, status.text
+    assert "contract_gan?verbose=1" in status.json()["error"]
+    predict = requests.post(f"{url}/v1/models/contract_gan:predict?timeout=5",
+                            json={"signature_name": "sample", "instances": [1]}, timeout=60)
+    assert predict.status_code == 400, predict.text
+    assert "Malformed request" in predict.json()["error"]
+    assert_still_serving(url)
+
+
 def test_a_head_request_is_answered_without_a_body_and_the_connection_stays_usable(target):
     # TF Serving routes GET and POST only ("Malformed request: HEAD ...", 400). An answer to a
     # HEAD request carries no body (RFC 9110, 9.3.2): the error's JSON after its headers was
