@@ -25,12 +25,36 @@ def _decode_b64(value):
             raise BadRequest(
                 f"An object input must be {{\"b64\": ...}}; received keys {sorted(value)}")
         try:
-            return base64.b64decode(value["b64"], validate=True)
+            return _absl_b64decode(value["b64"])
         except (ValueError, TypeError) as error:
             raise BadRequest(f"Invalid base64 in a \"b64\" input: {error}") from error
     if isinstance(value, list):
         return [_decode_b64(item) for item in value]
     return value
+
+
+_ASCII_SPACE = re.compile(r"[ \t\n\v\f\r]")
+
+
+def _absl_b64decode(text):
+    """Base64 as TF Serving decodes it (`absl::Base64Unescape`): whitespace anywhere is
+    skipped (`base64.encodebytes` wraps lines) and padding (`=`, or absl's `.`) may be left
+    off, but when given it must be right.
+
+    Raises:
+        ValueError: not base64 by those rules. TypeError: not a string.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expected a string, received {json.dumps(text)}")
+    compact = _ASCII_SPACE.sub("", text)
+    data = compact.rstrip("=.")
+    padding, needed = len(compact) - len(data), -len(data) % 4
+    if needed == 3:
+        raise ValueError(f"{len(data)} base64 characters leave 6 bits over; a byte needs 8")
+    if padding not in (0, needed):
+        raise ValueError(f"{len(data)} base64 characters take {needed} '=' of padding (or "
+                         f"none), not {padding}")
+    return base64.b64decode(data + "=" * needed, validate=True)
 
 
 def _to_array(name, value, spec, may_hold_booleans):

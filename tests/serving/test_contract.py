@@ -233,6 +233,14 @@ def test_vae_signatures_with_float_and_png_inputs(target):
                                           "instances": pngs}).json()
     np.testing.assert_allclose(np.array([p["images"] for p in from_png["predictions"]]), expected,
                                atol=1e-4)
+    # Base64 wrapped in lines (base64.encodebytes) and without its padding, as TF Serving reads
+    # it (absl::Base64Unescape).
+    loose = [{"b64": base64.encodebytes(base64.b64decode(png["b64"])).decode().rstrip("=\n")}
+             for png in pngs]
+    assert all("\n" in png["b64"] for png in loose)
+    from_loose = post(url, "contract_vae", {"signature_name": "reconstruct_png",
+                                            "instances": loose}).json()
+    assert from_loose == from_png
     codes = post(url, "contract_vae", {"signature_name": "encode",
                                        "instances": (unit * 2 - 1).tolist()}).json()["predictions"]
     z = np.array([row["z_mean"] for row in codes], np.float32)

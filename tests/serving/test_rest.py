@@ -73,6 +73,40 @@ def test_base64_objects_are_decoded_for_string_inputs_and_refused_for_numbers():
                       {"z": tf.TensorSpec((None, 1), tf.float32)}, 8)
 
 
+@pytest.mark.parametrize("text, decoded", [
+    ("aGk=", b"hi"), ("aGk", b"hi"), ("aGk.", b"hi"), ("aA", b"h"), ("aA==", b"h"), ("", b""),
+    # Whitespace anywhere is skipped: base64.encodebytes and `base64` wrap lines at 76.
+    ("aGVs\nbG8=\n", b"hello"), (" aG\tVs bG8 ", b"hello"), ("aGk =", b"hi")])
+def test_base64_is_read_as_tf_serving_reads_it(text, decoded):
+    # TF Serving decodes "b64" with absl::Base64Unescape: padding optional ('=' or '.') but
+    # right when given, whitespace skipped. Python's strict decoder refused the unpadded and
+    # the wrapped forms, which the container serves.
+    import tensorflow as tf
+
+    from keras_gen.serving.rest import parse_request
+
+    _, arrays = parse_request({"instances": [{"b64": text}]},
+                              {"images_bytes": tf.TensorSpec((None,), tf.string)}, 8)
+    assert arrays["images_bytes"].tolist() == [decoded]
+
+
+@pytest.mark.parametrize("text", [
+    "aGk==",     # one pad too many
+    "aGkxa",     # 5 characters: 6 bits left over
+    "aG=k",      # data after the padding
+    "aG-k",      # URL-safe alphabet, not TF Serving's
+    "aGk=aGk=",  # two encodings glued together
+])
+def test_base64_that_tf_serving_refuses_is_refused(text):
+    import tensorflow as tf
+
+    from keras_gen.serving.rest import parse_request
+
+    with pytest.raises(BadRequest, match=r"Invalid base64 in a \"b64\" input"):
+        parse_request({"instances": [{"b64": text}]},
+                      {"images_bytes": tf.TensorSpec((None,), tf.string)}, 8)
+
+
 def test_values_that_are_not_numbers_are_named_for_numeric_inputs():
     import tensorflow as tf
 
