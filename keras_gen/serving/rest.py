@@ -218,8 +218,10 @@ def parse_request(body, input_specs, max_batch, may_hold_booleans=True):
         form, columns = "instances", _columns_of_instances(body["instances"], names, max_batch)
     else:
         form, columns = "inputs", _columns_of_inputs(body["inputs"], names)
+    # Keys of "inputs" that are not inputs are read by no one, as in TF Serving (which looks
+    # up each input by name); an instance's keys were checked to be the inputs exactly.
     missing, unknown = set(names) - set(columns), set(columns) - set(names)
-    if missing or unknown:
+    if missing:
         raise BadRequest(f"The signature takes inputs {names}; missing {sorted(missing)}, "
                          f"unknown {sorted(unknown)}.")
     arrays = {name: _to_array(name, columns[name], input_specs[name], may_hold_booleans)

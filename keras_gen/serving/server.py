@@ -133,10 +133,12 @@ class ServingApp:
         if "gzip" in request.headers.get("Content-Encoding", ""):
             raw_body = _gunzip(raw_body, self.max_body_bytes)
         body = loads(raw_body)
-        given = body.get("signature_name") if isinstance(body, dict) else None
-        if given is not None and not isinstance(given, str):  # a list was a 500 (unhashable)
+        given = body.get("signature_name", "") if isinstance(body, dict) else ""
+        # A list was a 500 (unhashable); null was read as the default, which TF Serving
+        # refuses ("'signature_name' key must be a string value").
+        if not isinstance(given, str):
             raise BadRequest(f"\"signature_name\" must be a string; received "
-                             f"{dumps(given).decode()}.")
+                             f"{dumps(given).decode()}. Leave it out for serving_default.")
         signature_name = given or "serving_default"
         _, model = self.repository.get(name, version, label)
         definition = model.signature_defs.get(signature_name)

@@ -167,6 +167,21 @@ def test_gan_default_signature_in_both_formats(target):
         np.testing.assert_allclose(outputs["output"], expected, atol=1e-4)
 
 
+def test_keys_of_inputs_that_the_signature_does_not_take_are_ignored_as_in_tf_serving(target):
+    # TF Serving looks up each of the signature's inputs in "inputs" and reads nothing else
+    # (json_tensor.cc, FillTensorMapFromInputsMap); this server refused the request (400).
+    # An instance's keys must still be exactly the inputs, there as here.
+    url, _, _ = target
+    body = {"signature_name": "sample", "inputs": {"seed": [3], "labels": [1]}}
+    expected = post(url, "contract_cgan", body).json()
+    extra = post(url, "contract_cgan", {**body, "inputs": {**body["inputs"], "note": "x"}})
+    assert extra.status_code == 200, extra.text
+    assert extra.json() == expected
+    instance = post(url, "contract_cgan", {"signature_name": "sample", "instances": [
+        {"seed": 3, "labels": 1, "note": "x"}]})
+    assert instance.status_code == 400, instance.text
+
+
 def test_gan_sample_returns_base64_pngs(target):
     url, models, _ = target
     predictions = post(url, "contract_gan", {"signature_name": "sample",
@@ -284,12 +299,15 @@ def test_vae_signatures_with_float_and_png_inputs(target):
                        "instances": [{"seed": 1, "class_name": 3}]}, "", 400),
     ("contract_cgan", {"signature_name": "sample_by_name",
                        "instances": [{"seed": 1, "class_name": None}]}, "", 400),
+    # TF Serving: "'signature_name' key must be a string value"; it was read as the default.
+    ("contract_gan", {"signature_name": None, "instances": [[0.0] * 8]}, "", 400),
 ], ids=["malformed-json", "unknown-model", "malformed-path", "unknown-version", "unknown-signature",
         "init-op-not-a-predict-signature", "wrong-dtype",
         "wrong-rank", "wrong-width", "missing-input", "both-formats", "oversized-batch",
         "fractional-seed", "decimal-seed", "seed-beyond-int64", "label-beyond-int32",
         "z-beyond-float32", "z-holds-true", "not-a-png", "empty-batch", "batch-sizes-differ",
-        "signature-name-not-a-string", "class-name-a-number", "class-name-null"])
+        "signature-name-not-a-string", "class-name-a-number", "class-name-null",
+        "signature-name-null"])
 def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(
         target, name, body, suffix, status):
     url, _, _ = target
