@@ -126,9 +126,9 @@ def unservable_name_message(saved_models_dir, name):
     unservable_name_message("saved_models", "my model")
     ```
     """
-    return (f"Not serving {os.path.join(saved_models_dir, name)!r}: a model name is its URL path "
-            "(/v1/models/NAME), which TF Serving matches as written, without decoding %20. "
-            f"Rename the folder (use {MODEL_NAME_RULE}).")
+    return (f"Not serving {os.path.join(saved_models_dir, name)!r}: a model name is written in "
+            "every request URL (/v1/models/NAME), and keras_gen takes only names that need no "
+            f"%-escapes there. Rename the folder (use {MODEL_NAME_RULE}).")
 
 
 def _parse(path):

@@ -11,9 +11,9 @@ from keras_gen.export.signatures import signatures_for
 from keras_gen.utils.arguments import check_bool, check_positive_int
 
 _VERSION = re.compile(r"^\d+$")
-# Characters a URL carries as they are: TF Serving matches the model name in the request path
-# without decoding it (tensorflow/serving#1726: "debug%2F..." is looked up as written), while a
-# WSGI server decodes it, so a name with a space would be served locally and not by TF Serving.
+# Characters that URLs, shells and models.config carry as they are. A model name is written in
+# every request path (/v1/models/NAME); TF Serving decodes %-escapes there (my%20model), but
+# then every client has to escape the name, and a "/" could not be a folder name anyway.
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 MODEL_NAME_RULE = "letters, digits, '_', '.' and '-', starting with a letter, digit or '_'"
 

@@ -47,8 +47,8 @@ class ModelRepository:
     as the container refuses to start. A `models.config` that does not parse
     stops the start too; edited into one while serving, it is logged and the
     last one that parsed stays in force, as in TF Serving's config polling. A folder whose name
-    is not a model name (`my model`: TF Serving matches the URL's name without decoding `%20`)
-    is not served, with a warning, as `write_models_config` leaves it out.
+    is not a model name (`my model`: a name that URLs would carry %-escaped) is not served,
+    with a warning, as `write_models_config` leaves it out.
 
     Args:
         base_dir: str. The `saved_models/` folder.

@@ -10,7 +10,7 @@ import re
 import threading
 import zlib
 from http import HTTPStatus
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request
@@ -34,12 +34,11 @@ def _path_as_sent(request):
     """The request's path and query with their %-escapes as sent, which is what TF Serving
     routes on.
 
-    TF Serving matches the model name in the URL without decoding it (tensorflow/serving#1726:
-    `debug%2F...` is looked up as written), while WSGI's `PATH_INFO` is decoded; routing on it
-    would serve `a%20b` here and not there. Its routes are matched against the path with its
-    query (evhttp's `path_and_query`), so `?timeout=5` makes a request malformed there; it
-    is kept here for the same answer. Waitress and Werkzeug keep the request target as sent in
-    `REQUEST_URI`.
+    TF Serving matches its routes on the path as sent and decodes the name and label only
+    once they are parsed, so `a%2Fb` is the model `a/b`, while WSGI's `PATH_INFO` is decoded
+    first (`a/b`: no route). Its routes are matched against the path with its query (evhttp's
+    `path_and_query`), so `?timeout=5` makes a request malformed there; it is kept here for
+    the same answer. Waitress and Werkzeug keep the request target as sent in `REQUEST_URI`.
     """
     raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI")
     if not raw:
@@ -109,8 +108,10 @@ class ServingApp:
             # parse as InvalidArgument (400); other paths find no handler (404).
             error = BadRequest if path.lower().startswith("/v1/") else NotFound
             raise error(f"Malformed request: {request.method} {path}")
-        name, label, action = match["name"], match["label"], match["action"]
-        version = int(match["version"]) if match["version"] else None
+        # Matched on the path as sent, then decoded, as TF Serving's ParseModelInfo does.
+        name, action = unquote(match["name"]), match["action"]
+        label = unquote(match["label"]) if match["label"] else None
+        version = _version_number(match["version"]) if match["version"] else None
         if action in (":predict", ":classify", ":regress"):
             if request.method != "POST":
                 raise BadRequest(f"{action} takes POST requests.")
@@ -215,6 +216,14 @@ def _reason(error):
     reasons = [line for line in lines
                if line and line != "Graph execution error:" and not line.startswith("[[")]
     return reasons[0] if reasons else lines[0] if lines else type(error).__name__
+
+
+def _version_number(digits):
+    """The version in the path as an int64, as TF Serving reads it (`absl::SimpleAtoi`)."""
+    version = int(digits)
+    if version > 2 ** 63 - 1:
+        raise BadRequest(f"Failed to convert version: {digits} to numeric.")
+    return version
 
 
 def _gunzip(body, limit):

@@ -172,8 +172,8 @@ def test_versions_count_up_and_are_never_overwritten(tmp_path):
 
 
 def test_model_names_are_ones_tf_serving_finds_in_a_url():
-    # TF Serving looks the name up in the request path as written (tensorflow/serving#1726), a
-    # WSGI server decodes it: "my model" (requested as my%20model) was served locally only.
+    # Names that URLs, shells and models.config carry without %-escapes ("my model" would be
+    # my%20model in every request).
     for name in ("dcgan_digits", "v2.1-beta", "_x", "A9"):
         assert export.check_model_name(name) == name
     for name in ("my model", "a:b", "caf\u00e9", ".hidden", "-x", "", "a/b", None):

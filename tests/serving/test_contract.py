@@ -8,6 +8,7 @@ free loopback port.
 import base64
 import gc
 import gzip
+import http.client
 import json
 import os
 import re
@@ -89,6 +90,36 @@ def test_the_v1_models_versions_and_labels_parts_of_a_path_match_in_any_case(tar
     shouted = requests.post(f"{url}/v1/models/contract_gan:PREDICT", json=body, timeout=60)
     assert shouted.status_code == 400, shouted.text
     assert "Malformed request" in shouted.json()["error"]
+
+
+def _send_as_written(url, method, path, body=None):
+    """`(status, JSON answer)` of a request whose path is sent byte for byte: `requests`
+    rewrites escapes of unreserved characters (`%5F` to `_`) before sending."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request(method, path, body=None if body is None else json.dumps(body))
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read())
+    finally:
+        connection.close()
+
+
+def test_percent_escapes_in_names_are_decoded_as_in_tf_serving(target):
+    # TF Serving decodes the model name and label it parses from the path (http_rest_api_util.cc,
+    # DecodeArg: curl_easy_unescape), so "contract%5Fgan" is contract_gan; this server looked
+    # it up as written (404). A version too large for int64 is a 400 there.
+    url, _, _ = target
+    status, answer = _send_as_written(url, "GET", "/v1/models/contract%5Fgan")
+    assert status == 200, answer
+    status, answer = _send_as_written(url, "POST", "/v1/models/contract%5fgan:predict",
+                                      {"signature_name": "sample", "instances": [1]})
+    assert status == 200 and len(answer["predictions"]) == 1, answer
+    status, answer = _send_as_written(url, "GET", "/v1/models/no%20such%20model")
+    assert status == 404 and "no such model" in answer["error"], answer
+    status, answer = _send_as_written(url, "GET", f"/v1/models/contract_gan/versions/{2 ** 64}")
+    assert (status, answer["error"]) == (
+        400, f"Failed to convert version: {2 ** 64} to numeric."), answer
 
 
 def test_a_query_string_is_part_of_the_path_as_in_tf_serving(target):

@@ -64,8 +64,8 @@ def test_labels_resolve_only_to_served_versions(three_versions):
 
 
 def test_folders_no_rest_url_reaches_are_not_served(three_versions, caplog):
-    # TF Serving matches the URL's name as written ("my%20model"), the local server decodes it:
-    # served here, such a model would be unreachable in the container.
+    # write_models_config leaves a name that URLs would carry %-escaped ("my%20model") out of
+    # models.config, so the container does not serve it, and neither does the local server.
     shutil.copytree(three_versions / "tiny", three_versions / "my model")
     repository = ModelRepository(str(three_versions), poll_seconds=0)
     repository.rescan()

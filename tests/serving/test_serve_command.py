@@ -67,21 +67,6 @@ def test_serve_refuses_to_start_when_a_model_does_not_load(tmp_path):
     assert "1 servable(s) did not become available: tiny version 1 (tried 2 times" in result.stderr
 
 
-def test_model_names_are_matched_as_sent_like_tf_serving(tmp_path):
-    # TF Serving looks up "a%20b" as written (tensorflow/serving#1726); WSGI decodes the path,
-    # so this server answered 200 for a folder named "a b" that the container would not serve.
-    import requests
-
-    from keras_gen.serving import LocalServer
-
-    export.export_saved_model(tiny_gan(), str(tmp_path / "a_b"), version=1, verify=False)
-    os.rename(tmp_path / "a_b", tmp_path / "a b")  # named by hand: export refuses the space
-    with LocalServer(str(tmp_path), port=0) as server:
-        response = requests.get(f"{server.url}/v1/models/a%20b", timeout=30)
-        assert response.status_code == 404, response.text
-        assert "a%20b" in response.json()["error"]
-
-
 def test_stopping_the_local_server_raises_nothing_in_its_thread(tmp_path, monkeypatch):
     # stop() closed the sockets under the loop's running select(): EBADF in the server's thread
     # in 10 of 30 start/stop cycles (a PytestUnhandledThreadExceptionWarning in CI).
