@@ -186,6 +186,9 @@ def _add_serve_command(commands):
                        help="default: %(default)s, TF Serving's REST port; 0 picks a free one")
     serve.add_argument("--max-batch", type=positive_int, default=256,
                        help="largest batch a request may send (default: %(default)s)")
+    serve.add_argument("--max-body-mb", type=positive_int, default=32,
+                       help="largest request body in MiB, counted uncompressed (default: "
+                            "%(default)s; TF Serving sets none)")
     serve.add_argument("--threads", type=positive_int, default=8,
                        help="HTTP worker threads (default: %(default)s)")
     serve.add_argument("--intra-op-threads", type=non_negative_int, default=0,

@@ -52,7 +52,8 @@ def run_serve(args):
     tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads)
     server = LocalServer(args.model_dir, host=args.host, port=args.port, threads=args.threads,
                          max_load_retries=args.max_load_retries,
-                         load_retry_seconds=args.load_retry_seconds, max_batch=args.max_batch)
+                         load_retry_seconds=args.load_retry_seconds, max_batch=args.max_batch,
+                         max_body_bytes=args.max_body_mb * 2 ** 20)
     print(f"Serving {args.model_dir} at {server.url} (TF Serving REST API; TensorFlow threads: "
           f"intra-op {tf.config.threading.get_intra_op_parallelism_threads() or 'auto'}, "
           f"inter-op {tf.config.threading.get_inter_op_parallelism_threads() or 'auto'}). "

@@ -58,7 +58,7 @@ class ServingApp:
     Args:
         repository: `ModelRepository`.
         max_batch: int. Largest batch a request may carry.
-        max_body_bytes: int. Largest request body.
+        max_body_bytes: int. Largest request body, counted uncompressed (a 413 beyond it).
 
     Example:
 
@@ -85,8 +85,9 @@ class ServingApp:
             status, payload = 404, {"error": str(error)}
         except RequestEntityTooLarge:  # from max_content_length, sent whole or in chunks
             status, payload = 413, {"error": (
-                f"The request body is larger than this server's limit of "
-                f"{self.max_body_bytes} bytes. Send fewer instances per request.")}
+                f"The request body is larger than this server's limit of {self._limit_text()}. "
+                "Send fewer instances per request, or raise the limit (keras-gen serve "
+                "--max-body-mb).")}
         except HTTPException as error:
             status, payload = error.code, {"error": error.description}
         except Exception as error:  # A failed request must not take the server down.
@@ -99,6 +100,11 @@ class ServingApp:
         # An answer to HEAD has no body (RFC 9110): Waitress sends what it is given, and a
         # client read those bytes as the next answer on the connection.
         return [] if request.method == "HEAD" else [body]
+
+    def _limit_text(self):
+        mib, rest = divmod(self.max_body_bytes, 2 ** 20)
+        return f"{mib} MiB ({self.max_body_bytes} bytes)" if mib and not rest else (
+            f"{self.max_body_bytes} bytes")
 
     def dispatch(self, request):
         path = _path_as_sent(request)

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import requests
 import tensorflow as tf
 
 from keras_gen import export
@@ -23,7 +24,7 @@ def test_serve_command_sets_tensorflow_threads_and_answers(tmp_path):
     stderr = open(tmp_path / "stderr.txt", "w+")  # a file: a pipe nobody reads can fill up
     server = subprocess.Popen(  # port 0: the OS picks a free one; the banner names it
         [sys.executable, "-m", "keras_gen.cli", "serve", str(tmp_path), "--port", "0",
-         "--intra-op-threads", "1", "--inter-op-threads", "1"],
+         "--intra-op-threads", "1", "--inter-op-threads", "1", "--max-body-mb", "1"],
         stdout=subprocess.PIPE, stderr=stderr, text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     try:
@@ -33,6 +34,11 @@ def test_serve_command_sets_tensorflow_threads_and_answers(tmp_path):
         client = Client(url.group(0), "tiny", retries=5)
         assert client.status()["model_version_status"][0]["state"] == "AVAILABLE"
         np.testing.assert_allclose(client.sample([3, 4]), expected, atol=1e-6)
+        # TF Serving sets no limit on a body; this server's is --max-body-mb (default 32).
+        too_large = requests.post(f"{url.group(0)}/v1/models/tiny:predict",
+                                  data=b" " * (2 ** 20 + 1), timeout=30)
+        assert too_large.status_code == 413, too_large.text
+        assert "limit of 1 MiB (1048576 bytes)" in too_large.json()["error"]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -136,8 +142,6 @@ def test_a_server_that_would_not_serve_as_asked_is_refused(tmp_path, arguments, 
 def test_a_body_over_the_limit_is_a_413_that_names_the_limit_and_the_fix(tmp_path):
     # Werkzeug's own words were "The data value transmitted exceeds the capacity limit.", which
     # named neither the limit nor what to send instead.
-    import requests
-
     from keras_gen.serving import LocalServer
 
     export.export_saved_model(tiny_gan(), str(tmp_path / "tiny"), version=1, verify=False)
@@ -149,8 +153,8 @@ def test_a_body_over_the_limit_is_a_413_that_names_the_limit_and_the_fix(tmp_pat
             response = requests.post(address, data=data, timeout=30)
             assert response.status_code == 413, response.text
             assert response.json()["error"] == (
-                "The request body is larger than this server's limit of 200 bytes. Send "
-                "fewer instances per request.")
+                "The request body is larger than this server's limit of 200 bytes. Send fewer "
+                "instances per request, or raise the limit (keras-gen serve --max-body-mb).")
         # Gzipped small, larger once uncompressed: the limit holds for what is parsed.
         response = requests.post(address, data=gzip.compress(body), timeout=30,
                                  headers={"Content-Encoding": "gzip"})
