@@ -28,6 +28,9 @@ _ROUTE = re.compile(
     r"(?:(?i:/versions/)(?P<version>\d+)|(?i:/labels/)(?P<label>[^/:]+))?"
     r"(?P<action>/metadata|:predict|:classify|:regress)?$"
 )
+# TF Serving's status route also matches these, with no name: "Missing model name in request."
+_NAMELESS = re.compile(
+    r"^(?i:/v1/models)(?:(?i:/versions/)\d+|(?i:/labels/)[^/:]+)?(?i:/metadata)?$")
 
 
 def _path_as_sent(request):
@@ -109,6 +112,8 @@ class ServingApp:
     def dispatch(self, request):
         path = _path_as_sent(request)
         match = _ROUTE.match(path)
+        if not match and request.method == "GET" and _NAMELESS.match(path):
+            raise BadRequest("Missing model name in request.")
         if not match:
             # TF Serving hands every /v1/ path to its REST handler, which refuses one it cannot
             # parse as InvalidArgument (400); other paths find no handler (404).

@@ -122,6 +122,16 @@ def test_percent_escapes_in_names_are_decoded_as_in_tf_serving(target):
         400, f"Failed to convert version: {2 ** 64} to numeric."), answer
 
 
+def test_a_status_request_without_a_model_name_is_told_so(target):
+    # TF Serving's status route matches /v1/models with no name and answers "Missing model
+    # name in request." (400); this server said "Malformed request".
+    url, _, _ = target
+    for path in ["/v1/models", "/V1/MODELS/versions/1", "/v1/models/labels/stable/metadata"]:
+        answer = requests.get(f"{url}{path}", timeout=30)
+        assert (answer.status_code, answer.json()["error"]) == (
+            400, "Missing model name in request."), path
+
+
 def test_a_query_string_is_part_of_the_path_as_in_tf_serving(target):
     # TF Serving matches its routes against the path with its query (evhttp_request.cc's
     # uri_path() is path_and_query): a status request looks up the model "name?query" (404),
