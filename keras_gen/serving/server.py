@@ -23,14 +23,12 @@ from keras_gen.utils.arguments import check_positive_int, is_int
 
 # TF Serving matches its routes case-insensitively ("(?i)/v1/models/...") and then compares the
 # verb as written, so `/V1/Models/x:predict` is served and `:PREDICT` is a malformed request.
+# Its status route takes no name too (`GET /v1/models`), to answer that one is missing.
 _ROUTE = re.compile(
-    r"^(?i:/v1/models/)(?P<name>[^/:]+)"
+    r"^(?i:/v1/models)(?:/(?P<name>[^/:]+))?"
     r"(?:(?i:/versions/)(?P<version>\d+)|(?i:/labels/)(?P<label>[^/:]+))?"
     r"(?P<action>/metadata|:predict|:classify|:regress)?$"
 )
-# TF Serving's status route also matches these, with no name: "Missing model name in request."
-_NAMELESS = re.compile(
-    r"^(?i:/v1/models)(?:(?i:/versions/)\d+|(?i:/labels/)[^/:]+)?(?i:/metadata)?$")
 
 
 def _path_as_sent(request):
@@ -45,7 +43,7 @@ def _path_as_sent(request):
     """
     raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI")
     if not raw:
-        return request.full_path.rstrip("?") if request.query_string else request.path
+        return request.full_path if request.query_string else request.path
     if raw.startswith("/"):  # a path and query, as clients send them
         return raw
     parts = urlsplit(raw)  # absolute form, "http://host:port/path?query", as proxies send
@@ -112,9 +110,10 @@ class ServingApp:
     def dispatch(self, request):
         path = _path_as_sent(request)
         match = _ROUTE.match(path)
-        if not match and request.method == "GET" and _NAMELESS.match(path):
+        if (match and match["name"] is None and request.method == "GET"
+                and match["action"] in (None, "/metadata")):
             raise BadRequest("Missing model name in request.")
-        if not match:
+        if not match or match["name"] is None:
             # TF Serving hands every /v1/ path to its REST handler, which refuses one it cannot
             # parse as InvalidArgument (400); other paths find no handler (404).
             error = BadRequest if path.lower().startswith("/v1/") else NotFound
