@@ -19,6 +19,22 @@ class BadRequest(ValueError):
     """A malformed or invalid request (HTTP 400)."""
 
 
+class WrongInputNames(BadRequest):
+    """A request naming inputs that are not the signature's; `received` is the set it named.
+
+    The server adds which of the model's other signatures takes those names, if one does.
+    """
+
+    def __init__(self, message, received):
+        super().__init__(message)
+        self.received = set(received)
+
+
+def _is_b64_object(value):
+    """TF Serving's test for binary data (`IsValBase64Object`): one key, "b64", a string."""
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("b64"), str)
+
+
 def _decode_b64(value):
     if isinstance(value, dict):
         if set(value) != {"b64"}:
@@ -222,8 +238,8 @@ def parse_request(body, input_specs, max_batch, may_hold_booleans=True):
     # up each input by name); an instance's keys were checked to be the inputs exactly.
     missing, unknown = set(names) - set(columns), set(columns) - set(names)
     if missing:
-        raise BadRequest(f"The signature takes inputs {names}; missing {sorted(missing)}, "
-                         f"unknown {sorted(unknown)}.")
+        raise WrongInputNames(f"The signature takes inputs {names}; missing {sorted(missing)}, "
+                              f"unknown {sorted(unknown)}.", columns)
     arrays = {name: _to_array(name, columns[name], input_specs[name], may_hold_booleans)
               for name in names}
     sizes = {name: (len(a) if a.ndim else 1) for name, a in arrays.items()}
@@ -248,13 +264,22 @@ def _columns_of_instances(rows, names, max_batch):
     if len(rows) > max_batch:
         raise BadRequest(f"Batch of {len(rows)} instances exceeds this server's limit of "
                          f"{max_batch}; split the request.")
-    if len(names) == 1 and not (isinstance(rows[0], dict) and set(rows[0]) == set(names)):
+    # As in TF Serving, the first instance decides: an object (other than {"b64": ...}) names
+    # the inputs, anything else is the value of a one-input signature's input; no mixing.
+    named = isinstance(rows[0], dict) and not _is_b64_object(rows[0])
+    if not named and len(names) == 1:
+        mixed = next((index for index, row in enumerate(rows)
+                      if isinstance(row, dict) and not _is_b64_object(row)), None)
+        if mixed is not None:
+            raise BadRequest(f"Instance {mixed} is an object of named inputs, instance 0 a "
+                             f"value: send every instance as the value of {names[0]!r}, or "
+                             f"every one as an object {{\"{names[0]}\": ...}}.")
         return {names[0]: rows}
     for row in rows:
         if not isinstance(row, dict) or set(row) != set(names):
-            received = sorted(row) if isinstance(row, dict) else row
-            raise BadRequest(f"Each instance must be an object with exactly the inputs "
-                             f"{names}; received {received}.")
+            message = (f"Each instance must be an object with exactly the inputs {names}; "
+                       f"received {sorted(row) if isinstance(row, dict) else row}.")
+            raise WrongInputNames(message, row) if isinstance(row, dict) else BadRequest(message)
     return {name: [row[name] for row in rows] for name in names}
 
 

@@ -17,8 +17,8 @@ from werkzeug.wrappers import Request
 
 from keras_gen.export.session_model import PREDICT_METHOD
 from keras_gen.serving.repository import ModelRepository, NotFound
-from keras_gen.serving.rest import (BadRequest, dumps, format_response, loads, mentions_booleans,
-                                    parse_request)
+from keras_gen.serving.rest import (BadRequest, WrongInputNames, dumps, format_response, loads,
+                                    mentions_booleans, parse_request)
 from keras_gen.utils.arguments import check_positive_int, is_int
 
 # TF Serving matches its routes case-insensitively ("(?i)/v1/models/...") and then compares the
@@ -160,8 +160,13 @@ class ServingApp:
             raise BadRequest(f"Expected prediction signature method_name to be "
                              f"{PREDICT_METHOD}. Was: {definition.method_name!r}; available: "
                              f"{_predict_signatures(model)}")
-        form, arrays = parse_request(body, model.input_specs(signature_name), self.max_batch,
-                                     may_hold_booleans=mentions_booleans(raw_body))
+        try:
+            form, arrays = parse_request(body, model.input_specs(signature_name),
+                                         self.max_batch,
+                                         may_hold_booleans=mentions_booleans(raw_body))
+        except WrongInputNames as error:
+            # The usual cause: {"seed": ...} without "signature_name": "sample".
+            raise BadRequest(f"{error}{_signature_taking(model, error.received)}") from None
         import tensorflow as tf
 
         try:
@@ -261,6 +266,15 @@ def _gunzip(body, limit):
                              "data is cut short. Send the whole compressed body.")
         body = member.unused_data
     return bytes(uncompressed)
+
+
+def _signature_taking(model, names):
+    """A sentence naming the predict signature whose inputs are exactly `names`, or ""."""
+    for signature_name in _predict_signatures(model):
+        if set(model.input_specs(signature_name)) == names:
+            return (f" The signature \"{signature_name}\" takes {sorted(names)}: add "
+                    f"\"signature_name\": \"{signature_name}\" to the request.")
+    return ""
 
 
 def _predict_signatures(model):

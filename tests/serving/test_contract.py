@@ -342,13 +342,18 @@ def test_vae_signatures_with_float_and_png_inputs(target):
                        "instances": [{"seed": 1, "class_name": None}]}, "", 400),
     # TF Serving: "'signature_name' key must be a string value"; it was read as the default.
     ("contract_gan", {"signature_name": None, "instances": [[0.0] * 8]}, "", 400),
+    # An object names inputs, also for a one-input signature: "does not have named input: seed".
+    ("contract_gan", {"instances": [{"seed": 1}]}, "", 400),
+    # "Expecting value/list but got object at item 1 of input list".
+    ("contract_gan", {"instances": [[0.0] * 8, {"z": [0.0] * 8}]}, "", 400),
 ], ids=["malformed-json", "unknown-model", "malformed-path", "unknown-version", "unknown-signature",
         "init-op-not-a-predict-signature", "wrong-dtype",
         "wrong-rank", "wrong-width", "missing-input", "both-formats", "oversized-batch",
         "fractional-seed", "decimal-seed", "seed-beyond-int64", "label-beyond-int32",
         "z-beyond-float32", "z-holds-true", "not-a-png", "empty-batch", "batch-sizes-differ",
         "signature-name-not-a-string", "class-name-a-number", "class-name-null",
-        "signature-name-null"])
+        "signature-name-null", "instance-names-another-signature-s-input",
+        "instances-mix-values-and-objects"])
 def test_bad_requests_get_a_4xx_json_error_and_the_server_keeps_serving(
         target, name, body, suffix, status):
     url, _, _ = target

@@ -212,3 +212,39 @@ def test_an_empty_batch_is_refused_in_both_formats():
         parse_request({"inputs": {"seed": [], "labels": []}}, specs, 8)
     with pytest.raises(BadRequest, match="must be a non-empty list"):
         parse_request({"instances": []}, specs, 8)
+
+
+def test_an_instance_object_names_inputs_even_for_a_one_input_signature():
+    # As TF Serving (json_tensor.cc: an object other than {"b64": ...} names its inputs): an
+    # instance {"seed": 1} sent to a signature taking only "z" was read as z's value, and the
+    # answer blamed base64 ("{"b64": ...} objects are for string inputs").
+    import tensorflow as tf
+
+    from keras_gen.serving.rest import WrongInputNames, parse_request
+
+    specs = {"z": tf.TensorSpec((None, 2), tf.float32)}
+    with pytest.raises(WrongInputNames, match=re.escape(
+            "Each instance must be an object with exactly the inputs ['z']; received "
+            "['seed'].")) as caught:
+        parse_request({"instances": [{"seed": 1}]}, specs, 8)
+    assert caught.value.received == {"seed"}
+    with pytest.raises(WrongInputNames) as caught:
+        parse_request({"inputs": {"seed": [1]}}, specs, 8)
+    assert caught.value.received == {"seed"}
+    # The first instance decides, as there: values and objects are not mixed.
+    with pytest.raises(BadRequest, match=re.escape(
+            "Instance 1 is an object of named inputs, instance 0 a value: send every "
+            "instance as the value of 'z', or every one as an object {\"z\": ...}.")):
+        parse_request({"instances": [[0.5, 0.5], {"z": [0.5, 0.5]}]}, specs, 8)
+    with pytest.raises(BadRequest, match=re.escape(
+            "Each instance must be an object with exactly the inputs ['z']; received "
+            "[0.5, 0.5].")):
+        parse_request({"instances": [{"z": [0.5, 0.5]}, [0.5, 0.5]]}, specs, 8)
+    # Both ways stay accepted on their own; {"b64": ...} is a value, not a named input.
+    for body in [{"instances": [[0.5, 0.5]]}, {"instances": [{"z": [0.5, 0.5]}]}]:
+        assert parse_request(body, specs, 8)[1]["z"].tolist() == [[0.5, 0.5]]
+    strings = {"images_bytes": tf.TensorSpec((None,), tf.string)}
+    assert parse_request({"instances": [{"b64": "aGk="}, {"b64": "eA=="}]}, strings, 8)[1][
+        "images_bytes"].tolist() == [b"hi", b"x"]
+    with pytest.raises(BadRequest, match="Instance 1 is an object of named inputs"):
+        parse_request({"instances": [{"b64": "aGk="}, {"b64": 1}]}, strings, 8)

@@ -178,3 +178,27 @@ def test_gzipped_bodies_are_read_member_by_member_and_cut_ones_are_refused():
         _gunzip(gzip.compress(body), limit=23)
     with pytest.raises(BadRequest, match="gzip data is cut short. Send the whole"):
         _gunzip(gzip.compress(body)[:-6], limit=24)
+
+
+def test_inputs_of_another_signature_are_answered_with_that_signature_s_name(tmp_path):
+    # {"instances": [{"seed": 3}]} without "signature_name" goes to serving_default, which takes
+    # "z": the answer blamed base64. "seed" is the "sample" signature's input: say so.
+    from keras_gen.serving import LocalServer
+
+    export.export_saved_model(tiny_gan(), str(tmp_path / "tiny"), version=1, verify=False)
+    with LocalServer(str(tmp_path), port=0) as server:
+        address = f"{server.url}/v1/models/tiny:predict"
+        hint = (" The signature \"sample\" takes ['seed']: add \"signature_name\": \"sample\" "
+                "to the request.")
+        for body, told in [
+                ({"instances": [{"seed": 3}]}, "Each instance must be an object with exactly "
+                                               "the inputs ['z']; received ['seed']."),
+                ({"inputs": {"seed": [3]}}, "The signature takes inputs ['z']; missing ['z'], "
+                                            "unknown ['seed'].")]:
+            response = requests.post(address, json=body, timeout=30)
+            assert response.status_code == 400, response.text
+            assert response.json()["error"] == told + hint
+        # Names that no signature takes get no hint.
+        response = requests.post(address, json={"instances": [{"zz": [0.0] * 8}]}, timeout=30)
+        assert response.json()["error"] == ("Each instance must be an object with exactly the "
+                                            "inputs ['z']; received ['zz'].")
