@@ -17,7 +17,8 @@ from werkzeug.wrappers import Request
 
 from keras_gen.export.session_model import PREDICT_METHOD
 from keras_gen.serving.repository import ModelRepository, NotFound
-from keras_gen.serving.rest import (BadRequest, WrongInputNames, dumps, format_response, loads,
+from keras_gen.serving.json_text import dumps, loads
+from keras_gen.serving.rest import (BadRequest, WrongInputNames, format_response,
                                     mentions_booleans, parse_request)
 from keras_gen.utils.arguments import check_positive_int, is_int
 
