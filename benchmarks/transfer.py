@@ -24,7 +24,9 @@ other things. Three more, opt-in, ask which part of the preset carries what it t
 `finetune+fresh_d` keeps the preset's generator and starts the discriminator as scratch's run
 starts it, `finetune+fresh_g` the other way round, and `finetune+fresh_d_head` starts only the
 discriminator's last (logit) layer afresh, keeping its features. One more, opt-in:
-`finetune+diffaugment`, DiffAugment instead of ADA (`keras-gen finetune --diffaugment`). At
+`finetune+diffaugment`, DiffAugment instead of ADA (`keras-gen finetune --diffaugment`). And
+`finetune+shrink_perturb` (Ash & Adams 2020), a warm start that regains plasticity: each of the
+preset's weights becomes `0.5 w + 0.1 w_fresh`, `w_fresh` scratch's initial weights. At
 checkpoints spaced closely early on (50, 100, 150, 225, 300, 375, 450, 600, 900, 1200, 1500, then
 every 500; 375 is the target's 25% of 1,500), FID and KID of 2,000 samples against the target's
 test split, in the features of the target domain's shipped classifier.
@@ -101,13 +103,18 @@ VARIANTS = {"scratch": None, "finetune": (0, None, None, None),
             "finetune+new_classes+freezed+ada": (1, "ada", "mean", None),
             "finetune+fresh_d": (0, None, None, "discriminator"),
             "finetune+fresh_g": (0, None, None, "generator"),
-            "finetune+fresh_d_head": (0, None, None, "discriminator_head")}
+            "finetune+fresh_d_head": (0, None, None, "discriminator_head"),
+            "finetune+shrink_perturb": (0, None, None, "shrink_perturb")}
 # The new-classes variants (`transfer.reset_classes`: fresh class embeddings, the rest of the
 # preset kept) apply to the conditional directions only, and the fresh ones ask which part of
 # the preset carries what it transfers: both opt-in. DiffAugment, the simpler option beside
-# ADA, is opt-in too, as the table compares FreezeD and ADA.
+# ADA, is opt-in too, as the table compares FreezeD and ADA, and so is shrink and
+# perturb, a finding of benchmarks/README.md rather than an option of the library.
 DEFAULT_VARIANTS = [variant for variant in VARIANTS if "new_classes" not in variant
-                    and "fresh" not in variant and "diffaugment" not in variant]
+                    and "fresh" not in variant and "diffaugment" not in variant
+                    and "shrink" not in variant]
+# Shrink and perturb's weights: each of the preset's becomes SHRINK * w + PERTURB * w_fresh.
+SHRINK, PERTURB = 0.5, 0.1
 
 
 def build(variant, preset, recipe, scratch_lr, finetune_lr, seed, target):
@@ -124,7 +131,17 @@ def build(variant, preset, recipe, scratch_lr, finetune_lr, seed, target):
     if fresh:  # that part as scratch's run starts it (same recipe and seed), the rest kept
         start = recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32,
                                   seed=seed)
-        if fresh == "discriminator_head":  # the dense logit only: the features are kept
+        if fresh == "shrink_perturb":  # every weight, batch norm's moving statistics apart
+            pairs = [(model.generator, start.generator), (model.discriminator,
+                                                          start.discriminator)]
+            if model.ema_generator is not None:
+                pairs.append((model.ema_generator, start.generator))
+            for network, fresh_network in pairs:
+                network.set_weights([
+                    w if "moving" in variable.path else SHRINK * w + PERTURB * w_fresh
+                    for variable, w, w_fresh in zip(network.weights, network.get_weights(),
+                                                    fresh_network.get_weights())])
+        elif fresh == "discriminator_head":  # the dense logit only: the features are kept
             model.discriminator.get_layer("logit").set_weights(
                 start.discriminator.get_layer("logit").get_weights())
         else:
