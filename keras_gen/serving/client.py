@@ -121,7 +121,9 @@ class Client:
         """POST `:predict`; returns the outputs as numpy arrays (`_bytes` outputs as bytes).
 
         Args:
-            inputs: dict of input name -> array-like (bytes inputs as `bytes`).
+            inputs: dict of input name -> array-like (bytes inputs as `bytes`), or one
+                array-like for a signature with one input (sent unnamed, as TF Serving takes
+                it: `client.predict(z)`).
             signature: str. Signature name.
             version, label: optional version number or label.
             format: `"inputs"` (columnar) or `"instances"` (row).
@@ -136,6 +138,7 @@ class Client:
         ```python
         client = Client("http://localhost:8501", "dcgan_mnist")
         images = client.predict({"z": np.zeros((2, 64), np.float32)})["output"]  # (2, 28, 28, 1)
+        images = client.predict(np.zeros((2, 64), np.float32))["output"]  # one input: unnamed
         pngs = client.predict({"seed": [0, 1]}, signature="sample")["images_png_bytes"]
         ```
         """
@@ -147,9 +150,24 @@ class Client:
                 return [encode(v) for v in value]
             return np.asarray(value).tolist()
 
-        columns = {name: encode(value) for name, value in inputs.items()}
+        named = isinstance(inputs, dict)
+        if named:
+            columns = {name: encode(value) for name, value in inputs.items()}
+        else:  # one input, unnamed: TF Serving takes it so for a signature with one input
+            columns = encode(inputs)
+            if not isinstance(columns, (list, int, float, str, dict)):
+                raise ValueError(f"inputs must be a dict of input name -> values, or the values "
+                                 f"of a signature's one input; received a "
+                                 f"{type(inputs).__name__}.")
         if format == "inputs":
             body = {"signature_name": signature, "inputs": columns}
+        elif format == "instances" and not named:
+            if not isinstance(columns, list):
+                raise ValueError(
+                    f"format='instances' sends one row per example, so an unnamed input needs "
+                    f"a batch dimension; received {columns!r}. Send [{columns!r}] for one "
+                    "example, or format='inputs'.")
+            body = {"signature_name": signature, "instances": columns}
         elif format == "instances":
             counts = {name: len(value) if isinstance(value, list) else None
                       for name, value in columns.items()}

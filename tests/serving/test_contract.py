@@ -201,11 +201,14 @@ def test_gan_default_signature_in_both_formats(target):
     assert answer.headers["Content-Type"] == "application/json"
     assert int(answer.headers["Content-Length"]) == len(answer.content)
     np.testing.assert_allclose(np.array(answer.json()["outputs"], np.float32), expected, atol=1e-4)
-    # The client reads a lone, unnamed output as "output", in both formats.
+    # The client reads a lone, unnamed output as "output", in both formats; a one-input
+    # signature's input may go unnamed too, as TF Serving takes it ("inputs": [...]), as Keras'
+    # predict(z) takes it (it failed with "'numpy.ndarray' object has no attribute 'items'").
     for form in ("inputs", "instances"):
-        outputs = Client(url, "contract_gan").predict({"z": z}, format=form)
-        assert list(outputs) == ["output"]
-        np.testing.assert_allclose(outputs["output"], expected, atol=1e-4)
+        for inputs in [{"z": z}, z, z.tolist()]:
+            outputs = Client(url, "contract_gan").predict(inputs, format=form)
+            assert list(outputs) == ["output"]
+            np.testing.assert_allclose(outputs["output"], expected, atol=1e-4)
 
 
 def test_keys_of_inputs_that_the_signature_does_not_take_are_ignored_as_in_tf_serving(target):
@@ -490,6 +493,14 @@ def test_client_checks_its_arguments_before_sending(target, monkeypatch):
                                          r"every input needs the same batch size; received batch "
                                          r"sizes \{'seed': None, 'labels': 2\}"):
         client.predict({"seed": 3, "labels": [1, 2]}, signature="sample", format="instances")
+    with pytest.raises(ValueError, match=r"^format='instances' sends one row per example, so "
+                                         r"an unnamed input needs a batch dimension; received 3\. "
+                                         r"Send \[3\] for one example, or format='inputs'\.$"):
+        client.predict(3, signature="sample", format="instances")
+    with pytest.raises(ValueError, match=r"^inputs must be a dict of input name -> values, or "
+                                         r"the values of a signature's one input; received a "
+                                         r"set\.$"):
+        client.predict({3}, signature="sample")
 
 
 @pytest.mark.parametrize("arguments, message", [
