@@ -132,8 +132,8 @@ def build(variant, preset, recipe, scratch_lr, finetune_lr, seed, target):
         start = recipes.build_gan(recipe, image_shape=(28, 28, 1), latent_dim=64, width=32,
                                   seed=seed)
         if fresh == "shrink_perturb":  # every weight, batch norm's moving statistics apart
-            pairs = [(model.generator, start.generator), (model.discriminator,
-                                                          start.discriminator)]
+            pairs = [(model.generator, start.generator),
+                     (model.discriminator, start.discriminator)]
             if model.ema_generator is not None:
                 pairs.append((model.ema_generator, start.generator))
             for network, fresh_network in pairs:
