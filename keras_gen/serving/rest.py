@@ -31,9 +31,12 @@ class WrongInputNames(BadRequest):
         self.received = set(received)
 
 
-def _is_b64_object(value):
-    """TF Serving's test for binary data (`IsValBase64Object`): one key, "b64", a string."""
-    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("b64"), str)
+def _names_inputs(instance):
+    """Whether an instance is an object of named inputs, as TF Serving tells (`IsElementObject`):
+    any object but binary data, `{"b64": "..."}` (`IsValBase64Object`: one key, a string)."""
+    if not isinstance(instance, dict):
+        return False
+    return not (len(instance) == 1 and isinstance(instance.get("b64"), str))
 
 
 def _decode_b64(value):
@@ -267,10 +270,8 @@ def _columns_of_instances(rows, names, max_batch):
                          f"{max_batch}; split the request.")
     # As in TF Serving, the first instance decides: an object (other than {"b64": ...}) names
     # the inputs, anything else is the value of a one-input signature's input; no mixing.
-    named = isinstance(rows[0], dict) and not _is_b64_object(rows[0])
-    if not named and len(names) == 1:
-        mixed = next((index for index, row in enumerate(rows)
-                      if isinstance(row, dict) and not _is_b64_object(row)), None)
+    if not _names_inputs(rows[0]) and len(names) == 1:
+        mixed = next((index for index, row in enumerate(rows) if _names_inputs(row)), None)
         if mixed is not None:
             raise BadRequest(f"Instance {mixed} is an object of named inputs, instance 0 a "
                              f"value: send every instance as the value of {names[0]!r}, or "
@@ -286,8 +287,7 @@ def _columns_of_instances(rows, names, max_batch):
 
 def _columns_of_inputs(inputs, names):
     """The columnar format's `{input name: value}` (a bare value for a one-input signature)."""
-    # {"b64": ...} is one binary value, not an object of named inputs.
-    if isinstance(inputs, dict) and not (len(names) == 1 and set(inputs) == {"b64"}):
+    if _names_inputs(inputs):  # as an instance: {"b64": "..."} is one binary value
         return inputs
     if len(names) == 1:
         return {names[0]: inputs}
