@@ -7,6 +7,7 @@ import time
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import keras_gen
@@ -16,6 +17,9 @@ from keras_gen.models import GAN, ConditionalGAN
 TINY_SHAPE = (28, 28, 1)
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data")
+MNIST = os.path.join(SHARED_DATA, "mnist")
+needs_mnist = pytest.mark.skipif(not os.path.isdir(MNIST),
+                                 reason="../shared/data/mnist is not beside this checkout")
 
 
 def wait_until(condition, timeout=10.0, interval=0.1):
@@ -26,6 +30,15 @@ def wait_until(condition, timeout=10.0, interval=0.1):
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
         time.sleep(interval)
+
+
+def real_mnist(split, count, offset=0):
+    """`count` images of ../shared/data/mnist's `split` from `offset`, in [-1, 1], and labels."""
+    from keras_gen import data
+    from keras_gen.data.transforms import to_unit_range
+
+    images, labels = data.load_arrays(MNIST, split=split)
+    return to_unit_range(images[offset:offset + count]).numpy(), labels[offset:offset + count]
 
 
 def tiny_images(count=16, shape=TINY_SHAPE, seed=0):
