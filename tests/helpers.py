@@ -20,6 +20,10 @@ SHARED_DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data")
 MNIST = os.path.join(SHARED_DATA, "mnist")
 needs_mnist = pytest.mark.skipif(not os.path.isdir(MNIST),
                                  reason="../shared/data/mnist is not beside this checkout")
+# `keras-gen train`'s options for a run of seconds: a tiny model on 64 images, a grid and a
+# checkpoint every epoch.
+TINY_TRAIN = ["--width", "4", "--latent-dim", "8", "--limit", "64", "--batch-size", "32",
+              "--grid-every", "1", "--checkpoint-every", "1"]
 
 
 def wait_until(condition, timeout=10.0, interval=0.1):
