@@ -97,7 +97,7 @@ def train_and_score(build, policy, seed, images, steps_at, score):
     return checkpoints
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--checkpoints", type=int, nargs="+", default=[300, 750, 1500],
@@ -117,7 +117,48 @@ def main():
     parser.add_argument("--limit", type=int, default=None,
                         help="training images (default: all; 1,000 with --finetune)")
     parser.add_argument("--learning-rate", type=float, default=8e-4, help="with --finetune")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def summarize(runs, steps_at, baseline):
+    """`{policy: {"fid@N": mean over seeds, ..., "final_fid_ratio": x}}` of `runs`."""
+    summary = {}
+    for policy, seed_runs in runs.items():
+        row = {}
+        for index, steps in enumerate(steps_at):
+            for key in METRICS:
+                row[f"{key}@{steps}"] = statistics.mean(r["checkpoints"][index][key]
+                                                        for r in seed_runs)
+        row["final_fid_per_seed"] = [r["checkpoints"][-1]["fid"] for r in seed_runs]
+        summary[policy] = row
+    final = f"fid@{steps_at[-1]}"
+    for row in summary.values():
+        row["final_fid_ratio"] = row[final] / summary[baseline][final]
+    return summary
+
+
+def print_tables(args, speed, summary, steps_at, num_images, domain):
+    print(f"\nspeed: fit images/s, best (median) of {args.speed_repeats} alternating runs of "
+          f"{args.speed_steps} steps")
+    print(f"{'policy':<18}" + "".join(f"{'batch ' + str(b):>26}" for b in speed))
+    for policy in args.policies:
+        cells = [f"{row['best']:.0f} ({row['median']:.0f}) {row['best_ratio']:.2f}x"
+                 for row in (speed[b][policy] for b in speed)]
+        print(f"{policy:<18}" + "".join(f"{cell:>26}" for cell in cells))
+    trained = f"{args.finetune} fine-tuned" if args.finetune else "dcgan recipe"
+    print(f"\nquality: {trained}, {args.steps} steps of batch {BATCH_SIZE} on {num_images} "
+          f"images, seeds {args.seeds}, {args.num_samples} samples vs {domain} test")
+    header = "".join(f"{'FID@' + str(steps):>12}" for steps in steps_at)
+    print(f"{'policy':<18}{header}{'final KID':>11}{'FID ratio':>11}  final FID per seed")
+    for policy, row in summary.items():
+        fids = "".join(f"{row[f'fid@{steps}']:>12.3f}" for steps in steps_at)
+        print(f"{policy:<18}{fids}{row[f'kid@{args.steps}']:>11.4f}"
+              f"{row['final_fid_ratio']:>11.3f}  "
+              f"{[round(fid, 3) for fid in row['final_fid_per_seed']]}")
+
+
+def main():
+    args = parse_args()
     steps_at = sorted({step for step in args.checkpoints if step < args.steps} | {args.steps})
     baseline = args.policies[0]
     domain = args.domain or os.path.basename(os.path.normpath(args.data))
@@ -158,36 +199,8 @@ def main():
             write_json_atomic(results, {"args": vars(args), "speed": speed, "runs": runs,
                                         "complete": False})
 
-    summary = {}
-    for policy, seed_runs in runs.items():
-        row = {}
-        for index, steps in enumerate(steps_at):
-            for key in METRICS:
-                row[f"{key}@{steps}"] = statistics.mean(r["checkpoints"][index][key]
-                                                        for r in seed_runs)
-        row["final_fid_per_seed"] = [r["checkpoints"][-1]["fid"] for r in seed_runs]
-        summary[policy] = row
-    for policy, row in summary.items():
-        row["final_fid_ratio"] = (row[f"fid@{args.steps}"]
-                                  / summary[baseline][f"fid@{args.steps}"])
-
-    print(f"\nspeed: fit images/s, best (median) of {args.speed_repeats} alternating runs of "
-          f"{args.speed_steps} steps")
-    print(f"{'policy':<18}" + "".join(f"{'batch ' + str(b):>26}" for b in speed))
-    for policy in args.policies:
-        cells = [f"{row['best']:.0f} ({row['median']:.0f}) {row['best_ratio']:.2f}x"
-                 for row in (speed[b][policy] for b in speed)]
-        print(f"{policy:<18}" + "".join(f"{cell:>26}" for cell in cells))
-    trained = f"{args.finetune} fine-tuned" if args.finetune else "dcgan recipe"
-    print(f"\nquality: {trained}, {args.steps} steps of batch {BATCH_SIZE} on {len(train_images)} "
-          f"images, seeds {args.seeds}, {args.num_samples} samples vs {domain} test")
-    header = "".join(f"{'FID@' + str(steps):>12}" for steps in steps_at)
-    print(f"{'policy':<18}{header}{'final KID':>11}{'FID ratio':>11}  final FID per seed")
-    for policy, row in summary.items():
-        fids = "".join(f"{row[f'fid@{steps}']:>12.3f}" for steps in steps_at)
-        print(f"{policy:<18}{fids}{row[f'kid@{args.steps}']:>11.4f}"
-              f"{row['final_fid_ratio']:>11.3f}  "
-              f"{[round(fid, 3) for fid in row['final_fid_per_seed']]}")
+    summary = summarize(runs, steps_at, baseline)
+    print_tables(args, speed, summary, steps_at, len(train_images), domain)
     write_json_atomic(results, {"args": vars(args), "speed": speed, "runs": runs,
                                 "summary": summary, "baseline": baseline, "complete": True})
     print(f"wrote {results}")
