@@ -18,8 +18,16 @@ TINY_SHAPE = (28, 28, 1)
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data")
 MNIST = os.path.join(SHARED_DATA, "mnist")
-needs_mnist = pytest.mark.skipif(not os.path.isdir(MNIST),
-                                 reason="../shared/data/mnist is not beside this checkout")
+
+
+def needs_shared(name):
+    """Skips a test when ../shared/data/`name` (real MNIST or Fashion-MNIST) is not beside this
+    checkout, as CI and the project's machines have it."""
+    return pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, name)),
+                              reason=f"../shared/data/{name} is not beside this checkout")
+
+
+needs_mnist = needs_shared("mnist")
 # `keras-gen train`'s options for a run of seconds: a tiny model on 64 images, a grid and a
 # checkpoint every epoch.
 TINY_TRAIN = ["--width", "4", "--latent-dim", "8", "--limit", "64", "--batch-size", "32",

@@ -16,7 +16,7 @@ from keras_gen import class_labels, training
 from keras_gen.cli import main
 from keras_gen.data import sources
 from keras_gen.utils import make_grid
-from tests.helpers import SHARED_DATA, TINY_TRAIN, tiny_gan
+from tests.helpers import SHARED_DATA, TINY_TRAIN, needs_shared, tiny_gan
 
 
 def test_console_script_is_installed_and_helps(capsys):
@@ -197,8 +197,7 @@ def test_conditional_recipes_need_two_classes(tmp_path, capsys):
                          capsys.readouterr().err)
 
 
-@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "fashion_mnist")),
-                    reason="../shared/data is not beside this checkout")
+@needs_shared("fashion_mnist")
 def test_a_conditional_run_on_a_named_dataset_takes_its_published_class_names(
         tmp_path, monkeypatch, capsys):
     # `train cgan --dataset fashion_mnist` named no classes (the cgan_fashion_mnist preset did):

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from keras_gen import DataError, data
 from keras_gen.data.transforms import to_unit_range
-from tests.helpers import SHARED_DATA
+from tests.helpers import SHARED_DATA, needs_shared
 
 
 def _write_idx(folder, prefix, images, labels, gz=True):
@@ -88,8 +88,7 @@ def test_idx_folder_reads_both_splits(tmp_path):
     assert x.shape == (3, 28, 28, 1) and list(y) == [7, 8, 9]
 
 
-@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "mnist")),
-                    reason="../shared/data is not beside this checkout")
+@needs_shared("mnist")
 def test_real_mnist_from_shared_data():
     x, y = data.load_arrays(os.path.join(SHARED_DATA, "mnist"), split="test")
     assert x.shape == (10000, 28, 28, 1)

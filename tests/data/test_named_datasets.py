@@ -10,7 +10,7 @@ import pytest
 from keras_gen import DataError, class_labels, data
 from keras_gen.data import sources
 from keras_gen.data.transforms import convert_images
-from tests.helpers import SHARED_DATA
+from tests.helpers import SHARED_DATA, needs_shared
 
 
 def test_unknown_name_suggests_a_close_one():
@@ -40,8 +40,7 @@ def test_a_tfds_dataset_is_named_as_tfds_records_it(monkeypatch):
     assert class_labels.dataset_class_names("no_such_dataset") == []
 
 
-@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "fashion_mnist")),
-                    reason="../shared/data/fashion_mnist is not beside this checkout")
+@needs_shared("fashion_mnist")
 def test_a_tfds_name_is_prepared_by_tfds_and_loaded(tmp_path, monkeypatch, online):
     # What an online user's data.load("fashion_mnist") runs, with TFDS' download step handed
     # ../shared's official files instead of fetching them. It failed when TFDS prepared the
@@ -89,8 +88,7 @@ def test_a_tfds_name_is_prepared_by_tfds_and_loaded(tmp_path, monkeypatch, onlin
     np.testing.assert_array_equal(batched[1], labels)
 
 
-@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "fashion_mnist")),
-                    reason="../shared/data/fashion_mnist is not beside this checkout")
+@needs_shared("fashion_mnist")
 def test_debians_fashion_mnist_package_stands_in_for_the_download(tmp_path, monkeypatch):
     # Offline, load("fashion_mnist") failed after TFDS' retries (~3.4 minutes) though Debian's
     # dataset-fashion-mnist had put the official files in /usr/share/datasets/fashion-mnist.
@@ -133,8 +131,7 @@ def test_debians_fashion_mnist_package_stands_in_for_the_download(tmp_path, monk
         data.load_arrays("fashion_mnist", data_dir=str(tmp_path / "tfds"), download=False)
 
 
-@pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, "mnist")),
-                    reason="../shared/data is not beside this checkout")
+@needs_shared("mnist")
 def test_what_keras_datasets_downloaded_stands_in_for_the_download(
         tmp_path, monkeypatch, empty_keras_cache):
     # keras.datasets.mnist.load_data() leaves mnist.npz in Keras' cache and
