@@ -31,7 +31,6 @@ Writes benchmarks/results/independent_evaluator.json (or --results).
 """
 
 import argparse
-import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -42,6 +41,7 @@ from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 
 from keras_gen import data, metrics, presets  # noqa: E402
+from keras_gen.presets.io import presets_in  # noqa: E402
 from keras_gen.utils import to_uint8, write_json_atomic  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,14 +109,10 @@ def build_evaluators(train, labels, cnn_seeds):
 def presets_to_score(preset_dir):
     """`({name: metadata}, {name: name or folder})`: the shipped presets, those in `preset_dir`
     (if given) in place of the shipped ones of their names."""
-    recorded, where = presets.list(), {}
-    for name in sorted(os.listdir(preset_dir)) if preset_dir else []:
-        metadata = os.path.join(preset_dir, name, "metadata.json")
-        if os.path.isfile(metadata):
-            with open(metadata) as handle:
-                recorded[name] = json.load(handle)
-            where[name] = os.path.join(preset_dir, name)
-    return recorded, {name: where.get(name, name) for name in recorded}
+    replacing = presets_in(preset_dir) if preset_dir else {}
+    recorded = {**presets.list(), **replacing}
+    return recorded, {name: os.path.join(preset_dir, name) if name in replacing else name
+                      for name in recorded}
 
 
 def samples_of(name_or_dir, num_samples):

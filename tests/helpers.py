@@ -11,7 +11,8 @@ import pytest
 import tensorflow as tf
 
 import keras_gen
-from keras_gen import networks
+from keras_gen import data, networks
+from keras_gen.data.transforms import to_unit_range
 from keras_gen.models import GAN, ConditionalGAN
 
 TINY_SHAPE = (28, 28, 1)
@@ -28,6 +29,7 @@ def needs_shared(name):
 
 
 needs_mnist = needs_shared("mnist")
+
 # `keras-gen train`'s options for a run of seconds: a tiny model on 64 images, a grid and a
 # checkpoint every epoch.
 TINY_TRAIN = ["--width", "4", "--latent-dim", "8", "--limit", "64", "--batch-size", "32",
@@ -46,9 +48,6 @@ def wait_until(condition, timeout=10.0, interval=0.1):
 
 def real_mnist(split, count, offset=0):
     """`count` images of ../shared/data/mnist's `split` from `offset`, in [-1, 1], and labels."""
-    from keras_gen import data
-    from keras_gen.data.transforms import to_unit_range
-
     images, labels = data.load_arrays(MNIST, split=split)
     return to_unit_range(images[offset:offset + count]).numpy(), labels[offset:offset + count]
 

@@ -27,9 +27,25 @@ def builtin_presets():
     sorted(builtin_presets())  # ["cgan_mnist", "dcgan_mnist", ...]
     ```
     """
+    return presets_in(PRESETS_DIR)
+
+
+def presets_in(folder):
+    """`{name: metadata}` of the preset folders inside `folder` (as `python -m
+    keras_gen.presets.train --out folder` writes them).
+
+    Args:
+        folder: str. A folder holding preset folders.
+
+    Example:
+
+    ```python
+    presets_in("my_presets")  # {"cgan_fashion_mnist": {...}}
+    ```
+    """
     found = {}
-    for name in sorted(os.listdir(PRESETS_DIR)):
-        metadata = os.path.join(PRESETS_DIR, name, METADATA_FILE)
+    for name in sorted(os.listdir(folder)):
+        metadata = os.path.join(folder, name, METADATA_FILE)
         # Hidden: a preset being written, or the one it replaces (`atomic_folder`).
         if not name.startswith(".") and os.path.isfile(metadata):
             with open(metadata) as handle:
