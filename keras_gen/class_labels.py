@@ -79,7 +79,7 @@ def record_class_names(dataset, num_classes, out_dir):
 
 def label_number(label, model, model_file):
     """`--label` as a number: a class name of the model (or of the run's classes.json), or the
-    number given.
+    number given, refused with the model's classes unless it is one of them.
 
     A conditional model trained on an image folder keeps its class names, so `--label dogs`
     works where `--label 1` means dogs; `record_class_names` also writes them to classes.json
@@ -104,10 +104,22 @@ def label_number(label, model, model_file):
     if label in names:
         return names.index(label)
     if label.lstrip("-").isdigit():
-        return int(label)
+        return _class_number(int(label), model, model_file, names)
     if not names:
         raise ValueError(f"--label {label!r} is not a number, and {model_file} names no classes "
                          "(neither in the model nor in a classes.json beside it: a run on an "
                          "image folder keeps them). Pass the class's number.")
     raise ValueError(f"--label {label!r} is not one of the classes in {where}: {names}."
                      f"{name_suggestion([label], names)}")
+
+
+def _class_number(number, model, model_file, names):
+    """`number` once it is one of `model`'s classes; refused naming them, as `--label`."""
+    num_classes = model.num_classes
+    if 0 <= number < num_classes:
+        return number
+    # Else generate's "labels must lie in [0, 10)", which named neither --label nor the model.
+    named = (f", or named: {', '.join(names)}"
+             if len(names) == num_classes and names_say_more_than_numbers(names) else "")
+    raise ValueError(f"--label {number} is not a class of {model_file}: its {num_classes} "
+                     f"classes are numbered 0 to {num_classes - 1}{named}.")

@@ -280,6 +280,21 @@ def test_a_conditional_run_on_an_image_folder_says_which_label_is_which(tmp_path
     assert not (tmp_path / "plain" / "classes.json").exists()
 
 
+def test_a_label_number_out_of_range_is_refused_with_the_model_s_classes(tmp_path, capsys):
+    # It said "labels must lie in [0, 10). Received values from 12 to 12.": a message about
+    # `labels`, not --label, that named neither the model nor its classes.
+    for label in ("10", "-1"):
+        assert main(["sample", "cgan_mnist", "--label", label,
+                     "--out", str(tmp_path / "bad.png")]) == 2
+        assert (f"--label {label} is not a class of cgan_mnist: its 10 classes are numbered 0 "
+                "to 9.\n") in capsys.readouterr().err
+    assert main(["sample", "cgan_fashion_mnist", "--label", "12"]) == 2
+    assert ("--label 12 is not a class of cgan_fashion_mnist: its 10 classes are numbered 0 to "
+            "9, or named: T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, "
+            "Bag, Ankle boot.\n") in capsys.readouterr().err
+    assert not (tmp_path / "bad.png").exists()
+
+
 def test_errors_exit_2_with_a_message(tmp_path, capsys):
     assert main(["train", "dcgan", "--dataset", str(tmp_path / "nowhere"), "--out",
                  str(tmp_path / "run")]) == 2

@@ -167,4 +167,4 @@ def test_cli_trains_and_samples_a_class(tmp_path, capsys):
     assert (tmp_path / "threes.png").exists()
     assert main(["sample", str(out / "model.keras"), "--label", "11",
                  "--out", str(tmp_path / "bad.png")]) == 2
-    assert "[0, 10)" in capsys.readouterr().err
+    assert "--label 11 is not a class of " in capsys.readouterr().err
