@@ -21,11 +21,12 @@ SHARED_DATA = os.path.join(os.path.dirname(REPO_ROOT), "shared", "data")
 MNIST = os.path.join(SHARED_DATA, "mnist")
 
 
-def needs_shared(name):
+def needs_shared(*names):
     """Skips a test when ../shared/data/`name` (real MNIST or Fashion-MNIST) is not beside this
-    checkout, as CI and the project's machines have it."""
-    return pytest.mark.skipif(not os.path.isdir(os.path.join(SHARED_DATA, name)),
-                              reason=f"../shared/data/{name} is not beside this checkout")
+    checkout for one of `names`, as CI and the project's machines have them."""
+    missing = [name for name in names if not os.path.isdir(os.path.join(SHARED_DATA, name))]
+    return pytest.mark.skipif(bool(missing), reason=f"../shared/data/{', '.join(missing)} is "
+                                                    "not beside this checkout")
 
 
 needs_mnist = needs_shared("mnist")
