@@ -22,8 +22,8 @@ MNIST = os.path.join(SHARED_DATA, "mnist")
 
 
 def needs_shared(*names):
-    """Skips a test when ../shared/data/`name` (real MNIST or Fashion-MNIST) is not beside this
-    checkout for one of `names`, as CI and the project's machines have them."""
+    """Skips a test unless ../shared/data, beside this checkout, holds each dataset of `names`
+    ("mnist", "fashion_mnist": the real ones), as CI and the project's machines do."""
     missing = [name for name in names if not os.path.isdir(os.path.join(SHARED_DATA, name))]
     return pytest.mark.skipif(bool(missing), reason=f"../shared/data/{', '.join(missing)} is "
                                                     "not beside this checkout")
