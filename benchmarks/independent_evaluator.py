@@ -6,7 +6,8 @@ evaluators, side by side with the metadata (the baseline: keras_gen's own domain
 
 - `pca_pixels`: pixels reduced to 50 principal components (scikit-learn, fitted on the train
   split); classes from a 5-nearest-neighbour classifier in that space (as the test suite does).
-- `mlp`: the 256 hidden units of a one-layer perceptron trained here on the pixels.
+- `mlp_s1`, ...: the 256 hidden units of a one-layer perceptron trained here on the pixels,
+  once per `--mlp-seeds` seed (1 by default).
 - `lenet_s0`, `lenet_s1`, ...: the 256-unit dense layer of a LeNet-style CNN trained here (5x5
   convolutions without batch norm, flattened, not pooled globally: another architecture than
   keras_gen's classifier, pixels in [0, 1]), once per `--cnn-seeds` seed. Its training is not
@@ -25,7 +26,8 @@ writes them) in place of the shipped ones of the same names, beside the other sh
 
 Usage:
     python benchmarks/independent_evaluator.py [--data ../shared/data] [--num-samples 10000]
-                                               [--cnn-seeds 0 1 2] [--preset-dir DIR]
+                                               [--cnn-seeds 0 1 2] [--mlp-seeds 1]
+                                               [--preset-dir DIR]
                                                [--datasets fashion_mnist]
 Writes benchmarks/results/independent_evaluator.json (or --results).
 """
@@ -95,11 +97,12 @@ def lenet_layers():
             keras.layers.Flatten()]
 
 
-def build_evaluators(train, labels, cnn_seeds):
-    """`{name: (features, classify)}`: PCA, the perceptron and a LeNet per seed."""
-    evaluators = {"pca_pixels": pca_evaluator(train, labels),
-                  "mlp": keras_evaluator([keras.layers.Flatten()], train, labels, epochs=10,
-                                         seed=1)}
+def build_evaluators(train, labels, cnn_seeds, mlp_seeds):
+    """`{name: (features, classify)}`: PCA, a perceptron per seed and a LeNet per seed."""
+    evaluators = {"pca_pixels": pca_evaluator(train, labels)}
+    for seed in mlp_seeds:
+        evaluators[f"mlp_s{seed}"] = keras_evaluator([keras.layers.Flatten()], train, labels,
+                                                     epochs=10, seed=seed)
     for seed in cnn_seeds:
         evaluators[f"lenet_s{seed}"] = keras_evaluator(lenet_layers(), train, labels, epochs=5,
                                                        seed=seed)
@@ -129,7 +132,7 @@ def score_dataset(dataset, names, where, args):
     folder = os.path.join(args.data, dataset)
     train, train_labels = data.load_arrays(folder, split="train")
     test, test_labels = data.load_arrays(folder, split="test")
-    evaluators = build_evaluators(train, train_labels, args.cnn_seeds)
+    evaluators = build_evaluators(train, train_labels, args.cnn_seeds, args.mlp_seeds)
     result = {"accuracy": {}, "presets": {name: {} for name in names}}
     samples = {name: samples_of(where[name], args.num_samples) for name in names}
     for evaluator, (features, classify) in evaluators.items():
@@ -183,8 +186,10 @@ def main():
     parser.add_argument("--preset-dir", default=None,
                         help="presets to score in place of the shipped ones of their names")
     parser.add_argument("--results", default=RESULTS, help="JSON file to write")
-    parser.add_argument("--cnn-seeds", type=int, nargs="+", default=[0, 1, 2],
-                        help="one LeNet evaluator trained per seed")
+    parser.add_argument("--cnn-seeds", type=int, nargs="*", default=[0, 1, 2],
+                        help="one LeNet evaluator trained per seed (none: --cnn-seeds alone)")
+    parser.add_argument("--mlp-seeds", type=int, nargs="*", default=[1],
+                        help="one perceptron evaluator trained per seed")
     parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion_mnist"],
                         choices=["mnist", "fashion_mnist"])
     args = parser.parse_args()
