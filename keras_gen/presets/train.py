@@ -26,7 +26,7 @@ PRESET_RECIPES = {
     "dcgan_fashion_mnist": {"recipe": "dcgan", "dataset": "fashion_mnist", "epochs": 5},
     "cgan_mnist": {"recipe": "cgan", "dataset": "mnist", "epochs": 4},
     "cgan_fashion_mnist": {"recipe": "cgan", "dataset": "fashion_mnist", "epochs": 4},
-    "wgan_gp_mnist": {"recipe": "wgan_gp", "dataset": "mnist", "epochs": 2},
+    "wgan_gp_mnist": {"recipe": "wgan_gp", "dataset": "mnist", "epochs": 4},
     "vae_mnist": {"recipe": "vae", "dataset": "mnist", "epochs": 5},
 }
 SEED, BATCH_SIZE, NUM_SAMPLES = 0, 64, 10_000

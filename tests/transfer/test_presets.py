@@ -185,7 +185,7 @@ def test_preset_trainer_overrides_epochs_on_a_copy_and_keeps_the_shipped_folder(
     assert train.preset_spec("dcgan_mnist", epochs=20) == {
         "recipe": "dcgan", "dataset": "mnist", "epochs": 20}
     assert train.PRESET_RECIPES["dcgan_mnist"]["epochs"] == 5
-    assert train.preset_spec("wgan_gp_mnist")["epochs"] == 2
+    assert train.preset_spec("wgan_gp_mnist")["epochs"] == 4
 
     calls = []
 
