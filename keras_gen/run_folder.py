@@ -9,11 +9,11 @@ without `model.keras`). `train` refuses what would lose a result or resume the w
 
 import glob
 import json
-import math
 import os
 import shutil
 
 from keras_gen.callbacks import EpochBackupAndRestore
+from keras_gen.callbacks.json_history import is_non_finite
 from keras_gen.utils.arguments import check_bool, check_path
 
 # What reading a history.json that JsonHistory did not write (or that was damaged) can raise.
@@ -120,8 +120,7 @@ def _read_history(out_dir):
         history = json.load(handle)
     last_epoch = max(history["epoch"])
     row = history["epoch"].index(last_epoch)
-    diverged = any(isinstance(values[row], float) and not math.isfinite(values[row])
-                   for key, values in history.items() if key != "epoch")
+    diverged = any(is_non_finite(values[row]) for key, values in history.items() if key != "epoch")
     return history, last_epoch if diverged else None
 
 

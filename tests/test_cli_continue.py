@@ -142,7 +142,20 @@ def test_a_diverged_continuation_is_not_continued_from_the_model_before_it(tmp_p
     with pytest.raises(FileExistsError, match=refusal):
         training.train(tiny_gan(), tiny_dataset(), str(out), epochs=2, verbose=0)
     assert (out / "checkpoints" / "last.keras").read_bytes() == kept_bytes
-    assert json.loads((out / "history.json").read_text())["epoch"] == [1, 2, 3, 4]
+    # Strict JSON: the diverged epoch's losses are named, not written as bare NaN.
+    history = json.loads((out / "history.json").read_text(), parse_constant=_refuse_constant)
+    assert history["epoch"] == [1, 2, 3, 4] and history["g_loss"][3] == "NaN"
+    # A history of an earlier version, with bare NaN, is read as diverged too.
+    (out / "history.json").write_text(json.dumps(
+        {key: [float(value) if value == "NaN" else value for value in values]
+         for key, values in history.items()}))
+    with pytest.raises(FileExistsError, match=refusal):
+        training.load_run(str(out))
+
+
+def _refuse_constant(word):
+    """`parse_constant` of a strict JSON reader: NaN and Infinity are not JSON."""
+    raise ValueError(f"not JSON: {word}")
 
 
 def test_a_finished_run_is_not_replaced_without_overwrite(tmp_path, capsys):

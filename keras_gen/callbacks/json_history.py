@@ -1,6 +1,7 @@
 """`JsonHistory`: the per-epoch logs of a run, kept in one JSON file that survives resumes."""
 
 import json
+import math
 import os
 
 import keras
@@ -8,13 +9,57 @@ import keras
 from keras_gen.utils.arguments import check_bool, check_path
 from keras_gen.utils.files import write_json_atomic
 
+# JSON has no NaN or Infinity: Python's json writes them as bare words that jq, JavaScript's
+# JSON.parse and other strict readers refuse. A diverged epoch's values are written as these
+# strings instead, as protobuf's JSON mapping writes them; null stays "not logged that epoch".
+NON_FINITE_NAMES = ("NaN", "Infinity", "-Infinity")
+
+
+def json_number(value):
+    """`value` as a float, or as the string naming it if it is NaN or infinite.
+
+    Args:
+        value: a number (a Python or numpy scalar, as Keras logs it).
+
+    Example:
+
+    ```python
+    json_number(0.5), json_number(float("nan"))  # (0.5, "NaN")
+    ```
+    """
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def is_non_finite(value):
+    """Whether a value read from a history is NaN or infinite (as written, or as a float).
+
+    Histories written before `json_number` hold bare `NaN`, which Python's json reads as a float.
+
+    Args:
+        value: one entry of a history's metric list (a float, a string or None).
+
+    Example:
+
+    ```python
+    is_non_finite("NaN"), is_non_finite(float("inf")), is_non_finite(None)  # (True, True, False)
+    ```
+    """
+    if isinstance(value, str):
+        return value in NON_FINITE_NAMES
+    return isinstance(value, float) and not math.isfinite(value)
+
 
 class JsonHistory(keras.callbacks.Callback):
     """Writes `{"epoch": [...], "<metric>": [...]}` to `path` after every epoch.
 
     Entries are keyed by epoch, so a run resumed by `BackupAndRestore` extends
     the file instead of starting it over; epochs that are trained again replace
-    their old entries. Each write is atomic.
+    their old entries. Each write is atomic. The file is strict JSON: a value
+    that is NaN or infinite (a diverged epoch) is written as the string "NaN",
+    "Infinity" or "-Infinity", and a metric not logged that epoch as null.
 
     Args:
         path: str or `pathlib.Path`. The JSON file.
@@ -66,7 +111,7 @@ class JsonHistory(keras.callbacks.Callback):
         return stored
 
     def on_epoch_end(self, epoch, logs=None):
-        self.records[epoch + 1] = {key: float(value) for key, value in (logs or {}).items()}
+        self.records[epoch + 1] = {key: json_number(value) for key, value in (logs or {}).items()}
         epochs = sorted(self.records)
         keys = sorted({key for record in self.records.values() for key in record})
         payload = {"epoch": epochs}

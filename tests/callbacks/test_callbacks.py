@@ -53,6 +53,30 @@ def test_a_conditional_models_grid_has_a_column_per_class(tmp_path):
     assert square.last_grid.shape[:2] == (8 * 30 + 2, 8 * 30 + 2)
 
 
+def test_json_history_is_strict_json_when_an_epoch_diverges(tmp_path):
+    # Python's json wrote the diverged epoch as bare NaN and Infinity, which jq, JavaScript's
+    # JSON.parse and other strict readers refuse; null already means "not logged that epoch".
+    def refuse(word):
+        raise ValueError(f"not JSON: {word}")
+
+    path = tmp_path / "history.json"
+    history = JsonHistory(str(path))
+    history.on_train_begin()
+    history.on_epoch_end(0, {"g_loss": 1.0, "fid": np.float32(3.5)})
+    history.on_epoch_end(1, {"g_loss": float("nan"), "d_loss": np.float32("inf"),
+                             "d_real": -np.inf})
+    expected = {"epoch": [1, 2], "d_loss": [None, "Infinity"], "d_real": [None, "-Infinity"],
+                "fid": [3.5, None], "g_loss": [1.0, "NaN"]}
+    assert json.loads(path.read_text(), parse_constant=refuse) == expected
+    resumed = JsonHistory(str(path))  # kept as written when a resumed run extends the file
+    resumed.on_train_begin()
+    resumed.on_epoch_end(2, {"g_loss": 0.5})
+    expected = {key: values + [0.5 if key == "g_loss" else None]
+                for key, values in expected.items()}
+    expected["epoch"] = [1, 2, 3]
+    assert json.loads(path.read_text(), parse_constant=refuse) == expected
+
+
 def test_json_history_resumes(tmp_path):
     path = tmp_path / "history.json"
     history = JsonHistory(str(path))
