@@ -1,6 +1,7 @@
 """Shared test helpers: tiny seeded models and the one model test every family passes."""
 
 import contextlib
+import json
 import os
 import re
 import time
@@ -35,6 +36,16 @@ needs_mnist = needs_shared("mnist")
 # checkpoint every epoch.
 TINY_TRAIN = ["--width", "4", "--latent-dim", "8", "--limit", "64", "--batch-size", "32",
               "--grid-every", "1", "--checkpoint-every", "1"]
+
+
+def read_strict_json(path):
+    """The JSON in file `path`, read as jq and JavaScript's JSON.parse read it: the bare words
+    NaN and Infinity, which Python's json reads and writes, are refused (they are not JSON)."""
+    def refuse(word):
+        raise ValueError(f"not JSON: {word}")
+
+    with open(path) as handle:
+        return json.load(handle, parse_constant=refuse)
 
 
 def wait_until(condition, timeout=10.0, interval=0.1):

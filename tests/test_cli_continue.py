@@ -11,7 +11,7 @@ import pytest
 
 from keras_gen import training
 from keras_gen.cli import main
-from tests.helpers import TINY_TRAIN, tiny_gan
+from tests.helpers import TINY_TRAIN, read_strict_json, tiny_gan
 
 
 class _Diverges(keras.callbacks.Callback):
@@ -143,7 +143,7 @@ def test_a_diverged_continuation_is_not_continued_from_the_model_before_it(tmp_p
         training.train(tiny_gan(), tiny_dataset(), str(out), epochs=2, verbose=0)
     assert (out / "checkpoints" / "last.keras").read_bytes() == kept_bytes
     # Strict JSON: the diverged epoch's losses are named, not written as bare NaN.
-    history = json.loads((out / "history.json").read_text(), parse_constant=_refuse_constant)
+    history = read_strict_json(out / "history.json")
     assert history["epoch"] == [1, 2, 3, 4] and history["g_loss"][3] == "NaN"
     # A history of an earlier version, with bare NaN, is read as diverged too.
     (out / "history.json").write_text(json.dumps(
@@ -151,11 +151,6 @@ def test_a_diverged_continuation_is_not_continued_from_the_model_before_it(tmp_p
          for key, values in history.items()}))
     with pytest.raises(FileExistsError, match=refusal):
         training.load_run(str(out))
-
-
-def _refuse_constant(word):
-    """`parse_constant` of a strict JSON reader: NaN and Infinity are not JSON."""
-    raise ValueError(f"not JSON: {word}")
 
 
 def test_a_finished_run_is_not_replaced_without_overwrite(tmp_path, capsys):
