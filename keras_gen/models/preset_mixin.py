@@ -55,7 +55,8 @@ class PresetMixin:
                 (the old preset stays if the save fails); in a folder holding other files
                 too, `config.json`, `model.weights.h5` and `metadata.json` are replaced one
                 by one, each atomically.
-            metadata: optional dict. Recorded in `metadata.json` (dataset, metrics, ...).
+            metadata: optional dict of JSON values (no NaN or infinity). Recorded in
+                `metadata.json` (dataset, metrics, ...).
 
         Example:
 

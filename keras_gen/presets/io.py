@@ -111,7 +111,8 @@ def save_preset(model, folder, metadata=None):
     Args:
         model: a keras_gen model.
         folder: str. The preset folder.
-        metadata: optional dict. Recorded in `metadata.json`.
+        metadata: optional dict of JSON values (no NaN or infinity). Recorded in
+            `metadata.json`.
 
     Example:
 
@@ -126,10 +127,14 @@ def save_preset(model, folder, metadata=None):
             raise TypeError(f"metadata must be a dict (recorded in {METADATA_FILE}), or None. "
                             f"Received a {type(metadata).__name__}.")
         try:
-            json.dumps(metadata)
-        except (TypeError, ValueError) as error:
+            # allow_nan=False: json writes NaN as a bare word that strict readers refuse.
+            json.dumps(metadata, allow_nan=False)
+        except TypeError as error:
             raise TypeError(f"metadata must hold JSON values (str, numbers, bools, None, lists, "
                             f"dicts): {error}.") from None
+        except ValueError:
+            raise ValueError("metadata holds NaN or infinity, which JSON has no number for. "
+                             "Record a score that could not be measured as None.") from None
     holds_only_a_preset = not os.path.isdir(folder) or set(os.listdir(folder)) <= {
         CONFIG_FILE, WEIGHTS_FILE, METADATA_FILE}
     if not holds_only_a_preset:

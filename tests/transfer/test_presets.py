@@ -147,6 +147,11 @@ def test_damaged_preset_files_and_metadata_that_cannot_be_saved_are_named(tiny_p
                                                  r"type object is not JSON serializable\.$")):
         with pytest.raises(TypeError, match=message):
             gan.save_to_preset(str(tmp_path / "new"), metadata)
+    # json wrote these as bare NaN and Infinity, which jq and JavaScript refuse to read.
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match=r"^metadata holds NaN or infinity, which JSON has no "
+                                             r"number for\. Record a score .* as None\.$"):
+            gan.save_to_preset(str(tmp_path / "new"), {"metrics": {"fid": [1.5, bad]}})
     assert not os.path.exists(tmp_path / "new")
 
 
