@@ -127,11 +127,13 @@ def save_preset(model, folder, metadata=None):
             raise TypeError(f"metadata must be a dict (recorded in {METADATA_FILE}), or None. "
                             f"Received a {type(metadata).__name__}.")
         try:
-            # allow_nan=False: json writes NaN as a bare word that strict readers refuse.
-            json.dumps(metadata, allow_nan=False)
-        except TypeError as error:
+            json.dumps(metadata)
+        except (TypeError, ValueError) as error:  # an object, a circular reference
             raise TypeError(f"metadata must hold JSON values (str, numbers, bools, None, lists, "
                             f"dicts): {error}.") from None
+        try:
+            # json writes NaN as a bare word that strict readers (jq, JavaScript) refuse.
+            json.dumps(metadata, allow_nan=False)
         except ValueError:
             raise ValueError("metadata holds NaN or infinity, which JSON has no number for. "
                              "Record a score that could not be measured as None.") from None

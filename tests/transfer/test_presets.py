@@ -141,10 +141,14 @@ def test_damaged_preset_files_and_metadata_that_cannot_be_saved_are_named(tiny_p
         with open(os.path.join(folder, name), "w") as handle:
             handle.write(original)
     GAN.from_preset(folder)  # whole again
-    # A list failed in dict(); an object in json.dump, after the weights were written.
+    # A list failed in dict(); an object or a loop in json.dump, after the weights were written.
+    circular = {}
+    circular["itself"] = circular
     for metadata, message in (([1, 2], r"^metadata must be a dict .* Received a list\.$"),
                               ({"at": object()}, r"^metadata must hold JSON values .*: Object of "
-                                                 r"type object is not JSON serializable\.$")):
+                                                 r"type object is not JSON serializable\.$"),
+                              (circular, r"^metadata must hold JSON values .*: Circular "
+                                         r"reference detected\.$")):
         with pytest.raises(TypeError, match=message):
             gan.save_to_preset(str(tmp_path / "new"), metadata)
     # json wrote these as bare NaN and Infinity, which jq and JavaScript refuse to read.
